@@ -1,0 +1,54 @@
+// Plain HTTP request and response values exchanged between the server
+// (http_server.h) and the handlers of every role. No Beast types appear here, so
+// handlers and their tests build without the Beast headers.
+#ifndef PGXN_GATEWAY_HTTP_H_
+#define PGXN_GATEWAY_HTTP_H_
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace pgxn::gateway {
+
+struct Request {
+  std::string method;  // upper case: GET, HEAD, POST, PUT, DELETE, ...
+  std::string target;  // the raw request target, e.g. /tag/key%20value.json?x=1
+  std::string path;    // target's path, percent-decoded once and checked (path.h)
+  std::string query;   // target's raw query string after '?', not decoded
+  // Header names in lower case, in arrival order; repeated headers stay repeated.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;  // "ip:port" of the peer
+
+  // The first header with this (case-insensitive) name, or "" if absent.
+  absl::string_view Header(absl::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  // Extra headers. The server adds Content-Length, Date, Server and
+  // Connection itself; a handler sets Content-Type, ETag, etc.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void SetHeader(std::string name, std::string value);
+  absl::string_view Header(absl::string_view name) const;
+};
+
+// Handlers are called on the server's I/O threads, concurrently; they must be
+// thread-safe. For HEAD the server sends the headers (with the Content-Length of
+// `body`) and no body, so a handler may answer HEAD exactly as GET.
+using Handler = std::function<Response(const Request&)>;
+
+// A plain-text response: `status` with `text` as a text/plain body.
+Response TextResponse(int status, std::string text);
+
+// A JSON response from an already serialised document.
+Response JsonResponse(int status, std::string json);
+
+}  // namespace pgxn::gateway
+
+#endif  // PGXN_GATEWAY_HTTP_H_
