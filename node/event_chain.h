@@ -1,0 +1,62 @@
+// The event log's hash chain (DESIGN.md §2): the canonical encoding an event's
+// hash covers, and the checks every node runs before applying an event it
+// received. The origin uses SealEvent to fill in prev_hash and hash; nodes use
+// VerifyEvent. Pure functions; thread-safe.
+#ifndef PGXN_NODE_EVENT_CHAIN_H_
+#define PGXN_NODE_EVENT_CHAIN_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "pgxn/feed/v1/feed.pb.h"
+
+namespace pgxn::node {
+
+namespace v1 = ::pgxn::feed::v1;
+
+// Limits on what one event may carry; anything larger is refused whole.
+inline constexpr size_t kMaxOpsPerEvent = 10'000;
+inline constexpr size_t kMaxTreePathBytes = 1024;
+
+// The last applied event of a log, which the next event must extend.
+struct ChainTip {
+  uint64_t seq = 0;
+  std::string epoch;  // empty: not yet known (a fresh node adopts the first event's)
+  std::string hash;   // 32 bytes; GenesisHash() before the first event
+};
+
+// The prev_hash of the event at seq 1: 32 zero bytes.
+std::string GenesisHash();
+
+// The canonical byte encoding hashed into Event.hash: every field except
+// `hash`, `signature` and the ops' `content`, length-prefixed, big-endian.
+std::string CanonicalEncoding(const v1::Event& event);
+
+// SHA-256 of CanonicalEncoding(event).
+std::string ComputeEventHash(const v1::Event& event);
+
+// Sets event->prev_hash from `tip`, and event->hash. The caller has set
+// seq, epoch, time, kind, actor, subject and ops.
+void SealEvent(const ChainTip& tip, v1::Event* event);
+
+// A tree path as stored and served: relative ("dist/pair.json"), no empty,
+// "." or ".." segments, no backslash, NUL or other control characters.
+absl::Status CheckTreePath(absl::string_view path);
+
+// Whether `event` may be applied on top of `tip`: same epoch (unless tip.epoch
+// is empty), seq == tip.seq + 1, prev_hash == tip.hash, hash recomputes, known
+// kind, well-formed ops, and every PUT's content matches its size and sha256.
+// With require_content, a PUT without content is refused; without it, ops
+// may omit content (light subscribers) but content that is present must match.
+// Errors: FailedPrecondition for a chain break (wrong epoch, gap, prev_hash),
+// DataLoss for a hash or content mismatch, InvalidArgument for a malformed event.
+absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content);
+
+// The tip after applying `event`.
+ChainTip TipAfter(const v1::Event& event);
+
+}  // namespace pgxn::node
+
+#endif  // PGXN_NODE_EVENT_CHAIN_H_

@@ -1,0 +1,39 @@
+// What the Feed service serves from: a readable, append-only event log. The
+// origin implements it over Postgres (origin/pg_event_log.h), every other node
+// over its RocksDB store (node/store.h). Implementations are thread-safe.
+#ifndef PGXN_NODE_EVENT_LOG_H_
+#define PGXN_NODE_EVENT_LOG_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "node/event_chain.h"
+#include "pgxn/feed/v1/feed.pb.h"
+
+namespace pgxn::node {
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // The newest event's seq, epoch and hash (seq 0 and GenesisHash() when empty;
+  // the epoch may be empty on a node that has not received anything yet).
+  virtual absl::StatusOr<ChainTip> Head() const = 0;
+
+  // Events with seq > after_seq in seq order: at most max_events, and stopping
+  // once max_bytes of content is reached (always at least one event if any).
+  // Without include_content the ops carry no bytes.
+  virtual absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t after_seq, size_t max_events,
+                                                           size_t max_bytes,
+                                                           bool include_content) const = 0;
+
+  // Blocks until the head seq exceeds `seq` or `deadline` passes; returns the
+  // head seq seen last. Wakes as soon as an event is committed.
+  virtual uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const = 0;
+};
+
+}  // namespace pgxn::node
+
+#endif  // PGXN_NODE_EVENT_LOG_H_

@@ -1,0 +1,45 @@
+#include "node/node_status.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace pgxn::node {
+
+std::string FormatUtcSeconds(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+std::string StatusJson(const NodeStatus& status, absl::Time now) {
+  const bool is_origin = status.role == "origin";
+  const uint64_t head = is_origin ? status.applied_seq
+                                  : std::max(status.upstream_head_seq, status.applied_seq);
+  double lag_seconds = 0;
+  if (head > status.applied_seq && status.caught_up_at != absl::InfinitePast()) {
+    lag_seconds = absl::ToDoubleSeconds(now - status.caught_up_at);
+  } else if (head > status.applied_seq && status.last_event_time != absl::InfinitePast()) {
+    // Behind since before this process started: the age of the newest applied
+    // event bounds the lag from above.
+    lag_seconds = absl::ToDoubleSeconds(now - status.last_event_time);
+  }
+  nlohmann::ordered_json doc;
+  doc["role"] = status.role;
+  doc["version"] = kVersion;
+  doc["epoch"] = status.epoch;
+  doc["applied_seq"] = status.applied_seq;
+  doc["upstream_head_seq"] = head;
+  doc["lag_events"] = head - status.applied_seq;
+  doc["lag_seconds"] = lag_seconds;
+  doc["last_event_time"] = status.last_event_time == absl::InfinitePast()
+                               ? nlohmann::ordered_json(nullptr)
+                               : nlohmann::ordered_json(FormatUtcSeconds(status.last_event_time));
+  if (!is_origin) {
+    doc["upstream"] = status.upstream;
+    doc["connected"] = status.connected;
+    doc["stale"] = now - status.last_message > status.stale_after;
+    doc["last_error"] = status.last_error;
+  }
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace pgxn::node

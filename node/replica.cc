@@ -1,0 +1,129 @@
+#include "node/replica.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/http_server.h"
+#include "gateway/status_http.h"
+#include "node/address.h"
+#include "node/feed_service.h"
+#include "node/files.h"
+#include "node/log.h"
+#include "node/node_status.h"
+#include "node/ports_file.h"
+#include "node/store_tree.h"
+
+namespace pgxn::node {
+
+absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  if (options.upstreams.empty()) return absl::InvalidArgumentError("--upstream is required");
+  if (absl::Status s = MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options.data_dir + "/store");
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store)));
+}
+
+Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store)
+    : options_(std::move(options)), store_(std::move(store)) {}
+
+Replica::~Replica() { Stop(); }
+
+absl::Status Replica::Start(ReplicaExtension* extension) {
+  extension_ = extension;
+  absl::StatusOr<HostPort> http = ParseHostPort(options_.http_address);
+  if (!http.ok()) return http.status();
+
+  GrpcServerOptions grpc_options;
+  grpc_options.address = options_.grpc_address;
+  grpc_options.max_message_bytes = static_cast<int>(options_.max_message_bytes);
+  FeedServiceOptions feed_options;
+  feed_options.role = options_.role;
+  feed_options.heartbeat_interval = options_.heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<FeedServer>> feed_server =
+      FeedServer::Start(grpc_options, feed_options, store_.get());
+  if (!feed_server.ok()) return feed_server.status();
+  feed_server_ = *std::move(feed_server);
+
+  router_.Handle("GET", "/_status",
+                 [this](const gateway::Request& request) { return HandleStatus(request); });
+  router_.Handle("GET", "/_tree", [this](const gateway::Request& request) {
+    absl::StatusOr<std::string> listing = StoreTreeListing(*store_);
+    if (!listing.ok()) return gateway::ErrorResponse(listing.status(), request);
+    return gateway::TextResponse(200, *std::move(listing));
+  });
+  if (extension_ != nullptr) extension_->AddRoutes(&router_);
+  auto tree = std::make_shared<StoreTree>(store_.get());
+  router_.HandlePrefix("GET", "/", [tree](const gateway::Request& request) {
+    return gateway::ServeTreeFile(request, *tree);
+  });
+
+  gateway::HttpServerOptions http_options;
+  http_options.host = http->host;
+  http_options.port = http->port;
+  http_options.threads = options_.http_threads;
+  http_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
+  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server = gateway::HttpServer::Start(
+      http_options, [this](const gateway::Request& request) { return router_.Dispatch(request); });
+  if (!http_server.ok()) return http_server.status();
+  http_server_ = *std::move(http_server);
+
+  if (absl::Status s = WritePortsFile(options_.data_dir, http_port(), grpc_port()); !s.ok()) {
+    return s;
+  }
+  LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
+                       " and the Feed on port ", grpc_port(), "; applied seq ", store_->Tip().seq));
+
+  FeedClientOptions client_options;
+  client_options.upstreams = options_.upstreams;
+  client_options.stale_after = options_.stale_after;
+  client_options.max_message_bytes = static_cast<int>(options_.max_message_bytes);
+  feed_client_ = std::make_unique<FeedClient>(client_options, static_cast<EventSink*>(this));
+  feed_client_->Start();
+  return absl::OkStatus();
+}
+
+void Replica::Stop() {
+  if (feed_client_ != nullptr) feed_client_->Stop();
+  if (feed_server_ != nullptr) feed_server_->Shutdown();
+  if (http_server_ != nullptr) http_server_->Stop();
+}
+
+int Replica::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
+int Replica::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+
+ChainTip Replica::Tip() const { return store_->Tip(); }
+
+absl::Status Replica::Apply(const v1::Event& event) {
+  absl::StatusOr<bool> applied = store_->Apply(event);
+  if (!applied.ok()) return applied.status();
+  if (*applied && extension_ != nullptr) {
+    extension_->OnApplied(event, feed_client_->State().head_seq <= event.seq());
+  }
+  return absl::OkStatus();
+}
+
+gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
+  const ChainTip tip = store_->Tip();
+  NodeStatus status;
+  status.role = options_.role;
+  status.epoch = tip.epoch;
+  status.applied_seq = tip.seq;
+  if (tip.seq > 0) {
+    absl::StatusOr<v1::Event> event = store_->GetEvent(tip.seq, /*include_content=*/false);
+    if (event.ok()) status.last_event_time = absl::FromUnixMicros(event->time_us());
+  }
+  status.stale_after = options_.stale_after;
+  if (feed_client_ != nullptr) {
+    UpstreamState upstream = feed_client_->State();
+    status.upstream = upstream.address;
+    status.connected = upstream.connected;
+    status.upstream_head_seq = upstream.head_seq;
+    status.last_message = upstream.last_message;
+    status.caught_up_at = upstream.caught_up_at;
+    status.last_error = upstream.last_error;
+  }
+  return gateway::JsonResponse(200, StatusJson(status, absl::Now()));
+}
+
+}  // namespace pgxn::node

@@ -1,0 +1,90 @@
+// The mirror role (DESIGN.md §1): follow an upstream Feed into the RocksDB
+// store, serve the tree over HTTP, and relay the Feed to nodes below. The
+// indexer is a replica with an extension that indexes each applied event and
+// adds routes.
+//
+// Life cycle: Open() (store only, so an extension can read it), then Start()
+// (gRPC feed server, HTTP gateway, DIR/ports.json, then the upstream feed),
+// then Stop() (or the destructor). Not thread-safe itself; its servers are.
+#ifndef PGXN_NODE_REPLICA_H_
+#define PGXN_NODE_REPLICA_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/router.h"
+#include "node/feed_client.h"
+#include "node/store.h"
+
+namespace pgxn::gateway {
+class HttpServer;
+}
+
+namespace pgxn::node {
+
+class FeedServer;
+
+struct ReplicaOptions {
+  std::string role = "mirror";
+  std::string data_dir;
+  std::vector<std::string> upstreams;  // host:port of Feed servers
+  std::string http_address = "127.0.0.1:0";
+  std::string grpc_address = "127.0.0.1:0";
+  int http_threads = 4;
+  absl::Duration heartbeat_interval = absl::Seconds(2);
+  absl::Duration stale_after = absl::Seconds(10);
+  uint64_t max_message_bytes = 256 << 20;
+};
+
+// What a role adds to a plain mirror.
+class ReplicaExtension {
+ public:
+  virtual ~ReplicaExtension() = default;
+  // Routes answered before the tree (e.g. /search/, an /index.json override).
+  virtual void AddRoutes(gateway::Router* router) = 0;
+  // Called on the feed thread after each event is applied to the store, with
+  // its contents. `caught_up` is false while the upstream is known to hold
+  // later events (catching up), so work can be batched until it is true. Must
+  // not block for long: the feed waits for it.
+  virtual void OnApplied(const v1::Event& event, bool caught_up) = 0;
+};
+
+class Replica final : private EventSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<Replica>> Open(ReplicaOptions options);
+  ~Replica() override;
+
+  // `extension` may be null; if not, it must outlive the replica.
+  absl::Status Start(ReplicaExtension* extension);
+  // Stops the feed (finishing the event being applied), then the servers.
+  void Stop();
+
+  Store& store() { return *store_; }
+  int http_port() const;
+  int grpc_port() const;
+
+ private:
+  explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);
+
+  // EventSink.
+  ChainTip Tip() const override;
+  absl::Status Apply(const v1::Event& event) override;
+
+  gateway::Response HandleStatus(const gateway::Request& request) const;
+
+  const ReplicaOptions options_;
+  std::unique_ptr<Store> store_;
+  ReplicaExtension* extension_ = nullptr;
+  gateway::Router router_;
+  std::unique_ptr<FeedServer> feed_server_;
+  std::unique_ptr<gateway::HttpServer> http_server_;
+  std::unique_ptr<FeedClient> feed_client_;
+};
+
+}  // namespace pgxn::node
+
+#endif  // PGXN_NODE_REPLICA_H_

@@ -1,0 +1,175 @@
+#include "node/store.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "node/digest.h"
+#include "node/temp_dir.h"
+#include "node/test_events.h"
+
+namespace pgxn::node {
+namespace {
+
+std::string Content(const Store& store, const std::string& path) {
+  absl::StatusOr<StoredFile> file = store.GetFile(path);
+  if (!file.ok()) return "<" + std::string(file.status().message()) + ">";
+  absl::StatusOr<std::string> blob = store.GetBlob(file->sha256);
+  return blob.ok() ? *blob : "<no blob>";
+}
+
+TEST(StoreTest, AppliesEventsAndServesFiles) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  TestChain chain;
+  v1::Event e1 = chain.Next({PutOp("dist/pair.json", "v1"), PutOp("index.json", "{}")});
+  v1::Event e2 = chain.Next({PutOp("dist/pair.json", "v2"), DeleteOp("index.json")});
+  ASSERT_TRUE((*store)->Apply(e1).ok());
+  ASSERT_TRUE((*store)->Apply(e2).ok());
+  EXPECT_EQ(Content(**store, "dist/pair.json"), "v2");
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("index.json").status()));
+  absl::StatusOr<StoredFile> file = (*store)->GetFile("dist/pair.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->seq, 2u);
+  EXPECT_EQ(file->size, 2u);
+  EXPECT_EQ(file->media_type, "application/json");
+  EXPECT_EQ(file->time_us, e2.time_us());
+  EXPECT_EQ((*store)->Tip().seq, 2u);
+  EXPECT_EQ((*store)->Tip().hash, e2.hash());
+}
+
+TEST(StoreTest, ApplyingAnEventTwiceChangesNothing) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  v1::Event e1 = chain.Next({PutOp("dist/pair.json", "v1")});
+  v1::Event e2 = chain.Next({PutOp("dist/pair.json", "v2")});
+  ASSERT_TRUE((*store)->Apply(e1).ok());
+  ASSERT_TRUE((*store)->Apply(e2).ok());
+  for (const v1::Event& replay : {e1, e2}) {
+    absl::StatusOr<bool> again = (*store)->Apply(replay);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_FALSE(*again) << "seq " << replay.seq();
+  }
+  EXPECT_EQ(Content(**store, "dist/pair.json"), "v2");
+  EXPECT_EQ((*store)->Tip().seq, 2u);
+}
+
+TEST(StoreTest, ReplayThatDiffersFromTheAppliedEventIsAFork) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain, fork;
+  ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
+  absl::StatusOr<bool> forked = (*store)->Apply(fork.Next({PutOp("a", "other")}));
+  EXPECT_EQ(forked.status().code(), absl::StatusCode::kFailedPrecondition) << forked.status();
+}
+
+TEST(StoreTest, RefusesAFileWhoseHashDoesNotMatch) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  v1::Event event = chain.Next({PutOp("dist/pair.json", "good"), PutOp("b.json", "other")});
+  event.mutable_ops(1)->set_content("evil!");  // same size, different bytes
+  absl::StatusOr<bool> applied = (*store)->Apply(event);
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kDataLoss) << applied.status();
+  // Refused whole: not even the good file of the same event is there.
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("dist/pair.json").status()));
+  EXPECT_EQ((*store)->Tip().seq, 0u);
+}
+
+TEST(StoreTest, RefusesAGap) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  chain.Next({PutOp("a", "1")});
+  absl::StatusOr<bool> applied = (*store)->Apply(chain.Next({PutOp("a", "2")}));
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kFailedPrecondition) << applied.status();
+}
+
+TEST(StoreTest, ReopenKeepsTipAndFiles) {
+  TempDir dir;
+  TestChain chain;
+  {
+    auto store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
+    ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "2")})).ok());
+    ASSERT_TRUE((*store)->PutMeta("index_seq", "7").ok());
+  }
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->Tip().seq, 2u);
+  EXPECT_EQ((*store)->Tip().epoch, chain.tip().epoch);
+  EXPECT_EQ((*store)->Tip().hash, chain.tip().hash);
+  EXPECT_EQ(Content(**store, "a"), "2");
+  EXPECT_EQ(*(*store)->GetMeta("index_seq"), "7");
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetMeta("applied_seq").status()));
+  EXPECT_TRUE((*store)->Apply(chain.Next({PutOp("a", "3")})).ok());
+}
+
+TEST(StoreTest, ReadAfterReattachesContentsAndBatches) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  std::vector<v1::Event> sent;
+  for (int i = 1; i <= 10; ++i) {
+    sent.push_back(chain.Next({PutOp("f" + std::to_string(i), std::string(100, 'a' + i))}));
+    ASSERT_TRUE((*store)->Apply(sent.back()).ok());
+  }
+  auto all = (*store)->ReadAfter(0, 100, 1 << 20, true);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 10u);
+  for (size_t i = 0; i < all->size(); ++i) {
+    EXPECT_EQ((*all)[i].SerializeAsString(), sent[i].SerializeAsString()) << "seq " << i + 1;
+  }
+  auto some = (*store)->ReadAfter(3, 4, 1 << 20, false);
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->size(), 4u);
+  EXPECT_EQ((*some)[0].seq(), 4u);
+  EXPECT_TRUE((*some)[0].ops(0).content().empty());
+  EXPECT_EQ((*some)[0].ops(0).size(), 100u);
+  auto by_bytes = (*store)->ReadAfter(0, 100, 200, true);
+  ASSERT_TRUE(by_bytes.ok());
+  EXPECT_EQ(by_bytes->size(), 2u);  // stops once 200 bytes of content are reached
+  auto none = (*store)->ReadAfter(10, 100, 1 << 20, true);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(StoreTest, WaitForHeadAboveWakesOnApply) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  v1::Event event = chain.Next({PutOp("a", "1")});
+  EXPECT_EQ((*store)->WaitForHeadAbove(0, absl::Now() + absl::Milliseconds(10)), 0u);
+  std::thread applier([&] { ASSERT_TRUE((*store)->Apply(event).ok()); });
+  EXPECT_EQ((*store)->WaitForHeadAbove(0, absl::InfiniteFuture()), 1u);
+  applier.join();
+}
+
+TEST(StoreTest, ForEachFileListsInPathOrder) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("b", "2"), PutOp("a", "1"), PutOp("c/d", "3")})).ok());
+  std::vector<std::string> paths;
+  ASSERT_TRUE((*store)
+                  ->ForEachFile([&](absl::string_view path, const StoredFile&) {
+                    paths.emplace_back(path);
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(paths, (std::vector<std::string>{"a", "b", "c/d"}));
+}
+
+}  // namespace
+}  // namespace pgxn::node

@@ -1,0 +1,35 @@
+#include "node/store_tree.h"
+
+#include "absl/strings/str_cat.h"
+#include "node/digest.h"
+
+namespace pgxn::node {
+
+absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
+  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string> content = store_->GetBlob(file->sha256);
+  if (!content.ok()) return content.status();
+  gateway::TreeFile tree_file;
+  tree_file.content = *std::move(content);
+  tree_file.sha256_hex = HexEncode(file->sha256);
+  tree_file.media_type = file->media_type;
+  tree_file.modified_unix_seconds = file->time_us / 1'000'000;
+  return tree_file;
+}
+
+std::string TreeListingLine(absl::string_view sha256, absl::string_view path) {
+  return absl::StrCat(HexEncode(sha256), "  ", path, "\n");
+}
+
+absl::StatusOr<std::string> StoreTreeListing(const Store& store) {
+  std::string listing;
+  absl::Status s = store.ForEachFile([&listing](absl::string_view path, const StoredFile& file) {
+    listing += TreeListingLine(file.sha256, path);
+    return true;
+  });
+  if (!s.ok()) return s;
+  return listing;
+}
+
+}  // namespace pgxn::node

@@ -1,0 +1,43 @@
+#include "node/test_events.h"
+
+#include "node/digest.h"
+
+namespace pgxn::node {
+
+v1::Op PutOp(const std::string& path, const std::string& content, const std::string& media_type) {
+  v1::Op op;
+  op.set_type(v1::Op::PUT);
+  op.set_path(path);
+  op.set_content(content);
+  op.set_size(content.size());
+  op.set_sha256(Sha256(content));
+  op.set_media_type(media_type);
+  return op;
+}
+
+v1::Op DeleteOp(const std::string& path) {
+  v1::Op op;
+  op.set_type(v1::Op::DELETE);
+  op.set_path(path);
+  return op;
+}
+
+TestChain::TestChain(std::string epoch) : tip_{0, std::move(epoch), GenesisHash()} {}
+
+v1::Event TestChain::Next(std::vector<v1::Op> ops, const std::string& kind,
+                          const std::string& dist, const std::string& version) {
+  v1::Event event;
+  event.set_seq(tip_.seq + 1);
+  event.set_epoch(tip_.epoch);
+  event.set_time_us(time_us_ += 1'000'000);
+  event.set_kind(kind);
+  event.set_actor("theory");
+  event.mutable_subject()->set_dist(dist);
+  event.mutable_subject()->set_version(version);
+  for (v1::Op& op : ops) *event.add_ops() = std::move(op);
+  SealEvent(tip_, &event);
+  tip_ = TipAfter(event);
+  return event;
+}
+
+}  // namespace pgxn::node
