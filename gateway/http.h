@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 
 namespace pgxn::gateway {
 
@@ -30,7 +32,8 @@ struct Request {
 struct Response {
   int status = 200;
   // Extra headers. The server adds Content-Length, Date, Server and
-  // Connection itself; a handler sets Content-Type, ETag, etc.
+  // Connection itself (and ignores those names, and Transfer-Encoding, here);
+  // a handler sets Content-Type, ETag, etc.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
@@ -48,6 +51,17 @@ Response TextResponse(int status, std::string text);
 
 // A JSON response from an already serialised document.
 Response JsonResponse(int status, std::string json);
+
+// `time` as an IMF-fixdate, the form HTTP headers use (RFC 9110 §5.6.7):
+// "Sun, 06 Nov 1994 08:49:37 GMT". Sub-second precision is dropped.
+std::string FormatHttpDate(absl::Time time);
+
+// Parses an HTTP-date in any of the three forms a recipient must accept:
+// IMF-fixdate, RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year
+// below 70 is 20xx, otherwise 19xx) and asctime ("Sun Nov  6 08:49:37 1994").
+// The day name is checked for spelling only, not against the date. Returns
+// nullopt for anything else, including impossible dates such as 31 Feb.
+absl::optional<absl::Time> ParseHttpDate(absl::string_view text);
 
 }  // namespace pgxn::gateway
 

@@ -1,0 +1,76 @@
+// The HTTP/1.1 server every node runs (DESIGN.md §5): Boost.Beast/Asio behind a
+// plain interface, so no Beast header leaks into the rest of the project. A few
+// I/O threads serve every connection asynchronously (no thread per
+// connection); each connection is handled on its own strand, one request at a
+// time, with keep-alive.
+//
+// For each request the server reads the header first, refuses what it will not
+// take (oversize body 413, malformed request 400, bad path 400, unknown Expect
+// 417, oversize header 431) without calling the handler, answers
+// "Expect: 100-continue", reads the body, then calls the Handler on an I/O
+// thread and writes its Response (Server, Date, Content-Length and Connection
+// added; no body for HEAD, 204 and 304). A handler that throws or returns an
+// unsendable Response gets a 500, logged to stderr; the server keeps serving.
+//
+// Thread-safety: Start, port and Stop may be called from any thread, but Stop
+// (and the destructor) must not be called from inside a handler.
+#ifndef PGXN_GATEWAY_HTTP_SERVER_H_
+#define PGXN_GATEWAY_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/http.h"
+
+namespace pgxn::gateway {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // a name or an address; "0.0.0.0" or "::" for all
+  uint16_t port = 0;               // 0 picks an ephemeral port; see HttpServer::port()
+  int threads = 4;                 // I/O threads, at least 1
+  uint64_t max_body_bytes = uint64_t{64} << 20;
+  // A new connection must send its first byte within this time, the whole
+  // request header must follow within it, and every read of the body and every
+  // write of the response must make progress within it.
+  absl::Duration read_timeout = absl::Seconds(30);
+  // How long a keep-alive connection may wait for its next request.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // How long Stop lets requests in flight finish before it cuts them off.
+  absl::Duration stop_grace = absl::Seconds(5);
+};
+
+class HttpServer {
+ public:
+  // Resolves options.host, binds and listens, then serves with `handler` on
+  // options.threads threads until Stop. Errors: InvalidArgument for bad
+  // options or an unresolvable host, Unavailable when the address is in use or
+  // cannot be bound, PermissionDenied for a privileged port.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
+                                                           Handler handler);
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();  // calls Stop
+
+  // The port listened on (the ephemeral one when options.port was 0).
+  uint16_t port() const;
+
+  // Stops accepting, closes idle keep-alive connections at once, lets requests
+  // in flight finish for up to options.stop_grace, then closes everything and
+  // joins the I/O threads (waiting for handlers still running, which it cannot
+  // interrupt). Idempotent; concurrent calls wait for the first.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pgxn::gateway
+
+#endif  // PGXN_GATEWAY_HTTP_SERVER_H_

@@ -1,0 +1,60 @@
+// Serves the files of a node's published tree (dist JSON, META.json, zips, …)
+// over HTTP with the caching and partial-content rules clients rely on: ETag,
+// Last-Modified, If-None-Match, If-Modified-Since, Range and If-Range
+// (RFC 9110). The tree itself lives behind TreeReader, so the gateway never
+// touches RocksDB, Postgres or the local filesystem (DESIGN.md §5, §7).
+//
+// Called by every role's router for GET/HEAD of tree paths. ServeTreeFile is
+// thread-safe as long as the TreeReader is.
+#ifndef PGXN_GATEWAY_TREE_HANDLER_H_
+#define PGXN_GATEWAY_TREE_HANDLER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gateway/http.h"
+
+namespace pgxn::gateway {
+
+struct TreeFile {
+  std::string content;
+  std::string sha256_hex;  // sent as the strong ETag; no ETag when empty
+  std::string media_type;  // sent as Content-Type
+  // Sent as Last-Modified; 0 means unknown, and then no Last-Modified is sent
+  // and If-Modified-Since is ignored.
+  int64_t modified_unix_seconds = 0;
+};
+
+// Read access to a node's tree, implemented by each store (node/, origin/) and
+// by fakes in tests.
+class TreeReader {
+ public:
+  virtual ~TreeReader() = default;
+
+  // The file at `path`, given without the leading slash ("dist/pair.json").
+  // NotFound when no such file exists; any other error is a failure of the
+  // store. Called from many threads at once.
+  virtual absl::StatusOr<TreeFile> ReadFile(absl::string_view path) const = 0;
+};
+
+// Answers GET or HEAD of request.path from `reader`:
+// - 405 (Allow: GET, HEAD) for other methods;
+// - 404 with the plain-text body "Not found: <path>\n" for "/" or a path the
+//   reader reports as NotFound; ErrorResponse (status_http.h) for its other
+//   errors;
+// - 304 with the ETag and Last-Modified and no body when If-None-Match matches
+//   (a list of tags or "*", weak comparison) or, without If-None-Match, when the
+//   file is not newer than If-Modified-Since;
+// - for GET with a single satisfiable byte range (bytes=a-b, a- or -n) whose
+//   If-Range, if any, matches the strong ETag or equals Last-Modified: 206 with
+//   Content-Range; an unsatisfiable one: 416 with "Content-Range: bytes */LEN";
+//   several ranges or a malformed Range header are ignored;
+// - otherwise 200 with the whole file.
+// Every answer about an existing file carries Accept-Ranges: bytes.
+Response ServeTreeFile(const Request& request, const TreeReader& reader);
+
+}  // namespace pgxn::gateway
+
+#endif  // PGXN_GATEWAY_TREE_HANDLER_H_

@@ -1,0 +1,231 @@
+#include "gateway/tree_handler.h"
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+
+namespace pgxn::gateway {
+namespace {
+
+constexpr char kSha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+constexpr char kEtag[] = "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"";
+constexpr int64_t kModified = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
+constexpr char kModifiedText[] = "Sun, 06 Nov 1994 08:49:37 GMT";
+constexpr char kContent[] = "0123456789";  // ten bytes
+
+class FakeTree : public TreeReader {
+ public:
+  FakeTree() {
+    files_["dist/pair.json"] = TreeFile{kContent, kSha, "application/json", kModified};
+    files_["empty.txt"] = TreeFile{"", kSha, "text/plain; charset=utf-8", kModified};
+    files_["bare"] = TreeFile{"abc", "", "application/octet-stream", 0};
+  }
+
+  absl::StatusOr<TreeFile> ReadFile(absl::string_view path) const override {
+    last_path_ = std::string(path);
+    if (path == "broken") return absl::UnavailableError("store is closed");
+    auto it = files_.find(std::string(path));
+    if (it == files_.end()) return absl::NotFoundError("no such file");
+    return it->second;
+  }
+
+  const std::string& last_path() const { return last_path_; }
+
+ private:
+  std::map<std::string, TreeFile> files_;
+  mutable std::string last_path_;
+};
+
+Request Get(std::string path, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  Request request;
+  request.method = "GET";
+  request.path = std::move(path);
+  request.target = request.path;
+  request.headers = std::move(headers);
+  return request;
+}
+
+std::string Describe(const Request& request) {
+  std::string out = request.method + " " + request.path;
+  for (const auto& [name, value] : request.headers) out += " [" + name + ": " + value + "]";
+  return out;
+}
+
+TEST(ServeTreeFileTest, ServesTheWholeFileWithValidators) {
+  FakeTree tree;
+  const Response response = ServeTreeFile(Get("/dist/pair.json"), tree);
+  EXPECT_EQ(tree.last_path(), "dist/pair.json");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, kContent);
+  EXPECT_EQ(response.Header("Content-Type"), "application/json");
+  EXPECT_EQ(response.Header("ETag"), kEtag);
+  EXPECT_EQ(response.Header("Last-Modified"), kModifiedText);
+  EXPECT_EQ(response.Header("Accept-Ranges"), "bytes");
+}
+
+TEST(ServeTreeFileTest, HeadIsAnsweredLikeGet) {
+  FakeTree tree;
+  Request head = Get("/dist/pair.json", {{"range", "bytes=0-1"}});
+  head.method = "HEAD";
+  const Response response = ServeTreeFile(head, tree);
+  EXPECT_EQ(response.status, 200);  // Range applies to GET only
+  EXPECT_EQ(response.body, kContent);
+}
+
+TEST(ServeTreeFileTest, LeavesOutUnknownValidators) {
+  FakeTree tree;
+  const Response response = ServeTreeFile(
+      Get("/bare", {{"if-modified-since", kModifiedText}, {"if-none-match", "*"}}), tree);
+  // "*" matches any existing file, with or without an ETag.
+  EXPECT_EQ(response.status, 304);
+  const Response plain = ServeTreeFile(Get("/bare", {{"if-modified-since", kModifiedText}}), tree);
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.Header("ETag"), "");
+  EXPECT_EQ(plain.Header("Last-Modified"), "");
+}
+
+TEST(ServeTreeFileTest, MissingFilesAndErrors) {
+  FakeTree tree;
+  const struct {
+    Request request;
+    int status;
+    std::string body;
+  } kCases[] = {
+      {Get("/"), 404, "Not found: /\n"},
+      {Get(""), 404, "Not found: \n"},
+      {Get("/dist/none.json"), 404, "Not found: /dist/none.json\n"},
+      {Get("/tag/key value.json"), 404, "Not found: /tag/key value.json\n"},
+      {Get("/broken"), 503, "store is closed"},
+  };
+  for (const auto& c : kCases) {
+    const Response response = ServeTreeFile(c.request, tree);
+    EXPECT_EQ(response.status, c.status) << Describe(c.request);
+    EXPECT_EQ(response.body, c.body) << Describe(c.request);
+    EXPECT_EQ(response.Header("Content-Type"), "text/plain; charset=utf-8") << Describe(c.request);
+  }
+}
+
+TEST(ServeTreeFileTest, OtherMethodsAre405) {
+  FakeTree tree;
+  Request post = Get("/dist/pair.json");
+  post.method = "POST";
+  const Response response = ServeTreeFile(post, tree);
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.Header("Allow"), "GET, HEAD");
+}
+
+TEST(ServeTreeFileTest, ConditionalRequests) {
+  FakeTree tree;
+  const std::string kOtherEtag = "\"ffff\"";
+  const struct {
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+  } kCases[] = {
+      {{{"if-none-match", kEtag}}, 304},
+      {{{"if-none-match", std::string("W/") + kEtag}}, 304},
+      {{{"if-none-match", "*"}}, 304},
+      {{{"if-none-match", kOtherEtag + ", " + kEtag}}, 304},
+      {{{"if-none-match", kOtherEtag + "," + kEtag}}, 304},
+      {{{"if-none-match", kOtherEtag}, {"if-none-match", kEtag}}, 304},
+      {{{"if-none-match", kOtherEtag}}, 200},
+      {{{"if-none-match", kSha}}, 200},  // unquoted: not an entity-tag
+      {{{"if-none-match", "\"0123456789abcdef"}}, 200},
+      {{{"if-none-match", ""}}, 200},
+      // If-None-Match wins over If-Modified-Since.
+      {{{"if-none-match", kOtherEtag}, {"if-modified-since", kModifiedText}}, 200},
+      {{{"if-modified-since", kModifiedText}}, 304},
+      {{{"if-modified-since", "Sun, 06 Nov 1994 08:49:38 GMT"}}, 304},
+      {{{"if-modified-since", "Sun, 06 Nov 1994 08:49:36 GMT"}}, 200},
+      {{{"if-modified-since", "Sunday, 06-Nov-94 08:49:37 GMT"}}, 304},
+      {{{"if-modified-since", "not a date"}}, 200},
+  };
+  for (const auto& c : kCases) {
+    const Request request = Get("/dist/pair.json", c.headers);
+    const Response response = ServeTreeFile(request, tree);
+    EXPECT_EQ(response.status, c.status) << Describe(request);
+    if (c.status == 304) {
+      EXPECT_EQ(response.body, "") << Describe(request);
+      EXPECT_EQ(response.Header("ETag"), kEtag) << Describe(request);
+      EXPECT_EQ(response.Header("Last-Modified"), kModifiedText) << Describe(request);
+    } else {
+      EXPECT_EQ(response.body, kContent) << Describe(request);
+    }
+  }
+}
+
+TEST(ServeTreeFileTest, Ranges) {
+  FakeTree tree;
+  const struct {
+    std::string path;
+    std::vector<std::pair<std::string, std::string>> headers;
+    int status;
+    std::string body;
+    std::string content_range;
+  } kCases[] = {
+      {"/dist/pair.json", {{"range", "bytes=0-3"}}, 206, "0123", "bytes 0-3/10"},
+      {"/dist/pair.json", {{"range", "bytes=2-2"}}, 206, "2", "bytes 2-2/10"},
+      {"/dist/pair.json", {{"range", "bytes=7-"}}, 206, "789", "bytes 7-9/10"},
+      {"/dist/pair.json", {{"range", "bytes=5-100"}}, 206, "56789", "bytes 5-9/10"},
+      {"/dist/pair.json", {{"range", "bytes=-3"}}, 206, "789", "bytes 7-9/10"},
+      {"/dist/pair.json", {{"range", "bytes=-100"}}, 206, kContent, "bytes 0-9/10"},
+      {"/dist/pair.json", {{"range", "Bytes= 1 - 2 "}}, 206, "12", "bytes 1-2/10"},
+      {"/dist/pair.json",
+       {{"range", "bytes=0-99999999999999999999999"}},
+       206,
+       kContent,
+       "bytes 0-9/10"},
+      // Unsatisfiable.
+      {"/dist/pair.json", {{"range", "bytes=10-"}}, 416, "", "bytes */10"},
+      {"/dist/pair.json", {{"range", "bytes=10-20"}}, 416, "", "bytes */10"},
+      {"/dist/pair.json", {{"range", "bytes=-0"}}, 416, "", "bytes */10"},
+      {"/dist/pair.json", {{"range", "bytes=99999999999999999999999-"}}, 416, "", "bytes */10"},
+      {"/empty.txt", {{"range", "bytes=0-"}}, 416, "", "bytes */0"},
+      {"/empty.txt", {{"range", "bytes=-5"}}, 416, "", "bytes */0"},
+      // Several ranges or malformed: the whole file.
+      {"/dist/pair.json", {{"range", "bytes=0-1,3-4"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "bytes=3-1"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "bytes=a-b"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "bytes=-"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "bytes=1"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "bytes=+1-2"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", "items=0-1"}}, 200, kContent, ""},
+      {"/dist/pair.json", {{"range", ""}}, 200, kContent, ""},
+      // If-Range.
+      {"/dist/pair.json", {{"range", "bytes=0-1"}, {"if-range", kEtag}}, 206, "01", "bytes 0-1/10"},
+      {"/dist/pair.json",
+       {{"range", "bytes=0-1"}, {"if-range", kModifiedText}},
+       206,
+       "01",
+       "bytes 0-1/10"},
+      {"/dist/pair.json", {{"range", "bytes=0-1"}, {"if-range", "\"other\""}}, 200, kContent, ""},
+      {"/dist/pair.json",
+       {{"range", "bytes=0-1"}, {"if-range", std::string("W/") + kEtag}},
+       200,
+       kContent,
+       ""},
+      {"/dist/pair.json",
+       {{"range", "bytes=0-1"}, {"if-range", "Mon, 07 Nov 1994 08:49:37 GMT"}},
+       200,
+       kContent,
+       ""},
+      {"/dist/pair.json", {{"range", "bytes=50-"}, {"if-range", "\"other\""}}, 200, kContent, ""},
+      {"/bare", {{"range", "bytes=0-0"}, {"if-range", "\"\""}}, 200, "abc", ""},
+      {"/bare", {{"range", "bytes=0-0"}}, 206, "a", "bytes 0-0/3"},
+  };
+  for (const auto& c : kCases) {
+    const Request request = Get(c.path, c.headers);
+    const Response response = ServeTreeFile(request, tree);
+    EXPECT_EQ(response.status, c.status) << Describe(request);
+    if (c.status != 416) {
+      EXPECT_EQ(response.body, c.body) << Describe(request);
+    }
+    EXPECT_EQ(response.Header("Content-Range"), c.content_range) << Describe(request);
+  }
+}
+
+}  // namespace
+}  // namespace pgxn::gateway

@@ -1,0 +1,209 @@
+#include "indexer/indexer.h"
+
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/status_http.h"
+#include "indexer/search_handler.h"
+#include "node/log.h"
+
+namespace pgxn::indexer {
+namespace {
+
+using Json = nlohmann::json;
+
+// The file at `path` in the store, parsed; a discarded value if absent or not JSON.
+Json ReadJson(const node::Store& store, absl::string_view path) {
+  absl::StatusOr<node::StoredFile> file = store.GetFile(path);
+  if (!file.ok()) return Json(Json::value_t::discarded);
+  absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
+  if (!content.ok()) return Json(Json::value_t::discarded);
+  return Json::parse(*content, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string ReadText(const node::Store& store, absl::string_view path) {
+  absl::StatusOr<node::StoredFile> file = store.GetFile(path);
+  if (!file.ok()) return "";
+  absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
+  return content.ok() ? *std::move(content) : "";
+}
+
+std::string Str(const Json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// "user/theory.json" → "theory"; "" if `path` is not DIR/NAME.json.
+std::string NameIn(absl::string_view path, absl::string_view dir) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  if (parts.size() != 2 || parts[0] != dir || !absl::EndsWith(parts[1], ".json")) return "";
+  return std::string(parts[1].substr(0, parts[1].size() - 5));
+}
+
+// "dist/pair/0.1.0/META.json" → true.
+bool IsReleaseMeta(absl::string_view path) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  return parts.size() == 4 && parts[0] == "dist" && parts[3] == "META.json";
+}
+
+}  // namespace
+
+template <typename Doc>
+void Indexer::PutOrLog(const Doc& doc) {
+  // A document the index refuses (an empty key) is skipped, not allowed to
+  // stop the indexing of everything after it.
+  if (absl::Status s = index_->Put(doc); !s.ok()) {
+    node::LogWarning(absl::StrCat("Not indexed: ", s.message()));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(const node::Store* store,
+                                                       const std::string& index_dir) {
+  absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(index_dir);
+  if (!index.ok()) return index.status();
+  if ((*index)->AppliedSeq() > store->Tip().seq) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "The search index in ", index_dir, " is at seq ", (*index)->AppliedSeq(),
+        ", ahead of the store at ", store->Tip().seq, ": delete the index directory to rebuild"));
+  }
+  return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
+}
+
+absl::Status Indexer::CatchUp() {
+  const uint64_t target = store_->Tip().seq;
+  uint64_t seq = index_->AppliedSeq();
+  indexed_seq_ = seq;
+  if (seq < target) {
+    node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
+  }
+  while (seq < target) {
+    absl::StatusOr<std::vector<v1::Event>> events =
+        store_->ReadAfter(seq, 256, 64 << 20, /*include_content=*/false);
+    if (!events.ok()) return events.status();
+    if (events->empty()) break;
+    for (const v1::Event& event : *events) {
+      if (absl::Status s = Index(event); !s.ok()) return s;
+      seq = event.seq();
+    }
+    if (absl::Status s = index_->Commit(seq); !s.ok()) {
+      indexed_seq_ = index_->AppliedSeq();
+      return s;
+    }
+  }
+  indexed_seq_ = seq;
+  return absl::OkStatus();
+}
+
+void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
+  absl::Status status;
+  if (indexed_seq_ + 1 == event.seq()) {
+    status = Index(event);
+    if (status.ok()) indexed_seq_ = event.seq();
+  }
+  if (status.ok() && indexed_seq_ == event.seq() &&
+      (caught_up || indexed_seq_ - index_->AppliedSeq() >= kMaxUncommitted)) {
+    status = index_->Commit(indexed_seq_);
+  }
+  if (status.ok() && indexed_seq_ == event.seq()) return;
+  // Out of step (a failed index or commit dropped buffered changes): rebuild
+  // from the store, which has every event up to this one.
+  if (!status.ok()) {
+    node::LogError(absl::StrCat("Indexing event ", event.seq(), " failed: ", status.ToString(),
+                                "; re-indexing from the store"));
+  }
+  status = CatchUp();
+  if (!status.ok()) {
+    node::LogError(absl::StrCat("Re-indexing failed: ", status.ToString(),
+                                "; will retry with the next event"));
+  }
+}
+
+absl::Status Indexer::Index(const v1::Event& event) {
+  for (const v1::Op& op : event.ops()) {
+    const std::string& path = op.path();
+    const bool put = op.type() == v1::Op::PUT;
+    if (std::string user = NameIn(path, "user"); !user.empty()) {
+      if (!put) {
+        index_->DeleteUser(user);
+        continue;
+      }
+      Json doc = ReadJson(*store_, path);
+      if (!doc.is_object()) continue;
+      UserDoc user_doc{Str(doc, "nickname"), Str(doc, "name"), Str(doc, "email"),
+                       Str(doc, "uri"), ""};
+      user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
+      PutOrLog(user_doc);
+    } else if (std::string dist = NameIn(path, "dist"); !dist.empty() && !put) {
+      index_->DeleteDist(dist);
+    } else if (std::string extension = NameIn(path, "extension"); !extension.empty() && !put) {
+      index_->DeleteExtension(extension);
+    } else if (std::string tag = NameIn(path, "tag"); !tag.empty() && !put) {
+      index_->DeleteTag(tag);
+    } else if (put && IsReleaseMeta(path)) {
+      Json meta = ReadJson(*store_, path);
+      if (!meta.is_object()) continue;
+      const std::string user = Str(meta, "user");
+      const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
+      const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
+      const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
+      DistDoc dist_doc;
+      dist_doc.dist = Str(meta, "name");
+      dist_doc.version = Str(meta, "version");
+      dist_doc.abstract = Str(meta, "abstract");
+      dist_doc.description = Str(meta, "description");
+      dist_doc.readme = ReadText(*store_, dir + "README.txt");
+      dist_doc.user = user;
+      dist_doc.user_name = user_name;
+      dist_doc.date = Str(meta, "date");
+      dist_doc.release_status = Str(meta, "release_status");
+      if (auto tags = meta.find("tags"); tags != meta.end() && tags->is_array()) {
+        for (const Json& tag : *tags) {
+          if (!tag.is_string()) continue;
+          dist_doc.tags.push_back(tag.get<std::string>());
+          PutOrLog(TagDoc{tag.get<std::string>()});
+        }
+      }
+      PutOrLog(dist_doc);
+      if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
+        for (const auto& [name, spec] : provides->items()) {
+          if (!spec.is_object()) continue;
+          ExtensionDoc ext{name,          Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
+                           "",            dist_doc.date,         user,          user_name};
+          PutOrLog(ext);
+        }
+      }
+      // The README is the one document every release has in the tree itself;
+      // the docs inside the archive are indexed by the docs renderer.
+      index_->DeleteDocs(dist_doc.dist);
+      if (!dist_doc.readme.empty()) {
+        DocDoc readme{dist_doc.dist, dist_doc.version, "README",     dist_doc.dist,
+                      dist_doc.abstract, dist_doc.readme, dist_doc.date, user, user_name};
+        PutOrLog(readme);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Indexer::AddRoutes(gateway::Router* router) {
+  router->HandlePrefix("GET", "/search/", [this](const gateway::Request& request) {
+    return HandleSearch(request, *index_);
+  });
+  router->Handle("GET", "/index.json", [this](const gateway::Request& request) {
+    return HandleIndexJson(request);
+  });
+}
+
+gateway::Response Indexer::HandleIndexJson(const gateway::Request& request) const {
+  nlohmann::ordered_json templates = nlohmann::ordered_json::parse(
+      ReadText(*store_, "index.json"), nullptr, /*allow_exceptions=*/false);
+  if (!templates.is_object()) templates = nlohmann::ordered_json::object();
+  templates["search"] = "/search/{in}/";
+  return gateway::JsonResponse(200, templates.dump(3) + "\n");
+}
+
+}  // namespace pgxn::indexer
