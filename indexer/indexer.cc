@@ -133,8 +133,8 @@ absl::Status Indexer::Index(const v1::Event& event) {
       }
       Json doc = ReadJson(*store_, path);
       if (!doc.is_object()) continue;
-      UserDoc user_doc{Str(doc, "nickname"), Str(doc, "name"), Str(doc, "email"),
-                       Str(doc, "uri"), ""};
+      UserDoc user_doc{Str(doc, "nickname"), Str(doc, "name"), Str(doc, "email"), Str(doc, "uri"),
+                       ""};
       user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
       PutOrLog(user_doc);
     } else if (std::string dist = NameIn(path, "dist"); !dist.empty() && !put) {
@@ -171,8 +171,8 @@ absl::Status Indexer::Index(const v1::Event& event) {
       if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
         for (const auto& [name, spec] : provides->items()) {
           if (!spec.is_object()) continue;
-          ExtensionDoc ext{name,          Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
-                           "",            dist_doc.date,         user,          user_name};
+          ExtensionDoc ext{name, Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
+                           "",   dist_doc.date,         user,          user_name};
           PutOrLog(ext);
         }
       }
@@ -180,8 +180,8 @@ absl::Status Indexer::Index(const v1::Event& event) {
       // the docs inside the archive are indexed by the docs renderer.
       index_->DeleteDocs(dist_doc.dist);
       if (!dist_doc.readme.empty()) {
-        DocDoc readme{dist_doc.dist, dist_doc.version, "README",     dist_doc.dist,
-                      dist_doc.abstract, dist_doc.readme, dist_doc.date, user, user_name};
+        DocDoc readme{dist_doc.dist,   dist_doc.version, "README", dist_doc.dist, dist_doc.abstract,
+                      dist_doc.readme, dist_doc.date,    user,     user_name};
         PutOrLog(readme);
       }
     }
@@ -193,9 +193,8 @@ void Indexer::AddRoutes(gateway::Router* router) {
   router->HandlePrefix("GET", "/search/", [this](const gateway::Request& request) {
     return HandleSearch(request, *index_);
   });
-  router->Handle("GET", "/index.json", [this](const gateway::Request& request) {
-    return HandleIndexJson(request);
-  });
+  router->Handle("GET", "/index.json",
+                 [this](const gateway::Request& request) { return HandleIndexJson(request); });
 }
 
 gateway::Response Indexer::HandleIndexJson(const gateway::Request& request) const {

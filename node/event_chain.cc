@@ -59,13 +59,12 @@ absl::Status CheckOp(const v1::Op& op, bool require_content) {
     return absl::OkStatus();
   }
   if (op.content().size() != op.size()) {
-    return absl::DataLossError(absl::StrCat("Put of \"", op.path(), "\" has ",
-                                            op.content().size(), " bytes, expected ", op.size()));
+    return absl::DataLossError(absl::StrCat("Put of \"", op.path(), "\" has ", op.content().size(),
+                                            " bytes, expected ", op.size()));
   }
   if (Sha256(op.content()) != op.sha256()) {
-    return absl::DataLossError(
-        absl::StrCat("Put of \"", op.path(), "\": content does not match its sha256 ",
-                     HexEncode(op.sha256())));
+    return absl::DataLossError(absl::StrCat(
+        "Put of \"", op.path(), "\": content does not match its sha256 ", HexEncode(op.sha256())));
   }
   return absl::OkStatus();
 }
@@ -137,9 +136,9 @@ absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool requi
   }
   const std::string expected_prev = tip.hash.empty() ? GenesisHash() : tip.hash;
   if (event.prev_hash() != expected_prev) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "Event ", event.seq(), " does not extend the chain: prev_hash ",
-        HexEncode(event.prev_hash()), ", expected ", HexEncode(expected_prev)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("Event ", event.seq(), " does not extend the chain: prev_hash ",
+                     HexEncode(event.prev_hash()), ", expected ", HexEncode(expected_prev)));
   }
   if (!IsKnownKind(event.kind())) {
     return absl::InvalidArgumentError(
@@ -150,8 +149,8 @@ absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool requi
         absl::StrCat("Event ", event.seq(), " has ", event.ops_size(), " ops"));
   }
   if (ComputeEventHash(event) != event.hash()) {
-    return absl::DataLossError(absl::StrCat("Event ", event.seq(), " hash ",
-                                            HexEncode(event.hash()), " does not match its contents"));
+    return absl::DataLossError(absl::StrCat(
+        "Event ", event.seq(), " hash ", HexEncode(event.hash()), " does not match its contents"));
   }
   absl::flat_hash_set<absl::string_view> paths;
   for (const v1::Op& op : event.ops()) {

@@ -130,9 +130,8 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
       seen_head = message.event().seq();
     } else if (message.has_heartbeat()) {
       if (!tip.epoch.empty() && message.heartbeat().epoch() != tip.epoch) {
-        refused = absl::FailedPreconditionError(
-            absl::StrCat("upstream is on epoch ", message.heartbeat().epoch(), ", this node on ",
-                         tip.epoch));
+        refused = absl::FailedPreconditionError(absl::StrCat(
+            "upstream is on epoch ", message.heartbeat().epoch(), ", this node on ", tip.epoch));
         context.TryCancel();
         break;
       }

@@ -47,12 +47,12 @@ struct FeedClientOptions {
 
 // What the client knows about its upstream, for /_status.
 struct UpstreamState {
-  std::string address;         // the upstream in use or tried last
-  bool connected = false;      // a stream is open and has delivered a message
-  uint64_t head_seq = 0;       // the upstream's newest seq as last reported
-  absl::Time last_message;     // InfinitePast() until the first message
-  absl::Time caught_up_at;     // last time the sink's tip reached head_seq
-  std::string last_error;      // empty when the last stream ended cleanly
+  std::string address;      // the upstream in use or tried last
+  bool connected = false;   // a stream is open and has delivered a message
+  uint64_t head_seq = 0;    // the upstream's newest seq as last reported
+  absl::Time last_message;  // InfinitePast() until the first message
+  absl::Time caught_up_at;  // last time the sink's tip reached head_seq
+  std::string last_error;   // empty when the last stream ended cleanly
 };
 
 class FeedClient {

@@ -78,8 +78,8 @@ class FeedServiceImpl final : public v1::Feed::Service {
         continue;
       }
       const absl::Time heartbeat_due = last_send + options_.heartbeat_interval;
-      head = log_->WaitForHeadAbove(
-          cursor, std::min(heartbeat_due, absl::Now() + kCancelCheckInterval));
+      head = log_->WaitForHeadAbove(cursor,
+                                    std::min(heartbeat_due, absl::Now() + kCancelCheckInterval));
       if (head <= cursor && absl::Now() >= heartbeat_due) {
         absl::StatusOr<ChainTip> now_tip = log_->Head();
         if (!now_tip.ok()) return ToGrpc(now_tip.status());
@@ -143,8 +143,7 @@ absl::StatusOr<std::unique_ptr<FeedServer>> FeedServer::Start(const GrpcServerOp
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("Cannot listen for gRPC on ", server.address));
+    return absl::UnavailableError(absl::StrCat("Cannot listen for gRPC on ", server.address));
   }
   return std::unique_ptr<FeedServer>(
       new FeedServerImpl(std::move(service), std::move(grpc_server), port));

@@ -90,7 +90,8 @@ TEST(FeedTest, ReplicatesBacklogThenLiveEvents) {
   auto downstream = OpenStore(dir.path() + "/down");
   TestChain chain;
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(upstream->Apply(chain.Next({PutOp("f" + std::to_string(i % 5), std::to_string(i))})).ok());
+    ASSERT_TRUE(
+        upstream->Apply(chain.Next({PutOp("f" + std::to_string(i % 5), std::to_string(i))})).ok());
   }
   auto server = FeedServer::Start(GrpcServerOptions{}, ServiceOptions(), upstream.get());
   ASSERT_TRUE(server.ok()) << server.status();

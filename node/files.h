@@ -17,8 +17,7 @@ namespace pgxn::node {
 absl::Status MakeDirectories(const std::string& dir, mode_t mode = 0755);
 
 // Writes `contents` to `path` through a temporary file, fsync and rename.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
-                                 mode_t mode);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents, mode_t mode);
 
 // The whole file; NotFound if it does not exist.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

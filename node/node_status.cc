@@ -12,8 +12,8 @@ std::string FormatUtcSeconds(absl::Time time) {
 
 std::string StatusJson(const NodeStatus& status, absl::Time now) {
   const bool is_origin = status.role == "origin";
-  const uint64_t head = is_origin ? status.applied_seq
-                                  : std::max(status.upstream_head_seq, status.applied_seq);
+  const uint64_t head =
+      is_origin ? status.applied_seq : std::max(status.upstream_head_seq, status.applied_seq);
   double lag_seconds = 0;
   if (head > status.applied_seq && status.caught_up_at != absl::InfinitePast()) {
     lag_seconds = absl::ToDoubleSeconds(now - status.caught_up_at);

@@ -30,8 +30,8 @@ struct NodeStatus {
 // {"role","version","epoch","applied_seq","upstream_head_seq","lag_events",
 //  "lag_seconds","last_event_time","upstream","connected","stale","last_error"}.
 // lag_seconds is how long the node has been behind its upstream's head (0 when
-// caught up; when it was already behind at start, the age of its newest event); stale is true when no heartbeat or event arrived within
-// stale_after.
+// caught up; when it was already behind at start, the age of its newest event); stale is true when
+// no heartbeat or event arrived within stale_after.
 std::string StatusJson(const NodeStatus& status, absl::Time now);
 
 // RFC 3339 UTC with seconds, e.g. 2010-10-19T03:59:54Z (PGXN's date format).

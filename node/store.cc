@@ -107,8 +107,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   blob_options.enable_blob_garbage_collection = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, plain}, {kFilesFamily, plain},
-      {kBlobsFamily, blob_options},               {kEventsFamily, plain},
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {kFilesFamily, plain},
+      {kBlobsFamily, blob_options},
+      {kEventsFamily, plain},
       {kMetaFamily, plain},
   };
   auto db = std::make_unique<Db>();
@@ -157,9 +159,9 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event) {
       return absl::DataLossError(absl::StrCat("Stored event ", event.seq(), " does not parse"));
     }
     if (existing.hash() != event.hash()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "Event ", event.seq(), " differs from the one already applied (hash ",
-          HexEncode(event.hash()), " != ", HexEncode(existing.hash()), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("Event ", event.seq(), " differs from the one already applied (hash ",
+                       HexEncode(event.hash()), " != ", HexEncode(existing.hash()), ")"));
     }
     return false;
   }
@@ -258,8 +260,7 @@ absl::StatusOr<std::vector<v1::Event>> Store::ReadAfter(uint64_t after_seq, size
   // is never returned before its meta says it is applied.
   const uint64_t head = Tip().seq;
   size_t bytes = 0;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db->NewIterator(rocksdb::ReadOptions(), db_->events));
+  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->events));
   for (it->Seek(SeqKey(after_seq + 1)); it->Valid() && events.size() < max_events; it->Next()) {
     const uint64_t seq = DecodeU64(absl::string_view(it->key().data(), it->key().size()));
     if (seq > head) break;

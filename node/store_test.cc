@@ -160,7 +160,8 @@ TEST(StoreTest, ForEachFileListsInPathOrder) {
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
-  ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("b", "2"), PutOp("a", "1"), PutOp("c/d", "3")})).ok());
+  ASSERT_TRUE(
+      (*store)->Apply(chain.Next({PutOp("b", "2"), PutOp("a", "1"), PutOp("c/d", "3")})).ok());
   std::vector<std::string> paths;
   ASSERT_TRUE((*store)
                   ->ForEachFile([&](absl::string_view path, const StoredFile&) {

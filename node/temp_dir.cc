@@ -10,8 +10,8 @@ namespace pgxn::node {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                        "/pgxn-test-XXXXXX";
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/pgxn-test-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) std::abort();
   ::chmod(pattern.c_str(), 0755);
   path_ = pattern;

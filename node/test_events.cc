@@ -24,8 +24,8 @@ v1::Op DeleteOp(const std::string& path) {
 
 TestChain::TestChain(std::string epoch) : tip_{0, std::move(epoch), GenesisHash()} {}
 
-v1::Event TestChain::Next(std::vector<v1::Op> ops, const std::string& kind,
-                          const std::string& dist, const std::string& version) {
+v1::Event TestChain::Next(std::vector<v1::Op> ops, const std::string& kind, const std::string& dist,
+                          const std::string& version) {
   v1::Event event;
   event.set_seq(tip_.seq + 1);
   event.set_epoch(tip_.epoch);

@@ -1,0 +1,428 @@
+#include "origin/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <locale.h>
+
+#include <memory>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace pgxn::origin {
+namespace {
+
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kReadChunk = 64 * 1024;
+
+struct ReadFree {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+struct WriteFree {
+  void operator()(struct archive* a) const { archive_write_free(a); }
+};
+struct EntryFree {
+  void operator()(struct archive_entry* e) const { archive_entry_free(e); }
+};
+using ReadHandle = std::unique_ptr<struct archive, ReadFree>;
+using WriteHandle = std::unique_ptr<struct archive, WriteFree>;
+using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
+
+// Text from the upload, quoted as a JSON string: control characters escaped,
+// bytes that are not UTF-8 replaced, long text shortened. Messages stay one
+// bounded line that any client, and nlohmann::json, can carry.
+std::string Quote(absl::string_view text) {
+  constexpr size_t kMaxQuoted = 200;
+  const bool cut = text.size() > kMaxQuoted;
+  if (cut) {
+    size_t end = kMaxQuoted;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  std::string quoted = nlohmann::json(std::string(text))
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (cut) quoted.insert(quoted.size() - 1, "...");
+  return quoted;
+}
+
+const char* ErrorText(struct archive* a) {
+  const char* why = archive_error_string(a);
+  return why != nullptr ? why : "unknown error";
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t len;
+    uint32_t cp;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      len = 2;
+      cp = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      len = 3;
+      cp = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      len = 4;
+      cp = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > text.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char c = static_cast<unsigned char>(text[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+// Normalises an archive path ("./a/./b/" -> "a/b"; "./" -> ""), or says why it
+// is refused, as a phrase completing "entry X ...".
+absl::StatusOr<std::string> NormalizePath(absl::string_view raw) {
+  if (raw.size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("has a path longer than ", kMaxPathBytes, " bytes"));
+  }
+  if (!IsValidUtf8(raw)) return absl::InvalidArgumentError("has a name that is not valid UTF-8");
+  for (char c : raw) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      return absl::InvalidArgumentError("has a control character in its name");
+    }
+    if (c == '\\') return absl::InvalidArgumentError("has a backslash in its path");
+  }
+  if (!raw.empty() && raw[0] == '/') return absl::InvalidArgumentError("has an absolute path");
+  if (!raw.empty() && raw.back() == '/') raw.remove_suffix(1);
+  std::string out;
+  if (raw.empty()) return out;
+  for (absl::string_view segment : absl::StrSplit(raw, '/')) {
+    if (segment == ".") continue;
+    if (segment == "..") return absl::InvalidArgumentError("has a \"..\" path segment");
+    if (segment.empty()) return absl::InvalidArgumentError("has an empty path segment");
+    if (!out.empty()) out += '/';
+    absl::StrAppend(&out, segment);
+  }
+  return out;
+}
+
+absl::Status NotADistribution(absl::string_view name) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(Quote(name), " doesn't look like a distribution archive"));
+}
+
+absl::Status EntryError(absl::string_view name, absl::string_view path, absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat(Quote(name), " entry ", Quote(path), " ", why));
+}
+
+// Why an entry of this type may not be in a distribution, or nullptr if it may.
+const char* RefusedType(struct archive_entry* e) {
+  if (archive_entry_hardlink(e) != nullptr) return "is a hard link";
+  if (archive_entry_symlink(e) != nullptr) return "is a symbolic link";
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+    case AE_IFDIR:
+      return nullptr;
+    case AE_IFLNK:
+      return "is a symbolic link";
+    case AE_IFCHR:
+      return "is a character device";
+    case AE_IFBLK:
+      return "is a block device";
+    case AE_IFIFO:
+      return "is a fifo";
+    case AE_IFSOCK:
+      return "is a socket";
+    default:
+      return "is of an unknown type";
+  }
+}
+
+// Every parent of a path must be a directory: "a" a file and "a/b" an entry
+// would unpack differently depending on the tool.
+absl::Status CheckParentsAreDirectories(absl::string_view name,
+                                        const std::vector<ArchiveEntry>& entries) {
+  absl::flat_hash_set<absl::string_view> files;
+  for (const ArchiveEntry& e : entries) {
+    if (e.type == ArchiveEntry::Type::kFile) files.insert(e.path);
+  }
+  for (const ArchiveEntry& e : entries) {
+    const absl::string_view path = e.path;
+    for (size_t slash = path.find('/'); slash != absl::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      if (files.contains(path.substr(0, slash))) {
+        return EntryError(
+            name, e.path,
+            absl::StrCat("lies under ", Quote(path.substr(0, slash)), ", which is a file"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// libarchive converts entry names between the archive's charset and the
+// thread's locale. Under the "C" locale a UTF-8 zip name cannot be converted
+// and comes back as NULL, so each call runs in C.UTF-8, on this thread only
+// (uselocale), and restores the caller's locale on the way out. If C.UTF-8 is
+// missing, non-ASCII names are refused as unreadable rather than mangled.
+class ScopedUtf8Locale {
+ public:
+  ScopedUtf8Locale() : locale_(newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0))) {
+    if (locale_ != static_cast<locale_t>(0)) previous_ = uselocale(locale_);
+  }
+  ~ScopedUtf8Locale() {
+    if (locale_ == static_cast<locale_t>(0)) return;
+    uselocale(previous_);
+    freelocale(locale_);
+  }
+  ScopedUtf8Locale(const ScopedUtf8Locale&) = delete;
+  ScopedUtf8Locale& operator=(const ScopedUtf8Locale&) = delete;
+
+ private:
+  locale_t locale_;
+  locale_t previous_ = static_cast<locale_t>(0);
+};
+
+// The file names in every record of `zip` that starts with `signature` (a
+// local "PK\3\4" or central "PK\1\2" header), the name's length being the
+// 16-bit little-endian number at `length_at` and the name starting at
+// `name_at`. File data that happens to hold a signature adds names, which can
+// only make the list differ from the entries: the safe direction.
+std::vector<absl::string_view> HeaderNames(absl::string_view zip, absl::string_view signature,
+                                           size_t length_at, size_t name_at) {
+  std::vector<absl::string_view> names;
+  for (size_t at = zip.find(signature); at != absl::string_view::npos;
+       at = zip.find(signature, at + 1)) {
+    if (zip.size() - at < name_at) break;
+    const size_t length =
+        static_cast<unsigned char>(zip[at + length_at]) |
+        (static_cast<size_t>(static_cast<unsigned char>(zip[at + length_at + 1])) << 8);
+    if (zip.size() - at - name_at < length) continue;
+    names.push_back(zip.substr(at + name_at, length));
+  }
+  return names;
+}
+
+bool PathsStoredVerbatim(absl::string_view zip, const std::vector<ArchiveEntry>& entries) {
+  std::vector<std::string> want;
+  want.reserve(entries.size());
+  for (const ArchiveEntry& e : entries) {
+    want.push_back(e.type == ArchiveEntry::Type::kDirectory ? e.path + "/" : e.path);
+  }
+  auto same = [&](const std::vector<absl::string_view>& names) {
+    if (names.size() != want.size()) return false;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] != want[i]) return false;
+    }
+    return true;
+  };
+  return same(HeaderNames(zip, absl::string_view("PK\x03\x04", 4), 26, 30)) &&
+         same(HeaderNames(zip, absl::string_view("PK\x01\x02", 4), 28, 46));
+}
+
+la_ssize_t AppendToString(struct archive*, void* client_data, const void* buffer, size_t length) {
+  static_cast<std::string*>(client_data)->append(static_cast<const char*>(buffer), length);
+  return static_cast<la_ssize_t>(length);
+}
+
+}  // namespace
+
+absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
+                                              absl::string_view display_name,
+                                              const ArchiveLimits& limits) {
+  if (bytes.empty()) return NotADistribution(display_name);
+  const ScopedUtf8Locale utf8_locale;  // outlives the handle below
+  ReadHandle a(archive_read_new());
+  if (a == nullptr) return absl::ResourceExhaustedError("Cannot allocate an archive reader");
+  // Exactly the formats PGXN takes; "all" would open cpio, rar, 7z, iso9660...
+  if (archive_read_support_format_zip(a.get()) != ARCHIVE_OK ||
+      archive_read_support_format_tar(a.get()) != ARCHIVE_OK ||
+      archive_read_support_filter_gzip(a.get()) < ARCHIVE_WARN ||
+      archive_read_support_filter_bzip2(a.get()) < ARCHIVE_WARN) {
+    return absl::InternalError(
+        absl::StrCat("Cannot set up the archive reader: ", ErrorText(a.get())));
+  }
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    return NotADistribution(display_name);
+  }
+
+  ReadArchiveResult result;
+  absl::flat_hash_set<std::string> seen;
+  std::unique_ptr<char[]> chunk(new char[kReadChunk]);
+  uint64_t total_bytes = 0;
+  size_t count = 0;
+  for (;;) {
+    struct archive_entry* e = nullptr;
+    const int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) {
+      // Failing on the very first header is what garbage looks like.
+      if (count == 0) return NotADistribution(display_name);
+      return absl::FailedPreconditionError(absl::StrCat(
+          Quote(display_name), " is corrupt after entry #", count, ": ", ErrorText(a.get())));
+    }
+    if (++count > limits.max_entries) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Quote(display_name), " has more than ", limits.max_entries, " entries"));
+    }
+
+    const char* raw_name = archive_entry_pathname_utf8(e);
+    if (raw_name == nullptr) raw_name = archive_entry_pathname(e);
+    if (raw_name == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Quote(display_name), " entry #", count, " has no readable name"));
+    }
+    const absl::string_view raw_path(raw_name);
+    absl::StatusOr<std::string> path = NormalizePath(raw_path);
+    if (!path.ok()) return EntryError(display_name, raw_path, path.status().message());
+    if (const char* why = RefusedType(e); why != nullptr) {
+      return EntryError(display_name, raw_path, why);
+    }
+    if (archive_entry_is_encrypted(e)) return EntryError(display_name, raw_path, "is encrypted");
+    const bool is_dir = archive_entry_filetype(e) == AE_IFDIR;
+    if (path->empty()) {
+      if (is_dir) continue;  // tar's "./": the archive root itself
+      return EntryError(display_name, raw_path, "has an empty path");
+    }
+    if (!seen.insert(*path).second) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Quote(display_name), " has more than one entry named ", Quote(*path)));
+    }
+    // A header's size can only make us refuse early; acceptance depends on the
+    // bytes that actually come out of the decompressor.
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+        static_cast<uint64_t>(archive_entry_size(e)) > limits.max_entry_bytes) {
+      return EntryError(
+          display_name, *path,
+          absl::StrCat("is larger than the limit of ", limits.max_entry_bytes, " bytes"));
+    }
+
+    ArchiveEntry entry;
+    entry.path = *std::move(path);
+    entry.type = is_dir ? ArchiveEntry::Type::kDirectory : ArchiveEntry::Type::kFile;
+    entry.mtime = static_cast<int64_t>(archive_entry_mtime(e));
+    entry.mode = static_cast<uint32_t>(archive_entry_perm(e)) & 07777;
+    uint64_t entry_bytes = 0;
+    for (;;) {
+      const la_ssize_t n = archive_read_data(a.get(), chunk.get(), kReadChunk);
+      if (n == 0) break;
+      if (n < 0) {
+        return EntryError(display_name, entry.path,
+                          absl::StrCat("cannot be read: ", ErrorText(a.get())));
+      }
+      entry_bytes += static_cast<uint64_t>(n);
+      total_bytes += static_cast<uint64_t>(n);
+      if (entry_bytes > limits.max_entry_bytes) {
+        return EntryError(
+            display_name, entry.path,
+            absl::StrCat("is larger than the limit of ", limits.max_entry_bytes, " bytes"));
+      }
+      if (total_bytes > limits.max_total_bytes) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(Quote(display_name), " unpacks to more than the limit of ",
+                         limits.max_total_bytes, " bytes (at entry ", Quote(entry.path), ")"));
+      }
+      if (!is_dir) entry.data.append(chunk.get(), static_cast<size_t>(n));
+    }
+    result.entries.push_back(std::move(entry));
+  }
+
+  switch (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) {
+    case ARCHIVE_FORMAT_ZIP:
+      // A compressed zip is not a zip that clients can download as is.
+      if (archive_filter_count(a.get()) > 1 ||
+          archive_filter_code(a.get(), 0) != ARCHIVE_FILTER_NONE) {
+        return NotADistribution(display_name);
+      }
+      result.format = ArchiveFormat::kZip;
+      result.paths_stored_verbatim = PathsStoredVerbatim(bytes, result.entries);
+      break;
+    case ARCHIVE_FORMAT_TAR:
+      result.format = ArchiveFormat::kTar;
+      break;
+    default:
+      return NotADistribution(display_name);
+  }
+  if (absl::Status s = CheckParentsAreDirectories(display_name, result.entries); !s.ok()) {
+    return s;
+  }
+  return result;
+}
+
+absl::StatusOr<std::string> WriteZip(const std::vector<ArchiveEntry>& entries) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const ArchiveEntry& entry : entries) {
+    absl::StatusOr<std::string> normal = NormalizePath(entry.path);
+    if (!normal.ok() || *normal != entry.path || entry.path.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Cannot write zip entry ", Quote(entry.path), ": ",
+                       normal.ok() ? "its path is not in normal form" : normal.status().message()));
+    }
+    if (!seen.insert(entry.path).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Cannot write zip entry ", Quote(entry.path), ": duplicate path"));
+    }
+  }
+
+  std::string out;
+  const ScopedUtf8Locale utf8_locale;  // outlives the handle below
+  WriteHandle a(archive_write_new());
+  if (a == nullptr) return absl::ResourceExhaustedError("Cannot allocate an archive writer");
+  auto failed = [&](absl::string_view what) {
+    return absl::InternalError(absl::StrCat("Cannot write zip: ", what, ": ", ErrorText(a.get())));
+  };
+  if (archive_write_set_format_zip(a.get()) != ARCHIVE_OK) return failed("zip format");
+  if (archive_write_zip_set_compression_deflate(a.get()) != ARCHIVE_OK) {
+    return failed("deflate");
+  }
+  // Names are UTF-8 (ReadArchive guarantees it); say so in the zip.
+  if (archive_write_set_options(a.get(), "zip:hdrcharset=UTF-8") < ARCHIVE_WARN) {
+    return failed("hdrcharset");
+  }
+  if (archive_write_set_bytes_per_block(a.get(), 1) != ARCHIVE_OK ||
+      archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK) {
+    return failed("blocking");
+  }
+  if (archive_write_open2(a.get(), &out, nullptr, AppendToString, nullptr, nullptr) != ARCHIVE_OK) {
+    return failed("open");
+  }
+  for (const ArchiveEntry& entry : entries) {
+    EntryHandle e(archive_entry_new());
+    if (e == nullptr) return absl::ResourceExhaustedError("Cannot allocate an archive entry");
+    const bool is_dir = entry.type == ArchiveEntry::Type::kDirectory;
+    const std::string name = is_dir ? entry.path + "/" : entry.path;
+    archive_entry_set_pathname_utf8(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), is_dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_perm(e.get(), static_cast<mode_t>(entry.mode & 07777));
+    archive_entry_set_mtime(e.get(), static_cast<time_t>(entry.mtime), 0);
+    archive_entry_set_size(e.get(), is_dir ? 0 : static_cast<la_int64_t>(entry.data.size()));
+    if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN) {
+      return failed(absl::StrCat("header of ", Quote(entry.path)));
+    }
+    if (!is_dir) {
+      size_t written = 0;
+      while (written < entry.data.size()) {
+        const la_ssize_t n =
+            archive_write_data(a.get(), entry.data.data() + written, entry.data.size() - written);
+        if (n <= 0) return failed(absl::StrCat("data of ", Quote(entry.path)));
+        written += static_cast<size_t>(n);
+      }
+    }
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return failed("close");
+  return out;
+}
+
+}  // namespace pgxn::origin

@@ -1,0 +1,56 @@
+// Reads the relational rows the tree files are rendered from, and renders the
+// files one change touches. Every call runs on the caller's connection, so a
+// publisher sees its own uncommitted rows. Thread-compatible (one connection
+// per thread).
+#ifndef PGXN_ORIGIN_CATALOG_H_
+#define PGXN_ORIGIN_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "origin/pg.h"
+#include "origin/publisher.h"
+#include "origin/tree_render.h"
+
+namespace pgxn::origin {
+
+// Every release of a distribution (name compared case-insensitively).
+absl::StatusOr<std::vector<ReleaseRow>> QueryDistReleases(PgConnection& conn,
+                                                          absl::string_view dist);
+// Every release providing an extension.
+absl::StatusOr<std::vector<ProvidedRow>> QueryExtensionReleases(PgConnection& conn,
+                                                                absl::string_view extension);
+// NotFound if there is no such account.
+absl::StatusOr<UserRow> QueryUser(PgConnection& conn, absl::string_view nickname);
+absl::StatusOr<std::vector<ReleaseRow>> QueryUserReleases(PgConnection& conn,
+                                                          absl::string_view nickname);
+// Every release carrying a tag, and the tag as spelled by the newest of them.
+absl::StatusOr<std::vector<ReleaseRow>> QueryTagReleases(PgConnection& conn, absl::string_view tag,
+                                                         std::string* spelling);
+
+// What a release (or its removal) touches.
+struct AffectedNames {
+  std::string dist;
+  std::vector<std::string> extensions;
+  std::vector<std::string> users;
+  std::vector<std::string> tags;
+};
+
+// dist, extension, user and tag files for `names`, plus the five stats files.
+// A dist, extension or tag with no release left is removed.
+absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
+                                                            const AffectedNames& names);
+
+// The user file alone (for account events).
+absl::StatusOr<FileChange> RenderUserFile(PgConnection& conn, absl::string_view nickname);
+
+// meta/mirrors.json from the mirror registry, emails written as domain|user.
+absl::StatusOr<FileChange> RenderMirrorsFile(PgConnection& conn);
+
+// The five stats files.
+absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn);
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_CATALOG_H_

@@ -1,0 +1,47 @@
+// Opens the origin's database for a data directory: the embedded cluster in
+// DIR/postgres (started if needed, adopted if running) or an external one
+// given by DSN; applies the migrations and publishes the origin's meta files.
+//
+// DIR/origin.lock is held for the object's lifetime, so an origin server and
+// an operator command never both manage the embedded cluster: a command run
+// while the origin is up finds the lock taken and connects to the running
+// cluster instead.
+#ifndef PGXN_ORIGIN_ORIGIN_DATABASE_H_
+#define PGXN_ORIGIN_ORIGIN_DATABASE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "origin/embedded_postgres.h"
+#include "origin/publisher.h"
+
+namespace pgxn::origin {
+
+struct OriginDatabaseOptions {
+  std::string data_dir;
+  std::string postgres_dsn;  // empty: embedded
+  bool unsafe_no_fsync = false;
+  // true for the origin server: fail if another process holds the lock.
+  // false for operator commands: share the database of a running origin.
+  bool exclusive = false;
+};
+
+class OriginDatabase {
+ public:
+  static absl::StatusOr<std::unique_ptr<OriginDatabase>> Open(
+      OriginDatabaseOptions options, const CommitListener& on_commit = nullptr);
+  ~OriginDatabase();
+
+  const std::string& dsn() const { return dsn_; }
+
+ private:
+  OriginDatabase() = default;
+  int lock_fd_ = -1;
+  std::unique_ptr<EmbeddedPostgres> embedded_;  // null when external or shared
+  std::string dsn_;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_ORIGIN_DATABASE_H_

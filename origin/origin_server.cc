@@ -1,0 +1,132 @@
+#include "origin/origin_server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/http_server.h"
+#include "gateway/status_http.h"
+#include "node/address.h"
+#include "node/feed_service.h"
+#include "node/log.h"
+#include "node/node_status.h"
+#include "node/ports_file.h"
+#include "origin/manager_http.h"
+#include "origin/origin_database.h"
+#include "origin/pg.h"
+#include "origin/pg_event_log.h"
+#include "origin/pg_tree.h"
+
+namespace pgxn::origin {
+namespace {
+
+// Room for the multipart envelope and form fields around the archive.
+constexpr uint64_t kUploadEnvelopeBytes = 1 << 20;
+
+}  // namespace
+
+OriginServer::OriginServer(OriginOptions options) : options_(std::move(options)) {}
+
+OriginServer::~OriginServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions options) {
+  absl::StatusOr<node::HostPort> http = node::ParseHostPort(options.http_address);
+  if (!http.ok()) return http.status();
+  if (absl::Status s = node::ParseHostPort(options.grpc_address).status(); !s.ok()) return s;
+  auto origin = std::unique_ptr<OriginServer>(new OriginServer(std::move(options)));
+  const OriginOptions& o = origin->options_;
+
+  OriginDatabaseOptions db_options{o.data_dir, o.postgres_dsn, o.unsafe_no_fsync,
+                                   /*exclusive=*/true};
+  absl::StatusOr<std::unique_ptr<OriginDatabase>> database = OriginDatabase::Open(db_options);
+  if (!database.ok()) return database.status();
+  origin->database_ = *std::move(database);
+  origin->pool_ = std::make_unique<PgPool>(origin->database_->dsn(), 32);
+  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Start(origin->pool_.get());
+  if (!log.ok()) return log.status();
+  origin->log_ = *std::move(log);
+
+  node::GrpcServerOptions grpc_options;
+  grpc_options.address = o.grpc_address;
+  grpc_options.max_message_bytes =
+      static_cast<int>(std::min<uint64_t>(2 * o.max_upload_bytes + (16 << 20), INT32_MAX));
+  node::FeedServiceOptions feed_options;
+  feed_options.role = "origin";
+  feed_options.heartbeat_interval = o.heartbeat_interval;
+  auto feed_server = node::FeedServer::Start(grpc_options, feed_options, origin->log_.get());
+  if (!feed_server.ok()) return feed_server.status();
+  origin->feed_server_ = *std::move(feed_server);
+
+  PgEventLog* event_log = origin->log_.get();
+  origin->manager_ = std::make_unique<Manager>(
+      origin->pool_.get(), o.archive_limits,
+      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
+  gateway::Router& router = origin->router_;
+  origin->manager_->AddRoutes(&router);
+  OriginServer* self = origin.get();
+  router.Handle("GET", "/_status",
+                [self](const gateway::Request& request) { return self->HandleStatus(request); });
+  PgPool* pool = origin->pool_.get();
+  router.Handle("GET", "/_tree", [pool](const gateway::Request& request) {
+    absl::StatusOr<std::string> listing = PgTreeListing(pool);
+    if (!listing.ok()) return gateway::ErrorResponse(listing.status(), request);
+    return gateway::TextResponse(200, *std::move(listing));
+  });
+  auto tree = std::make_shared<PgTree>(pool);
+  router.HandlePrefix("GET", "/", [tree](const gateway::Request& request) {
+    return gateway::ServeTreeFile(request, *tree);
+  });
+
+  gateway::HttpServerOptions http_options;
+  http_options.host = http->host;
+  http_options.port = http->port;
+  http_options.threads = o.http_threads;
+  http_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
+  auto http_server = gateway::HttpServer::Start(
+      http_options,
+      [self](const gateway::Request& request) { return self->router_.Dispatch(request); });
+  if (!http_server.ok()) return http_server.status();
+  origin->http_server_ = *std::move(http_server);
+
+  if (absl::Status s = node::WritePortsFile(o.data_dir, origin->http_port(), origin->grpc_port());
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<node::ChainTip> head = origin->log_->Head();
+  node::LogInfo(absl::StrCat("origin serving HTTP on ", http->host, ":", origin->http_port(),
+                             " and the Feed on port ", origin->grpc_port(), "; epoch ",
+                             head.ok() ? head->epoch : "?", ", head seq ",
+                             head.ok() ? head->seq : 0));
+  return origin;
+}
+
+void OriginServer::Stop() {
+  if (http_server_ != nullptr) http_server_->Stop();
+  if (feed_server_ != nullptr) feed_server_->Shutdown();
+  log_.reset();
+  pool_.reset();
+  database_.reset();
+}
+
+int OriginServer::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
+int OriginServer::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+
+gateway::Response OriginServer::HandleStatus(const gateway::Request& request) const {
+  absl::StatusOr<node::ChainTip> head = log_->Head();
+  if (!head.ok()) return gateway::ErrorResponse(head.status(), request);
+  node::NodeStatus status;
+  status.role = "origin";
+  status.epoch = head->epoch;
+  status.applied_seq = head->seq;
+  auto conn = pool_->Acquire();
+  if (conn.ok() && head->seq > 0) {
+    auto time =
+        (*conn)->Exec(absl::StrCat("SELECT ", MicrosSql("time"), " FROM events WHERE seq = $1"),
+                      PgParams().Int(static_cast<int64_t>(head->seq)));
+    if (time.ok() && time->rows() == 1) {
+      status.last_event_time = absl::FromUnixMicros(time->GetInt(0, 0));
+    }
+  }
+  return gateway::JsonResponse(200, node::StatusJson(status, absl::Now()));
+}
+
+}  // namespace pgxn::origin

@@ -1,0 +1,70 @@
+// The origin role (`pgxnd origin`, DESIGN.md §1): the Manager on PostgreSQL,
+// the Feed served from its event log, and the published tree over HTTP.
+//
+// Start() opens the database (embedded or --postgres), applies migrations,
+// starts the Feed (gRPC) and the HTTP gateway, and writes DIR/ports.json.
+// Stop() or the destructor shuts down in reverse order and stops an embedded
+// Postgres. Not thread-safe itself; its servers are.
+#ifndef PGXN_ORIGIN_ORIGIN_SERVER_H_
+#define PGXN_ORIGIN_ORIGIN_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/router.h"
+#include "origin/archive.h"
+
+namespace pgxn::gateway {
+class HttpServer;
+}
+namespace pgxn::node {
+class FeedServer;
+}
+
+namespace pgxn::origin {
+
+class OriginDatabase;
+class PgPool;
+class PgEventLog;
+class Manager;
+
+struct OriginOptions {
+  std::string data_dir;
+  std::string postgres_dsn;  // empty: embedded Postgres in DIR/postgres
+  std::string http_address = "127.0.0.1:0";
+  std::string grpc_address = "127.0.0.1:0";
+  int http_threads = 4;
+  uint64_t max_upload_bytes = 64 << 20;
+  ArchiveLimits archive_limits;
+  absl::Duration heartbeat_interval = absl::Seconds(2);
+  bool unsafe_no_fsync = false;  // tests and benchmarks only
+};
+
+class OriginServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<OriginServer>> Start(OriginOptions options);
+  ~OriginServer();
+
+  void Stop();
+  int http_port() const;
+  int grpc_port() const;
+
+ private:
+  explicit OriginServer(OriginOptions options);
+  gateway::Response HandleStatus(const gateway::Request& request) const;
+
+  const OriginOptions options_;
+  std::unique_ptr<OriginDatabase> database_;
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgEventLog> log_;
+  std::unique_ptr<Manager> manager_;
+  gateway::Router router_;
+  std::unique_ptr<node::FeedServer> feed_server_;
+  std::unique_ptr<gateway::HttpServer> http_server_;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_ORIGIN_SERVER_H_

@@ -1,0 +1,56 @@
+// The origin's event log as the Feed service sees it: events read from
+// Postgres, woken by LISTEN/NOTIFY. A listener thread holds one connection
+// LISTENing on the feed channel and refreshes the cached head on every
+// notification (and, as a safety net, every few seconds and after
+// reconnecting), so publishers in any process, including `pgxnd user add`, wake
+// the streams. Publishers in this process also call NoteCommitted to skip the
+// round trip.
+//
+// Thread-safety: all methods are thread-safe.
+#ifndef PGXN_ORIGIN_PG_EVENT_LOG_H_
+#define PGXN_ORIGIN_PG_EVENT_LOG_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "node/event_log.h"
+#include "origin/pg.h"
+
+namespace pgxn::origin {
+
+namespace v1 = ::pgxn::feed::v1;
+
+class PgEventLog final : public node::EventLog {
+ public:
+  // Reads the head and starts the listener. `pool` must outlive the log.
+  static absl::StatusOr<std::unique_ptr<PgEventLog>> Start(PgPool* pool);
+  ~PgEventLog() override;
+
+  // Raises the cached head to `tip` (never lowers it).
+  void NoteCommitted(const node::ChainTip& tip);
+
+  absl::StatusOr<node::ChainTip> Head() const override;
+  absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t after_seq, size_t max_events,
+                                                   size_t max_bytes,
+                                                   bool include_content) const override;
+  uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override;
+
+ private:
+  PgEventLog(PgPool* pool, node::ChainTip head);
+  void Listen();
+
+  PgPool* const pool_;
+  int wake_fd_ = -1;  // eventfd that interrupts the listener's poll on shutdown
+  std::thread listener_;
+
+  mutable absl::Mutex mu_;
+  node::ChainTip head_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_PG_EVENT_LOG_H_

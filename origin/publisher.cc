@@ -1,0 +1,136 @@
+#include "origin/publisher.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/media_type.h"
+#include "node/digest.h"
+
+namespace pgxn::origin {
+
+absl::StatusOr<node::ChainTip> ReadFeedHead(PgConnection& conn) {
+  auto head = conn.Exec("SELECT seq, epoch, hash FROM feed_head");
+  if (!head.ok()) return head.status();
+  if (head->rows() != 1) return absl::DataLossError("feed_head must have exactly one row");
+  return node::ChainTip{static_cast<uint64_t>(head->GetInt(0, 0)), head->GetString(0, 1),
+                        head->GetString(0, 2)};
+}
+
+absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
+                                  const BuildEvent& build, const CommitListener& on_commit) {
+  v1::Event event;
+  absl::Status status = conn.Transaction([&]() -> absl::Status {
+    // Taking the row lock first orders every publisher by commit.
+    auto head = conn.Exec("UPDATE feed_head SET seq = seq + 1 RETURNING seq, epoch, hash");
+    if (!head.ok()) return head.status();
+    const uint64_t seq = static_cast<uint64_t>(head->GetInt(0, 0));
+    const node::ChainTip tip{seq - 1, head->GetString(0, 1), head->GetString(0, 2)};
+    // Microseconds survive the round trip through timestamptz exactly.
+    const absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+
+    absl::StatusOr<std::vector<FileChange>> changes = build(time);
+    if (!changes.ok()) return changes.status();
+
+    std::vector<std::string> paths;
+    for (const FileChange& change : *changes) {
+      if (absl::Status s = node::CheckTreePath(change.path); !s.ok()) {
+        return absl::InternalError(absl::StrCat("Refusing to publish: ", s.message()));
+      }
+      paths.push_back(change.path);
+    }
+    auto current = conn.Exec("SELECT path, sha256 FROM tree_files WHERE path = ANY($1)",
+                             PgParams().TextArray(paths));
+    if (!current.ok()) return current.status();
+    absl::flat_hash_map<std::string, std::string> existing;
+    for (int row = 0; row < current->rows(); ++row) {
+      existing[current->GetString(row, 0)] = current->GetString(row, 1);
+    }
+
+    event.set_seq(seq);
+    event.set_epoch(tip.epoch);
+    event.set_time_us(absl::ToUnixMicros(time));
+    event.set_kind(header.kind);
+    event.set_actor(header.actor);
+    event.mutable_subject()->set_dist(header.dist);
+    event.mutable_subject()->set_version(header.version);
+    for (const FileChange& change : *changes) {
+      auto found = existing.find(change.path);
+      if (change.remove) {
+        if (found == existing.end()) continue;
+        auto r = conn.Exec("DELETE FROM tree_files WHERE path = $1", PgParams().Text(change.path));
+        if (!r.ok()) return r.status();
+        v1::Op* op = event.add_ops();
+        op->set_type(v1::Op::DELETE);
+        op->set_path(change.path);
+        continue;
+      }
+      const std::string sha256 = node::Sha256(change.content);
+      if (found != existing.end() && found->second == sha256) continue;
+      const std::string media_type = change.media_type.empty()
+                                         ? std::string(gateway::MediaTypeForPath(change.path))
+                                         : change.media_type;
+      auto blob = conn.Exec(
+          "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) "
+          "ON CONFLICT (sha256) DO NOTHING",
+          PgParams()
+              .Bytes(sha256)
+              .Int(static_cast<int64_t>(change.content.size()))
+              .Bytes(change.content));
+      if (!blob.ok()) return blob.status();
+      auto file = conn.Exec(
+          "INSERT INTO tree_files (path, sha256, size, media_type, seq, updated_at) "
+          "VALUES ($1, $2, $3, $4, $5, 'epoch'::timestamptz + $6::bigint * interval '1 "
+          "microsecond') "
+          "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
+          "media_type = EXCLUDED.media_type, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at",
+          PgParams()
+              .Text(change.path)
+              .Bytes(sha256)
+              .Int(static_cast<int64_t>(change.content.size()))
+              .Text(media_type)
+              .Int(static_cast<int64_t>(seq))
+              .Int(event.time_us()));
+      if (!file.ok()) return file.status();
+      v1::Op* op = event.add_ops();
+      op->set_type(v1::Op::PUT);
+      op->set_path(change.path);
+      op->set_sha256(sha256);
+      op->set_size(change.content.size());
+      op->set_media_type(media_type);
+    }
+    if (event.ops().empty() && header.skip_if_unchanged) {
+      event.Clear();
+      return absl::CancelledError("nothing changed");
+    }
+    node::SealEvent(tip, &event);
+
+    auto inserted = conn.Exec(
+        "INSERT INTO events (seq, epoch, time, kind, actor, dist, version, hash, record) "
+        "VALUES ($1, $2, 'epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4, $5, $6, "
+        "$7, $8, $9)",
+        PgParams()
+            .Int(static_cast<int64_t>(seq))
+            .Text(event.epoch())
+            .Int(event.time_us())
+            .Text(event.kind())
+            .Text(event.actor())
+            .Text(header.dist)
+            .Text(header.version)
+            .Bytes(event.hash())
+            .Bytes(event.SerializeAsString()));
+    if (!inserted.ok()) return inserted.status();
+    auto updated = conn.Exec("UPDATE feed_head SET hash = $1", PgParams().Bytes(event.hash()));
+    if (!updated.ok()) return updated.status();
+    // Delivered to listeners only when (and if) the transaction commits.
+    auto notified = conn.Exec("SELECT pg_notify($1, $2)",
+                              PgParams().Text(kFeedChannel).Text(absl::StrCat(seq)));
+    return notified.status();
+  });
+  if (absl::IsCancelled(status) && event.seq() == 0) return event;
+  if (!status.ok()) return status;
+  if (on_commit) on_commit(node::TipAfter(event));
+  return event;
+}
+
+}  // namespace pgxn::origin

@@ -1,0 +1,67 @@
+// Appends events to the origin's log (DESIGN.md §2, §4). One Publish call is
+// one Postgres transaction that locks the feed head (so seqs are gapless and in
+// commit order), lets the caller make its domain changes and name the tree
+// files they produce, stores those files (contents once per sha256), appends
+// one sealed event, and notifies feed listeners on commit. If anything fails,
+// nothing is written: no row, no file, no event.
+//
+// Thread-safety: Publish may be called concurrently on different connections;
+// the feed-head row lock serialises the transactions.
+#ifndef PGXN_ORIGIN_PUBLISHER_H_
+#define PGXN_ORIGIN_PUBLISHER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "node/event_chain.h"
+#include "origin/pg.h"
+
+namespace pgxn::origin {
+
+namespace v1 = ::pgxn::feed::v1;
+
+// A tree file to write (or remove) as part of an event.
+struct FileChange {
+  std::string path;  // relative, lower case, e.g. dist/pair.json
+  std::string content;
+  std::string media_type;  // empty: derived from the path
+  bool remove = false;
+};
+
+struct EventHeader {
+  std::string kind;  // release, user, mirrors, delete, meta
+  std::string actor;
+  std::string dist;
+  std::string version;
+  // When no file actually changes, write nothing and return an event with
+  // seq 0 instead of an event without ops.
+  bool skip_if_unchanged = false;
+};
+
+// Runs inside the transaction with the time the event will carry; makes the
+// domain changes on the same connection and returns the files they change.
+using BuildEvent = std::function<absl::StatusOr<std::vector<FileChange>>(absl::Time event_time)>;
+
+// Told about each committed event, to wake feed streams in this process
+// without waiting for the NOTIFY round trip.
+using CommitListener = std::function<void(const node::ChainTip&)>;
+
+// Name of the NOTIFY channel; the payload is the new head seq.
+inline constexpr char kFeedChannel[] = "pgxn_feed";
+
+// Publishes one event. Files whose content is unchanged are left out of the
+// event; removing an absent file is a no-op. Returns the committed event
+// without file contents.
+absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
+                                  const BuildEvent& build,
+                                  const CommitListener& on_commit = nullptr);
+
+// The current head of the log (seq 0 and the genesis hash when empty).
+absl::StatusOr<node::ChainTip> ReadFeedHead(PgConnection& conn);
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_PUBLISHER_H_

@@ -1,0 +1,38 @@
+// Release intake on the origin (PGXN.md §3 "Release processing"): an uploaded
+// archive is opened, its META.json validated, ownership and version order
+// checked, and the release published as one `release` event with every tree
+// file it changes. Every rejection is FailedPrecondition (HTTP 409) with
+// PGXN's message, and leaves nothing behind. Thread-compatible (one
+// connection per call).
+#ifndef PGXN_ORIGIN_RELEASES_H_
+#define PGXN_ORIGIN_RELEASES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "origin/archive.h"
+#include "origin/pg.h"
+#include "origin/publisher.h"
+
+namespace pgxn::origin {
+
+struct Upload {
+  std::string user;      // the authenticated nickname
+  std::string filename;  // as the client named the file (for messages)
+  absl::string_view bytes;
+};
+
+// PGXN's version-order rule (§3 step 6): nullopt-like OK when `version` may
+// follow `existing`, else FailedPrecondition naming the release it does not
+// exceed. `existing` are the versions already published for `dist`.
+absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version,
+                               const std::vector<std::string>& existing);
+
+absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& upload,
+                                         const ArchiveLimits& limits,
+                                         const CommitListener& on_commit = nullptr);
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_RELEASES_H_

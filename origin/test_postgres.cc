@@ -1,0 +1,34 @@
+#include "origin/test_postgres.h"
+
+#include "origin/migrations.h"
+
+namespace pgxn::origin {
+
+TestPostgres::TestPostgres() {
+  EmbeddedPostgresOptions options;
+  options.dir = dir_.path() + "/postgres";
+  options.unsafe_no_fsync = true;
+  absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> pg = EmbeddedPostgres::Start(options);
+  if (!pg.ok()) {
+    error_ = std::string(pg.status().message());
+    return;
+  }
+  auto conn = PgConnection::Connect((*pg)->dsn());
+  if (!conn.ok()) {
+    error_ = std::string(conn.status().message());
+    return;
+  }
+  absl::StatusOr<int> migrated = ApplyMigrations(**conn, EmbeddedMigrations());
+  if (!migrated.ok()) {
+    error_ = std::string(migrated.status().message());
+    return;
+  }
+  pg_ = *std::move(pg);
+}
+
+std::unique_ptr<PgConnection> TestPostgres::Connect() const {
+  auto conn = PgConnection::Connect(pg_->dsn());
+  return conn.ok() ? *std::move(conn) : nullptr;
+}
+
+}  // namespace pgxn::origin

@@ -1,0 +1,32 @@
+// Test support: a private PostgreSQL cluster in a temp dir with the origin's
+// schema applied, for tests that need the real database.
+#ifndef PGXN_ORIGIN_TEST_POSTGRES_H_
+#define PGXN_ORIGIN_TEST_POSTGRES_H_
+
+#include <memory>
+#include <string>
+
+#include "node/temp_dir.h"
+#include "origin/embedded_postgres.h"
+#include "origin/pg.h"
+
+namespace pgxn::origin {
+
+class TestPostgres {
+ public:
+  // Starts the cluster and migrates; on failure ok() is false and error() says why.
+  TestPostgres();
+  bool ok() const { return pg_ != nullptr; }
+  const std::string& error() const { return error_; }
+  const std::string& dsn() const { return pg_->dsn(); }
+  std::unique_ptr<PgConnection> Connect() const;
+
+ private:
+  node::TempDir dir_;
+  std::unique_ptr<EmbeddedPostgres> pg_;
+  std::string error_;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_TEST_POSTGRES_H_

@@ -1,0 +1,19 @@
+// The pgxnd subcommands (DESIGN.md §6). Each takes the arguments after its
+// name and returns the process exit code: 0 success, 1 failure, 2 bad usage.
+#ifndef PGXN_PGXND_COMMANDS_H_
+#define PGXN_PGXND_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace pgxn::cli {
+
+int RunOriginCommand(const std::vector<std::string>& args);
+int RunMirrorCommand(const std::vector<std::string>& args);
+int RunIndexerCommand(const std::vector<std::string>& args);
+int RunTailCommand(const std::vector<std::string>& args);
+int RunUserCommand(const std::vector<std::string>& args);
+
+}  // namespace pgxn::cli
+
+#endif  // PGXN_PGXND_COMMANDS_H_

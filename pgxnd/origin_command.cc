@@ -1,0 +1,53 @@
+#include "node/log.h"
+#include "node/signals.h"
+#include "origin/origin_server.h"
+#include "pgxnd/command_support.h"
+#include "pgxnd/commands.h"
+
+namespace pgxn::cli {
+
+int RunOriginCommand(const std::vector<std::string>& args) {
+  origin::OriginOptions options;
+  options.http_address = "127.0.0.1:7000";
+  options.grpc_address = "127.0.0.1:7001";
+  uint64_t max_entries = options.archive_limits.max_entries;
+  FlagSet flags("pgxnd origin", "--data-dir DIR [flags]",
+                "Runs the origin: the PGXN Manager on PostgreSQL, the release feed (gRPC) and\n"
+                "the published tree (HTTP). Without --postgres it runs an embedded PostgreSQL\n"
+                "in DIR/postgres (as the postgres user when started as root). Once listening it\n"
+                "writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.");
+  flags.String("data-dir", &options.data_dir, "data directory (required)");
+  flags.String("postgres", &options.postgres_dsn,
+               "libpq connection string of an external PostgreSQL instead of the embedded one");
+  flags.String("http", &options.http_address, "HTTP listen address HOST:PORT (port 0: any)");
+  flags.String("grpc", &options.grpc_address, "Feed (gRPC) listen address HOST:PORT (port 0: any)");
+  flags.Bytes("max-upload", &options.max_upload_bytes, "largest accepted upload");
+  flags.Bytes("max-unpacked", &options.archive_limits.max_total_bytes,
+              "largest total unpacked size of an archive");
+  flags.Uint64("max-entries", &max_entries, "most entries an archive may have");
+  flags.Duration("heartbeat", &options.heartbeat_interval,
+                 "heartbeat interval on quiet feed streams");
+  flags.Bool("unsafe-no-fsync", &options.unsafe_no_fsync,
+             "run the embedded PostgreSQL without fsync (tests and benchmarks only: a crash "
+             "of the machine can lose data)");
+  int exit_code = kExitOk;
+  auto positional = ParseOrExit(flags, args, &exit_code);
+  if (!positional.has_value()) return exit_code;
+  if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
+  if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
+  options.archive_limits.max_entries = max_entries;
+  options.archive_limits.max_entry_bytes =
+      std::min(options.archive_limits.max_entry_bytes, options.archive_limits.max_total_bytes);
+
+  node::BlockTerminationSignals();
+  absl::StatusOr<std::unique_ptr<origin::OriginServer>> server =
+      origin::OriginServer::Start(options);
+  if (!server.ok()) return Fail(server.status());
+  const int signal_number = node::WaitForTerminationSignal();
+  node::LogInfo(absl::StrCat("origin stopping on signal ", signal_number));
+  (*server)->Stop();
+  node::LogInfo("origin stopped");
+  return kExitOk;
+}
+
+}  // namespace pgxn::cli

@@ -1,0 +1,175 @@
+// The whole path through real processes: an origin on embedded Postgres, a
+// mirror, a mirror of that mirror and an indexer, all on port 0 in a temp dir;
+// releases uploaded with curl as pgxn-release does; every node's tree checked
+// byte for byte against the origin's; the stock pgxn client (Debian's
+// pgxnclient) against the mirrors and the indexer; a mirror killed with
+// SIGKILL catching up after a restart.
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "node/digest.h"
+#include "node/temp_dir.h"
+#include "tests/support/cluster.h"
+
+namespace pgxn::testing {
+namespace {
+
+constexpr char kUser[] = "alice";
+constexpr char kPassword[] = "correct horse battery";
+
+// Path → sha256 hex, from a node's /_tree listing.
+std::map<std::string, std::string> Tree(const Node& node) {
+  std::map<std::string, std::string> tree;
+  HttpResult listing = node.Get("/_tree");
+  for (absl::string_view line : absl::StrSplit(listing.body, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits("  ", 1));
+    tree[parts.second] = parts.first;
+  }
+  return tree;
+}
+
+std::string Encode(const std::string& path) {
+  std::string out;
+  for (char c : path) out += c == ' ' ? std::string("%20") : std::string(1, c);
+  return out;
+}
+
+// Every file of the origin's tree is served by `node` with the same bytes.
+void ExpectSameTree(const Node& origin, const Node& node, const std::string& name,
+                    bool is_indexer) {
+  std::map<std::string, std::string> expected = Tree(origin);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(Tree(node), expected) << name << " holds a different tree";
+  for (const auto& [path, sha256] : expected) {
+    HttpResult want = origin.Get("/" + Encode(path));
+    HttpResult got = node.Get("/" + Encode(path));
+    ASSERT_EQ(want.status, 200) << "origin /" << path;
+    ASSERT_EQ(got.status, 200) << name << " /" << path;
+    EXPECT_EQ(node::Sha256Hex(want.body), sha256) << "origin /" << path;
+    if (is_indexer && path == "index.json") continue;  // the indexer adds its API
+    EXPECT_EQ(got.body, want.body) << name << " /" << path;
+    EXPECT_EQ(got.Header("content-type"), want.Header("content-type")) << name << " /" << path;
+    EXPECT_EQ(got.Header("etag"), "\"" + sha256 + "\"") << name << " /" << path;
+  }
+}
+
+class NetworkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    origin_ = Node::Start("origin", dir_.path() + "/origin", {"--unsafe-no-fsync"});
+    ASSERT_NE(origin_, nullptr);
+    ASSERT_TRUE(AddUser(dir_.path() + "/origin", kUser, kPassword));
+    mirror1_ =
+        Node::Start("mirror", dir_.path() + "/mirror1", {"--upstream", origin_->grpc_address()});
+    ASSERT_NE(mirror1_, nullptr);
+    mirror2_ =
+        Node::Start("mirror", dir_.path() + "/mirror2", {"--upstream", mirror1_->grpc_address()});
+    ASSERT_NE(mirror2_, nullptr);
+    indexer_ =
+        Node::Start("indexer", dir_.path() + "/indexer", {"--upstream", mirror2_->grpc_address()});
+    ASSERT_NE(indexer_, nullptr);
+  }
+
+  void Upload(const nlohmann::json& meta, const std::vector<DistFile>& files) {
+    const std::string filename = absl::StrCat(meta["name"].get<std::string>(), "-",
+                                              meta["version"].get<std::string>(), ".zip");
+    UploadResult result = UploadWithCurl(origin_->url(), kUser, kPassword, MakeDistZip(meta, files),
+                                         filename, dir_.path());
+    ASSERT_EQ(result.status, 200) << filename << ": " << result.body;
+    EXPECT_EQ(result.body, "Success");
+  }
+
+  void WaitForAll() {
+    const uint64_t head = origin_->AppliedSeq();
+    for (const Node* node : {mirror1_.get(), mirror2_.get(), indexer_.get()}) {
+      ASSERT_TRUE(node->WaitForSeq(head))
+          << node->dir() << " stuck at " << node->AppliedSeq() << " of " << head << "\n"
+          << node->Log();
+    }
+  }
+
+  RunResult Pgxn(std::vector<std::string> args, const Node& node) {
+    // The client takes --mirror after the subcommand.
+    args.insert(args.begin() + 1, {"--mirror", node.url() + "/"});
+    args.insert(args.begin(), "pgxn");
+    return RunProgram(args);
+  }
+
+  node::TempDir dir_;
+  std::unique_ptr<Node> origin_, mirror1_, mirror2_, indexer_;
+};
+
+TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
+  Upload(MakeMeta("pair", "0.1.0", "A key/value pair data type"),
+         {{"README.md", "pair\n====\nA key/value pair type for PostgreSQL.\n"},
+          {"sql/pair.sql", "CREATE TYPE pair;\n"}});
+  nlohmann::json widget = MakeMeta("widget", "1.0.0", "Widgets for your database");
+  widget["tags"] = {"gadget", "key value"};
+  widget["description"] = "Frobnicates widgets in PostgreSQL";
+  Upload(widget, {{"README", "Widgets everywhere.\n"}, {"sql/widget.sql", "SELECT 1;\n"}});
+  Upload(MakeMeta("pair", "0.1.1", "A key/value pair data type"),
+         {{"sql/pair.sql", "CREATE TYPE pair; -- v2\n"}});
+  WaitForAll();
+
+  ExpectSameTree(*origin_, *mirror1_, "mirror1", false);
+  ExpectSameTree(*origin_, *mirror2_, "mirror2", false);
+  ExpectSameTree(*origin_, *indexer_, "indexer", true);
+
+  auto status = mirror2_->Status();
+  EXPECT_EQ(status["role"], "mirror");
+  EXPECT_EQ(status["epoch"], origin_->Status()["epoch"]);
+  EXPECT_EQ(status["lag_events"], 0);
+  EXPECT_EQ(status["upstream"], mirror1_->grpc_address());
+
+  for (const Node* node : {mirror1_.get(), mirror2_.get(), indexer_.get()}) {
+    RunResult info = Pgxn({"info", "pair"}, *node);
+    EXPECT_EQ(info.exit_code, 0) << info.output;
+    EXPECT_TRUE(absl::StrContains(info.output, "version: 0.1.1")) << info.output;
+    RunResult versions = Pgxn({"info", "--versions", "pair"}, *node);
+    EXPECT_EQ(versions.exit_code, 0) << versions.output;
+    EXPECT_TRUE(absl::StrContains(versions.output, "pair 0.1.1 stable")) << versions.output;
+    EXPECT_TRUE(absl::StrContains(versions.output, "pair 0.1.0 stable")) << versions.output;
+    const std::string target = dir_.path() + "/download-" + std::to_string(node->http_port());
+    std::filesystem::create_directories(target);
+    RunResult download = Pgxn({"download", "--target", target, "widget"}, *node);
+    EXPECT_EQ(download.exit_code, 0) << download.output;
+    EXPECT_TRUE(std::filesystem::exists(target + "/widget-1.0.0.zip")) << download.output;
+  }
+
+  RunResult search = Pgxn({"search", "--dist", "widgets"}, *indexer_);
+  EXPECT_EQ(search.exit_code, 0) << search.output;
+  EXPECT_TRUE(absl::StrContains(search.output, "widget 1.0.0")) << search.output;
+  RunResult by_extension = Pgxn({"search", "--ext", "pair"}, *indexer_);
+  EXPECT_EQ(by_extension.exit_code, 0) << by_extension.output;
+  EXPECT_TRUE(absl::StrContains(by_extension.output, "pair 0.1.1")) << by_extension.output;
+  HttpResult index = indexer_->Get("/index.json");
+  EXPECT_TRUE(absl::StrContains(index.body, "\"search\"")) << index.body;
+}
+
+TEST_F(NetworkTest, MirrorKilledMidStreamCatchesUpAfterRestart) {
+  Upload(MakeMeta("pair", "0.1.0", "A key/value pair data type"), {});
+  WaitForAll();
+  // The middle mirror dies without warning; a release goes out meanwhile.
+  EXPECT_EQ(mirror1_->Stop(SIGKILL), 128 + SIGKILL);
+  Upload(MakeMeta("pair", "0.2.0", "A key/value pair data type"), {});
+  Upload(MakeMeta("other", "1.0.0", "Something else"), {});
+  ASSERT_TRUE(mirror1_->Restart()) << mirror1_->Log();
+  WaitForAll();
+  ExpectSameTree(*origin_, *mirror1_, "mirror1", false);
+  ExpectSameTree(*origin_, *mirror2_, "mirror2", false);
+  ExpectSameTree(*origin_, *indexer_, "indexer", true);
+  RunResult info = Pgxn({"info", "pair"}, *mirror2_);
+  EXPECT_TRUE(absl::StrContains(info.output, "version: 0.2.0")) << info.output;
+}
+
+}  // namespace
+}  // namespace pgxn::testing

@@ -1,0 +1,164 @@
+#include "tests/support/cluster.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "origin/archive.h"
+
+namespace pgxn::testing {
+namespace {
+
+// How often waits re-check their condition; short, since nodes react in ms.
+constexpr absl::Duration kPollInterval = absl::Milliseconds(5);
+
+}  // namespace
+
+std::string PgxndPath() { return PGXND_PATH; }
+
+Node::Node(std::string role, std::string dir, std::vector<std::string> extra)
+    : role_(std::move(role)), dir_(std::move(dir)), extra_(std::move(extra)) {}
+
+Node::~Node() {
+  if (process_ != nullptr) process_->Stop(SIGTERM);
+}
+
+std::unique_ptr<Node> Node::Start(const std::string& role, const std::string& dir,
+                                  const std::vector<std::string>& extra) {
+  auto node = std::unique_ptr<Node>(new Node(role, dir, extra));
+  if (!node->Launch("127.0.0.1:0", "127.0.0.1:0")) return nullptr;
+  return node;
+}
+
+bool Node::Launch(const std::string& http, const std::string& grpc) {
+  std::filesystem::remove(dir_ + "/ports.json");
+  std::vector<std::string> argv = {PgxndPath(), role_, "--data-dir", dir_,
+                                   "--http",    http,  "--grpc",     grpc};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  process_ = std::make_unique<Process>(argv, dir_ + ".log");
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  while (absl::Now() < deadline) {
+    const std::string ports = ReadWholeFile(dir_ + "/ports.json");
+    if (!ports.empty()) {
+      nlohmann::json parsed = nlohmann::json::parse(ports, nullptr, false);
+      if (parsed.is_object()) {
+        http_port_ = parsed.value("http", 0);
+        grpc_port_ = parsed.value("grpc", 0);
+        return true;
+      }
+    }
+    if (!process_->Running()) break;
+    absl::SleepFor(kPollInterval);
+  }
+  std::fprintf(stderr, "pgxnd %s did not start; its log:\n%s\n", role_.c_str(), Log().c_str());
+  return false;
+}
+
+int Node::Stop(int signal) { return process_->Stop(signal); }
+
+bool Node::Restart() {
+  return Launch(absl::StrCat("127.0.0.1:", http_port_), absl::StrCat("127.0.0.1:", grpc_port_));
+}
+
+std::string Node::url() const { return absl::StrCat("http://127.0.0.1:", http_port_); }
+std::string Node::grpc_address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
+
+nlohmann::json Node::Status() const {
+  HttpResult result = Get("/_status");
+  if (result.status != 200) return nlohmann::json();
+  return nlohmann::json::parse(result.body, nullptr, false);
+}
+
+uint64_t Node::AppliedSeq() const {
+  nlohmann::json status = Status();
+  return status.is_object() ? status.value("applied_seq", uint64_t{0}) : 0;
+}
+
+bool Node::WaitForSeq(uint64_t seq, absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (AppliedSeq() >= seq) return true;
+    absl::SleepFor(kPollInterval);
+  }
+  return false;
+}
+
+nlohmann::json MakeMeta(const std::string& name, const std::string& version,
+                        const std::string& abstract) {
+  return nlohmann::json{
+      {"name", name},
+      {"version", version},
+      {"abstract", abstract},
+      {"maintainer", "Test Author <author@example.com>"},
+      {"license", "postgresql"},
+      {"provides",
+       {{name, {{"file", "sql/" + name + ".sql"}, {"version", version}, {"abstract", abstract}}}}},
+      {"meta-spec", {{"version", "1.0.0"}, {"url", "https://pgxn.org/meta/spec.txt"}}},
+  };
+}
+
+std::string ZipOf(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<origin::ArchiveEntry> entries;
+  for (const auto& [path, content] : files) {
+    origin::ArchiveEntry entry;
+    entry.path = path;
+    entry.type = origin::ArchiveEntry::Type::kFile;
+    entry.data = content;
+    entry.mtime = 1700000000;
+    entry.mode = 0644;
+    entries.push_back(std::move(entry));
+  }
+  absl::StatusOr<std::string> zip = origin::WriteZip(entries);
+  return zip.ok() ? *zip : "";
+}
+
+std::string MakeDistZip(const nlohmann::json& meta, const std::vector<DistFile>& files) {
+  const std::string top =
+      absl::StrCat(meta.value("name", "dist"), "-", meta.value("version", "0.0.0"), "/");
+  std::vector<std::pair<std::string, std::string>> entries = {{top + "META.json", meta.dump(2)}};
+  for (const DistFile& file : files) entries.emplace_back(top + file.path, file.content);
+  return ZipOf(entries);
+}
+
+bool AddUser(const std::string& data_dir, const std::string& nickname,
+             const std::string& password) {
+  RunResult result =
+      RunProgram({PgxndPath(), "user", "add", "--data-dir", data_dir, nickname, "--email",
+                  nickname + "@example.com", "--name", "Test " + nickname, "--password-stdin"},
+                 password + "\n");
+  if (result.exit_code != 0) {
+    std::fprintf(stderr, "pgxnd user add failed: %s\n", result.output.c_str());
+  }
+  return result.exit_code == 0;
+}
+
+UploadResult UploadWithCurl(const std::string& origin_url, const std::string& user,
+                            const std::string& password, const std::string& zip,
+                            const std::string& filename, const std::string& work_dir,
+                            const std::vector<std::string>& extra_curl_args) {
+  const std::string file = work_dir + "/" + filename;
+  const std::string body = work_dir + "/upload-response";
+  WriteWholeFile(file, zip);
+  std::vector<std::string> argv = {"curl", "-sS", "-o", body, "-w", "%{http_code}"};
+  if (!user.empty()) {
+    argv.push_back("--user");
+    argv.push_back(user + ":" + password);
+  }
+  argv.insert(argv.end(), {"-F", "submit=Release It!", "-F", "archive=@" + file, "-H",
+                           "X-Requested-With: XMLHttpRequest"});
+  argv.insert(argv.end(), extra_curl_args.begin(), extra_curl_args.end());
+  argv.push_back(origin_url + "/upload");
+  RunResult result = RunProgram(argv);
+  UploadResult upload;
+  if (!absl::SimpleAtoi(result.output, &upload.status)) upload.status = -1;
+  upload.body = ReadWholeFile(body);
+  if (upload.status <= 0) upload.body = result.output;
+  return upload;
+}
+
+}  // namespace pgxn::testing

@@ -1,0 +1,97 @@
+// Test support: pgxnd nodes as real processes on port 0 in temp dirs, and the
+// releases uploaded to them.
+#ifndef PGXN_TESTS_SUPPORT_CLUSTER_H_
+#define PGXN_TESTS_SUPPORT_CLUSTER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+
+namespace pgxn::testing {
+
+// The pgxnd binary under test (set by CMake).
+std::string PgxndPath();
+
+class Node {
+ public:
+  // Starts `pgxnd ROLE --data-dir DIR --http 127.0.0.1:0 --grpc 127.0.0.1:0
+  // EXTRA...` and waits for DIR/ports.json. The log goes to DIR.log.
+  // Returns null (after printing the log) if it does not come up.
+  static std::unique_ptr<Node> Start(const std::string& role, const std::string& dir,
+                                     const std::vector<std::string>& extra);
+  ~Node();
+
+  // Stops the process with `signal` and returns its exit code.
+  int Stop(int signal);
+  // Starts it again with the same flags and the same ports, so nodes that
+  // follow it find it where it was.
+  bool Restart();
+
+  const std::string& dir() const { return dir_; }
+  std::string url() const;           // http://127.0.0.1:PORT
+  std::string grpc_address() const;  // 127.0.0.1:PORT
+  int http_port() const { return http_port_; }
+
+  HttpResult Get(const std::string& path) const { return HttpGet(url() + path); }
+  nlohmann::json Status() const;
+  uint64_t AppliedSeq() const;
+  // Waits until /_status shows applied_seq >= seq; false on timeout.
+  bool WaitForSeq(uint64_t seq, absl::Duration timeout = absl::Seconds(60)) const;
+  std::string Log() const { return ReadWholeFile(dir_ + ".log"); }
+
+ private:
+  Node(std::string role, std::string dir, std::vector<std::string> extra);
+  bool Launch(const std::string& http, const std::string& grpc);
+
+  std::string role_;
+  std::string dir_;
+  std::vector<std::string> extra_;
+  std::unique_ptr<Process> process_;
+  int http_port_ = 0;
+  int grpc_port_ = 0;
+};
+
+// One file of a test distribution.
+struct DistFile {
+  std::string path;  // relative to the distribution's top directory
+  std::string content;
+};
+
+// A zip laid out as PGXN expects: every file under NAME-VERSION/, with a
+// META.json made from `meta` (name and version are taken from it).
+std::string MakeDistZip(const nlohmann::json& meta, const std::vector<DistFile>& files);
+
+// A zip holding exactly these (path, content) files.
+std::string ZipOf(const std::vector<std::pair<std::string, std::string>>& files);
+
+// A valid Meta Spec v1 document for one extension of the same name.
+nlohmann::json MakeMeta(const std::string& name, const std::string& version,
+                        const std::string& abstract);
+
+// `pgxnd user add` on the origin's data dir; true on success.
+bool AddUser(const std::string& data_dir, const std::string& nickname, const std::string& password);
+
+struct UploadResult {
+  int status = 0;
+  std::string body;
+};
+
+// Uploads `zip` with the curl binary exactly as pgxn-release does:
+// curl --user U:P -F 'submit=Release It!' -F archive=@FILE
+//      -H 'X-Requested-With: XMLHttpRequest' ORIGIN/upload
+UploadResult UploadWithCurl(const std::string& origin_url, const std::string& user,
+                            const std::string& password, const std::string& zip,
+                            const std::string& filename, const std::string& work_dir,
+                            const std::vector<std::string>& extra_curl_args = {});
+
+}  // namespace pgxn::testing
+
+#endif  // PGXN_TESTS_SUPPORT_CLUSTER_H_
