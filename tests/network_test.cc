@@ -6,6 +6,7 @@
 // SIGKILL catching up after a restart.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -153,6 +154,29 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   EXPECT_TRUE(absl::StrContains(by_extension.output, "pair 0.1.1")) << by_extension.output;
   HttpResult index = indexer_->Get("/index.json");
   EXPECT_TRUE(absl::StrContains(index.body, "\"search\"")) << index.body;
+
+  // The feed as a subscriber sees it, from the last node of the chain.
+  RunResult tail =
+      RunProgram({PgxndPath(), "tail", "--upstream", indexer_->grpc_address(), "--since", "0"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.output;
+  std::vector<nlohmann::json> events;
+  for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
+    events.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(events.size(), origin_->AppliedSeq());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i]["seq"], i + 1);
+  const nlohmann::json& last = events.back();
+  EXPECT_EQ(last["kind"], "release");
+  EXPECT_EQ(last["dist"], "pair");
+  EXPECT_EQ(last["version"], "0.1.1");
+  EXPECT_EQ(last["user"], kUser);
+  EXPECT_TRUE(absl::EndsWith(last["time"].get<std::string>(), "Z")) << last;
+  std::vector<std::string> paths = last["paths"];
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "dist/pair/0.1.1/pair-0.1.1.zip"), paths.end());
+  EXPECT_NE(std::find(paths.begin(), paths.end(), "dist/pair.json"), paths.end());
+  RunResult since = RunProgram({PgxndPath(), "tail", "--upstream", origin_->grpc_address(),
+                                "--since", std::to_string(events.size() - 1)});
+  EXPECT_EQ(std::count(since.output.begin(), since.output.end(), '\n'), 1) << since.output;
 }
 
 TEST_F(NetworkTest, MirrorKilledMidStreamCatchesUpAfterRestart) {

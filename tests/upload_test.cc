@@ -37,16 +37,21 @@ class UploadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new node::TempDir();
+    // The account is created before the origin ever ran: `user add` brings up
+    // the embedded cluster itself, applies the schema and stops it again.
+    user_added_ = AddUser(dir_->path() + "/origin", kUser, kPassword);
     origin_ = Node::Start("origin", dir_->path() + "/origin",
                           {"--unsafe-no-fsync", "--max-upload", "1M", "--max-entries", "50"})
                   .release();
-    if (origin_ != nullptr) AddUser(dir_->path() + "/origin", kUser, kPassword);
   }
   static void TearDownTestSuite() {
     delete origin_;
     delete dir_;
   }
-  void SetUp() override { ASSERT_NE(origin_, nullptr); }
+  void SetUp() override {
+    ASSERT_TRUE(user_added_);
+    ASSERT_NE(origin_, nullptr);
+  }
 
   Footprint Measure() {
     Footprint f;
@@ -85,9 +90,11 @@ class UploadTest : public ::testing::Test {
 
   static node::TempDir* dir_;
   static Node* origin_;
+  static bool user_added_;
 };
 
 node::TempDir* UploadTest::dir_ = nullptr;
+bool UploadTest::user_added_ = false;
 Node* UploadTest::origin_ = nullptr;
 
 TEST_F(UploadTest, XhrUploadSucceedsAndBrowserUploadRedirects) {
@@ -112,6 +119,28 @@ TEST_F(UploadTest, XhrUploadSucceedsAndBrowserUploadRedirects) {
                   "archive=@" + dir_->path() + "/browser.zip", origin_->url() + "/upload"});
   EXPECT_TRUE(absl::StartsWith(browser.output, "303 ")) << browser.output;
   EXPECT_TRUE(absl::StrContains(browser.output, "/distributions/okdist/1.0.1")) << browser.output;
+}
+
+TEST_F(UploadTest, AccountsAddedBeforeTheOriginStartedArePublished) {
+  HttpResult user = origin_->Get("/user/bob.json");
+  ASSERT_EQ(user.status, 200);
+  nlohmann::json doc = nlohmann::json::parse(user.body);
+  EXPECT_EQ(doc["nickname"], "bob");
+  EXPECT_EQ(doc["email"], "bob@example.com");
+  // Taken nicknames are refused, also while the origin runs.
+  RunResult again =
+      RunProgram({PgxndPath(), "user", "add", "--data-dir", dir_->path() + "/origin", "bob",
+                  "--email", "other@example.com", "--name", "B", "--password-stdin"},
+                 "another password\n");
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_TRUE(absl::StrContains(again.output, "Nickname \"bob\" is already taken")) << again.output;
+  RunResult short_password =
+      RunProgram({PgxndPath(), "user", "add", "--data-dir", dir_->path() + "/origin", "carol",
+                  "--email", "carol@example.com", "--name", "C", "--password-stdin"},
+                 "short\n");
+  EXPECT_EQ(short_password.exit_code, 1) << short_password.output;
+  EXPECT_TRUE(absl::StrContains(short_password.output, "at least 8 characters"))
+      << short_password.output;
 }
 
 TEST_F(UploadTest, BadCredentialsAre401) {
