@@ -189,4 +189,22 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   return response;
 }
 
+Response ServeTreeListing(const Request& request, const TreeReader& reader) {
+  std::string listing;
+  absl::Status status =
+      reader.ForEachFile([&listing](absl::string_view path, absl::string_view sha256_hex) {
+        absl::StrAppend(&listing, sha256_hex, "  ", path, "\n");
+        return true;
+      });
+  if (!status.ok()) return ErrorResponse(status, request);
+  return TextResponse(200, std::move(listing));
+}
+
+void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader) {
+  router->Handle("GET", "/_tree",
+                 [reader](const Request& request) { return ServeTreeListing(request, *reader); });
+  router->HandlePrefix(
+      "GET", "/", [reader](const Request& request) { return ServeTreeFile(request, *reader); });
+}
+
 }  // namespace pgxn::gateway

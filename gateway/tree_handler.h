@@ -10,11 +10,14 @@
 #define PGXN_GATEWAY_TREE_HANDLER_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gateway/http.h"
+#include "gateway/router.h"
 
 namespace pgxn::gateway {
 
@@ -37,6 +40,12 @@ class TreeReader {
   // NotFound when no such file exists; any other error is a failure of the
   // store. Called from many threads at once.
   virtual absl::StatusOr<TreeFile> ReadFile(absl::string_view path) const = 0;
+
+  // Calls visit(path, sha256 hex) for every file, in byte order of the
+  // paths, until visit returns false.
+  virtual absl::Status ForEachFile(
+      const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
+      const = 0;
 };
 
 // Answers GET or HEAD of request.path from `reader`:
@@ -54,6 +63,15 @@ class TreeReader {
 // - otherwise 200 with the whole file.
 // Every answer about an existing file carries Accept-Ranges: bytes.
 Response ServeTreeFile(const Request& request, const TreeReader& reader);
+
+// GET /_tree: one line per file, "<sha256 hex>  <path>\n" (sha256sum's
+// format), so two nodes hold the same tree exactly when their listings match
+// and `curl NODE/_tree | sha256sum` is a digest of the whole tree.
+Response ServeTreeListing(const Request& request, const TreeReader& reader);
+
+// Registers GET /_tree and, as the fallback for every other GET path, the
+// tree's files. Other routes registered on the router take precedence.
+void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader);
 
 }  // namespace pgxn::gateway
 

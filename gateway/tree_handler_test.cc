@@ -1,11 +1,13 @@
 #include "gateway/tree_handler.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace pgxn::gateway {
@@ -31,6 +33,14 @@ class FakeTree : public TreeReader {
     auto it = files_.find(std::string(path));
     if (it == files_.end()) return absl::NotFoundError("no such file");
     return it->second;
+  }
+
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view, absl::string_view)>& visit) const override {
+    for (const auto& [path, file] : files_) {
+      if (!visit(path, file.sha256_hex)) break;
+    }
+    return absl::OkStatus();
   }
 
   const std::string& last_path() const { return last_path_; }
@@ -225,6 +235,24 @@ TEST(ServeTreeFileTest, Ranges) {
     }
     EXPECT_EQ(response.Header("Content-Range"), c.content_range) << Describe(request);
   }
+}
+
+TEST(ServeTreeListingTest, ListsEveryFileInSha256sumFormat) {
+  FakeTree tree;
+  const Response response = ServeTreeListing(Get("/_tree"), tree);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body,
+            absl::StrCat("  bare\n", kSha, "  dist/pair.json\n", kSha, "  empty.txt\n"));
+}
+
+TEST(AddTreeRoutesTest, ListingAndFilesAreRoutedAndOtherRoutesWin) {
+  Router router;
+  router.Handle("GET", "/_status", [](const Request&) { return TextResponse(200, "status"); });
+  AddTreeRoutes(&router, std::make_shared<FakeTree>());
+  EXPECT_EQ(router.Dispatch(Get("/_status")).body, "status");
+  EXPECT_EQ(router.Dispatch(Get("/dist/pair.json")).body, kContent);
+  EXPECT_NE(router.Dispatch(Get("/_tree")).body.find("  dist/pair.json\n"), std::string::npos);
+  EXPECT_EQ(router.Dispatch(Get("/nope.json")).status, 404);
 }
 
 }  // namespace

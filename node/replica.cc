@@ -47,16 +47,8 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
 
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
-  router_.Handle("GET", "/_tree", [this](const gateway::Request& request) {
-    absl::StatusOr<std::string> listing = StoreTreeListing(*store_);
-    if (!listing.ok()) return gateway::ErrorResponse(listing.status(), request);
-    return gateway::TextResponse(200, *std::move(listing));
-  });
   if (extension_ != nullptr) extension_->AddRoutes(&router_);
-  auto tree = std::make_shared<StoreTree>(store_.get());
-  router_.HandlePrefix("GET", "/", [tree](const gateway::Request& request) {
-    return gateway::ServeTreeFile(request, *tree);
-  });
+  gateway::AddTreeRoutes(&router_, std::make_shared<StoreTree>(store_.get()));
 
   gateway::HttpServerOptions http_options;
   http_options.host = http->host;

@@ -18,18 +18,11 @@ absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) co
   return tree_file;
 }
 
-std::string TreeListingLine(absl::string_view sha256, absl::string_view path) {
-  return absl::StrCat(HexEncode(sha256), "  ", path, "\n");
-}
-
-absl::StatusOr<std::string> StoreTreeListing(const Store& store) {
-  std::string listing;
-  absl::Status s = store.ForEachFile([&listing](absl::string_view path, const StoredFile& file) {
-    listing += TreeListingLine(file.sha256, path);
-    return true;
+absl::Status StoreTree::ForEachFile(
+    const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit) const {
+  return store_->ForEachFile([&visit](absl::string_view path, const StoredFile& file) {
+    return visit(path, HexEncode(file.sha256));
   });
-  if (!s.ok()) return s;
-  return listing;
 }
 
 }  // namespace pgxn::node

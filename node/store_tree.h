@@ -1,5 +1,5 @@
-// The HTTP gateway's view of a node's store: serves tree files (TreeReader) and
-// the tree listing of GET /_tree. Thread-safe (the store is).
+// The HTTP gateway's view of a node's store (gateway::TreeReader). Thread-safe
+// (the store is).
 #ifndef PGXN_NODE_STORE_TREE_H_
 #define PGXN_NODE_STORE_TREE_H_
 
@@ -14,15 +14,13 @@ class StoreTree final : public gateway::TreeReader {
  public:
   explicit StoreTree(const Store* store) : store_(store) {}
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
+      const override;
 
  private:
   const Store* const store_;
 };
-
-// One line per file, in path order, in sha256sum's format: "<sha256 hex>  <path>\n".
-// Two nodes hold the same tree exactly when their listings are equal.
-std::string TreeListingLine(absl::string_view sha256, absl::string_view path);
-absl::StatusOr<std::string> StoreTreeListing(const Store& store);
 
 }  // namespace pgxn::node
 

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "origin/quote.h"
 
 namespace pgxn::origin {
 namespace {
@@ -34,22 +35,7 @@ using ReadHandle = std::unique_ptr<struct archive, ReadFree>;
 using WriteHandle = std::unique_ptr<struct archive, WriteFree>;
 using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
 
-// Text from the upload, quoted as a JSON string: control characters escaped,
-// bytes that are not UTF-8 replaced, long text shortened. Messages stay one
-// bounded line that any client, and nlohmann::json, can carry.
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxQuoted = 200;
-  const bool cut = text.size() > kMaxQuoted;
-  if (cut) {
-    size_t end = kMaxQuoted;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-  }
-  std::string quoted = nlohmann::json(std::string(text))
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (cut) quoted.insert(quoted.size() - 1, "...");
-  return quoted;
-}
+std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 200); }
 
 const char* ErrorText(struct archive* a) {
   const char* why = archive_error_string(a);

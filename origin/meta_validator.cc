@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "origin/quote.h"
 #include "origin/semver.h"
 
 namespace pgxn::origin {
@@ -19,32 +20,13 @@ using Json = nlohmann::json;
 
 constexpr size_t kMaxQuoted = 80;
 
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-absl::string_view Shorten(absl::string_view text, size_t max, bool* cut) {
-  *cut = text.size() > max;
-  if (!*cut) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
-// Text from the upload, quoted as a JSON string: control characters escaped,
-// bytes that are not UTF-8 replaced, long text shortened, so that one problem
-// stays one short line.
-std::string Quote(absl::string_view text) {
-  bool cut = false;
-  const absl::string_view shown = Shorten(text, kMaxQuoted, &cut);
-  std::string quoted =
-      Json(std::string(shown)).dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (cut) quoted.insert(quoted.size() - 1, "...");
-  return quoted;
-}
+std::string Quote(absl::string_view text) { return QuoteUntrusted(text, kMaxQuoted); }
 
 // A JSON pointer (RFC 6901) to a child, with control characters escaped and
 // long keys shortened for the same reason as Quote.
 std::string PointerTo(absl::string_view parent, absl::string_view key) {
   bool cut = false;
-  const absl::string_view shown = Shorten(key, kMaxQuoted, &cut);
+  const absl::string_view shown = ShortenUtf8(key, kMaxQuoted, &cut);
   std::string out(parent.data(), parent.size());
   out += '/';
   for (char c : shown) {

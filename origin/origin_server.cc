@@ -65,16 +65,7 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   OriginServer* self = origin.get();
   router.Handle("GET", "/_status",
                 [self](const gateway::Request& request) { return self->HandleStatus(request); });
-  PgPool* pool = origin->pool_.get();
-  router.Handle("GET", "/_tree", [pool](const gateway::Request& request) {
-    absl::StatusOr<std::string> listing = PgTreeListing(pool);
-    if (!listing.ok()) return gateway::ErrorResponse(listing.status(), request);
-    return gateway::TextResponse(200, *std::move(listing));
-  });
-  auto tree = std::make_shared<PgTree>(pool);
-  router.HandlePrefix("GET", "/", [tree](const gateway::Request& request) {
-    return gateway::ServeTreeFile(request, *tree);
-  });
+  gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
 
   gateway::HttpServerOptions http_options;
   http_options.host = http->host;

@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/digest.h"
-#include "node/store_tree.h"
 
 namespace pgxn::origin {
 
@@ -23,16 +22,17 @@ absl::StatusOr<gateway::TreeFile> PgTree::ReadFile(absl::string_view path) const
   return file;
 }
 
-absl::StatusOr<std::string> PgTreeListing(PgPool* pool) {
-  auto conn = pool->Acquire();
+absl::Status PgTree::ForEachFile(
+    const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit) const {
+  auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
+  // Byte order, as the nodes' RocksDB stores list their files.
   auto result = (*conn)->Exec("SELECT path, sha256 FROM tree_files ORDER BY path COLLATE \"C\"");
   if (!result.ok()) return result.status();
-  std::string listing;
   for (int row = 0; row < result->rows(); ++row) {
-    listing += node::TreeListingLine(result->Get(row, 1), result->Get(row, 0));
+    if (!visit(result->Get(row, 0), node::HexEncode(result->Get(row, 1)))) break;
   }
-  return listing;
+  return absl::OkStatus();
 }
 
 }  // namespace pgxn::origin

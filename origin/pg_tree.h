@@ -14,14 +14,13 @@ class PgTree final : public gateway::TreeReader {
  public:
   explicit PgTree(PgPool* pool) : pool_(pool) {}
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
+      const override;
 
  private:
   PgPool* const pool_;
 };
-
-// GET /_tree: "<sha256 hex>  <path>\n" per file in byte order of the paths,
-// the same listing every node serves (node/store_tree.h).
-absl::StatusOr<std::string> PgTreeListing(PgPool* pool);
 
 }  // namespace pgxn::origin
 

@@ -10,26 +10,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "origin/quote.h"
 
 namespace pgxn::origin {
 namespace {
 
-// Text from the upload, quoted as a JSON string: control characters escaped,
-// bytes that are not UTF-8 replaced, long text shortened. Messages stay one
-// bounded line that any client, and nlohmann::json, can carry.
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxQuoted = 80;
-  const bool cut = text.size() > kMaxQuoted;
-  if (cut) {
-    size_t end = kMaxQuoted;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-  }
-  std::string quoted = nlohmann::json(std::string(text))
-                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (cut) quoted.insert(quoted.size() - 1, "...");
-  return quoted;
-}
+std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 80); }
 
 absl::Status NotAVersion(absl::string_view text, absl::string_view why) {
   return absl::InvalidArgumentError(

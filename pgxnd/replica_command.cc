@@ -1,0 +1,70 @@
+// pgxnd mirror and pgxnd indexer: both are replicas of the log; the indexer
+// adds its search indexes as a replica extension.
+#include "absl/strings/str_cat.h"
+#include "indexer/indexer.h"
+#include "node/log.h"
+#include "node/replica.h"
+#include "node/signals.h"
+#include "pgxnd/command_support.h"
+#include "pgxnd/commands.h"
+#include "pgxnd/replica_flags.h"
+
+namespace pgxn::cli {
+namespace {
+
+constexpr char kMirrorSummary[] =
+    "Runs a mirror: follows the release feed of the origin or another node, checks\n"
+    "and applies each event atomically to its store in DIR/store, serves the tree\n"
+    "over HTTP with PGXN's paths, and relays the feed to nodes below it. Once\n"
+    "listening it writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.";
+
+constexpr char kIndexerSummary[] =
+    "Runs an indexer: everything a mirror does, plus search indexes (Xapian, in\n"
+    "DIR/index) kept in step with each event, and PGXN's search API at\n"
+    "/search/{docs,dists,extensions,users,tags}/?q=. Deleting DIR/index rebuilds\n"
+    "it from the stored events on the next start. Once listening it writes\n"
+    "DIR/ports.json. SIGINT or SIGTERM stops it cleanly.";
+
+int RunReplica(const std::string& role, const std::vector<std::string>& args) {
+  const bool is_indexer = role == "indexer";
+  const std::string command = absl::StrCat("pgxnd ", role);
+  node::ReplicaOptions options;
+  options.role = role;
+  options.http_address = is_indexer ? "127.0.0.1:7200" : "127.0.0.1:7100";
+  options.grpc_address = is_indexer ? "127.0.0.1:7201" : "127.0.0.1:7101";
+  FlagSet flags(command, "--data-dir DIR --upstream HOST:PORT [flags]",
+                is_indexer ? kIndexerSummary : kMirrorSummary);
+  AddReplicaFlags(flags, &options);
+  int exit_code = kExitOk;
+  auto positional = ParseOrExit(flags, args, &exit_code);
+  if (!positional.has_value()) return exit_code;
+  if (!positional->empty()) return UsageError(command + " takes no arguments (see --help)");
+  if (std::string problem = CheckReplicaOptions(command, options); !problem.empty()) {
+    return UsageError(problem);
+  }
+
+  node::BlockTerminationSignals();
+  absl::StatusOr<std::unique_ptr<node::Replica>> replica = node::Replica::Open(options);
+  if (!replica.ok()) return Fail(replica.status());
+  std::unique_ptr<indexer::Indexer> index;
+  if (is_indexer) {
+    absl::StatusOr<std::unique_ptr<indexer::Indexer>> opened =
+        indexer::Indexer::Open(&(*replica)->store(), options.data_dir + "/index");
+    if (!opened.ok()) return Fail(opened.status());
+    index = *std::move(opened);
+    if (absl::Status s = index->CatchUp(); !s.ok()) return Fail(s);
+  }
+  if (absl::Status s = (*replica)->Start(index.get()); !s.ok()) return Fail(s);
+  const int signal_number = node::WaitForTerminationSignal();
+  node::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
+  (*replica)->Stop();
+  node::LogInfo(absl::StrCat(role, " stopped"));
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunMirrorCommand(const std::vector<std::string>& args) { return RunReplica("mirror", args); }
+int RunIndexerCommand(const std::vector<std::string>& args) { return RunReplica("indexer", args); }
+
+}  // namespace pgxn::cli
