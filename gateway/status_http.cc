@@ -69,14 +69,17 @@ bool AcceptsJson(const Request& request) {
   return false;
 }
 
-Response ErrorResponse(const absl::Status& status, const Request& request) {
-  const int code = HttpStatusFor(status);
-  const std::string message(status.message());
+Response MessageResponse(int status, absl::string_view message, const Request& request) {
   if (AcceptsJson(request)) {
-    nlohmann::json body = {{"message", message}};
-    return JsonResponse(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    nlohmann::json body = {{"message", std::string(message)}};
+    return JsonResponse(status,
+                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  return TextResponse(code, message);
+  return TextResponse(status, std::string(message));
+}
+
+Response ErrorResponse(const absl::Status& status, const Request& request) {
+  return MessageResponse(HttpStatusFor(status), status.message(), request);
 }
 
 }  // namespace pgxn::gateway

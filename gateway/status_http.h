@@ -20,6 +20,10 @@ int HttpStatusFor(const absl::Status& status);
 // message that are not UTF-8 become U+FFFD in the JSON form.
 Response ErrorResponse(const absl::Status& status, const Request& request);
 
+// `message` with `status`: text/plain, or {"message": "..."} when the client
+// accepts JSON (as ErrorResponse does for errors).
+Response MessageResponse(int status, absl::string_view message, const Request& request);
+
 // Whether the Accept headers of `request` list application/json (q > 0).
 bool AcceptsJson(const Request& request);
 

@@ -18,13 +18,6 @@ bool HasControlOrSpace(absl::string_view s) {
   return false;
 }
 
-// Verifying against a real hash when the user does not exist keeps the
-// response time from telling which nicknames are taken.
-const std::string& DummyHash() {
-  static const std::string* hash = new std::string(*HashPassword("not a real password"));
-  return *hash;
-}
-
 }  // namespace
 
 absl::Status CheckNickname(absl::string_view nickname) {
@@ -99,22 +92,6 @@ absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccou
         return files;
       },
       on_commit);
-}
-
-absl::StatusOr<std::string> Authenticate(PgConnection& conn, absl::string_view user,
-                                         absl::string_view password) {
-  const absl::Status refused = absl::UnauthenticatedError("Authorization required");
-  if (user.size() > 64 || password.size() > kMaxPasswordBytes) return refused;
-  auto result = conn.Exec("SELECT nickname, password_hash, status FROM users WHERE nickname = $1",
-                          PgParams().Text(absl::AsciiStrToLower(user)));
-  if (!result.ok()) return result.status();
-  if (result->rows() == 0) {
-    VerifyPassword(DummyHash(), password);
-    return refused;
-  }
-  const bool matches = VerifyPassword(result->Get(0, 1), password);
-  if (!matches || result->Get(0, 2) != "active") return refused;
-  return result->GetString(0, 0);
 }
 
 }  // namespace pgxn::origin

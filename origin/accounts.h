@@ -1,6 +1,5 @@
-// Accounts on the origin: creating them (operators' `pgxnd user add`) and
-// checking the HTTP Basic credentials of uploads. Each call runs on the
-// caller's connection. Thread-compatible.
+// Accounts on the origin. Each call runs on the caller's connection.
+// Thread-compatible.
 #ifndef PGXN_ORIGIN_ACCOUNTS_H_
 #define PGXN_ORIGIN_ACCOUNTS_H_
 
@@ -32,12 +31,6 @@ absl::Status CheckEmail(absl::string_view email);
 // taken; InvalidArgument for a bad field or password.
 absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccount& account,
                                               const CommitListener& on_commit = nullptr);
-
-// The nickname of the active account these credentials belong to.
-// Unauthenticated for an unknown user, a wrong password or an account that is
-// not active, without saying which.
-absl::StatusOr<std::string> Authenticate(PgConnection& conn, absl::string_view user,
-                                         absl::string_view password);
 
 }  // namespace pgxn::origin
 

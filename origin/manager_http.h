@@ -1,33 +1,32 @@
-// The Manager's HTTP endpoints on the origin. For now: POST /upload exactly as
-// pgxn-release and PGXN's web form call it (PGXN.md §3):
-//   Basic auth (401 "Authorization required" with a Basic challenge),
-//   multipart/form-data with the file in `archive` (400 "Bad request: no
-//   archive parameter." without it), then 409 with the reason for any archive
-//   or META problem, or on success 200 "Success" for XHR clients and 303 to
-//   /distributions/NAME/VERSION for browsers.
+// The Manager's HTTP endpoints on the origin (PGXN.md §3), registered on the
+// origin's router. Each group lives in its own file and shares one
+// ManagerContext:
+//   upload_http.cc    POST /upload (pgxn-release's contract)
+//   account_http.cc   registration, passwords, profile, moderation of accounts
 // Thread-safe: handlers run concurrently on the HTTP server's threads.
 #ifndef PGXN_ORIGIN_MANAGER_HTTP_H_
 #define PGXN_ORIGIN_MANAGER_HTTP_H_
 
+#include <memory>
+
 #include "gateway/router.h"
-#include "origin/archive.h"
-#include "origin/pg.h"
-#include "origin/publisher.h"
+#include "origin/manager_context.h"
 
 namespace pgxn::origin {
 
+void AddUploadRoutes(gateway::Router* router, ManagerContext* context);
+void AddAccountRoutes(gateway::Router* router, ManagerContext* context);
+
 class Manager {
  public:
-  Manager(PgPool* pool, ArchiveLimits limits, CommitListener on_commit)
-      : pool_(pool), limits_(limits), on_commit_(std::move(on_commit)) {}
+  Manager(PgPool* pool, ManagerOptions options, CommitListener on_commit)
+      : context_(pool, std::move(options), std::move(on_commit)) {}
 
+  // Registers every Manager endpoint; `this` must outlive the router's use.
   void AddRoutes(gateway::Router* router);
-  gateway::Response HandleUpload(const gateway::Request& request) const;
 
  private:
-  PgPool* const pool_;
-  const ArchiveLimits limits_;
-  const CommitListener on_commit_;
+  ManagerContext context_;
 };
 
 }  // namespace pgxn::origin

@@ -56,17 +56,6 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   if (!feed_server.ok()) return feed_server.status();
   origin->feed_server_ = *std::move(feed_server);
 
-  PgEventLog* event_log = origin->log_.get();
-  origin->manager_ = std::make_unique<Manager>(
-      origin->pool_.get(), o.archive_limits,
-      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
-  gateway::Router& router = origin->router_;
-  origin->manager_->AddRoutes(&router);
-  OriginServer* self = origin.get();
-  router.Handle("GET", "/_status",
-                [self](const gateway::Request& request) { return self->HandleStatus(request); });
-  gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
-
   gateway::HttpServerOptions http_options;
   http_options.host = http->host;
   http_options.port = http->port;
@@ -74,9 +63,26 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   http_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
   auto http_server = gateway::HttpServer::Start(
       http_options,
-      [self](const gateway::Request& request) { return self->router_.Dispatch(request); });
+      [self = origin.get()](const gateway::Request& request) { return self->Dispatch(request); });
   if (!http_server.ok()) return http_server.status();
   origin->http_server_ = *std::move(http_server);
+
+  // Routes are in place before the ports file tells anyone to connect.
+  ManagerOptions manager_options = o.manager;
+  if (manager_options.public_url.empty()) {
+    manager_options.public_url = absl::StrCat("http://", http->host, ":", origin->http_port());
+  }
+  PgEventLog* event_log = origin->log_.get();
+  origin->manager_ = std::make_unique<Manager>(
+      origin->pool_.get(), std::move(manager_options),
+      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
+  gateway::Router& router = origin->router_;
+  origin->manager_->AddRoutes(&router);
+  OriginServer* self = origin.get();
+  router.Handle("GET", "/_status",
+                [self](const gateway::Request& request) { return self->HandleStatus(request); });
+  gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
+  origin->routes_ready_.store(true);
 
   if (absl::Status s = node::WritePortsFile(o.data_dir, origin->http_port(), origin->grpc_port());
       !s.ok()) {
@@ -100,6 +106,13 @@ void OriginServer::Stop() {
 
 int OriginServer::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
 int OriginServer::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+
+gateway::Response OriginServer::Dispatch(const gateway::Request& request) const {
+  if (!routes_ready_.load()) {
+    return gateway::TextResponse(503, "The origin is starting; try again shortly");
+  }
+  return router_.Dispatch(request);
+}
 
 gateway::Response OriginServer::HandleStatus(const gateway::Request& request) const {
   absl::StatusOr<node::ChainTip> head = log_->Head();

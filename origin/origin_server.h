@@ -8,13 +8,14 @@
 #ifndef PGXN_ORIGIN_ORIGIN_SERVER_H_
 #define PGXN_ORIGIN_ORIGIN_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
-#include "origin/archive.h"
+#include "origin/manager_context.h"
 
 namespace pgxn::gateway {
 class HttpServer;
@@ -37,7 +38,9 @@ struct OriginOptions {
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;
   uint64_t max_upload_bytes = 64 << 20;
-  ArchiveLimits archive_limits;
+  // Archive limits, mail, links; public_url defaults to http://HOST:PORT of
+  // the HTTP listener.
+  ManagerOptions manager;
   absl::Duration heartbeat_interval = absl::Seconds(2);
   bool unsafe_no_fsync = false;  // tests and benchmarks only
 };
@@ -53,6 +56,7 @@ class OriginServer {
 
  private:
   explicit OriginServer(OriginOptions options);
+  gateway::Response Dispatch(const gateway::Request& request) const;
   gateway::Response HandleStatus(const gateway::Request& request) const;
 
   const OriginOptions options_;
@@ -63,6 +67,9 @@ class OriginServer {
   gateway::Router router_;
   std::unique_ptr<node::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
+  // The public URL in mail needs the bound port, so routes are added after
+  // the server listens; until then requests get 503.
+  std::atomic<bool> routes_ready_{false};
 };
 
 }  // namespace pgxn::origin

@@ -9,6 +9,10 @@
 namespace pgxn::cli {
 
 int RunOriginCommand(const std::vector<std::string>& args);
+// `pgxnd origin rebuild ...` (pgxnd/rebuild_command.cc).
+int RunOriginRebuildCommand(const std::vector<std::string>& args);
+// `pgxnd mail ...` (pgxnd/mail_command.cc).
+int RunMailCommand(const std::vector<std::string>& args);
 int RunMirrorCommand(const std::vector<std::string>& args);
 int RunIndexerCommand(const std::vector<std::string>& args);
 int RunTailCommand(const std::vector<std::string>& args);

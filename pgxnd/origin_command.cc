@@ -10,7 +10,7 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   origin::OriginOptions options;
   options.http_address = "127.0.0.1:7000";
   options.grpc_address = "127.0.0.1:7001";
-  uint64_t max_entries = options.archive_limits.max_entries;
+  uint64_t max_entries = options.manager.limits.max_entries;
   FlagSet flags("pgxnd origin", "--data-dir DIR [flags]",
                 "Runs the origin: the PGXN Manager on PostgreSQL, the release feed (gRPC) and\n"
                 "the published tree (HTTP). Without --postgres it runs an embedded PostgreSQL\n"
@@ -22,9 +22,17 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   flags.String("http", &options.http_address, "HTTP listen address HOST:PORT (port 0: any)");
   flags.String("grpc", &options.grpc_address, "Feed (gRPC) listen address HOST:PORT (port 0: any)");
   flags.Bytes("max-upload", &options.max_upload_bytes, "largest accepted upload");
-  flags.Bytes("max-unpacked", &options.archive_limits.max_total_bytes,
+  flags.Bytes("max-unpacked", &options.manager.limits.max_total_bytes,
               "largest total unpacked size of an archive");
   flags.Uint64("max-entries", &max_entries, "most entries an archive may have");
+  flags.String("public-url", &options.manager.public_url,
+               "URL people use to reach this origin, for links in mail (default: "
+               "http://HOST:PORT of --http)");
+  flags.String(
+      "sendmail", &options.manager.mail.sendmail,
+      "sendmail-compatible command that delivers mail read from stdin, e.g. "
+      "\"/usr/sbin/sendmail -t -i\" (default: mail is only recorded; see pgxnd mail list)");
+  flags.String("mail-from", &options.manager.mail.from, "From: address of the origin's mail");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
   flags.Bool("unsafe-no-fsync", &options.unsafe_no_fsync,
@@ -35,9 +43,9 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!positional.has_value()) return exit_code;
   if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
   if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
-  options.archive_limits.max_entries = max_entries;
-  options.archive_limits.max_entry_bytes =
-      std::min(options.archive_limits.max_entry_bytes, options.archive_limits.max_total_bytes);
+  options.manager.limits.max_entries = max_entries;
+  options.manager.limits.max_entry_bytes =
+      std::min(options.manager.limits.max_entry_bytes, options.manager.limits.max_total_bytes);
 
   node::BlockTerminationSignals();
   absl::StatusOr<std::unique_ptr<origin::OriginServer>> server =

@@ -1,0 +1,43 @@
+// What every Manager endpoint of the origin shares: the database, the
+// publishing hook, the login guard and the mailer, plus the settings. Owned by
+// the Manager (manager_http.h); handlers receive it by pointer. Thread-safe
+// (each member is).
+#ifndef PGXN_ORIGIN_MANAGER_CONTEXT_H_
+#define PGXN_ORIGIN_MANAGER_CONTEXT_H_
+
+#include <string>
+
+#include "origin/archive.h"
+#include "origin/login_guard.h"
+#include "origin/mail.h"
+#include "origin/pg.h"
+#include "origin/publisher.h"
+
+namespace pgxn::origin {
+
+struct ManagerOptions {
+  ArchiveLimits limits;
+  // Where people reach this origin, for links in mail, e.g. https://manager.example.org.
+  std::string public_url;
+  MailOptions mail;
+  LoginGuardOptions login;
+};
+
+struct ManagerContext {
+  ManagerContext(PgPool* pool_in, ManagerOptions options_in, CommitListener on_commit_in)
+      : pool(pool_in),
+        options(std::move(options_in)),
+        on_commit(std::move(on_commit_in)),
+        guard(options.login),
+        mailer(options.mail) {}
+
+  PgPool* const pool;
+  const ManagerOptions options;
+  const CommitListener on_commit;
+  LoginGuard guard;
+  const Mailer mailer;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_MANAGER_CONTEXT_H_
