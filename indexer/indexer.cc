@@ -1,9 +1,14 @@
 #include "indexer/indexer.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -50,6 +55,56 @@ bool IsReleaseMeta(absl::string_view path) {
   return parts.size() == 4 && parts[0] == "dist" && parts[3] == "META.json";
 }
 
+// A loose version order for picking the newest of releases published in the
+// same second: numeric major.minor.patch, then a release above its
+// prereleases, then the text.
+bool VersionBefore(absl::string_view a, absl::string_view b) {
+  auto split = [](absl::string_view v) {
+    std::vector<uint64_t> numbers;
+    size_t i = 0;
+    while (numbers.size() < 3) {
+      uint64_t n = 0;
+      while (i < v.size() && absl::ascii_isdigit(v[i])) n = n * 10 + (v[i++] - '0');
+      numbers.push_back(n);
+      if (i >= v.size() || v[i] != '.') break;
+      ++i;
+    }
+    numbers.resize(3, 0);
+    return std::make_pair(numbers, v.substr(std::min(i, v.size())));
+  };
+  auto [numbers_a, rest_a] = split(a);
+  auto [numbers_b, rest_b] = split(b);
+  if (numbers_a != numbers_b) return numbers_a < numbers_b;
+  if (rest_a.empty() != rest_b.empty()) return !rest_a.empty();
+  return rest_a < rest_b;
+}
+
+// The version of the newest release a dist/D.json lists: the latest date,
+// then the highest version. "" if it lists none.
+std::string NewestVersion(const Json& dist) {
+  std::string version, date;
+  auto releases = dist.find("releases");
+  if (releases == dist.end() || !releases->is_object()) return "";
+  for (const auto& [status, list] : releases->items()) {
+    if (!list.is_array()) continue;
+    for (const Json& release : list) {
+      if (!release.is_object()) continue;
+      const std::string v = Str(release, "version"), d = Str(release, "date");
+      if (v.empty()) continue;
+      if (version.empty() || d > date || (d == date && VersionBefore(version, v))) {
+        version = v;
+        date = d;
+      }
+    }
+  }
+  return version;
+}
+
+std::string ReleaseDir(absl::string_view dist, absl::string_view version) {
+  return absl::StrCat("dist/", absl::AsciiStrToLower(dist), "/", absl::AsciiStrToLower(version),
+                      "/");
+}
+
 }  // namespace
 
 template <typename Doc>
@@ -66,9 +121,20 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(const node::Store* store,
   absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(index_dir);
   if (!index.ok()) return index.status();
   if ((*index)->AppliedSeq() > store->Tip().seq) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "The search index in ", index_dir, " is at seq ", (*index)->AppliedSeq(),
-        ", ahead of the store at ", store->Tip().seq, ": delete the index directory to rebuild"));
+    // Only possible if the store lost events it had applied (a machine crash
+    // before its log was synced): the index describes a tree the store no
+    // longer has, so rebuild it from the store.
+    node::LogWarning(absl::StrCat("The search index in ", index_dir, " is at seq ",
+                                  (*index)->AppliedSeq(), ", ahead of the store at ",
+                                  store->Tip().seq, "; rebuilding it"));
+    index->reset();
+    std::error_code ec;
+    std::filesystem::remove_all(index_dir, ec);
+    if (ec) {
+      return absl::InternalError(absl::StrCat("Cannot remove ", index_dir, ": ", ec.message()));
+    }
+    index = SearchIndex::Open(index_dir);
+    if (!index.ok()) return index.status();
   }
   return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
 }
@@ -89,7 +155,7 @@ absl::Status Indexer::CatchUp() {
       if (absl::Status s = Index(event); !s.ok()) return s;
       seq = event.seq();
     }
-    if (absl::Status s = index_->Commit(seq); !s.ok()) {
+    if (absl::Status s = Commit(seq); !s.ok()) {
       indexed_seq_ = index_->AppliedSeq();
       return s;
     }
@@ -106,7 +172,7 @@ void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
   }
   if (status.ok() && indexed_seq_ == event.seq() &&
       (caught_up || indexed_seq_ - index_->AppliedSeq() >= kMaxUncommitted)) {
-    status = index_->Commit(indexed_seq_);
+    status = Commit(indexed_seq_);
   }
   if (status.ok() && indexed_seq_ == event.seq()) return;
   // Out of step (a failed index or commit dropped buffered changes): rebuild
@@ -123,6 +189,12 @@ void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
 }
 
 absl::Status Indexer::Index(const v1::Event& event) {
+  // Dists and extensions whose file an event rewrote without publishing a
+  // release of them (an admin removed one): their documents are re-indexed
+  // from the newest release the tree still lists, after the loop, once the
+  // event's ops are all seen.
+  absl::flat_hash_set<std::string> rewritten_dists, rewritten_extensions;
+  absl::flat_hash_set<std::string> released_dists, released_extensions;
   for (const v1::Op& op : event.ops()) {
     const std::string& path = op.path();
     const bool put = op.type() == v1::Op::PUT;
@@ -137,56 +209,116 @@ absl::Status Indexer::Index(const v1::Event& event) {
                        ""};
       user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
       PutOrLog(user_doc);
-    } else if (std::string dist = NameIn(path, "dist"); !dist.empty() && !put) {
-      index_->DeleteDist(dist);
-    } else if (std::string extension = NameIn(path, "extension"); !extension.empty() && !put) {
-      index_->DeleteExtension(extension);
+    } else if (std::string dist = NameIn(path, "dist"); !dist.empty()) {
+      if (put) {
+        rewritten_dists.insert(dist);
+      } else {
+        index_->DeleteDist(dist);
+      }
+    } else if (std::string extension = NameIn(path, "extension"); !extension.empty()) {
+      if (put) {
+        rewritten_extensions.insert(extension);
+      } else {
+        index_->DeleteExtension(extension);
+      }
     } else if (std::string tag = NameIn(path, "tag"); !tag.empty() && !put) {
       index_->DeleteTag(tag);
     } else if (put && IsReleaseMeta(path)) {
-      Json meta = ReadJson(*store_, path);
+      Json meta = IndexRelease(path.substr(0, path.size() - std::string("META.json").size()),
+                               /*with_extensions=*/true);
       if (!meta.is_object()) continue;
-      const std::string user = Str(meta, "user");
-      const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
-      const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
-      const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
-      DistDoc dist_doc;
-      dist_doc.dist = Str(meta, "name");
-      dist_doc.version = Str(meta, "version");
-      dist_doc.abstract = Str(meta, "abstract");
-      dist_doc.description = Str(meta, "description");
-      dist_doc.readme = ReadText(*store_, dir + "README.txt");
-      dist_doc.user = user;
-      dist_doc.user_name = user_name;
-      dist_doc.date = Str(meta, "date");
-      dist_doc.release_status = Str(meta, "release_status");
-      if (auto tags = meta.find("tags"); tags != meta.end() && tags->is_array()) {
-        for (const Json& tag : *tags) {
-          if (!tag.is_string()) continue;
-          dist_doc.tags.push_back(tag.get<std::string>());
-          PutOrLog(TagDoc{tag.get<std::string>()});
-        }
-      }
-      PutOrLog(dist_doc);
+      released_dists.insert(absl::AsciiStrToLower(Str(meta, "name")));
       if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
         for (const auto& [name, spec] : provides->items()) {
-          if (!spec.is_object()) continue;
-          ExtensionDoc ext{name, Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
-                           "",   dist_doc.date,         user,          user_name};
-          PutOrLog(ext);
+          released_extensions.insert(absl::AsciiStrToLower(name));
         }
-      }
-      // The README is the one document every release has in the tree itself;
-      // the docs inside the archive are indexed by the docs renderer.
-      index_->DeleteDocs(dist_doc.dist);
-      if (!dist_doc.readme.empty()) {
-        DocDoc readme{dist_doc.dist,   dist_doc.version, "README", dist_doc.dist, dist_doc.abstract,
-                      dist_doc.readme, dist_doc.date,    user,     user_name};
-        PutOrLog(readme);
       }
     }
   }
+  for (const std::string& dist : rewritten_dists) {
+    if (released_dists.contains(dist)) continue;
+    const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
+    if (!doc.is_object()) continue;
+    const std::string version = NewestVersion(doc);
+    if (!version.empty()) IndexRelease(ReleaseDir(dist, version), /*with_extensions=*/false);
+  }
+  for (const std::string& extension : rewritten_extensions) {
+    if (!released_extensions.contains(extension)) ReindexExtension(extension);
+  }
   return absl::OkStatus();
+}
+
+Json Indexer::IndexRelease(const std::string& dir, bool with_extensions) {
+  Json meta = ReadJson(*store_, dir + "META.json");
+  if (!meta.is_object()) return meta;
+  const std::string user = Str(meta, "user");
+  const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
+  const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
+  DistDoc dist_doc;
+  dist_doc.dist = Str(meta, "name");
+  dist_doc.version = Str(meta, "version");
+  dist_doc.abstract = Str(meta, "abstract");
+  dist_doc.description = Str(meta, "description");
+  dist_doc.readme = ReadText(*store_, dir + "README.txt");
+  dist_doc.user = user;
+  dist_doc.user_name = user_name;
+  dist_doc.date = Str(meta, "date");
+  dist_doc.release_status = Str(meta, "release_status");
+  if (auto tags = meta.find("tags"); tags != meta.end() && tags->is_array()) {
+    for (const Json& tag : *tags) {
+      if (!tag.is_string()) continue;
+      dist_doc.tags.push_back(tag.get<std::string>());
+      PutOrLog(TagDoc{tag.get<std::string>()});
+    }
+  }
+  PutOrLog(dist_doc);
+  if (auto provides = meta.find("provides");
+      with_extensions && provides != meta.end() && provides->is_object()) {
+    for (const auto& [name, spec] : provides->items()) {
+      if (!spec.is_object()) continue;
+      ExtensionDoc ext{name, Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
+                       "",   dist_doc.date,         user,          user_name};
+      PutOrLog(ext);
+    }
+  }
+  // The README is the one document every release has in the tree itself;
+  // the docs inside the archive are indexed by the docs renderer.
+  index_->DeleteDocs(dist_doc.dist);
+  if (!dist_doc.readme.empty()) {
+    DocDoc readme{dist_doc.dist,   dist_doc.version, "README", dist_doc.dist, dist_doc.abstract,
+                  dist_doc.readme, dist_doc.date,    user,     user_name};
+    PutOrLog(readme);
+  }
+  return meta;
+}
+
+void Indexer::ReindexExtension(const std::string& extension) {
+  // extension/E.json names the newest release providing E under its
+  // "latest" status.
+  const Json doc = ReadJson(*store_, absl::StrCat("extension/", extension, ".json"));
+  if (!doc.is_object()) return;
+  auto newest = doc.find(Str(doc, "latest"));
+  if (newest == doc.end() || !newest->is_object()) return;
+  const std::string dist = Str(*newest, "dist"), version = Str(*newest, "version");
+  const Json meta = ReadJson(*store_, ReleaseDir(dist, version) + "META.json");
+  if (!meta.is_object()) return;
+  auto provides = meta.find("provides");
+  if (provides == meta.end() || !provides->is_object()) return;
+  for (const auto& [name, spec] : provides->items()) {
+    if (absl::AsciiStrToLower(name) != extension || !spec.is_object()) continue;
+    const std::string user = Str(meta, "user");
+    const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
+    PutOrLog(ExtensionDoc{name, Str(spec, "abstract"), Str(meta, "name"), Str(meta, "version"), "",
+                          Str(meta, "date"), user,
+                          user_json.is_object() ? Str(user_json, "name") : ""});
+    return;
+  }
+}
+
+absl::Status Indexer::Commit(uint64_t seq) {
+  // The index must never record a seq the store could lose.
+  if (absl::Status s = store_->SyncWal(); !s.ok()) return s;
+  return index_->Commit(seq);
 }
 
 void Indexer::AddRoutes(gateway::Router* router) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "indexer/search_index.h"
+#include "nlohmann/json.hpp"
 #include "node/replica.h"
 #include "node/store.h"
 
@@ -45,8 +46,18 @@ class Indexer final : public node::ReplicaExtension {
   // Buffers the index changes `event` implies (reading what it needs from the
   // store) without committing.
   absl::Status Index(const v1::Event& event);
+  // Indexes the release whose files are under `dir` ("dist/pair/0.1.0/") as
+  // its dist's latest: the dist, its tags, its README and, with
+  // `with_extensions`, the extensions it provides. Returns its META
+  // (discarded if absent or not JSON).
+  nlohmann::json IndexRelease(const std::string& dir, bool with_extensions);
+  // Re-indexes `extension` (lower case) from the newest release its
+  // extension/E.json names.
+  void ReindexExtension(const std::string& extension);
   template <typename Doc>
   void PutOrLog(const Doc& doc);
+  // Syncs the store, then commits the index at `seq`.
+  absl::Status Commit(uint64_t seq);
   gateway::Response HandleIndexJson(const gateway::Request& request) const;
 
   const node::Store* const store_;

@@ -16,9 +16,14 @@ namespace pgxn::node {
 
 namespace v1 = ::pgxn::feed::v1;
 
-// Limits on what one event may carry; anything larger is refused whole.
+// Limits on what one event may carry; anything larger is refused whole. The
+// origin refuses to publish what a node would refuse to apply.
 inline constexpr size_t kMaxOpsPerEvent = 10'000;
 inline constexpr size_t kMaxTreePathBytes = 1024;
+inline constexpr uint64_t kMaxEventContentBytes = uint64_t{192} << 20;
+// Largest Feed message sent or received by any node: an event with its
+// contents at the limit, plus room for its record.
+inline constexpr int kMaxFeedMessageBytes = 256 << 20;
 
 // The last applied event of a log, which the next event must extend.
 struct ChainTip {

@@ -25,6 +25,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Pings find a dead connection even while a large event is still arriving,
+  // when no whole message (and so no heartbeat) can be seen.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -112,13 +116,8 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
   absl::Status refused;
   v1::FeedMessage message;
   while (reader->Read(&message)) {
-    uint64_t seen_head = 0;
+    bool progressed = false;
     if (message.has_event()) {
-      {
-        // The upstream holds at least this event, whether or not it applies.
-        absl::MutexLock lock(&mu_);
-        state_.head_seq = std::max(state_.head_seq, message.event().seq());
-      }
       absl::Status applied = sink_->Apply(message.event());
       if (!applied.ok()) {
         refused = absl::Status(applied.code(), absl::StrCat("refused event ", message.event().seq(),
@@ -127,7 +126,7 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
         context.TryCancel();
         break;
       }
-      seen_head = message.event().seq();
+      progressed = true;
     } else if (message.has_heartbeat()) {
       if (!tip.epoch.empty() && message.heartbeat().epoch() != tip.epoch) {
         refused = absl::FailedPreconditionError(absl::StrCat(
@@ -135,15 +134,21 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
         context.TryCancel();
         break;
       }
-      seen_head = message.heartbeat().head_seq();
     }
     const uint64_t applied = sink_->Tip().seq;
     absl::MutexLock lock(&mu_);
     state_.connected = true;
-    state_.last_error.clear();
     state_.last_message = absl::Now();
-    state_.head_seq = std::max(state_.head_seq, seen_head);
-    if (applied >= state_.head_seq) state_.caught_up_at = state_.last_message;
+    // The upstream's own word on its head comes with heartbeats; an event
+    // raises it only once verified and applied, so a bogus seq cannot.
+    if (message.has_heartbeat()) state_.head_seq = message.heartbeat().head_seq();
+    if (progressed) state_.head_seq = std::max(state_.head_seq, applied);
+    if (applied >= state_.head_seq) {
+      state_.caught_up_at = state_.last_message;
+      state_.last_error.clear();
+    } else if (progressed) {
+      state_.last_error.clear();
+    }
   }
   grpc::Status finished = reader->Finish();
   {

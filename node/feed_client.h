@@ -41,8 +41,8 @@ struct FeedClientOptions {
   bool include_content = true;
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
-  absl::Duration stale_after = absl::Seconds(10);
-  int max_message_bytes = 256 << 20;
+  absl::Duration stale_after = absl::Seconds(30);
+  int max_message_bytes = kMaxFeedMessageBytes;
 };
 
 // What the client knows about its upstream, for /_status.

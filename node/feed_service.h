@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/event_chain.h"
 #include "node/event_log.h"
 
 namespace pgxn::node {
@@ -29,7 +30,7 @@ struct FeedServiceOptions {
 struct GrpcServerOptions {
   std::string address = "127.0.0.1:0";  // host:port; port 0 picks one
   // Largest message sent or received: an event carries whole archives.
-  int max_message_bytes = 256 << 20;
+  int max_message_bytes = kMaxFeedMessageBytes;
 };
 
 // A running gRPC server hosting the Feed service.

@@ -116,6 +116,11 @@ TEST(FeedTest, ReplicatesBacklogThenLiveEvents) {
   for (size_t i = 0; i < sent->size(); ++i) {
     EXPECT_EQ((*sent)[i].SerializeAsString(), (*relayed)[i].SerializeAsString()) << i;
   }
+  // The client notes the head right after the event is applied.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (client.State().head_seq < 21 && absl::Now() < deadline) {
+    upstream->WaitForHeadAbove(21, absl::Now() + absl::Milliseconds(5));
+  }
   UpstreamState state = client.State();
   EXPECT_TRUE(state.connected);
   EXPECT_EQ(state.head_seq, 21u);

@@ -33,10 +33,16 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   extension_ = extension;
   absl::StatusOr<HostPort> http = ParseHostPort(options_.http_address);
   if (!http.ok()) return http.status();
+  // Created before the HTTP server (whose /_status reads it), started last.
+  FeedClientOptions client_options;
+  client_options.upstreams = options_.upstreams;
+  client_options.stale_after = options_.stale_after;
+  client_options.max_message_bytes = options_.max_message_bytes;
+  feed_client_ = std::make_unique<FeedClient>(client_options, static_cast<EventSink*>(this));
 
   GrpcServerOptions grpc_options;
   grpc_options.address = options_.grpc_address;
-  grpc_options.max_message_bytes = static_cast<int>(options_.max_message_bytes);
+  grpc_options.max_message_bytes = options_.max_message_bytes;
   FeedServiceOptions feed_options;
   feed_options.role = options_.role;
   feed_options.heartbeat_interval = options_.heartbeat_interval;
@@ -66,11 +72,6 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
                        " and the Feed on port ", grpc_port(), "; applied seq ", store_->Tip().seq));
 
-  FeedClientOptions client_options;
-  client_options.upstreams = options_.upstreams;
-  client_options.stale_after = options_.stale_after;
-  client_options.max_message_bytes = static_cast<int>(options_.max_message_bytes);
-  feed_client_ = std::make_unique<FeedClient>(client_options, static_cast<EventSink*>(this));
   feed_client_->Start();
   return absl::OkStatus();
 }

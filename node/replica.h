@@ -36,8 +36,8 @@ struct ReplicaOptions {
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;
   absl::Duration heartbeat_interval = absl::Seconds(2);
-  absl::Duration stale_after = absl::Seconds(10);
-  uint64_t max_message_bytes = 256 << 20;
+  absl::Duration stale_after = absl::Seconds(30);
+  int max_message_bytes = kMaxFeedMessageBytes;
 };
 
 // What a role adds to a plain mirror.

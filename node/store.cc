@@ -194,6 +194,10 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event) {
   return true;
 }
 
+absl::Status Store::SyncWal() const {
+  return FromRocks(db_->db->FlushWAL(/*sync=*/true), "Cannot sync the store's log");
+}
+
 absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
   absl::StatusOr<std::string> value = db_->Get(db_->files, path, absl::StrCat("File ", path));
   if (!value.ok()) return value.status();

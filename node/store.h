@@ -51,6 +51,13 @@ class Store final : public EventLog {
   // from the stored event's is FailedPrecondition: the upstream forked.
   absl::StatusOr<bool> Apply(const v1::Event& event);
 
+  // Makes every applied event durable on disk (Apply writes the WAL without
+  // syncing: a process crash loses nothing, a machine crash may lose the last
+  // events, which the upstream sends again). Callers that record progress
+  // elsewhere (the indexer's Xapian commit) sync first, so that record is
+  // never ahead of the store.
+  absl::Status SyncWal() const;
+
   // NotFound if `path` is not in the tree.
   absl::StatusOr<StoredFile> GetFile(absl::string_view path) const;
   // NotFound if no content with this sha256 (32 raw bytes) is stored.

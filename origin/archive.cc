@@ -233,7 +233,10 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
   ReadHandle a(archive_read_new());
   if (a == nullptr) return absl::ResourceExhaustedError("Cannot allocate an archive reader");
   // Exactly the formats PGXN takes; "all" would open cpio, rar, 7z, iso9660...
-  if (archive_read_support_format_zip(a.get()) != ARCHIVE_OK ||
+  // Zips are read through their central directory, as every client will read
+  // them: the streaming reader would accept a zip whose directory is missing
+  // or cut short, and such a zip cannot be opened once published.
+  if (archive_read_support_format_zip_seekable(a.get()) != ARCHIVE_OK ||
       archive_read_support_format_tar(a.get()) != ARCHIVE_OK ||
       archive_read_support_filter_gzip(a.get()) < ARCHIVE_WARN ||
       archive_read_support_filter_bzip2(a.get()) < ARCHIVE_WARN) {

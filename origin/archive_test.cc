@@ -148,7 +148,6 @@ TEST(WriteZipTest, RoundTripsThroughReadArchive) {
     std::vector<ArchiveEntry> entries;
   } kCases[] = {
       {"one file", {Entry("META.json", "{}")}},
-      {"empty archive", {}},
       {"layout with directories",
        {DirEntry("pair-0.1.0"), Entry("pair-0.1.0/META.json", "{\"name\":\"pair\"}"),
         DirEntry("pair-0.1.0/sql", 1400000000, 0700),
@@ -344,7 +343,7 @@ TEST(ReadArchiveTest, RefusesHostileArchivesNamingFileAndEntry) {
       {"truncated.zip",
        valid_zip.substr(0, valid_zip.size() / 2),
        {},
-       "\"truncated.zip\" entry \"a/b\" cannot be read: ..."},
+       "\"truncated.zip\" doesn't look like a distribution archive..."},
       {"link.tar",
        WriteRaw({File("a/x", "1"),
                  [] {

@@ -36,13 +36,34 @@ absl::StatusOr<std::vector<ReleaseRow>> QueryReleases(PgConnection& conn, const 
   return rows;
 }
 
+// The rule of UserFileBelongs, over users u.
+constexpr char kUserFileBelongs[] =
+    "(u.status = 'active' OR EXISTS (SELECT 1 FROM distributions d WHERE d.creator = u.nickname))";
+
 }  // namespace
+
+absl::StatusOr<bool> UserFileBelongs(PgConnection& conn, absl::string_view nickname) {
+  auto result = conn.Exec(
+      absl::StrCat("SELECT ", kUserFileBelongs, " FROM users u WHERE u.nickname = pgxn_lower($1)"),
+      PgParams().Text(nickname));
+  if (!result.ok()) return result.status();
+  return result->rows() > 0 && result->GetBool(0, 0);
+}
+
+absl::StatusOr<std::vector<std::string>> QueryUsersWithFiles(PgConnection& conn) {
+  auto result = conn.Exec(absl::StrCat("SELECT u.nickname FROM users u WHERE ", kUserFileBelongs,
+                                       " ORDER BY u.nickname COLLATE \"C\""));
+  if (!result.ok()) return result.status();
+  std::vector<std::string> nicknames;
+  for (int row = 0; row < result->rows(); ++row) nicknames.push_back(result->GetString(row, 0));
+  return nicknames;
+}
 
 absl::StatusOr<std::vector<ReleaseRow>> QueryDistReleases(PgConnection& conn,
                                                           absl::string_view dist) {
   return QueryReleases(conn,
                        absl::StrCat("SELECT ", kReleaseColumns, " FROM ", kReleaseFrom,
-                                    " WHERE lower(d.name) = lower($1)"),
+                                    " WHERE pgxn_lower(d.name) = pgxn_lower($1)"),
                        PgParams().Text(dist));
 }
 
@@ -53,7 +74,7 @@ absl::StatusOr<std::vector<ProvidedRow>> QueryExtensionReleases(PgConnection& co
                              ", de.ext_name, de.ext_version, de.abstract FROM ", kReleaseFrom,
                              " JOIN distribution_extensions de"
                              " ON de.dist_name = d.name AND de.dist_version = d.version"
-                             " WHERE de.extension = lower($1)"),
+                             " WHERE de.extension = pgxn_lower($1)"),
                 PgParams().Text(extension));
   if (!result.ok()) return result.status();
   std::vector<ProvidedRow> rows;
@@ -71,7 +92,7 @@ absl::StatusOr<std::vector<ProvidedRow>> QueryExtensionReleases(PgConnection& co
 absl::StatusOr<UserRow> QueryUser(PgConnection& conn, absl::string_view nickname) {
   auto result = conn.Exec(
       "SELECT nickname, full_name, email, coalesce(uri, ''), coalesce(twitter, '') "
-      "FROM users WHERE nickname = lower($1)",
+      "FROM users WHERE nickname = pgxn_lower($1)",
       PgParams().Text(nickname));
   if (!result.ok()) return result.status();
   if (result->rows() == 0) {
@@ -85,18 +106,18 @@ absl::StatusOr<std::vector<ReleaseRow>> QueryUserReleases(PgConnection& conn,
                                                           absl::string_view nickname) {
   return QueryReleases(conn,
                        absl::StrCat("SELECT ", kReleaseColumns, " FROM ", kReleaseFrom,
-                                    " WHERE d.creator = lower($1)"),
+                                    " WHERE d.creator = pgxn_lower($1)"),
                        PgParams().Text(nickname));
 }
 
 absl::StatusOr<std::vector<ReleaseRow>> QueryTagReleases(PgConnection& conn, absl::string_view tag,
                                                          std::string* spelling) {
-  auto result =
-      conn.Exec(absl::StrCat("SELECT ", kReleaseColumns, ", t.tag FROM ", kReleaseFrom,
-                             " JOIN distribution_tags t"
-                             " ON t.dist_name = d.name AND t.dist_version = d.version"
-                             " WHERE lower(t.tag) = lower($1) ORDER BY d.released_at DESC"),
-                PgParams().Text(tag));
+  auto result = conn.Exec(
+      absl::StrCat("SELECT ", kReleaseColumns, ", t.tag FROM ", kReleaseFrom,
+                   " JOIN distribution_tags t"
+                   " ON t.dist_name = d.name AND t.dist_version = d.version"
+                   " WHERE pgxn_lower(t.tag) = pgxn_lower($1) ORDER BY d.released_at DESC"),
+      PgParams().Text(tag));
   if (!result.ok()) return result.status();
   std::vector<ReleaseRow> rows;
   for (int row = 0; row < result->rows(); ++row) rows.push_back(ReadRelease(*result, row));
@@ -126,6 +147,12 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
                                rows->empty() ? "" : RenderExtensionJson(*rows), "", rows->empty()});
   }
   for (const std::string& user : names.users) {
+    absl::StatusOr<bool> belongs = UserFileBelongs(conn, user);
+    if (!belongs.ok()) return belongs.status();
+    if (!*belongs) {
+      files.push_back(FileChange{UserJsonPath(user), "", "", true});
+      continue;
+    }
     absl::StatusOr<FileChange> file = RenderUserFile(conn, user);
     if (!file.ok()) return file.status();
     files.push_back(*std::move(file));
@@ -169,11 +196,11 @@ absl::StatusOr<FileChange> RenderMirrorsFile(PgConnection& conn) {
 absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn) {
   Summary summary;
   auto counts = conn.Exec(
-      "SELECT (SELECT count(DISTINCT lower(name)) FROM distributions),"
+      "SELECT (SELECT count(DISTINCT pgxn_lower(name)) FROM distributions),"
       " (SELECT count(*) FROM distributions),"
       " (SELECT count(DISTINCT extension) FROM distribution_extensions),"
       " (SELECT count(*) FROM users WHERE status = 'active'),"
-      " (SELECT count(DISTINCT lower(tag)) FROM distribution_tags),"
+      " (SELECT count(DISTINCT pgxn_lower(tag)) FROM distribution_tags),"
       " (SELECT count(*) FROM mirrors)");
   if (!counts.ok()) return counts.status();
   summary.dists = counts->GetInt(0, 0);
@@ -212,7 +239,8 @@ absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn) {
   }
 
   auto prolific_rows = conn.Exec(
-      "SELECT u.nickname, u.full_name, count(DISTINCT lower(d.name)) AS dists, count(*) AS releases"
+      "SELECT u.nickname, u.full_name, count(DISTINCT pgxn_lower(d.name)) AS dists, count(*) AS "
+      "releases"
       " FROM distributions d JOIN users u ON u.nickname = d.creator"
       " GROUP BY u.nickname, u.full_name ORDER BY dists DESC, releases DESC, u.nickname LIMIT $1",
       PgParams().Int(kStatsListSize));
@@ -227,10 +255,10 @@ absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn) {
   // Each tag spelled as in its newest use, counted by distinct distributions.
   auto tag_rows = conn.Exec(
       "SELECT (array_agg(t.tag ORDER BY d.released_at DESC))[1] AS tag,"
-      " count(DISTINCT lower(t.dist_name)) AS dists"
+      " count(DISTINCT pgxn_lower(t.dist_name)) AS dists"
       " FROM distribution_tags t JOIN distributions d"
       " ON d.name = t.dist_name AND d.version = t.dist_version"
-      " GROUP BY lower(t.tag) ORDER BY dists DESC, lower(t.tag) LIMIT $1",
+      " GROUP BY pgxn_lower(t.tag) ORDER BY dists DESC, pgxn_lower(t.tag) LIMIT $1",
       PgParams().Int(kStatsListSize));
   if (!tag_rows.ok()) return tag_rows.status();
   std::vector<TagCount> popular;

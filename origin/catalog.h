@@ -29,6 +29,13 @@ absl::StatusOr<std::vector<ReleaseRow>> QueryUserReleases(PgConnection& conn,
 absl::StatusOr<std::vector<ReleaseRow>> QueryTagReleases(PgConnection& conn, absl::string_view tag,
                                                          std::string* spelling);
 
+// Whether user/U.json belongs in the tree: the account is active, or it
+// uploaded a release still published (the dist files name it, so its file
+// stays when the account is deactivated).
+absl::StatusOr<bool> UserFileBelongs(PgConnection& conn, absl::string_view nickname);
+// Every nickname whose user file belongs in the tree, in byte order.
+absl::StatusOr<std::vector<std::string>> QueryUsersWithFiles(PgConnection& conn);
+
 // What a release (or its removal) touches.
 struct AffectedNames {
   std::string dist;
@@ -38,7 +45,8 @@ struct AffectedNames {
 };
 
 // dist, extension, user and tag files for `names`, plus the five stats files.
-// A dist, extension or tag with no release left is removed.
+// A dist, extension or tag with no release left is removed, and so is a user
+// file that no longer belongs (UserFileBelongs).
 absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
                                                             const AffectedNames& names);
 

@@ -78,10 +78,28 @@ absl::Status MakePrivateDir(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// A libpq connection string value, quoted.
+std::string DsnValue(absl::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string DsnFor(const std::string& socket_dir, absl::string_view database) {
+  // The timeout keeps a stuck connection attempt from hanging shutdown.
+  return absl::StrCat("host=", DsnValue(socket_dir), " port=5432 user=", kSuperuser,
+                      " dbname=", database, " connect_timeout=10");
+}
+
+}  // namespace
+
 std::string EmbeddedPostgresDsn(const std::string& dir) {
-  const std::string absolute = node::AbsolutePath(dir);
-  return absl::StrCat("host=", SocketDirFor(absolute), " port=5432 user=", kSuperuser,
-                      " dbname=", kDatabase);
+  return DsnFor(SocketDirFor(node::AbsolutePath(dir)), kDatabase);
 }
 
 bool EmbeddedPostgresRunning(const std::string& dir) {
@@ -119,6 +137,13 @@ absl::Status EmbeddedPostgres::Run(const std::vector<std::string>& argv,
 absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
     EmbeddedPostgresOptions options) {
   options.dir = node::AbsolutePath(options.dir);
+  // pg_ctl hands the server options to a shell; keep quoting simple and safe.
+  if (options.dir.find_first_of("'\"\\$`\n\r") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "The data directory \"", options.dir,
+        "\" contains a quote, backslash, $, ` or line break, which the embedded PostgreSQL "
+        "cannot use; choose another directory or pass --postgres"));
+  }
   std::string bin_dir = options.bin_dir;
   if (bin_dir.empty()) {
     absl::StatusOr<std::string> found = FindBinDir();
@@ -166,8 +191,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   }
   pg->running_ = true;
 
-  auto admin = PgConnection::Connect(
-      absl::StrCat("host=", socket_dir, " port=5432 user=", kSuperuser, " dbname=postgres"));
+  auto admin = PgConnection::Connect(DsnFor(socket_dir, "postgres"));
   if (!admin.ok()) return admin.status();
   auto exists =
       (*admin)->Exec("SELECT 1 FROM pg_database WHERE datname = $1", PgParams().Text(kDatabase));

@@ -107,7 +107,7 @@ void LoginGuard::RecordSuccess(absl::string_view nickname) {
 
 bool LoginGuard::IsCached(absl::string_view nickname, absl::string_view password,
                           absl::string_view stored_hash, absl::Time now) {
-  const std::string digest = Digest(nickname, password);
+  const std::string digest = Digest(absl::AsciiStrToLower(nickname), password);
   absl::MutexLock lock(&mu_);
   auto it = verified_.find(absl::AsciiStrToLower(nickname));
   if (it == verified_.end()) return false;
@@ -120,10 +120,16 @@ bool LoginGuard::IsCached(absl::string_view nickname, absl::string_view password
 
 void LoginGuard::Remember(absl::string_view nickname, absl::string_view password,
                           absl::string_view stored_hash, absl::Time now) {
-  Verified entry{Digest(nickname, password), std::string(stored_hash), now + options_.cache_ttl};
+  Verified entry{Digest(absl::AsciiStrToLower(nickname), password), std::string(stored_hash),
+                 now + options_.cache_ttl};
   absl::MutexLock lock(&mu_);
   if (verified_.size() >= options_.max_entries) verified_.clear();
   verified_[absl::AsciiStrToLower(nickname)] = std::move(entry);
+}
+
+size_t LoginGuard::tracked() {
+  absl::MutexLock lock(&mu_);
+  return account_failures_.size() + address_failures_.size();
 }
 
 }  // namespace pgxn::origin

@@ -53,6 +53,10 @@ class LoginGuard {
   void Remember(absl::string_view nickname, absl::string_view password,
                 absl::string_view stored_hash, absl::Time now);
 
+  // How many accounts and addresses have failures on record (to check the
+  // memory bound).
+  size_t tracked() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   struct Verified {
     std::string digest;       // keyed SHA-256 of the password

@@ -17,6 +17,8 @@ namespace pgxn::origin {
 
 struct ManagerOptions {
   ArchiveLimits limits;
+  // The largest archive accepted, as sent and as stored after repacking.
+  uint64_t max_upload_bytes = uint64_t{64} << 20;
   // Where people reach this origin, for links in mail, e.g. https://manager.example.org.
   std::string public_url;
   MailOptions mail;

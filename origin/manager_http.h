@@ -3,11 +3,18 @@
 // ManagerContext:
 //   upload_http.cc    POST /upload (pgxn-release's contract)
 //   account_http.cc   registration, passwords, profile, moderation of accounts
+//   ownership_http.cc owners and co-owners of extensions
+//   admin_http.cc     removal of a release by an administrator
+//   mirrors_http.cc   the mirror registry
 // Thread-safe: handlers run concurrently on the HTTP server's threads.
 #ifndef PGXN_ORIGIN_MANAGER_HTTP_H_
 #define PGXN_ORIGIN_MANAGER_HTTP_H_
 
 #include <memory>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 #include "gateway/router.h"
 #include "origin/manager_context.h"
@@ -16,17 +23,30 @@ namespace pgxn::origin {
 
 void AddUploadRoutes(gateway::Router* router, ManagerContext* context);
 void AddAccountRoutes(gateway::Router* router, ManagerContext* context);
+void AddOwnershipRoutes(gateway::Router* router, ManagerContext* context);
+void AddReleaseRemovalRoutes(gateway::Router* router, ManagerContext* context);
+void AddMirrorRoutes(gateway::Router* router, ManagerContext* context);
 
 class Manager {
  public:
-  Manager(PgPool* pool, ManagerOptions options, CommitListener on_commit)
-      : context_(pool, std::move(options), std::move(on_commit)) {}
+  // With a sendmail command configured, also starts a thread that hands
+  // recorded mail to it every kMailInterval (mail recorded by operator
+  // commands; mail from requests goes out at once).
+  Manager(PgPool* pool, ManagerOptions options, CommitListener on_commit);
+  ~Manager();
 
   // Registers every Manager endpoint; `this` must outlive the router's use.
   void AddRoutes(gateway::Router* router);
 
+  static constexpr absl::Duration kMailInterval = absl::Seconds(10);
+
  private:
+  void DeliverMail();
+
   ManagerContext context_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread mail_thread_;
 };
 
 }  // namespace pgxn::origin

@@ -46,8 +46,10 @@ absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
   if (!conn.ok()) return conn.status();
   absl::StatusOr<int> migrated = ApplyMigrations(**conn, EmbeddedMigrations());
   if (!migrated.ok()) return migrated.status();
-  absl::StatusOr<v1::Event> meta = PublishMetaFiles(**conn, on_commit);
-  if (!meta.ok()) return meta.status();
+  if (options.publish_meta_files) {
+    absl::StatusOr<v1::Event> meta = PublishMetaFiles(**conn, on_commit);
+    if (!meta.ok()) return meta.status();
+  }
   return db;
 }
 

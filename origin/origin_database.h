@@ -1,6 +1,7 @@
 // Opens the origin's database for a data directory: the embedded cluster in
 // DIR/postgres (started if needed, adopted if running) or an external one
-// given by DSN; applies the migrations and publishes the origin's meta files.
+// given by DSN; applies the migrations and (unless told not to) publishes the
+// origin's meta files.
 //
 // DIR/origin.lock is held for the object's lifetime, so an origin server and
 // an operator command never both manage the embedded cluster: a command run
@@ -25,6 +26,9 @@ struct OriginDatabaseOptions {
   // true for the origin server: fail if another process holds the lock.
   // false for operator commands: share the database of a running origin.
   bool exclusive = false;
+  // Publish the origin's meta files (bootstrap.h) if they changed. Off for a
+  // check that must see the tree as it is (`pgxnd origin rebuild`).
+  bool publish_meta_files = true;
 };
 
 class OriginDatabase {

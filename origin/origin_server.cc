@@ -10,6 +10,7 @@
 #include "node/log.h"
 #include "node/node_status.h"
 #include "node/ports_file.h"
+#include "origin/accounts.h"
 #include "origin/manager_http.h"
 #include "origin/origin_database.h"
 #include "origin/pg.h"
@@ -47,8 +48,6 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
 
   node::GrpcServerOptions grpc_options;
   grpc_options.address = o.grpc_address;
-  grpc_options.max_message_bytes =
-      static_cast<int>(std::min<uint64_t>(2 * o.max_upload_bytes + (16 << 20), INT32_MAX));
   node::FeedServiceOptions feed_options;
   feed_options.role = "origin";
   feed_options.heartbeat_interval = o.heartbeat_interval;
@@ -69,8 +68,17 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
 
   // Routes are in place before the ports file tells anyone to connect.
   ManagerOptions manager_options = o.manager;
+  manager_options.max_upload_bytes = o.max_upload_bytes;
   if (manager_options.public_url.empty()) {
     manager_options.public_url = absl::StrCat("http://", http->host, ":", origin->http_port());
+  }
+  {
+    // Operator commands run beside the origin (pgxnd user ...) mail the same links.
+    auto conn = origin->pool_->Acquire();
+    if (!conn.ok()) return conn.status();
+    if (absl::Status s = PutSetting(**conn, "public_url", manager_options.public_url); !s.ok()) {
+      return s;
+    }
   }
   PgEventLog* event_log = origin->log_.get();
   origin->manager_ = std::make_unique<Manager>(

@@ -192,7 +192,9 @@ absl::Status PgConnection::ExecScript(absl::string_view sql) {
 }
 
 absl::Status PgConnection::Transaction(const std::function<absl::Status()>& body) {
-  if (absl::Status s = ExecScript("BEGIN"); !s.ok()) return s;
+  // Every transaction of the origin is written for READ COMMITTED (the feed
+  // head's row lock relies on it); an external database may default to more.
+  if (absl::Status s = ExecScript("BEGIN ISOLATION LEVEL READ COMMITTED"); !s.ok()) return s;
   absl::Status result = body();
   if (result.ok()) result = ExecScript("COMMIT");
   if (!result.ok() && ok()) {
@@ -225,21 +227,37 @@ PgPool::Lease::~Lease() {
 absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
   {
     absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < max_open_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available), acquire_timeout_)) {
+      return absl::UnavailableError(
+          absl::StrCat("All ", max_open_, " database connections are busy; try again"));
+    }
     while (!idle_.empty()) {
       std::unique_ptr<PgConnection> conn = std::move(idle_.back());
       idle_.pop_back();
       if (conn->ok()) return Lease(this, std::move(conn));
+      --open_;
     }
+    ++open_;  // reserved for the connection made below
   }
   absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(dsn_);
-  if (!conn.ok()) return conn.status();
+  if (!conn.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+    return conn.status();
+  }
   return Lease(this, *std::move(conn));
 }
 
 void PgPool::Release(std::unique_ptr<PgConnection> conn) {
-  if (!conn->ok()) return;
   absl::MutexLock lock(&mu_);
-  if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+  if (conn->ok()) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
 }
 
 std::string MicrosSql(absl::string_view column) {

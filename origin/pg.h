@@ -86,8 +86,8 @@ class PgConnection {
   // Several statements without parameters (migrations, BEGIN/COMMIT).
   absl::Status ExecScript(absl::string_view sql);
 
-  // Runs `body` in a transaction: commits if it returns OK, rolls back
-  // otherwise (and when the commit fails), and returns its status.
+  // Runs `body` in a READ COMMITTED transaction: commits if it returns OK,
+  // rolls back otherwise (and when the commit fails), and returns its status.
   absl::Status Transaction(const std::function<absl::Status()>& body);
 
   bool ok() const;  // the connection is usable
@@ -103,10 +103,14 @@ class PgConnection {
   void* conn_;  // PGconn*
 };
 
-// Connections to one database, created on demand and reused.
+// Connections to one database, created on demand and reused, at most
+// `max_open` at a time: a caller finding them all in use waits up to
+// `acquire_timeout`, then gets Unavailable, so a burst of requests queues
+// instead of exhausting the server's connections.
 class PgPool {
  public:
-  PgPool(std::string dsn, size_t max_idle) : dsn_(std::move(dsn)), max_idle_(max_idle) {}
+  PgPool(std::string dsn, size_t max_open, absl::Duration acquire_timeout = absl::Seconds(30))
+      : dsn_(std::move(dsn)), max_open_(max_open), acquire_timeout_(acquire_timeout) {}
 
   class Lease {
    public:
@@ -128,8 +132,10 @@ class PgPool {
   void Release(std::unique_ptr<PgConnection> conn);
 
   const std::string dsn_;
-  const size_t max_idle_;
+  const size_t max_open_;
+  const absl::Duration acquire_timeout_;
   absl::Mutex mu_;
+  size_t open_ ABSL_GUARDED_BY(mu_) = 0;  // leased plus idle
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
 };
 

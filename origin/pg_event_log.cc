@@ -14,27 +14,23 @@
 #include "origin/publisher.h"
 
 namespace pgxn::origin {
-namespace {
+namespace {}  // namespace
 
-// Re-read the head this often even without notifications, in case one was
-// lost while the listening connection was being re-established.
-constexpr int kRefreshMillis = 5000;
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<PgEventLog>> PgEventLog::Start(PgPool* pool) {
+absl::StatusOr<std::unique_ptr<PgEventLog>> PgEventLog::Start(PgPool* pool,
+                                                              absl::Duration refresh) {
   auto conn = pool->Acquire();
   if (!conn.ok()) return conn.status();
   absl::StatusOr<node::ChainTip> head = ReadFeedHead(**conn);
   if (!head.ok()) return head.status();
-  auto log = std::unique_ptr<PgEventLog>(new PgEventLog(pool, *std::move(head)));
+  auto log = std::unique_ptr<PgEventLog>(new PgEventLog(pool, refresh, *std::move(head)));
   log->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (log->wake_fd_ < 0) return absl::InternalError("eventfd failed");
   log->listener_ = std::thread([raw = log.get()] { raw->Listen(); });
   return log;
 }
 
-PgEventLog::PgEventLog(PgPool* pool, node::ChainTip head) : pool_(pool), head_(std::move(head)) {}
+PgEventLog::PgEventLog(PgPool* pool, absl::Duration refresh, node::ChainTip head)
+    : pool_(pool), refresh_(refresh), head_(std::move(head)) {}
 
 PgEventLog::~PgEventLog() {
   {
@@ -91,7 +87,12 @@ void PgEventLog::Listen() {
         backoff_ms = 100;
       }
       pollfd fds[2] = {{(*conn)->socket(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      int n = ::poll(fds, 2, kRefreshMillis);
+      // Re-read the head every refresh_ even without notifications, in case
+      // one was lost while the listening connection was being re-established.
+      const int timeout_ms = refresh_ == absl::InfiniteDuration()
+                                 ? -1
+                                 : static_cast<int>(absl::ToInt64Milliseconds(refresh_));
+      int n = ::poll(fds, 2, timeout_ms);
       {
         absl::MutexLock lock(&mu_);
         if (stopping_) return;

@@ -26,7 +26,11 @@ namespace v1 = ::pgxn::feed::v1;
 class PgEventLog final : public node::EventLog {
  public:
   // Reads the head and starts the listener. `pool` must outlive the log.
-  static absl::StatusOr<std::unique_ptr<PgEventLog>> Start(PgPool* pool);
+  // `refresh` is the safety-net re-read interval (InfiniteDuration: only
+  // notifications and reconnections refresh the head; tests use it to prove
+  // that NOTIFY alone wakes streams).
+  static absl::StatusOr<std::unique_ptr<PgEventLog>> Start(
+      PgPool* pool, absl::Duration refresh = absl::Seconds(5));
   ~PgEventLog() override;
 
   // Raises the cached head to `tip` (never lowers it).
@@ -39,10 +43,11 @@ class PgEventLog final : public node::EventLog {
   uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override;
 
  private:
-  PgEventLog(PgPool* pool, node::ChainTip head);
+  PgEventLog(PgPool* pool, absl::Duration refresh, node::ChainTip head);
   void Listen();
 
   PgPool* const pool_;
+  const absl::Duration refresh_;
   int wake_fd_ = -1;  // eventfd that interrupts the listener's poll on shutdown
   std::thread listener_;
 

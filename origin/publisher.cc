@@ -22,10 +22,11 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
   v1::Event event;
   absl::Status status = conn.Transaction([&]() -> absl::Status {
     // Taking the row lock first orders every publisher by commit.
-    auto head = conn.Exec("UPDATE feed_head SET seq = seq + 1 RETURNING seq, epoch, hash");
+    auto head = conn.Exec("SELECT seq, epoch, hash FROM feed_head FOR UPDATE");
     if (!head.ok()) return head.status();
-    const uint64_t seq = static_cast<uint64_t>(head->GetInt(0, 0));
-    const node::ChainTip tip{seq - 1, head->GetString(0, 1), head->GetString(0, 2)};
+    const node::ChainTip tip{static_cast<uint64_t>(head->GetInt(0, 0)), head->GetString(0, 1),
+                             head->GetString(0, 2)};
+    const uint64_t seq = tip.seq + 1;
     // Microseconds survive the round trip through timestamptz exactly.
     const absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
 
@@ -54,29 +55,53 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     event.set_actor(header.actor);
     event.mutable_subject()->set_dist(header.dist);
     event.mutable_subject()->set_version(header.version);
+    // First decide the ops, then check them against what nodes accept (an
+    // event they refuse would stop them all), and only then write.
+    std::vector<const FileChange*> puts;
+    uint64_t content_bytes = 0;
     for (const FileChange& change : *changes) {
       auto found = existing.find(change.path);
+      v1::Op op;
+      op.set_path(change.path);
       if (change.remove) {
         if (found == existing.end()) continue;
-        auto r = conn.Exec("DELETE FROM tree_files WHERE path = $1", PgParams().Text(change.path));
+        op.set_type(v1::Op::DELETE);
+      } else {
+        const std::string sha256 = node::Sha256(change.content);
+        if (found != existing.end() && found->second == sha256) continue;
+        op.set_type(v1::Op::PUT);
+        op.set_sha256(sha256);
+        op.set_size(change.content.size());
+        op.set_media_type(change.media_type.empty()
+                              ? std::string(gateway::MediaTypeForPath(change.path))
+                              : change.media_type);
+        content_bytes += change.content.size();
+        puts.push_back(&change);
+      }
+      *event.add_ops() = std::move(op);
+    }
+    if (static_cast<size_t>(event.ops_size()) > node::kMaxOpsPerEvent) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("This change touches ", event.ops_size(), " files, more than the ",
+                       node::kMaxOpsPerEvent, " one event may carry"));
+    }
+    if (content_bytes > node::kMaxEventContentBytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("This change writes ", content_bytes, " bytes of files, more than the ",
+                       node::kMaxEventContentBytes, " one event may carry"));
+    }
+    size_t next_put = 0;
+    for (const v1::Op& op : event.ops()) {
+      if (op.type() == v1::Op::DELETE) {
+        auto r = conn.Exec("DELETE FROM tree_files WHERE path = $1", PgParams().Text(op.path()));
         if (!r.ok()) return r.status();
-        v1::Op* op = event.add_ops();
-        op->set_type(v1::Op::DELETE);
-        op->set_path(change.path);
         continue;
       }
-      const std::string sha256 = node::Sha256(change.content);
-      if (found != existing.end() && found->second == sha256) continue;
-      const std::string media_type = change.media_type.empty()
-                                         ? std::string(gateway::MediaTypeForPath(change.path))
-                                         : change.media_type;
+      const std::string& content = puts[next_put++]->content;
       auto blob = conn.Exec(
           "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) "
           "ON CONFLICT (sha256) DO NOTHING",
-          PgParams()
-              .Bytes(sha256)
-              .Int(static_cast<int64_t>(change.content.size()))
-              .Bytes(change.content));
+          PgParams().Bytes(op.sha256()).Int(static_cast<int64_t>(op.size())).Bytes(content));
       if (!blob.ok()) return blob.status();
       auto file = conn.Exec(
           "INSERT INTO tree_files (path, sha256, size, media_type, seq, updated_at) "
@@ -85,23 +110,18 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
           "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, size = EXCLUDED.size, "
           "media_type = EXCLUDED.media_type, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at",
           PgParams()
-              .Text(change.path)
-              .Bytes(sha256)
-              .Int(static_cast<int64_t>(change.content.size()))
-              .Text(media_type)
+              .Text(op.path())
+              .Bytes(op.sha256())
+              .Int(static_cast<int64_t>(op.size()))
+              .Text(op.media_type())
               .Int(static_cast<int64_t>(seq))
               .Int(event.time_us()));
       if (!file.ok()) return file.status();
-      v1::Op* op = event.add_ops();
-      op->set_type(v1::Op::PUT);
-      op->set_path(change.path);
-      op->set_sha256(sha256);
-      op->set_size(change.content.size());
-      op->set_media_type(media_type);
     }
     if (event.ops().empty() && header.skip_if_unchanged) {
+      // The domain changes commit; the log does not grow.
       event.Clear();
-      return absl::CancelledError("nothing changed");
+      return absl::OkStatus();
     }
     node::SealEvent(tip, &event);
 
@@ -120,15 +140,16 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
             .Bytes(event.hash())
             .Bytes(event.SerializeAsString()));
     if (!inserted.ok()) return inserted.status();
-    auto updated = conn.Exec("UPDATE feed_head SET hash = $1", PgParams().Bytes(event.hash()));
+    auto updated = conn.Exec("UPDATE feed_head SET seq = $1, hash = $2",
+                             PgParams().Int(static_cast<int64_t>(seq)).Bytes(event.hash()));
     if (!updated.ok()) return updated.status();
     // Delivered to listeners only when (and if) the transaction commits.
     auto notified = conn.Exec("SELECT pg_notify($1, $2)",
                               PgParams().Text(kFeedChannel).Text(absl::StrCat(seq)));
     return notified.status();
   });
-  if (absl::IsCancelled(status) && event.seq() == 0) return event;
   if (!status.ok()) return status;
+  if (event.seq() == 0) return event;
   if (on_commit) on_commit(node::TipAfter(event));
   return event;
 }

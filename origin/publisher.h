@@ -36,8 +36,8 @@ struct EventHeader {
   std::string actor;
   std::string dist;
   std::string version;
-  // When no file actually changes, write nothing and return an event with
-  // seq 0 instead of an event without ops.
+  // When no file actually changes, commit the domain changes without an
+  // event and return an event with seq 0, instead of an event without ops.
   bool skip_if_unchanged = false;
 };
 

@@ -130,6 +130,23 @@ TEST_F(PublisherTest, UnchangedFilesAreLeftOutAndContentsStoredOnce) {
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, head);
 }
 
+TEST_F(PublisherTest, EventsNodesWouldRefuseAreNotPublished) {
+  const node::ChainTip before = *ReadFeedHead(*conn_);
+  auto too_many = Publish(*conn_, EventHeader{"release", "test", "x", "1.0.0"}, [&](absl::Time) {
+    std::vector<FileChange> files;
+    for (size_t i = 0; i <= node::kMaxOpsPerEvent; ++i) {
+      files.push_back({absl::StrCat("many/", i, ".json"), absl::StrCat(i), ""});
+    }
+    return absl::StatusOr<std::vector<FileChange>>(std::move(files));
+  });
+  EXPECT_TRUE(absl::IsFailedPrecondition(too_many.status())) << too_many.status();
+  EXPECT_EQ(too_many.status().message(),
+            "This change touches 10001 files, more than the 10000 one event may carry");
+  EXPECT_EQ(ReadFeedHead(*conn_)->seq, before.seq);
+  auto files = conn_->Exec("SELECT count(*) FROM tree_files WHERE path LIKE 'many/%'");
+  EXPECT_EQ(files->GetInt(0, 0), 0);
+}
+
 TEST_F(PublisherTest, RemovalsBecomeDeleteOps) {
   ASSERT_TRUE(PublishFile(*conn_, "gone/x.json", "x").ok());
   auto removed = Publish(*conn_, EventHeader{"delete", "test", "", ""}, [&](absl::Time) {
@@ -145,7 +162,8 @@ TEST_F(PublisherTest, RemovalsBecomeDeleteOps) {
 
 TEST_F(PublisherTest, ListenersAreWokenByCommits) {
   PgPool pool(pg_->dsn(), 2);
-  auto log = PgEventLog::Start(&pool);
+  // No periodic re-read: only the NOTIFY can wake the log.
+  auto log = PgEventLog::Start(&pool, absl::InfiniteDuration());
   ASSERT_TRUE(log.ok()) << log.status();
   const uint64_t head = (*log)->Head()->seq;
   // Published on another connection without telling the log directly: only
@@ -154,7 +172,7 @@ TEST_F(PublisherTest, ListenersAreWokenByCommits) {
     auto conn = pg_->Connect();
     ASSERT_TRUE(PublishFile(*conn, "notify/x.json", "1").ok());
   });
-  EXPECT_EQ((*log)->WaitForHeadAbove(head, absl::Now() + absl::Seconds(30)), head + 1);
+  EXPECT_EQ((*log)->WaitForHeadAbove(head, absl::Now() + absl::Seconds(60)), head + 1);
   publisher.join();
   auto events = (*log)->ReadAfter(head, 10, 1 << 20, true);
   ASSERT_TRUE(events.ok());

@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "node/digest.h"
+#include "node/event_chain.h"
 #include "origin/catalog.h"
 #include "origin/distribution_archive.h"
 #include "origin/meta_validator.h"
+#include "origin/quote.h"
 #include "origin/semver.h"
 
 namespace pgxn::origin {
@@ -68,6 +70,41 @@ absl::Status CheckNoNul(const nlohmann::json& value, const std::string& pointer)
   return absl::OkStatus();
 }
 
+// Every file name the release will publish must be a valid tree path: a
+// name such as ".." or an overlong tag is a META problem (409), not an
+// internal error at publishing time.
+absl::Status CheckPaths(const Release& release) {
+  auto check = [](absl::string_view field, absl::string_view value,
+                  const std::string& path) -> absl::Status {
+    if (node::CheckTreePath(path).ok()) return absl::OkStatus();
+    return Conflict(absl::StrCat("Field ", field, ": ", QuoteUntrusted(value, 80),
+                                 " cannot be used in a file name"));
+  };
+  const std::string dir = ReleaseDirPath(release.name, release.version);
+  // The name is a directory of its own (dist/NAME/VERSION/), not only a
+  // file name (dist/NAME.json): ".." passes as the latter.
+  for (const std::string& path :
+       {DistJsonPath(release.name), absl::StrCat("dist/", absl::AsciiStrToLower(release.name))}) {
+    if (absl::Status s = check("/name", release.name, path); !s.ok()) return s;
+  }
+  if (absl::Status s = check("/version", release.version,
+                             absl::StrCat(dir, "/", absl::AsciiStrToLower(release.name), "-",
+                                          absl::AsciiStrToLower(release.version), ".zip"));
+      !s.ok()) {
+    return s;
+  }
+  for (const std::string& tag : release.tags) {
+    if (absl::Status s = check("/tags", tag, TagJsonPath(tag)); !s.ok()) return s;
+  }
+  for (const Provided& extension : release.provides) {
+    if (absl::Status s = check("/provides", extension.name, ExtensionJsonPath(extension.name));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Release> ReadRelease(const Upload& upload, const ArchiveLimits& limits) {
   absl::StatusOr<DistributionArchive> archive =
       OpenDistribution(upload.bytes, upload.filename, limits);
@@ -115,9 +152,25 @@ absl::StatusOr<Release> ReadRelease(const Upload& upload, const ArchiveLimits& l
                                         StringOr(spec, "abstract", ""),
                                         StringOr(spec, "docfile", "")});
   }
+  if (release.tags.size() > kMaxTags) {
+    return Conflict(absl::StrCat("Field /tags: ", release.tags.size(), " tags; at most ", kMaxTags,
+                                 " are allowed"));
+  }
+  if (release.provides.size() > kMaxProvides) {
+    return Conflict(absl::StrCat("Field /provides: ", release.provides.size(),
+                                 " extensions; at most ", kMaxProvides, " are allowed"));
+  }
+  if (absl::Status s = CheckPaths(release); !s.ok()) return s;
   absl::StatusOr<std::string> zip =
       NormalizedZip(*archive, upload.bytes, release.name, release.version);
   if (!zip.ok()) return zip.status();
+  if (zip->size() > upload.max_zip_bytes) {
+    // A small tarball of many compressible files can repack into a much
+    // larger zip; the upload limit bounds what is stored, not only what is sent.
+    return Conflict(absl::StrCat("\"", upload.filename, "\" repacked as a zip is ", zip->size(),
+                                 " bytes, over the upload limit of ", upload.max_zip_bytes,
+                                 " bytes"));
+  }
   release.zip = *std::move(zip);
   release.readme = archive->readme;
   return release;
@@ -129,7 +182,7 @@ absl::Status CheckOwnership(PgConnection& conn, const std::string& user,
     auto owners = conn.Exec(
         "SELECT owner = $2 OR EXISTS (SELECT 1 FROM coowners c"
         " WHERE c.extension = e.name AND c.nickname = $2)"
-        " FROM extensions e WHERE e.name = lower($1)",
+        " FROM extensions e WHERE e.name = pgxn_lower($1)",
         PgParams().Text(extension.name).Text(user));
     if (!owners.ok()) return owners.status();
     if (owners->rows() > 0 && !owners->GetBool(0, 0)) {
@@ -191,8 +244,9 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
   return Publish(
       conn, header,
       [&](absl::Time time) -> absl::StatusOr<std::vector<FileChange>> {
-        auto existing = conn.Exec("SELECT version FROM distributions WHERE lower(name) = lower($1)",
-                                  PgParams().Text(release->name));
+        auto existing =
+            conn.Exec("SELECT version FROM distributions WHERE pgxn_lower(name) = pgxn_lower($1)",
+                      PgParams().Text(release->name));
         if (!existing.ok()) return existing.status();
         std::vector<std::string> versions;
         for (int row = 0; row < existing->rows(); ++row) {
@@ -239,13 +293,13 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
         AffectedNames names{release->name, {}, {upload.user}, release->tags};
         for (const Provided& extension : release->provides) {
           auto owned = conn.Exec(
-              "INSERT INTO extensions (name, owner) VALUES (lower($1), $2) "
+              "INSERT INTO extensions (name, owner) VALUES (pgxn_lower($1), $2) "
               "ON CONFLICT (name) DO NOTHING",
               PgParams().Text(extension.name).Text(upload.user));
           if (!owned.ok()) return owned.status();
           auto r = conn.Exec(
               "INSERT INTO distribution_extensions (extension, ext_name, ext_version, dist_name,"
-              " dist_version, abstract, docfile) VALUES (lower($1), $1, $2, $3, $4, $5,"
+              " dist_version, abstract, docfile) VALUES (pgxn_lower($1), $1, $2, $3, $4, $5,"
               " nullif($6, ''))",
               PgParams()
                   .Text(extension.name)

@@ -21,7 +21,15 @@ struct Upload {
   std::string user;      // the authenticated nickname
   std::string filename;  // as the client named the file (for messages)
   absl::string_view bytes;
+  // The zip stored, after any repacking, may not be larger (the origin's
+  // --max-upload).
+  uint64_t max_zip_bytes = uint64_t{64} << 20;
 };
+
+// Limits on what one META.json may list, so one release stays one event of
+// bounded size.
+inline constexpr size_t kMaxTags = 100;
+inline constexpr size_t kMaxProvides = 1000;
 
 // PGXN's version-order rule (§3 step 6): nullopt-like OK when `version` may
 // follow `existing`, else FailedPrecondition naming the release it does not

@@ -35,7 +35,17 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
     return gateway::ErrorResponse(absl::InvalidArgumentError("Bad request: no archive parameter."),
                                   request);
   }
-  Upload upload{caller->nickname, BaseName(archive->filename), archive->data};
+  Upload upload{caller->nickname, BaseName(archive->filename), archive->data,
+                context.options.max_upload_bytes};
+  if (archive->data.size() > context.options.max_upload_bytes) {
+    // The HTTP limit leaves room for the form around the file; the file itself
+    // is held to --max-upload.
+    return gateway::MessageResponse(
+        413,
+        absl::StrCat("Upload too large: \"", upload.filename, "\" is ", archive->data.size(),
+                     " bytes, over the limit of ", context.options.max_upload_bytes, " bytes"),
+        request);
+  }
   if (upload.filename.empty()) upload.filename = "archive";
   absl::StatusOr<v1::Event> event =
       PublishRelease(**conn, upload, context.options.limits, context.on_commit);

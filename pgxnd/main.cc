@@ -17,7 +17,9 @@ constexpr char kUsage[] =
     "  mirror    follow a feed, keep a verified copy of the tree, serve and relay it\n"
     "  indexer   a mirror that also serves PGXN's search API\n"
     "  tail      print a node's release feed as JSON lines\n"
-    "  user      manage accounts on an origin (user add)\n"
+    "  user      manage accounts on an origin (add, list, set-status, set-admin,\n"
+    "            reset-password)\n"
+    "  mail      list the mail an origin recorded\n"
     "  version   print the version\n"
     "\n"
     "Run 'pgxnd COMMAND --help' for a command's flags.\n";
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   if (command == "indexer") return RunIndexerCommand(args);
   if (command == "tail") return RunTailCommand(args);
   if (command == "user") return RunUserCommand(args);
+  if (command == "mail") return RunMailCommand(args);
   if (command == "version" || command == "--version") {
     std::cout << "pgxnd " << pgxn::node::kVersion << "\n";
     return kExitOk;

@@ -7,6 +7,9 @@
 namespace pgxn::cli {
 
 int RunOriginCommand(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "rebuild") {
+    return RunOriginRebuildCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   origin::OriginOptions options;
   options.http_address = "127.0.0.1:7000";
   options.grpc_address = "127.0.0.1:7001";
@@ -15,7 +18,9 @@ int RunOriginCommand(const std::vector<std::string>& args) {
                 "Runs the origin: the PGXN Manager on PostgreSQL, the release feed (gRPC) and\n"
                 "the published tree (HTTP). Without --postgres it runs an embedded PostgreSQL\n"
                 "in DIR/postgres (as the postgres user when started as root). Once listening it\n"
-                "writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.");
+                "writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.\n"
+                "'pgxnd origin rebuild --data-dir DIR' checks the tree against the rows\n"
+                "(see its --help).");
   flags.String("data-dir", &options.data_dir, "data directory (required)");
   flags.String("postgres", &options.postgres_dsn,
                "libpq connection string of an external PostgreSQL instead of the embedded one");

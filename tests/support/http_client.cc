@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/strip.h"
 
 namespace pgxn::testing {
@@ -70,6 +71,21 @@ HttpResult HttpPost(const std::string& url, const std::string& body,
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   return Perform(curl, url, headers);
+}
+
+HttpResult HttpRequest(const std::string& method, const std::string& url, const std::string& body,
+                       const std::vector<std::string>& headers) {
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  return Perform(curl, url, headers);
+}
+
+std::string BasicAuthHeader(const std::string& user, const std::string& password) {
+  return "Authorization: Basic " + absl::Base64Escape(user + ":" + password);
 }
 
 }  // namespace pgxn::testing

@@ -26,6 +26,13 @@ HttpResult HttpGet(const std::string& url, const std::vector<std::string>& heade
 HttpResult HttpPost(const std::string& url, const std::string& body,
                     const std::vector<std::string>& headers);
 
+// Any method (PUT, DELETE, ...), with a body when `body` is not empty.
+HttpResult HttpRequest(const std::string& method, const std::string& url, const std::string& body,
+                       const std::vector<std::string>& headers);
+
+// The Authorization header of HTTP Basic credentials.
+std::string BasicAuthHeader(const std::string& user, const std::string& password);
+
 }  // namespace pgxn::testing
 
 #endif  // PGXN_TESTS_SUPPORT_HTTP_CLIENT_H_

@@ -1,0 +1,323 @@
+// The Manager's account endpoints on a real origin: registration, moderation,
+// password links, password changes, profiles, throttled logins, and the
+// operator commands beside them (pgxnd user ..., pgxnd mail list).
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "node/temp_dir.h"
+#include "tests/support/cluster.h"
+
+namespace pgxn::testing {
+namespace {
+
+constexpr char kAdmin[] = "root";
+constexpr char kAdminPassword[] = "root password!";
+
+std::string Basic(const std::string& user, const std::string& password) {
+  return "Authorization: Basic " + absl::Base64Escape(user + ":" + password);
+}
+
+class AccountTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new node::TempDir();
+    admin_added_ =
+        RunProgram({PgxndPath(), "user", "add", "--data-dir", dir_->path() + "/origin", kAdmin,
+                    "--email", "root@example.com", "--name", "Root", "--admin", "--password-stdin"},
+                   std::string(kAdminPassword) + "\n")
+            .exit_code == 0;
+    origin_ = Node::Start("origin", dir_->path() + "/origin",
+                          {"--unsafe-no-fsync", "--public-url", "https://pgxn.example.org"})
+                  .release();
+  }
+  static void TearDownTestSuite() {
+    delete origin_;
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(admin_added_);
+    ASSERT_NE(origin_, nullptr);
+  }
+
+  HttpResult Post(const std::string& path, const std::string& body,
+                  std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    return HttpPost(origin_->url() + path, body, headers);
+  }
+  HttpResult PostJson(const std::string& path, const nlohmann::json& body,
+                      std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/json");
+    headers.push_back("Accept: application/json");
+    return HttpPost(origin_->url() + path, body.dump(), headers);
+  }
+
+  // Registers, activates and sets a password through the mailed link.
+  void MakeActive(const std::string& nick, const std::string& password) {
+    HttpResult registered = PostJson("/account/register", {{"nickname", nick},
+                                                           {"full_name", "Person " + nick},
+                                                           {"email", nick + "@example.com"},
+                                                           {"why", "I write extensions"}});
+    ASSERT_EQ(registered.status, 201) << registered.body;
+    HttpResult activated =
+        Post("/admin/user/" + nick + "/status", "status=active", {Basic(kAdmin, kAdminPassword)});
+    ASSERT_EQ(activated.status, 200) << activated.body;
+    const std::string token = LatestToken(nick + "@example.com");
+    ASSERT_FALSE(token.empty());
+    HttpResult reset =
+        Post("/account/reset/" + token, "new_pass=" + password + "&verify=" + password);
+    ASSERT_EQ(reset.status, 200) << reset.body;
+  }
+
+  // The reset token in the newest mail to `address`, from `pgxnd mail list`.
+  std::string LatestToken(const std::string& address) {
+    RunResult mails = RunProgram({PgxndPath(), "mail", "list", "--data-dir",
+                                  dir_->path() + "/origin", "--json", "--limit", "100"});
+    nlohmann::json list = nlohmann::json::parse(mails.output, nullptr, false);
+    if (!list.is_array()) return "";
+    for (const nlohmann::json& mail : list) {
+      if (mail["to"] != address) continue;
+      const std::string body = mail["body"];
+      const std::string marker = "https://pgxn.example.org/account/reset/";
+      size_t at = body.find(marker);
+      if (at == std::string::npos) continue;
+      return body.substr(at + marker.size(), 64);
+    }
+    return "";
+  }
+
+  static node::TempDir* dir_;
+  static Node* origin_;
+  static bool admin_added_;
+};
+
+node::TempDir* AccountTest::dir_ = nullptr;
+Node* AccountTest::origin_ = nullptr;
+bool AccountTest::admin_added_ = false;
+
+TEST_F(AccountTest, RegistrationModerationAndFirstPassword) {
+  HttpResult registered = Post("/account/register",
+                               "nickname=newbie&full_name=New+Bie&email=newbie%40example.com"
+                               "&uri=https%3A%2F%2Fnewbie.example.com%2F&why=I+write+extensions");
+  ASSERT_EQ(registered.status, 201) << registered.body;
+  EXPECT_TRUE(absl::StrContains(registered.body, "Thanks for registering, newbie"));
+  // Admins were told.
+  RunResult mails =
+      RunProgram({PgxndPath(), "mail", "list", "--data-dir", dir_->path() + "/origin"});
+  EXPECT_TRUE(absl::StrContains(mails.output, "New PGXN account request: newbie")) << mails.output;
+  EXPECT_TRUE(absl::StrContains(mails.output, "https://pgxn.example.org/admin/moderate"));
+
+  HttpResult queue = HttpGet(origin_->url() + "/admin/moderate",
+                             {Basic(kAdmin, kAdminPassword), "Accept: application/json"});
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  nlohmann::json pending = nlohmann::json::parse(queue.body);
+  bool listed = false;
+  for (const auto& account : pending) listed |= account["nickname"] == "newbie";
+  EXPECT_TRUE(listed) << queue.body;
+  EXPECT_EQ(origin_->Get("/user/newbie.json").status, 404);
+
+  HttpResult activated = PostJson("/admin/user/newbie/status", {{"status", "active"}},
+                                  {Basic(kAdmin, kAdminPassword)});
+  ASSERT_EQ(activated.status, 200) << activated.body;
+  EXPECT_EQ(nlohmann::json::parse(activated.body)["status"], "active");
+  HttpResult user_file = origin_->Get("/user/newbie.json");
+  ASSERT_EQ(user_file.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(user_file.body)["uri"], "https://newbie.example.com/");
+
+  const std::string token = LatestToken("newbie@example.com");
+  ASSERT_EQ(token.size(), 64u);
+  HttpResult form = HttpGet(origin_->url() + "/account/reset/" + token);
+  EXPECT_EQ(form.status, 200);
+  EXPECT_TRUE(absl::StrContains(form.body, "name=\"new_pass\"")) << form.body;
+  HttpResult mismatch = Post("/account/reset/" + token, "new_pass=abcdefgh1&verify=abcdefgh2");
+  EXPECT_EQ(mismatch.status, 400);
+  EXPECT_EQ(mismatch.body, "Passwords do not match");
+  HttpResult reset =
+      Post("/account/reset/" + token, "new_pass=newbies+secret&verify=newbies+secret");
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  HttpResult reused = Post("/account/reset/" + token, "new_pass=other+secret&verify=other+secret");
+  EXPECT_EQ(reused.status, 410);
+  EXPECT_EQ(reused.body, "This password reset link has already been used");
+  HttpResult unknown =
+      Post("/account/reset/" + std::string(64, 'a'), "new_pass=other+secret&verify=other+secret");
+  EXPECT_EQ(unknown.status, 404);
+
+  // The new password works for uploads.
+  UploadResult upload =
+      UploadWithCurl(origin_->url(), "newbie", "newbies secret",
+                     MakeDistZip(MakeMeta("newbiedist", "1.0.0", "x"), {}), "n.zip", dir_->path());
+  EXPECT_EQ(upload.status, 200) << upload.body;
+}
+
+TEST_F(AccountTest, RegistrationErrors) {
+  const struct {
+    std::string body;
+    int status;
+    std::string message;
+  } cases[] = {
+      {"nickname=Bad+Nick&full_name=X&email=x%40example.com&why=because", 400,
+       "Field nickname: \"Bad Nick\" is invalid"},
+      {"nickname=okay&full_name=X&email=nope&why=because", 400,
+       "Field email: \"nope\" is not an email address"},
+      {"nickname=okay&full_name=X&email=x%40example.com&uri=ftp%3A%2F%2Fx&why=because", 400,
+       "Field uri: \"ftp://x\" is not an http or https URL"},
+      {"nickname=okay&full_name=X&email=x%40example.com&why=hi", 400, "Field why"},
+      {"nickname=okay&email=x%40example.com&why=because", 400, "Field full_name: required"},
+      {"nickname=root&full_name=X&email=x%40example.com&why=because", 409,
+       "Nickname \"root\" is already taken"},
+      {"nickname=okay&full_name=X&email=ROOT%40example.com&why=because", 409,
+       "Email \"ROOT@example.com\" is already registered"},
+  };
+  for (const auto& c : cases) {
+    HttpResult result = Post("/account/register", c.body);
+    EXPECT_EQ(result.status, c.status) << c.body << ": " << result.body;
+    EXPECT_TRUE(absl::StartsWith(result.body, c.message)) << c.body << ": " << result.body;
+  }
+  HttpResult bad_json = HttpPost(origin_->url() + "/account/register", "{\"nickname\": [",
+                                 {"Content-Type: application/json"});
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(bad_json.body, "Bad request: body is not valid JSON");
+}
+
+TEST_F(AccountTest, ModerationIsForAdminsOnly) {
+  MakeActive("plain", "plain password");
+  HttpResult as_user =
+      Post("/admin/user/root/status", "status=inactive", {Basic("plain", "plain password")});
+  EXPECT_EQ(as_user.status, 403);
+  EXPECT_EQ(as_user.body, "User \"plain\" is not an administrator");
+  HttpResult list = HttpGet(origin_->url() + "/admin/moderate", {Basic("plain", "plain password")});
+  EXPECT_EQ(list.status, 403);
+  HttpResult anonymous = Post("/admin/user/plain/status", "status=inactive");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.Header("www-authenticate"), "Basic realm=\"PGXN Users Only\"");
+  HttpResult self =
+      Post("/admin/user/root/status", "status=inactive", {Basic(kAdmin, kAdminPassword)});
+  EXPECT_EQ(self.status, 403);
+  EXPECT_EQ(self.body, "Administrators cannot change their own status");
+  HttpResult bad =
+      Post("/admin/user/plain/status", "status=banana", {Basic(kAdmin, kAdminPassword)});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, "Field status: \"banana\" is not one of active, inactive, deleted");
+  HttpResult missing =
+      Post("/admin/user/ghost/status", "status=active", {Basic(kAdmin, kAdminPassword)});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, "User \"ghost\" does not exist");
+  // A suspended account can no longer log in.
+  HttpResult suspended =
+      Post("/admin/user/plain/status", "status=inactive", {Basic(kAdmin, kAdminPassword)});
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  EXPECT_EQ(HttpGet(origin_->url() + "/account", {Basic("plain", "plain password")}).status, 401);
+}
+
+TEST_F(AccountTest, ForgottenAndChangedPasswords) {
+  MakeActive("forgetful", "first password");
+  HttpResult forgotten = Post("/account/forgotten", "who=forgetful%40example.com");
+  EXPECT_EQ(forgotten.status, 200) << forgotten.body;
+  HttpResult stranger = Post("/account/forgotten", "who=nobody");
+  EXPECT_EQ(stranger.status, 200);
+  EXPECT_EQ(stranger.body, forgotten.body) << "no way to tell who has an account";
+  EXPECT_EQ(Post("/account/forgotten", "who=").status, 400);
+  const std::string token = LatestToken("forgetful@example.com");
+  ASSERT_EQ(
+      Post("/account/reset/" + token, "new_pass=second+password&verify=second+password").status,
+      200);
+
+  HttpResult wrong_old =
+      Post("/account/password", "old_pass=nope&new_pass=third+password&new_pass2=third+password",
+           {Basic("forgetful", "second password")});
+  EXPECT_EQ(wrong_old.status, 403);
+  EXPECT_EQ(wrong_old.body, "The old password is wrong");
+  HttpResult too_short =
+      Post("/account/password", "old_pass=second+password&new_pass=short&new_pass2=short",
+           {Basic("forgetful", "second password")});
+  EXPECT_EQ(too_short.status, 400);
+  EXPECT_EQ(too_short.body, "Password must be at least 8 characters long");
+  HttpResult changed = Post("/account/password",
+                            "old_pass=second+password&new_pass=third+password"
+                            "&new_pass2=third+password",
+                            {Basic("forgetful", "second password")});
+  EXPECT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(HttpGet(origin_->url() + "/account", {Basic("forgetful", "second password")}).status,
+            401);
+  EXPECT_EQ(HttpGet(origin_->url() + "/account", {Basic("forgetful", "third password")}).status,
+            200);
+}
+
+TEST_F(AccountTest, ProfileUpdatesPublishTheUserFile) {
+  MakeActive("profiled", "profile password");
+  const uint64_t before = origin_->AppliedSeq();
+  HttpResult updated = PostJson("/account", {{"full_name", "Pro Filed"}, {"twitter", "@profiled"}},
+                                {Basic("profiled", "profile password")});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(nlohmann::json::parse(updated.body)["full_name"], "Pro Filed");
+  EXPECT_EQ(origin_->AppliedSeq(), before + 1);
+  nlohmann::json file = nlohmann::json::parse(origin_->Get("/user/profiled.json").body);
+  EXPECT_EQ(file["name"], "Pro Filed");
+  EXPECT_EQ(file["twitter"], "profiled");
+  HttpResult bad = Post("/account", "email=broken", {Basic("profiled", "profile password")});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, "Field email: \"broken\" is not an email address");
+}
+
+TEST_F(AccountTest, RepeatedFailedLoginsAreThrottled) {
+  MakeActive("target", "target password");
+  int throttled_at = 0;
+  for (int i = 1; i <= 8 && throttled_at == 0; ++i) {
+    HttpResult attempt =
+        HttpGet(origin_->url() + "/account", {Basic("target", "guess " + std::to_string(i))});
+    if (attempt.status == 429) {
+      throttled_at = i;
+      EXPECT_TRUE(absl::StartsWith(attempt.body, "Too many failed logins; try again in "))
+          << attempt.body;
+    } else {
+      EXPECT_EQ(attempt.status, 401) << attempt.body;
+    }
+  }
+  EXPECT_EQ(throttled_at, 6) << "five failures are allowed, the sixth attempt is refused";
+  // Even the right password waits until the window has passed.
+  EXPECT_EQ(HttpGet(origin_->url() + "/account", {Basic("target", "target password")}).status, 429);
+}
+
+TEST_F(AccountTest, OperatorCommands) {
+  const std::string dir = dir_->path() + "/origin";
+  RunResult registered = RunProgram({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-d",
+                                     "nickname=opsy&full_name=Op+Sy&email=opsy%40example.com"
+                                     "&why=testing+operators",
+                                     origin_->url() + "/account/register"});
+  ASSERT_EQ(registered.output, "201");
+  RunResult listed =
+      RunProgram({PgxndPath(), "user", "list", "--data-dir", dir, "--status", "new"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(absl::StrContains(listed.output,
+                                "opsy\tnew\t-\topsy@example.com\tOp Sy\ttesting "
+                                "operators"))
+      << listed.output;
+  RunResult activated =
+      RunProgram({PgxndPath(), "user", "set-status", "--data-dir", dir, "opsy", "active"});
+  EXPECT_EQ(activated.exit_code, 0) << activated.output;
+  EXPECT_EQ(origin_->Get("/user/opsy.json").status, 200);
+  RunResult promoted =
+      RunProgram({PgxndPath(), "user", "set-admin", "--data-dir", dir, "opsy", "true"});
+  EXPECT_EQ(promoted.exit_code, 0) << promoted.output;
+  RunResult link = RunProgram({PgxndPath(), "user", "reset-password", "--data-dir", dir, "opsy"});
+  EXPECT_EQ(link.exit_code, 0) << link.output;
+  EXPECT_TRUE(absl::StartsWith(link.output, "https://pgxn.example.org/account/reset/"))
+      << link.output;
+  RunResult set = RunProgram(
+      {PgxndPath(), "user", "reset-password", "--data-dir", dir, "opsy", "--password-stdin"},
+      "operator set password\n");
+  EXPECT_EQ(set.exit_code, 0) << set.output;
+  HttpResult as_admin =
+      HttpGet(origin_->url() + "/admin/moderate", {Basic("opsy", "operator set password")});
+  EXPECT_EQ(as_admin.status, 200) << as_admin.body;
+  RunResult unknown =
+      RunProgram({PgxndPath(), "user", "set-status", "--data-dir", dir, "ghost", "active"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(unknown.output, "User \"ghost\" does not exist")) << unknown.output;
+}
+
+}  // namespace
+}  // namespace pgxn::testing
