@@ -141,6 +141,11 @@ absl::StatusOr<std::unique_ptr<FeedServer>> FeedServer::Start(const GrpcServerOp
   builder.SetMaxSendMessageSize(server.max_message_bytes);
   builder.SetMaxReceiveMessageSize(1 << 20);  // requests are tiny
   builder.RegisterService(service.get());
+  // Each Subscribe stream holds a thread for its lifetime; bound them so a
+  // crowd of subscribers gets RESOURCE_EXHAUSTED instead of exhausting the host.
+  grpc::ResourceQuota quota("pgxn-feed");
+  quota.SetMaxThreads(server.max_threads);
+  builder.SetResourceQuota(quota);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("Cannot listen for gRPC on ", server.address));

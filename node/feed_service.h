@@ -31,6 +31,9 @@ struct GrpcServerOptions {
   std::string address = "127.0.0.1:0";  // host:port; port 0 picks one
   // Largest message sent or received: an event carries whole archives.
   int max_message_bytes = kMaxFeedMessageBytes;
+  // Threads for RPCs, one per open Subscribe stream: the most subscribers
+  // served at once.
+  int max_threads = 512;
 };
 
 // A running gRPC server hosting the Feed service.

@@ -18,6 +18,10 @@ constexpr Oid kInt8Oid = 20;
 constexpr Oid kBoolOid = 16;
 constexpr Oid kTextArrayOid = 1009;
 
+// Enough for every statement the origin runs; past it, statements are sent
+// unprepared rather than growing the server's memory without bound.
+constexpr size_t kMaxPreparedStatements = 1000;
+
 PGresult* AsResult(void* p) { return static_cast<PGresult*>(p); }
 PGconn* AsConn(void* p) { return static_cast<PGconn*>(p); }
 
@@ -176,10 +180,26 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const PgParam
     formats[i] = v.binary ? 1 : 0;
     types[i] = v.type;
   }
-  const std::string statement(sql);
-  PGresult* result = PQexecParams(AsConn(conn_), statement.c_str(), static_cast<int>(n),
-                                  types.data(), values.data(), lengths.data(), formats.data(),
-                                  /*resultFormat=*/1);
+  std::string key(sql);
+  for (Oid type : types) absl::StrAppend(&key, "\0", type);
+  auto prepared = prepared_.find(key);
+  if (prepared == prepared_.end() && prepared_.size() < kMaxPreparedStatements) {
+    const std::string name = absl::StrCat("pgxn_", prepared_.size() + 1);
+    const std::string statement(sql);
+    PgResult made(PQprepare(AsConn(conn_), name.c_str(), statement.c_str(), static_cast<int>(n),
+                            types.data()));
+    if (absl::Status s = ResultStatus(made.result_, sql); !s.ok()) return s;
+    prepared = prepared_.emplace(std::move(key), name).first;
+  }
+  PGresult* result;
+  if (prepared != prepared_.end()) {
+    result = PQexecPrepared(AsConn(conn_), prepared->second.c_str(), static_cast<int>(n),
+                            values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
+  } else {
+    const std::string statement(sql);
+    result = PQexecParams(AsConn(conn_), statement.c_str(), static_cast<int>(n), types.data(),
+                          values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
+  }
   PgResult owned(result);
   if (absl::Status s = ResultStatus(result, sql); !s.ok()) return s;
   return owned;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -78,7 +79,7 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  // One statement with parameters. Errors: AlreadyExists for a unique
+  // One statement with parameters, prepared on first use. Errors: AlreadyExists for a unique
   // violation, Aborted for a serialisation failure or deadlock, Unavailable
   // when the connection is lost, InvalidArgument for other data errors,
   // Internal otherwise; each message carries the server's text.
@@ -101,6 +102,9 @@ class PgConnection {
   explicit PgConnection(void* conn) : conn_(conn) {}
   absl::Status ResultStatus(void* result, absl::string_view sql) const;
   void* conn_;  // PGconn*
+  // Statements prepared on this connection, by SQL text and parameter types:
+  // Postgres parses and plans each only once per connection.
+  absl::flat_hash_map<std::string, std::string> prepared_;
 };
 
 // Connections to one database, created on demand and reused, at most

@@ -32,11 +32,33 @@ Json VersionDate(const ReleaseRow& row) {
   return Json{{"version", row.version}, {"date", FormatDate(row.released_at_us)}};
 }
 
+// Sorts rows by version, newest first. Each version is parsed once: a user's
+// or a tag's file lists every release, and comparing by re-parsing would cost
+// O(n log n) parses on every publication.
+void SortNewestVersionFirst(std::vector<const ReleaseRow*>& rows) {
+  struct Keyed {
+    absl::StatusOr<SemVer> version;
+    const ReleaseRow* row;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(rows.size());
+  for (const ReleaseRow* row : rows) keyed.push_back(Keyed{ParseSemVer(row->version), row});
+  // The same order as VersionLess, reversed.
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.version.ok() && b.version.ok()) {
+      const int order = Compare(*b.version, *a.version);
+      if (order != 0) return order < 0;
+      return b.row->version < a.row->version;
+    }
+    if (a.version.ok() != b.version.ok()) return a.version.ok();
+    return b.row->version < a.row->version;
+  });
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = keyed[i].row;
+}
+
 // {status: [{version, date}...]} with versions newest first; empty lists omitted.
 Json ReleasesByStatus(std::vector<const ReleaseRow*> rows) {
-  std::sort(rows.begin(), rows.end(), [](const ReleaseRow* a, const ReleaseRow* b) {
-    return VersionLess(b->version, a->version);
-  });
+  SortNewestVersionFirst(rows);
   Json out = Json::object();
   for (const char* status : kStatuses) {
     Json list = Json::array();

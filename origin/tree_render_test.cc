@@ -1,5 +1,6 @@
 #include "origin/tree_render.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,13 +12,23 @@ namespace {
 
 using Json = nlohmann::json;
 
-Json Fixture(const std::string& path) {
-  std::ifstream in(std::string(PGXN_FIXTURES) + "/root-mirror/" + path);
+Json FixtureAt(const std::string& path) {
+  std::ifstream in(std::string(PGXN_FIXTURES) + "/" + path);
   std::stringstream text;
   text << in.rdbuf();
   Json parsed = Json::parse(text.str(), nullptr, false);
   EXPECT_FALSE(parsed.is_discarded()) << path;
   return parsed;
+}
+
+Json Fixture(const std::string& path) { return FixtureAt("root-mirror/" + path); }
+
+// The keys of a JSON object, sorted.
+std::vector<std::string> Keys(const Json& object) {
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : object.items()) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 int64_t Micros(const std::string& date) {
@@ -160,6 +171,65 @@ TEST(TreeRenderTest, PathsAreLowerCase) {
   EXPECT_EQ(TagJsonPath("Key Value"), "tag/key value.json");
   EXPECT_EQ(ExtensionJsonPath("PGTap"), "extension/pgtap.json");
   EXPECT_EQ(UserJsonPath("theory"), "user/theory.json");
+}
+
+TEST(TreeRenderTest, ReleaseMetaMatchesPgxn) {
+  // The Manager's file for pair 0.1.0, turned back into what the author wrote.
+  const Json published = Fixture("dist/pair/0.1.0/META.json");
+  nlohmann::ordered_json author = nlohmann::ordered_json::parse(published.dump());
+  for (const char* key : {"user", "date", "sha1"}) author.erase(key);
+  author["meta-spec"] = {{"version", "1.0.0"}};
+  author["generated_by"] = "hand";
+  Json rendered = Json::parse(
+      RenderReleaseMeta(author, published["user"].get<std::string>(), Micros(published["date"]),
+                        published["sha1"].get<std::string>(), "s256", "s512"));
+  EXPECT_EQ(rendered["sha256"], "s256");
+  EXPECT_EQ(rendered["sha512"], "s512");
+  rendered.erase("sha256");
+  rendered.erase("sha512");
+  EXPECT_EQ(rendered, published);
+}
+
+TEST(TreeRenderTest, StatsHaveThePgxnShapes) {
+  ReleaseRow row = Release("pair", "0.1.0", "2010-10-19T03:59:54Z");
+  const Json dist = Json::parse(RenderDistStats(1, 1, {row}));
+  const Json dist_fixture = FixtureAt("api-root/stats/dist.json");
+  EXPECT_EQ(Keys(dist["recent"][0]), Keys(dist_fixture["recent"][0]));
+  EXPECT_EQ(dist["count"], 1);
+  EXPECT_EQ(dist["releases"], 1);
+
+  const Json tag = Json::parse(RenderTagStats(1, {TagCount{"pair", 3}}));
+  const Json tag_fixture = FixtureAt("api-root/stats/tag.json");
+  EXPECT_EQ(Keys(tag), Keys(tag_fixture));
+  EXPECT_EQ(Keys(tag["popular"][0]), Keys(tag_fixture["popular"][0]));
+
+  const Json summary = Json::parse(RenderSummaryStats(Summary{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(Keys(summary), Keys(FixtureAt("api-root/stats/summary.json")));
+  EXPECT_EQ(summary["mirrors"], 6);
+
+  ProvidedRow provided{"pair", "0.1.0", "A pair", row};
+  const Json extension = Json::parse(RenderExtensionStats(1, {provided}));
+  EXPECT_EQ(Keys(extension["recent"][0]),
+            (std::vector<std::string>{"abstract", "date", "dist", "ext_version", "extension",
+                                      "user", "user_name", "version"}));
+  const Json user = Json::parse(RenderUserStats(1, {ProlificRow{"theory", "David", 3, 7}}));
+  EXPECT_EQ(Keys(user["prolific"][0]),
+            (std::vector<std::string>{"dists", "name", "nickname", "releases"}));
+}
+
+TEST(TreeRenderTest, MirrorsJsonMatchesPgxn) {
+  const Json fixture = Fixture("meta/mirrors.json");
+  std::vector<MirrorRow> rows;
+  for (const Json& m : fixture) {
+    // The registry stores real addresses; the file writes them domain|user.
+    const std::string email = m["email"];
+    const size_t bar = email.find('|');
+    rows.push_back(MirrorRow{m["uri"], m["frequency"], m["location"], m["organization"],
+                             m["timezone"], email.substr(bar + 1) + "@" + email.substr(0, bar),
+                             m["bandwidth"], m["src"], m["rsync"].get<std::string>(),
+                             m["notes"].get<std::string>()});
+  }
+  EXPECT_EQ(Json::parse(RenderMirrorsJson(rows)), fixture);
 }
 
 }  // namespace
