@@ -259,6 +259,21 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = *std::move(path);
     query_ = std::string(query);
 
+    if (state_->options.screen) {
+      Request head_only = RequestFromHeader(request);
+      absl::optional<Response> refusal;
+      try {
+        refusal = state_->options.screen(head_only);
+      } catch (const std::exception& e) {
+        refusal = InternalError(head_only, absl::StrCat("screen threw: ", e.what()));
+      }
+      if (refusal.has_value()) {
+        parser_.reset();
+        Send(*std::move(refusal), head, /*keep_alive=*/false, 11);
+        return;
+      }
+    }
+
     const uint64_t limit = state_->options.max_body_bytes;
     if (const auto length = parser_->content_length(); length && *length > limit) {
       Refuse(413,
@@ -329,20 +344,27 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody();
   }
 
-  void CallHandler() {
-    http::request<http::string_body> message = parser_->release();
-    parser_.reset();
+  // Everything of the request but its body.
+  template <typename Message>
+  Request RequestFromHeader(const Message& message) const {
     Request request;
     request.method = SvToString(message.method_string());
     request.target = SvToString(message.target());
-    request.path = std::move(path_);
-    request.query = std::move(query_);
+    request.path = path_;
+    request.query = query_;
     for (const auto& field : message) {
       request.headers.emplace_back(absl::AsciiStrToLower(SvToString(field.name_string())),
                                    SvToString(field.value()));
     }
-    request.body = std::move(message.body());
     request.remote_address = remote_;
+    return request;
+  }
+
+  void CallHandler() {
+    http::request<http::string_body> message = parser_->release();
+    parser_.reset();
+    Request request = RequestFromHeader(message);
+    request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
 

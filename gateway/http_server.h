@@ -18,11 +18,13 @@
 #define PGXN_GATEWAY_HTTP_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "gateway/http.h"
 
 namespace pgxn::gateway {
@@ -40,6 +42,13 @@ struct HttpServerOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   // How long Stop lets requests in flight finish before it cuts them off.
   absl::Duration stop_grace = absl::Seconds(5);
+  // Optional. Called on an I/O thread once a request's header is read, before
+  // any of its body, with a Request whose body is empty: a Response returned
+  // here is sent instead of reading the body and calling the handler (and the
+  // connection then closes). Lets a role refuse early and cheaply, e.g. 401
+  // for an upload without credentials or 413 for a large body on a route that
+  // takes small ones. Must be thread-safe.
+  std::function<absl::optional<Response>(const Request& head)> screen;
 };
 
 class HttpServer {

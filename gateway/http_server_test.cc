@@ -348,6 +348,35 @@ TEST_F(HttpServerTest, ExpectContinueWithOversizeBodyGets413Only) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
+TEST_F(HttpServerTest, ScreenRefusesBeforeTheBodyIsRead) {
+  HttpServerOptions options;
+  options.screen = [](const Request& head) -> absl::optional<Response> {
+    EXPECT_TRUE(head.body.empty());
+    if (head.path == "/upload" && head.Header("authorization").empty()) {
+      return TextResponse(401, "Authorization required");
+    }
+    return absl::nullopt;
+  };
+  StartEchoServer(options);
+  {
+    Client client(server_->port());
+    client.WriteRaw(
+        "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000\r\n"
+        "Expect: 100-continue\r\n\r\n");
+    const std::string header = client.ReadHeaderBlock();
+    EXPECT_TRUE(absl::StartsWith(header, "HTTP/1.1 401 ")) << header;
+    EXPECT_EQ(calls_.load(), 0);
+  }
+  // Let through, the request reaches the handler with its body.
+  Client client(server_->port());
+  client.WriteRaw(
+      "POST /upload HTTP/1.1\r\nHost: a\r\nAuthorization: Basic eDp5\r\n"
+      "Content-Length: 5\r\n\r\nhello");
+  const auto response = client.Read();
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_TRUE(absl::StrContains(response.body(), "body=hello\n")) << response.body();
+}
+
 TEST_F(HttpServerTest, UnknownExpectationGets417) {
   StartEchoServer();
   Client client(server_->port());

@@ -15,6 +15,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 
 #include "gateway/router.h"
 #include "origin/manager_context.h"
@@ -37,6 +38,14 @@ class Manager {
 
   // Registers every Manager endpoint; `this` must outlive the router's use.
   void AddRoutes(gateway::Router* router);
+
+  // The HTTP server's screen (gateway/http_server.h): refuses before the body
+  // is read what would be refused anyway, so an anonymous client cannot make
+  // the origin take in 64 MiB or hold a thread for it: an upload without
+  // credentials (401), and a body over kMaxFormBytes anywhere but /upload (413).
+  static absl::optional<gateway::Response> Screen(const gateway::Request& head);
+
+  static constexpr uint64_t kMaxFormBytes = 1 << 20;
 
   static constexpr absl::Duration kMailInterval = absl::Seconds(10);
 

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   http_options.port = http->port;
   http_options.threads = o.http_threads;
   http_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
+  http_options.screen = &Manager::Screen;
   auto http_server = gateway::HttpServer::Start(
       http_options,
       [self = origin.get()](const gateway::Request& request) { return self->Dispatch(request); });

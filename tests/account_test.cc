@@ -30,8 +30,10 @@ class AccountTest : public ::testing::Test {
                     "--email", "root@example.com", "--name", "Root", "--admin", "--password-stdin"},
                    std::string(kAdminPassword) + "\n")
             .exit_code == 0;
+    // The "mail server" appends every message it is handed to a file.
     origin_ = Node::Start("origin", dir_->path() + "/origin",
-                          {"--unsafe-no-fsync", "--public-url", "https://pgxn.example.org"})
+                          {"--unsafe-no-fsync", "--public-url", "https://pgxn.example.org",
+                           "--sendmail", "tee -a " + dir_->path() + "/outbox"})
                   .release();
   }
   static void TearDownTestSuite() {
@@ -104,11 +106,15 @@ TEST_F(AccountTest, RegistrationModerationAndFirstPassword) {
                                "&uri=https%3A%2F%2Fnewbie.example.com%2F&why=I+write+extensions");
   ASSERT_EQ(registered.status, 201) << registered.body;
   EXPECT_TRUE(absl::StrContains(registered.body, "Thanks for registering, newbie"));
-  // Admins were told.
+  // Admins were told: recorded, and handed to the --sendmail command.
   RunResult mails =
       RunProgram({PgxndPath(), "mail", "list", "--data-dir", dir_->path() + "/origin"});
   EXPECT_TRUE(absl::StrContains(mails.output, "New PGXN account request: newbie")) << mails.output;
   EXPECT_TRUE(absl::StrContains(mails.output, "https://pgxn.example.org/admin/moderate"));
+  EXPECT_TRUE(absl::StrContains(mails.output, "(sent)")) << mails.output;
+  const std::string outbox = ReadWholeFile(dir_->path() + "/outbox");
+  EXPECT_TRUE(absl::StrContains(outbox, "To: root@example.com\n")) << outbox;
+  EXPECT_TRUE(absl::StrContains(outbox, "Subject: New PGXN account request: newbie\n")) << outbox;
 
   HttpResult queue = HttpGet(origin_->url() + "/admin/moderate",
                              {Basic(kAdmin, kAdminPassword), "Accept: application/json"});
@@ -180,6 +186,10 @@ TEST_F(AccountTest, RegistrationErrors) {
                                  {"Content-Type: application/json"});
   EXPECT_EQ(bad_json.status, 400);
   EXPECT_EQ(bad_json.body, "Bad request: body is not valid JSON");
+  // Forms are small: a large body is refused before it is read.
+  HttpResult huge = Post("/account/register", std::string(2 << 20, 'x'));
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_TRUE(absl::StartsWith(huge.body, "Request body too large: 2097152 bytes")) << huge.body;
 }
 
 TEST_F(AccountTest, ModerationIsForAdminsOnly) {
