@@ -315,6 +315,31 @@ void Indexer::ReindexExtension(const std::string& extension) {
   }
 }
 
+void Indexer::OnReset() {
+  index_->DeleteAll();
+  // The top files as PUTs: Index re-indexes users, and dists and extensions
+  // from the newest release their files list, as after any rewrite.
+  v1::Event everything;
+  absl::Status listed = store_->ForEachFile([&](absl::string_view path, const node::StoredFile&) {
+    // Only the top files (dist/D.json, ...): a release's own META.json would
+    // index that release, newest or not.
+    if (std::count(path.begin(), path.end(), '/') != 1) return true;
+    v1::Op* op = everything.add_ops();
+    op->set_type(v1::Op::PUT);
+    op->set_path(std::string(path));
+    return true;
+  });
+  absl::Status status = listed.ok() ? Index(everything) : listed;
+  const uint64_t seq = store_->Tip().seq;
+  if (status.ok()) status = Commit(seq);
+  if (status.ok()) {
+    indexed_seq_ = seq;
+    node::LogInfo(absl::StrCat("Search index rebuilt from the tree at seq ", seq));
+  } else {
+    node::LogError(absl::StrCat("Rebuilding the search index failed: ", status.ToString()));
+  }
+}
+
 absl::Status Indexer::Commit(uint64_t seq) {
   // The index must never record a seq the store could lose.
   if (absl::Status s = store_->SyncWal(); !s.ok()) return s;

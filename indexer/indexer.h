@@ -35,6 +35,8 @@ class Indexer final : public node::ReplicaExtension {
   // Indexes the event at once; commits when caught up with the upstream, or
   // at least every kMaxUncommitted events while catching up.
   void OnApplied(const v1::Event& event, bool caught_up) override;
+  // Empties the index and indexes the store's tree as it now is.
+  void OnReset() override;
 
   static constexpr int kMaxUncommitted = 1000;
 

@@ -50,6 +50,7 @@ class IndexerTest : public ::testing::Test {
     auto store = node::Store::Open(dir_.path() + "/store");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+    ASSERT_TRUE(store_->PinOriginKey(node::TestChain::Key().public_key).ok());
     auto indexer = Indexer::Open(store_.get(), dir_.path() + "/index");
     ASSERT_TRUE(indexer.ok()) << indexer.status();
     indexer_ = *std::move(indexer);

@@ -532,6 +532,13 @@ class SearchIndex::Impl {
 
   // A document must hold its key term for replace_document(term, ...) to
   // find it again.
+  // Everything goes at the next commit, which may record any seq: the index
+  // follows a log that started over.
+  void BufferDeleteAll() {
+    for (SearchIn in : kAllSearchIns) Buffer(SchemaFor(in).type_term, std::nullopt);
+    restarting_ = true;
+  }
+
   void Buffer(std::string term, std::optional<Xapian::Document> doc) {
     if (doc.has_value()) doc->add_boolean_term(term);
     pending_.push_back({std::move(term), std::move(doc)});
@@ -561,6 +568,7 @@ class SearchIndex::Impl {
   // in memory, searches read it under commit_mu_ too.
   Xapian::WritableDatabase writer_;
   std::vector<PendingOp> pending_;  // writer thread only
+  bool restarting_ = false;         // writer thread only: see BufferDeleteAll
   std::atomic<uint64_t> applied_seq_;
 
   // Held exclusively by Commit while it changes the database. On disk, a
@@ -583,7 +591,7 @@ void SearchIndex::Impl::ApplyPending() {
 }
 
 absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq) {
-  if (applied_seq < applied_seq_.load()) {
+  if (applied_seq < applied_seq_.load() && !restarting_) {
     return absl::InvalidArgumentError(
         absl::StrFormat("Applied seq %d is below the search index's applied seq %d", applied_seq,
                         applied_seq_.load()));
@@ -613,9 +621,12 @@ absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq) {
       }
     }
     pending_.clear();
+    // A restart that failed to commit still has to delete everything.
+    if (restarting_) BufferDeleteAll();
     return FromXapian(error, "Cannot commit the search index");
   }
   pending_.clear();
+  restarting_ = false;
   applied_seq_.store(applied_seq);
   return absl::OkStatus();
 }
@@ -802,6 +813,8 @@ void SearchIndex::DeleteUser(absl::string_view user) {
 void SearchIndex::DeleteTag(absl::string_view tag) {
   impl_->Buffer(KeyTerm(SchemaFor(SearchIn::kTags), tag), std::nullopt);
 }
+
+void SearchIndex::DeleteAll() { impl_->BufferDeleteAll(); }
 
 void SearchIndex::DeleteDocs(absl::string_view dist) {
   impl_->Buffer(DocsOfDistTerm(dist), std::nullopt);

@@ -150,6 +150,10 @@ class SearchIndex {
   void DeleteExtension(absl::string_view extension);
   void DeleteUser(absl::string_view user);
   void DeleteTag(absl::string_view tag);
+  // Removes every document of every index at the next Commit, which may then
+  // record a seq below AppliedSeq() (the log the index follows started over).
+  void DeleteAll();
+
   // Removes every doc of `dist`, keeping the dist itself.
   void DeleteDocs(absl::string_view dist);
 

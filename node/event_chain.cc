@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "node/digest.h"
+#include "node/signing.h"
 
 namespace pgxn::node {
 namespace {
@@ -91,6 +92,9 @@ std::string CanonicalEncoding(const v1::Event& event) {
     AppendU64(op.size(), &out);
     AppendBytes(op.media_type(), &out);
   }
+  // Appended only when present, so events from before tree digests existed
+  // keep their hashes.
+  if (!event.tree_digest().empty()) AppendBytes(event.tree_digest(), &out);
   return out;
 }
 
@@ -122,7 +126,8 @@ absl::Status CheckTreePath(absl::string_view path) {
   return absl::OkStatus();
 }
 
-absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content) {
+absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content,
+                         absl::string_view origin_key) {
   if (!tip.epoch.empty() && event.epoch() != tip.epoch) {
     return absl::FailedPreconditionError(absl::StrCat("Event ", event.seq(), " belongs to epoch ",
                                                       event.epoch(), ", not ", tip.epoch));
@@ -151,6 +156,13 @@ absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool requi
   if (ComputeEventHash(event) != event.hash()) {
     return absl::DataLossError(absl::StrCat(
         "Event ", event.seq(), " hash ", HexEncode(event.hash()), " does not match its contents"));
+  }
+  if (!origin_key.empty()) {
+    if (absl::Status s = VerifyEventSignature(origin_key, event); !s.ok()) return s;
+  }
+  if (!event.tree_digest().empty() && event.tree_digest().size() != kSha256Size) {
+    return absl::InvalidArgumentError(absl::StrCat("Event ", event.seq(), " has a tree digest of ",
+                                                   event.tree_digest().size(), " bytes"));
   }
   absl::flat_hash_set<absl::string_view> paths;
   for (const v1::Op& op : event.ops()) {

@@ -51,13 +51,17 @@ void SealEvent(const ChainTip& tip, v1::Event* event);
 absl::Status CheckTreePath(absl::string_view path);
 
 // Whether `event` may be applied on top of `tip`: same epoch (unless tip.epoch
-// is empty), seq == tip.seq + 1, prev_hash == tip.hash, hash recomputes, known
-// kind, well-formed ops, and every PUT's content matches its size and sha256.
-// With require_content, a PUT without content is refused; without it, ops
-// may omit content (light subscribers) but content that is present must match.
+// is empty), seq == tip.seq + 1, prev_hash == tip.hash, hash recomputes, the
+// origin signed it (when `origin_key` is given), known kind, well-formed ops,
+// and every PUT's content matches its size and sha256. With require_content,
+// a PUT without content is refused; without it, ops may omit content (light
+// subscribers) but content that is present must match. (Whether the event's
+// tree digest matches the tree is the store's check: it holds the tree.)
 // Errors: FailedPrecondition for a chain break (wrong epoch, gap, prev_hash),
-// DataLoss for a hash or content mismatch, InvalidArgument for a malformed event.
-absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content);
+// DataLoss for a hash or content mismatch, PermissionDenied for a bad
+// signature, InvalidArgument for a malformed event.
+absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content,
+                         absl::string_view origin_key);
 
 // The tip after applying `event`.
 ChainTip TipAfter(const v1::Event& event);

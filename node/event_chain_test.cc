@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "node/digest.h"
+#include "node/signing.h"
 #include "node/test_events.h"
 
 namespace pgxn::node {
@@ -15,7 +16,8 @@ TEST(EventChainTest, SealedChainVerifies) {
   ChainTip tip{0, "", GenesisHash()};
   for (int i = 0; i < 5; ++i) {
     v1::Event event = chain.Next({PutOp("dist/pair.json", std::to_string(i))});
-    ASSERT_TRUE(VerifyEvent(event, tip, true).ok()) << VerifyEvent(event, tip, true) << " at " << i;
+    ASSERT_TRUE(VerifyEvent(event, tip, true, TestChain::Key().public_key).ok())
+        << VerifyEvent(event, tip, true, TestChain::Key().public_key) << " at " << i;
     tip = TipAfter(event);
   }
   EXPECT_EQ(tip.seq, 5u);
@@ -67,8 +69,13 @@ TEST(EventChainTest, RefusesTamperedEvents) {
        [](v1::Event* e) {
          e->set_kind("bogus");
          e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "unknown kind"},
+      {"signature", [](v1::Event* e) { (*e->mutable_signature())[0] ^= 1; },
+       absl::StatusCode::kPermissionDenied, "not signed by the origin"},
+      {"unsigned", [](v1::Event* e) { e->clear_signature(); }, absl::StatusCode::kPermissionDenied,
+       "not signed by the origin"},
       {"seq gap", [](v1::Event* e) { e->set_seq(3); }, absl::StatusCode::kFailedPrecondition,
        "does not follow 1"},
       {"epoch", [](v1::Event* e) { e->set_epoch("other"); }, absl::StatusCode::kFailedPrecondition,
@@ -81,18 +88,21 @@ TEST(EventChainTest, RefusesTamperedEvents) {
        [](v1::Event* e) {
          e->mutable_ops(0)->set_path("dist/../../etc/passwd");
          e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "segment"},
       {"absolute path resealed",
        [](v1::Event* e) {
          e->mutable_ops(0)->set_path("/etc/passwd");
          e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "segment"},
       {"duplicate path resealed",
        [](v1::Event* e) {
          *e->add_ops() = e->ops(0);
          e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "twice"},
   };
@@ -101,7 +111,8 @@ TEST(EventChainTest, RefusesTamperedEvents) {
     v1::Event first = chain.Next({PutOp("a.json", "first")});
     v1::Event second = chain.Next({PutOp("dist/pair.json", "{\"name\":\"pair\"}")});
     c.tamper(&second);
-    absl::Status s = VerifyEvent(second, TipAfter(first), /*require_content=*/true);
+    absl::Status s =
+        VerifyEvent(second, TipAfter(first), /*require_content=*/true, TestChain::Key().public_key);
     EXPECT_EQ(s.code(), c.code) << c.name << ": " << s;
     EXPECT_NE(s.message().find(c.message_part), absl::string_view::npos) << c.name << ": " << s;
   }
@@ -111,14 +122,17 @@ TEST(EventChainTest, LightEventsVerifyWithoutContent) {
   TestChain chain;
   v1::Event event = chain.Next({PutOp("a.json", "content")});
   event.mutable_ops(0)->clear_content();
-  EXPECT_TRUE(VerifyEvent(event, ChainTip{0, "", GenesisHash()}, false).ok());
-  EXPECT_FALSE(VerifyEvent(event, ChainTip{0, "", GenesisHash()}, true).ok());
+  EXPECT_TRUE(
+      VerifyEvent(event, ChainTip{0, "", GenesisHash()}, false, TestChain::Key().public_key).ok());
+  EXPECT_FALSE(
+      VerifyEvent(event, ChainTip{0, "", GenesisHash()}, true, TestChain::Key().public_key).ok());
 }
 
 TEST(EventChainTest, EmptyFilesVerify) {
   TestChain chain;
   v1::Event event = chain.Next({PutOp("empty.txt", "")});
-  EXPECT_TRUE(VerifyEvent(event, ChainTip{0, "", GenesisHash()}, true).ok());
+  EXPECT_TRUE(
+      VerifyEvent(event, ChainTip{0, "", GenesisHash()}, true, TestChain::Key().public_key).ok());
 }
 
 TEST(EventChainTest, TreePaths) {

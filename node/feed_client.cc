@@ -6,8 +6,10 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "node/log.h"
+#include "node/signing.h"
 #include "pgxn/feed/v1/feed.grpc.pb.h"
 
 namespace pgxn::node {
@@ -30,6 +32,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+// A new epoch upstream, as the Feed service reports it.
+bool IsNewEpoch(const absl::Status& status) {
+  return absl::IsFailedPrecondition(status) &&
+         absl::StrContains(status.message(), "the log was reset");
 }
 
 }  // namespace
@@ -65,6 +73,15 @@ void FeedClient::NoteError(const absl::Status& status) {
   state_.last_error = status.ok() ? "" : std::string(status.message());
 }
 
+void FeedClient::NoteHeartbeat(const v1::Heartbeat& heartbeat) {
+  absl::MutexLock lock(&mu_);
+  state_.head_seq = heartbeat.head_seq();
+  if (heartbeat.time_us() > newest_heartbeat_us_) {
+    newest_heartbeat_us_ = heartbeat.time_us();
+    state_.last_fresh_heartbeat = absl::Now();
+  }
+}
+
 void FeedClient::Run() {
   absl::BitGen random;
   absl::Duration backoff = options_.min_backoff;
@@ -76,10 +93,22 @@ void FeedClient::Run() {
     }
     const std::string& address = options_.upstreams[next % options_.upstreams.size()];
     const uint64_t before = sink_->Tip().seq;
-    absl::Status ended = SubscribeOnce(address);
+    absl::Status ended = SyncOnce(address);
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
+    }
+    if (IsNewEpoch(ended) && options_.reset_on_new_epoch) {
+      LogWarning(absl::StrCat("Feed from ", address, ": ", ended.message(),
+                              "; --reset-on-new-epoch: rebuilding this node from scratch"));
+      absl::Status reset = sink_->Reset();
+      if (reset.ok()) continue;
+      ended = reset;
+    } else if (IsNewEpoch(ended)) {
+      ended = absl::FailedPreconditionError(
+          absl::StrCat(ended.message(),
+                       ". This node keeps serving what it has; restart it with "
+                       "--reset-on-new-epoch to rebuild from the new log"));
     }
     NoteError(ended);
     LogWarning(absl::StrCat("Feed from ", address, " ended: ", ended.ToString()));
@@ -97,6 +126,91 @@ void FeedClient::Run() {
   }
 }
 
+absl::Status FeedClient::SyncOnce(const std::string& address) {
+  {
+    absl::MutexLock lock(&mu_);
+    state_.address = address;
+  }
+  if (sink_->OriginKey().empty()) {
+    if (absl::Status s = PinKey(address); !s.ok()) return s;
+  }
+  if (sink_->Tip().seq == 0 && options_.bootstrap_from_snapshot) {
+    absl::Status bootstrapped = BootstrapFrom(address);
+    // An upstream with nothing yet, or no digest to check a snapshot by, is
+    // replayed from the start instead.
+    if (!bootstrapped.ok() && !absl::IsFailedPrecondition(bootstrapped)) return bootstrapped;
+    if (!bootstrapped.ok()) {
+      LogInfo(absl::StrCat("No snapshot from ", address, " (", bootstrapped.message(),
+                           "); replaying the log"));
+    }
+  }
+  return SubscribeOnce(address);
+}
+
+absl::Status FeedClient::PinKey(const std::string& address) {
+  auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::Head head;
+  grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
+  if (!status.ok()) return FromGrpc(status);
+  if (head.origin_key().size() != kPublicKeyBytes) {
+    return absl::UnavailableError(absl::StrCat(address, " does not know the origin's key yet"));
+  }
+  LogInfo(absl::StrCat("Trusting origin key ", FormatPublicKey(head.origin_key()),
+                       " on first use (from ", address, ")"));
+  return sink_->PinOriginKey(head.origin_key());
+}
+
+absl::Status FeedClient::BootstrapFrom(const std::string& address) {
+  auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    context_ = &context;
+    state_.last_message = absl::Now();
+  }
+  std::unique_ptr<grpc::ClientReader<v1::SnapshotChunk>> reader =
+      stub->Snapshot(&context, v1::SnapshotRequest());
+  v1::SnapshotChunk chunk;
+  absl::Status status;
+  if (!reader->Read(&chunk) || !chunk.has_head()) {
+    context.TryCancel();
+  } else {
+    const v1::Event head = chunk.head();
+    LogInfo(absl::StrCat("Bootstrapping from a snapshot of ", address, " at seq ", head.seq()));
+    status = sink_->Bootstrap(head, [&]() -> absl::StatusOr<v1::Op> {
+      if (!reader->Read(&chunk)) return absl::NotFoundError("end of snapshot");
+      {
+        absl::MutexLock lock(&mu_);
+        state_.last_message = absl::Now();
+      }
+      if (!chunk.has_file()) return absl::InvalidArgumentError("Snapshot sent a second head");
+      return std::move(*chunk.mutable_file());
+    });
+    if (!status.ok()) context.TryCancel();
+  }
+  grpc::Status finished = reader->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+  }
+  if (!status.ok()) return status;
+  if (!finished.ok()) {
+    // The sink saw an orderly end only if the server finished cleanly; a
+    // broken stream may have cut the snapshot short, which Bootstrap's
+    // digest check has already refused.
+    absl::Status s = FromGrpc(finished);
+    if (sink_->Tip().seq == 0) return s;
+  }
+  if (sink_->Tip().seq == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(address, " has no snapshot to offer"));
+  }
+  LogInfo(absl::StrCat("Bootstrapped at seq ", sink_->Tip().seq));
+  return absl::OkStatus();
+}
+
 absl::Status FeedClient::SubscribeOnce(const std::string& address) {
   auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
   grpc::ClientContext context;
@@ -109,7 +223,6 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("stopping");
     context_ = &context;
-    state_.address = address;
     state_.last_message = absl::Now();  // the watchdog's clock starts now
   }
   std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader = stub->Subscribe(&context, request);
@@ -129,19 +242,28 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
       progressed = true;
     } else if (message.has_heartbeat()) {
       if (!tip.epoch.empty() && message.heartbeat().epoch() != tip.epoch) {
-        refused = absl::FailedPreconditionError(absl::StrCat(
-            "upstream is on epoch ", message.heartbeat().epoch(), ", this node on ", tip.epoch));
+        refused = absl::FailedPreconditionError(
+            absl::StrCat("Epoch ", tip.epoch, " is not this log's epoch ",
+                         message.heartbeat().epoch(), "; the log was reset"));
         context.TryCancel();
         break;
       }
+      absl::Status recorded = sink_->RecordHeartbeat(message.heartbeat());
+      if (!recorded.ok()) {
+        refused =
+            absl::Status(recorded.code(), absl::StrCat("refused heartbeat: ", recorded.message()));
+        LogError(absl::StrCat("Feed from ", address, ": ", refused.message()));
+        context.TryCancel();
+        break;
+      }
+      NoteHeartbeat(message.heartbeat());
     }
     const uint64_t applied = sink_->Tip().seq;
     absl::MutexLock lock(&mu_);
     state_.connected = true;
     state_.last_message = absl::Now();
-    // The upstream's own word on its head comes with heartbeats; an event
-    // raises it only once verified and applied, so a bogus seq cannot.
-    if (message.has_heartbeat()) state_.head_seq = message.heartbeat().head_seq();
+    // An event raises the head only once verified and applied, so a bogus seq
+    // cannot; heartbeats are signed by the origin.
     if (progressed) state_.head_seq = std::max(state_.head_seq, applied);
     if (applied >= state_.head_seq) {
       state_.caught_up_at = state_.last_message;

@@ -1,21 +1,30 @@
 // Follows an upstream Feed and hands each event to a sink: the subscribing half
-// of every mirror and indexer. One background thread subscribes from the sink's
-// tip, reconnects with exponential backoff and jitter, rotates through the
-// configured upstreams on failure, and cancels a stream that stays silent
-// longer than `stale_after` (the upstream sends heartbeats, so silence means a
-// stalled connection). An event the sink refuses ends the stream; the client
-// retries from the sink's tip, so nothing is ever applied out of order.
+// of every mirror and indexer. One background thread:
+//  - pins the origin's key on first contact if the sink has none (trust on
+//    first use; --origin-key pins it beforehand),
+//  - bootstraps an empty sink from the upstream's Snapshot (verified against
+//    the signed tree digest) unless told to replay the whole log,
+//  - subscribes from the sink's tip, hands events and the origin's signed
+//    heartbeats to the sink, and reconnects with exponential backoff and
+//    jitter, rotating through the configured upstreams on failure,
+//  - refuses a new epoch loudly, or resets the sink and starts over when
+//    allowed to,
+//  - cancels a stream that stays silent longer than `stale_after`.
+// An event the sink refuses ends the stream and the client moves to the next
+// upstream; nothing is ever applied out of order.
 //
 // Thread-safety: Start/Stop from the owner's thread; State() from any thread.
 #ifndef PGXN_NODE_FEED_CLIENT_H_
 #define PGXN_NODE_FEED_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "node/event_chain.h"
@@ -26,7 +35,8 @@ class ClientContext;
 
 namespace pgxn::node {
 
-// Where a FeedClient delivers events; called from the client's thread only.
+// Where a FeedClient delivers what it receives; called from the client's
+// thread only (State() of the client may be read concurrently).
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -34,11 +44,25 @@ class EventSink {
   virtual ChainTip Tip() const = 0;
   // Verifies and applies one event. A non-OK status ends the stream.
   virtual absl::Status Apply(const v1::Event& event) = 0;
+  // The pinned origin key ("" when none), and pinning one.
+  virtual std::string OriginKey() const = 0;
+  virtual absl::Status PinOriginKey(absl::string_view public_key) = 0;
+  // Verifies and keeps a heartbeat of the origin.
+  virtual absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) = 0;
+  // Fills an empty sink from a snapshot (see Store::Bootstrap).
+  virtual absl::Status Bootstrap(const v1::Event& head,
+                                 const std::function<absl::StatusOr<v1::Op>()>& next_file) = 0;
+  // Forgets everything, for a new epoch.
+  virtual absl::Status Reset() = 0;
 };
 
 struct FeedClientOptions {
   std::vector<std::string> upstreams;  // host:port, tried in turn
   bool include_content = true;
+  // An empty node fills itself from a snapshot instead of replaying the log.
+  bool bootstrap_from_snapshot = true;
+  // On a new epoch, wipe the node and start over instead of refusing.
+  bool reset_on_new_epoch = false;
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
   absl::Duration stale_after = absl::Seconds(30);
@@ -49,10 +73,14 @@ struct FeedClientOptions {
 struct UpstreamState {
   std::string address;      // the upstream in use or tried last
   bool connected = false;   // a stream is open and has delivered a message
-  uint64_t head_seq = 0;    // the upstream's newest seq as last reported
-  absl::Time last_message;  // InfinitePast() until the first message
+  uint64_t head_seq = 0;    // the origin's head per the newest signed heartbeat, or
+                            // the newest event applied if later
+  absl::Time last_message;  // last event or heartbeat received (InfinitePast before)
+  // When a heartbeat newer than any before arrived: a relay that only repeats
+  // an old one (its own upstream is stalled) does not count.
+  absl::Time last_fresh_heartbeat;
   absl::Time caught_up_at;  // last time the sink's tip reached head_seq
-  std::string last_error;   // empty when the last stream ended cleanly
+  std::string last_error;   // why the last stream ended; empty while all is well
 };
 
 class FeedClient {
@@ -71,9 +99,14 @@ class FeedClient {
  private:
   void Run();
   void Watchdog();
-  // One subscription to `address`; returns why it ended.
+  // One attempt on `address`: pin the key if needed, bootstrap if empty,
+  // subscribe; returns why it ended.
+  absl::Status SyncOnce(const std::string& address);
+  absl::Status PinKey(const std::string& address);
+  absl::Status BootstrapFrom(const std::string& address);
   absl::Status SubscribeOnce(const std::string& address);
   void NoteError(const absl::Status& status);
+  void NoteHeartbeat(const v1::Heartbeat& heartbeat);
 
   const FeedClientOptions options_;
   EventSink* const sink_;
@@ -84,6 +117,7 @@ class FeedClient {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   UpstreamState state_ ABSL_GUARDED_BY(mu_);
+  int64_t newest_heartbeat_us_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace pgxn::node

@@ -37,6 +37,18 @@ class FeedServiceImpl final : public v1::Feed::Service {
     head->set_hash(tip->hash);
     head->set_time_us(NowMicros());
     head->set_role(options_.role);
+    head->set_origin_key(log_->OriginKey());
+    head->set_log_start_seq(log_->LogStart());
+    if (tip->seq > 0) {
+      absl::StatusOr<std::vector<v1::Event>> at_tip =
+          log_->ReadAfter(tip->seq - 1, 1, 0, /*include_content=*/false);
+      if (at_tip.ok() && !at_tip->empty() && at_tip->front().seq() == tip->seq) {
+        head->set_signature(at_tip->front().signature());
+      }
+    }
+    if (absl::optional<v1::Heartbeat> heartbeat = log_->OriginHeartbeat()) {
+      *head->mutable_origin_heartbeat() = *std::move(heartbeat);
+    }
     return grpc::Status::OK;
   }
 
@@ -49,9 +61,15 @@ class FeedServiceImpl final : public v1::Feed::Service {
                           absl::StrCat("Epoch ", request->epoch(), " is not this log's epoch ",
                                        tip->epoch, "; the log was reset"));
     }
+    if (request->after_seq() < log_->LogStart()) {
+      return grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("This node's log starts after seq ", log_->LogStart(),
+                       "; subscribe after a later seq or bootstrap from a snapshot"));
+    }
     uint64_t cursor = request->after_seq();
     uint64_t head = tip->seq;
-    if (!SendHeartbeat(writer, head, tip->epoch)) return grpc::Status::OK;
+    if (!SendHeartbeat(writer)) return grpc::Status::OK;
     absl::Time last_send = absl::Now();
     while (!stopping_ && !context->IsCancelled()) {
       if (head > cursor) {
@@ -64,6 +82,14 @@ class FeedServiceImpl final : public v1::Feed::Service {
         }
         v1::FeedMessage message;
         for (v1::Event& event : *events) {
+          // A log reset under a stream (a node that took a new epoch) must not
+          // feed the old epoch's subscriber the new log.
+          if (!request->epoch().empty() && event.epoch() != request->epoch()) {
+            return grpc::Status(
+                grpc::StatusCode::FAILED_PRECONDITION,
+                absl::StrCat("Epoch ", request->epoch(), " is not this log's epoch ", event.epoch(),
+                             "; the log was reset"));
+          }
           cursor = event.seq();
           *message.mutable_event() = std::move(event);
           if (!writer->Write(message)) return grpc::Status::OK;
@@ -81,23 +107,38 @@ class FeedServiceImpl final : public v1::Feed::Service {
       head = log_->WaitForHeadAbove(cursor,
                                     std::min(heartbeat_due, absl::Now() + kCancelCheckInterval));
       if (head <= cursor && absl::Now() >= heartbeat_due) {
-        absl::StatusOr<ChainTip> now_tip = log_->Head();
-        if (!now_tip.ok()) return ToGrpc(now_tip.status());
-        if (!SendHeartbeat(writer, now_tip->seq, now_tip->epoch)) return grpc::Status::OK;
+        if (!SendHeartbeat(writer)) return grpc::Status::OK;
         last_send = absl::Now();
       }
     }
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "Feed server is stopping");
   }
 
+  grpc::Status Snapshot(grpc::ServerContext* context, const v1::SnapshotRequest*,
+                        grpc::ServerWriter<v1::SnapshotChunk>* writer) override {
+    v1::SnapshotChunk chunk;
+    absl::Status status = log_->Snapshot(
+        [&](const v1::Event& head) {
+          *chunk.mutable_head() = head;
+          return writer->Write(chunk);
+        },
+        [&](v1::Op file) {
+          if (stopping_ || context->IsCancelled()) return false;
+          *chunk.mutable_file() = std::move(file);
+          return writer->Write(chunk);
+        });
+    if (absl::IsCancelled(status)) return grpc::Status::OK;  // the client left
+    return ToGrpc(status);
+  }
+
  private:
-  static bool SendHeartbeat(grpc::ServerWriter<v1::FeedMessage>* writer, uint64_t head,
-                            const std::string& epoch) {
+  // The origin's heartbeat: fresh at the origin, the newest received on a
+  // relay. Nothing is sent before there is one.
+  bool SendHeartbeat(grpc::ServerWriter<v1::FeedMessage>* writer) {
+    absl::optional<v1::Heartbeat> heartbeat = log_->OriginHeartbeat();
+    if (!heartbeat.has_value()) return true;
     v1::FeedMessage message;
-    v1::Heartbeat* heartbeat = message.mutable_heartbeat();
-    heartbeat->set_head_seq(head);
-    heartbeat->set_time_us(NowMicros());
-    heartbeat->set_epoch(epoch);
+    *message.mutable_heartbeat() = *std::move(heartbeat);
     return writer->Write(message);
   }
 

@@ -36,7 +36,7 @@ std::string StatusJson(const NodeStatus& status, absl::Time now) {
   if (!is_origin) {
     doc["upstream"] = status.upstream;
     doc["connected"] = status.connected;
-    doc["stale"] = now - status.last_message > status.stale_after;
+    doc["stale"] = now - status.last_fresh_heartbeat > status.stale_after;
     doc["last_error"] = status.last_error;
   }
   return doc.dump(2) + "\n";

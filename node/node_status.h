@@ -22,6 +22,9 @@ struct NodeStatus {
   bool connected = false;
   uint64_t upstream_head_seq = 0;
   absl::Time last_message = absl::InfinitePast();  // last event or heartbeat received
+  // When the newest signed heartbeat of the origin arrived: a node is stale
+  // when none newer came within stale_after.
+  absl::Time last_fresh_heartbeat = absl::InfinitePast();
   absl::Time caught_up_at = absl::InfinitePast();  // last time applied reached the head
   absl::Duration stale_after = absl::InfiniteDuration();
   std::string last_error;
@@ -30,8 +33,9 @@ struct NodeStatus {
 // {"role","version","epoch","applied_seq","upstream_head_seq","lag_events",
 //  "lag_seconds","last_event_time","upstream","connected","stale","last_error"}.
 // lag_seconds is how long the node has been behind its upstream's head (0 when
-// caught up; when it was already behind at start, the age of its newest event); stale is true when
-// no heartbeat or event arrived within stale_after.
+// caught up; when it was already behind at start, the age of its newest event);
+// stale is true when no new signed heartbeat of the origin arrived within
+// stale_after.
 std::string StatusJson(const NodeStatus& status, absl::Time now);
 
 // RFC 3339 UTC with seconds, e.g. 2010-10-19T03:59:54Z (PGXN's date format).

@@ -19,6 +19,7 @@ TEST(NodeStatusTest, MirrorBehindItsUpstream) {
   status.connected = true;
   status.upstream_head_seq = 10;
   status.last_message = now - absl::Seconds(1);
+  status.last_fresh_heartbeat = now - absl::Seconds(2);
   status.caught_up_at = now - absl::Seconds(3);
   status.stale_after = absl::Seconds(10);
   auto doc = nlohmann::json::parse(StatusJson(status, now));
@@ -36,7 +37,8 @@ TEST(NodeStatusTest, SilentUpstreamIsStale) {
   const absl::Time now = absl::FromUnixSeconds(1'700'000'100);
   NodeStatus status;
   status.role = "mirror";
-  status.last_message = now - absl::Seconds(11);
+  status.last_message = now;  // a relay still repeats an old heartbeat
+  status.last_fresh_heartbeat = now - absl::Seconds(11);
   status.stale_after = absl::Seconds(10);
   auto doc = nlohmann::json::parse(StatusJson(status, now));
   EXPECT_EQ(doc["stale"], true);

@@ -11,6 +11,7 @@
 #include "node/log.h"
 #include "node/node_status.h"
 #include "node/ports_file.h"
+#include "node/signing.h"
 #include "node/store_tree.h"
 
 namespace pgxn::node {
@@ -21,6 +22,16 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
   if (absl::Status s = MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options.data_dir + "/store");
   if (!store.ok()) return store.status();
+  if (!options.origin_key.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(options.origin_key);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<std::string> key = ParsePublicKey(*text);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--origin-key ", options.origin_key, ": ", key.status().message()));
+    }
+    if (absl::Status s = (*store)->PinOriginKey(*key); !s.ok()) return s;
+  }
   return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store)));
 }
 
@@ -38,6 +49,8 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   client_options.upstreams = options_.upstreams;
   client_options.stale_after = options_.stale_after;
   client_options.max_message_bytes = options_.max_message_bytes;
+  client_options.bootstrap_from_snapshot = !options_.replay_log;
+  client_options.reset_on_new_epoch = options_.reset_on_new_epoch;
   feed_client_ = std::make_unique<FeedClient>(client_options, static_cast<EventSink*>(this));
 
   GrpcServerOptions grpc_options;
@@ -87,6 +100,29 @@ int Replica::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_serve
 
 ChainTip Replica::Tip() const { return store_->Tip(); }
 
+std::string Replica::OriginKey() const { return store_->OriginKey(); }
+
+absl::Status Replica::PinOriginKey(absl::string_view public_key) {
+  return store_->PinOriginKey(public_key);
+}
+
+absl::Status Replica::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
+  return store_->RecordHeartbeat(heartbeat);
+}
+
+absl::Status Replica::Bootstrap(const v1::Event& head,
+                                const std::function<absl::StatusOr<v1::Op>()>& next_file) {
+  absl::Status status = store_->Bootstrap(head, next_file);
+  if (status.ok() && extension_ != nullptr) extension_->OnReset();
+  return status;
+}
+
+absl::Status Replica::Reset() {
+  absl::Status status = store_->Clear();
+  if (status.ok() && extension_ != nullptr) extension_->OnReset();
+  return status;
+}
+
 absl::Status Replica::Apply(const v1::Event& event) {
   absl::StatusOr<bool> applied = store_->Apply(event);
   if (!applied.ok()) return applied.status();
@@ -113,6 +149,7 @@ gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
     status.connected = upstream.connected;
     status.upstream_head_seq = upstream.head_seq;
     status.last_message = upstream.last_message;
+    status.last_fresh_heartbeat = upstream.last_fresh_heartbeat;
     status.caught_up_at = upstream.caught_up_at;
     status.last_error = upstream.last_error;
   }

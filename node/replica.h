@@ -37,6 +37,13 @@ struct ReplicaOptions {
   int http_threads = 4;
   absl::Duration heartbeat_interval = absl::Seconds(2);
   absl::Duration stale_after = absl::Seconds(30);
+  // A file holding the origin's public key as "ed25519:<hex>" (--origin-key);
+  // empty: trust the key the first upstream reports, and remember it.
+  std::string origin_key;
+  // Fill an empty node by replaying the whole log (--replay-log) instead of
+  // bootstrapping from a snapshot.
+  bool replay_log = false;
+  bool reset_on_new_epoch = false;
   int max_message_bytes = kMaxFeedMessageBytes;
 };
 
@@ -51,6 +58,10 @@ class ReplicaExtension {
   // later events (catching up), so work can be batched until it is true. Must
   // not block for long: the feed waits for it.
   virtual void OnApplied(const v1::Event& event, bool caught_up) = 0;
+  // Called on the feed thread after the store was replaced wholesale: filled
+  // from a snapshot, or cleared for a new epoch. Derived state must be
+  // rebuilt from the store's tree.
+  virtual void OnReset() = 0;
 };
 
 class Replica final : private EventSink {
@@ -70,9 +81,14 @@ class Replica final : private EventSink {
  private:
   explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);
 
-  // EventSink.
   ChainTip Tip() const override;
   absl::Status Apply(const v1::Event& event) override;
+  std::string OriginKey() const override;
+  absl::Status PinOriginKey(absl::string_view public_key) override;
+  absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) override;
+  absl::Status Bootstrap(const v1::Event& head,
+                         const std::function<absl::StatusOr<v1::Op>()>& next_file) override;
+  absl::Status Reset() override;
 
   gateway::Response HandleStatus(const gateway::Request& request) const;
 

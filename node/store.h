@@ -1,13 +1,20 @@
 // The node's durable state in RocksDB (DESIGN.md §4): the tree (`files`:
 // path → sha256, size, media type, seq; `blobs`: sha256 → bytes), the event
 // log as received (`events`: big-endian seq → the event without contents), and
-// `meta` (applied seq, epoch, chain hash, and small named values for other
-// components). Each event is applied in one WriteBatch, so after a crash the
-// store holds exactly the events up to some seq, never part of one.
+// `meta`: applied seq, epoch, chain hash, the pinned origin key, the tree's
+// LtHash state (node/tree_digest.h), the newest origin heartbeat, the seq the
+// log starts at, and small named values for other components.
 //
-// Thread-safety: all methods may be called concurrently; Apply calls are
-// serialised internally. Readers never see a half-applied event's meta, but a
-// reader that calls GetFile twice may see two different seqs.
+// Each event is verified (chain, signature, contents, and that the tree it
+// leaves adds up to the digest the origin signed) and applied in one
+// WriteBatch, so after a crash the store holds exactly the events up to some
+// seq, never part of one. A snapshot bootstrap writes in several batches
+// behind a "bootstrapping" mark; a store opened with the mark set is cleared.
+//
+// Thread-safety: all methods may be called concurrently; writers (Apply,
+// bootstrap, Clear) are serialised internally. Readers never see a
+// half-applied event's meta, but a reader that calls GetFile twice may see two
+// different seqs.
 #ifndef PGXN_NODE_STORE_H_
 #define PGXN_NODE_STORE_H_
 
@@ -23,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "node/event_chain.h"
 #include "node/event_log.h"
+#include "node/tree_digest.h"
 
 namespace pgxn::node {
 
@@ -45,11 +53,33 @@ class Store final : public EventLog {
   // The last applied event (seq 0 when empty).
   ChainTip Tip() const;
 
-  // Verifies `event` (VerifyEvent with contents required) against the tip and
-  // applies it atomically. Returns true if applied, false if its seq was
-  // already applied with the same hash (a replay). A replay whose hash differs
-  // from the stored event's is FailedPrecondition: the upstream forked.
+  // Pins the origin's public key (32 bytes). FailedPrecondition if another
+  // key is pinned already.
+  absl::Status PinOriginKey(absl::string_view public_key);
+
+  // Verifies `event` (VerifyEvent with contents required and the pinned key,
+  // and the tree digest) and applies it atomically. Returns true if applied,
+  // false if its seq was already applied with the same hash (a replay). A
+  // replay whose hash differs from the stored event's is FailedPrecondition:
+  // the upstream forked. FailedPrecondition too if no origin key is pinned.
   absl::StatusOr<bool> Apply(const v1::Event& event);
+
+  // Keeps a verified heartbeat of the origin (newer than the one held) for
+  // relaying; PermissionDenied for a bad signature, FailedPrecondition for
+  // another epoch.
+  absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat);
+
+  // Replaces an empty store's contents with a snapshot: `head` is the event
+  // the snapshot belongs to (verified like any event except for the chain
+  // link, which a snapshot cannot show), `next_file` yields the files one by
+  // one (NotFound when there are no more). Each file's content must match its
+  // sha256 and the files must add up to head's tree digest; otherwise nothing
+  // is kept. FailedPrecondition if the store is not empty or no key is pinned.
+  absl::Status Bootstrap(const v1::Event& head,
+                         const std::function<absl::StatusOr<v1::Op>()>& next_file);
+
+  // Forgets everything but the named values (a new epoch is a new log).
+  absl::Status Clear();
 
   // Makes every applied event durable on disk (Apply writes the WAL without
   // syncing: a process crash loses nothing, a machine crash may lose the last
@@ -69,6 +99,9 @@ class Store final : public EventLog {
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, const StoredFile&)>& visit) const;
 
+  // The digest of the tree as this store holds it (node/tree_digest.h).
+  std::string TreeDigestNow() const;
+
   // Small named values owned by other components (e.g. the indexer).
   absl::StatusOr<std::string> GetMeta(absl::string_view key) const;  // NotFound if unset
   absl::Status PutMeta(absl::string_view key, absl::string_view value);
@@ -79,17 +112,31 @@ class Store final : public EventLog {
                                                    size_t max_bytes,
                                                    bool include_content) const override;
   uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override;
+  std::string OriginKey() const override;
+  absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
+  uint64_t LogStart() const override;
+  absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
+                        const std::function<bool(v1::Op file)>& file) const override;
 
  private:
   struct Db;
-  explicit Store(std::unique_ptr<Db> db, ChainTip tip);
+  // What readers need, changed only together with the data by a writer.
+  struct State {
+    ChainTip tip;
+    std::string origin_key;
+    TreeDigest tree;
+    uint64_t log_start = 0;
+    absl::optional<v1::Heartbeat> heartbeat;
+  };
+  Store(std::unique_ptr<Db> db, State state);
 
   absl::Status AttachContents(v1::Event* event) const;
+  State CurrentState() const;
 
   std::unique_ptr<Db> db_;
-  absl::Mutex apply_mu_;  // serialises Apply
-  mutable absl::Mutex tip_mu_;
-  ChainTip tip_ ABSL_GUARDED_BY(tip_mu_);
+  absl::Mutex write_mu_;  // serialises writers
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pgxn::node

@@ -6,8 +6,10 @@
 
 #include "gtest/gtest.h"
 #include "node/digest.h"
+#include "node/signing.h"
 #include "node/temp_dir.h"
 #include "node/test_events.h"
+#include "node/tree_digest.h"
 
 namespace pgxn::node {
 namespace {
@@ -19,9 +21,19 @@ std::string Content(const Store& store, const std::string& path) {
   return blob.ok() ? *blob : "<no blob>";
 }
 
+// A store that trusts TestChain's key, as a node that pinned the origin's.
+absl::StatusOr<std::unique_ptr<Store>> OpenPinned(const std::string& dir) {
+  auto store = Store::Open(dir);
+  if (store.ok()) {
+    absl::Status s = (*store)->PinOriginKey(TestChain::Key().public_key);
+    if (!s.ok()) return s;
+  }
+  return store;
+}
+
 TEST(StoreTest, AppliesEventsAndServesFiles) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok()) << store.status();
   TestChain chain;
   v1::Event e1 = chain.Next({PutOp("dist/pair.json", "v1"), PutOp("index.json", "{}")});
@@ -42,7 +54,7 @@ TEST(StoreTest, AppliesEventsAndServesFiles) {
 
 TEST(StoreTest, ApplyingAnEventTwiceChangesNothing) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   v1::Event e1 = chain.Next({PutOp("dist/pair.json", "v1")});
@@ -60,7 +72,7 @@ TEST(StoreTest, ApplyingAnEventTwiceChangesNothing) {
 
 TEST(StoreTest, ReplayThatDiffersFromTheAppliedEventIsAFork) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain, fork;
   ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
@@ -70,7 +82,7 @@ TEST(StoreTest, ReplayThatDiffersFromTheAppliedEventIsAFork) {
 
 TEST(StoreTest, RefusesAFileWhoseHashDoesNotMatch) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   v1::Event event = chain.Next({PutOp("dist/pair.json", "good"), PutOp("b.json", "other")});
@@ -84,7 +96,7 @@ TEST(StoreTest, RefusesAFileWhoseHashDoesNotMatch) {
 
 TEST(StoreTest, RefusesAGap) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   chain.Next({PutOp("a", "1")});
@@ -96,13 +108,13 @@ TEST(StoreTest, ReopenKeepsTipAndFiles) {
   TempDir dir;
   TestChain chain;
   {
-    auto store = Store::Open(dir.path());
+    auto store = OpenPinned(dir.path());
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
     ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "2")})).ok());
     ASSERT_TRUE((*store)->PutMeta("index_seq", "7").ok());
   }
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ((*store)->Tip().seq, 2u);
   EXPECT_EQ((*store)->Tip().epoch, chain.tip().epoch);
@@ -115,7 +127,7 @@ TEST(StoreTest, ReopenKeepsTipAndFiles) {
 
 TEST(StoreTest, ReadAfterReattachesContentsAndBatches) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   std::vector<v1::Event> sent;
@@ -145,7 +157,7 @@ TEST(StoreTest, ReadAfterReattachesContentsAndBatches) {
 
 TEST(StoreTest, WaitForHeadAboveWakesOnApply) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   v1::Event event = chain.Next({PutOp("a", "1")});
@@ -157,7 +169,7 @@ TEST(StoreTest, WaitForHeadAboveWakesOnApply) {
 
 TEST(StoreTest, ForEachFileListsInPathOrder) {
   TempDir dir;
-  auto store = Store::Open(dir.path());
+  auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   ASSERT_TRUE(
@@ -170,6 +182,51 @@ TEST(StoreTest, ForEachFileListsInPathOrder) {
                   })
                   .ok());
   EXPECT_EQ(paths, (std::vector<std::string>{"a", "b", "c/d"}));
+}
+
+TEST(StoreTest, RefusesEventsUntilAKeyIsPinnedAndKeepsThePinnedKey) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  v1::Event event = chain.Next({PutOp("a", "1")});
+  EXPECT_TRUE(absl::IsFailedPrecondition((*store)->Apply(event).status()));
+  ASSERT_TRUE((*store)->PinOriginKey(TestChain::Key().public_key).ok());
+  EXPECT_TRUE((*store)->PinOriginKey(TestChain::Key().public_key).ok()) << "same key again";
+  EXPECT_TRUE(absl::IsFailedPrecondition((*store)->PinOriginKey(GenerateKeyPair().public_key)));
+  EXPECT_TRUE((*store)->Apply(event).ok());
+}
+
+TEST(StoreTest, RefusesAnEventWhoseTreeDigestDoesNotMatch) {
+  TempDir dir;
+  auto store = OpenPinned(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
+  // Signed by the origin, but the origin's tree differs from this node's
+  // (e.g. the node's store was damaged): the node must notice, not diverge.
+  v1::Event event = chain.Next({PutOp("b", "2")});
+  event.set_tree_digest(Sha256("some other tree"));
+  event.set_hash(ComputeEventHash(event));
+  SignEvent(TestChain::Key().secret_key, &event);
+  absl::StatusOr<bool> applied = (*store)->Apply(event);
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kDataLoss) << applied.status();
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("b").status()));
+}
+
+TEST(StoreTest, ClearForgetsTheLogButKeepsTheKey) {
+  TempDir dir;
+  auto store = OpenPinned(dir.path());
+  ASSERT_TRUE(store.ok());
+  TestChain chain;
+  ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
+  ASSERT_TRUE((*store)->Clear().ok());
+  EXPECT_EQ((*store)->Tip().seq, 0u);
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("a").status()));
+  EXPECT_EQ((*store)->TreeDigestNow(), TreeDigest().Digest());
+  EXPECT_EQ((*store)->OriginKey(), TestChain::Key().public_key);
+  TestChain fresh("ffff");
+  EXPECT_TRUE((*store)->Apply(fresh.Next({PutOp("b", "2")})).ok());
 }
 
 }  // namespace

@@ -7,7 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include <map>
+
 #include "node/event_chain.h"
+#include "node/signing.h"
+#include "node/tree_digest.h"
 
 namespace pgxn::node {
 
@@ -20,15 +24,27 @@ class TestChain {
  public:
   explicit TestChain(std::string epoch = "0123456789abcdef0123456789abcdef");
 
-  // The next sealed event extending the chain.
+  // The next sealed and signed event extending the chain, with the digest of
+  // the tree it leaves.
   v1::Event Next(std::vector<v1::Op> ops, const std::string& kind = "release",
                  const std::string& dist = "pair", const std::string& version = "0.1.0");
 
+  // A signed heartbeat for the current tip.
+  v1::Heartbeat Heartbeat(int64_t time_us) const;
+
   const ChainTip& tip() const { return tip_; }
+  // The key every TestChain signs with (one per process).
+  static const KeyPair& Key();
 
  private:
+  struct File {
+    std::string sha256;
+    std::string media_type;
+  };
   ChainTip tip_;
   int64_t time_us_ = 1'700'000'000'000'000;
+  TreeDigest tree_;
+  std::map<std::string, File> files_;
 };
 
 }  // namespace pgxn::node

@@ -110,7 +110,7 @@ Response ChangeStatus(ManagerContext& context, const Request& request) {
     if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
     const std::string status = FieldOr(*fields, "status");
     absl::Status changed = SetAccountStatus(conn, caller->nickname, nickname, status,
-                                            context.mailer, LinksOf(context), context.on_commit);
+                                            context.mailer, LinksOf(context), context.publishing);
     if (!changed.ok()) return gateway::ErrorResponse(changed, request);
     context.mailer.Deliver(conn);
     absl::StatusOr<Account> account = GetAccount(conn, nickname);
@@ -211,7 +211,7 @@ Response Profile(ManagerContext& context, const Request& request) {
       take("email", &update.email);
       take("uri", &update.uri);
       take("twitter", &update.twitter);
-      absl::Status status = UpdateProfile(conn, caller->nickname, update, context.on_commit);
+      absl::Status status = UpdateProfile(conn, caller->nickname, update, context.publishing);
       if (!status.ok()) return gateway::ErrorResponse(status, request);
     }
     absl::StatusOr<Account> account = GetAccount(conn, caller->nickname);

@@ -264,7 +264,7 @@ absl::StatusOr<Account> RegisterAccount(PgConnection& conn, const Registration& 
 }
 
 absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccount& account,
-                                              const CommitListener& on_commit) {
+                                              const Publishing& publishing) {
   for (const absl::Status& s :
        {CheckNickname(account.nickname), CheckFullName(account.full_name),
         CheckEmail(account.email), CheckUri(account.uri), CheckTwitter(account.twitter),
@@ -295,7 +295,7 @@ absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccou
         if (!inserted.ok()) return inserted.status();
         return UserFiles(conn, account.nickname);
       },
-      on_commit);
+      publishing);
 }
 
 absl::StatusOr<Account> GetAccount(PgConnection& conn, absl::string_view nickname) {
@@ -323,7 +323,7 @@ absl::StatusOr<std::vector<Account>> ListAccounts(PgConnection& conn, absl::stri
 absl::Status SetAccountStatus(PgConnection& conn, absl::string_view actor,
                               absl::string_view nickname, absl::string_view status,
                               const Mailer& mailer, const Links& links,
-                              const CommitListener& on_commit) {
+                              const Publishing& publishing) {
   if (status != "active" && status != "inactive" && status != "deleted") {
     return absl::InvalidArgumentError(absl::StrCat("Field status: \"", status.substr(0, 80),
                                                    "\" is not one of active, inactive, deleted"));
@@ -351,7 +351,7 @@ absl::Status SetAccountStatus(PgConnection& conn, absl::string_view actor,
         }
         return UserFiles(conn, account->nickname);
       },
-      on_commit);
+      publishing);
   return event.status();
 }
 
@@ -453,7 +453,7 @@ absl::Status ChangePassword(PgConnection& conn, absl::string_view nickname,
 }
 
 absl::Status UpdateProfile(PgConnection& conn, absl::string_view nickname,
-                           const ProfileUpdate& update, const CommitListener& on_commit) {
+                           const ProfileUpdate& update, const Publishing& publishing) {
   if (update.full_name.has_value()) {
     if (absl::Status s = CheckFullName(*update.full_name); !s.ok()) return s;
   }
@@ -496,7 +496,7 @@ absl::Status UpdateProfile(PgConnection& conn, absl::string_view nickname,
         if (!updated.ok()) return updated.status();
         return UserFiles(conn, account->nickname);
       },
-      on_commit);
+      publishing);
   return event.status();
 }
 

@@ -81,7 +81,7 @@ struct NewAccount {
 // publishes its user/NICK.json. Errors as RegisterAccount, plus the password
 // rules.
 absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccount& account,
-                                              const CommitListener& on_commit = nullptr);
+                                              const Publishing& publishing);
 
 // NotFound for an unknown nickname.
 absl::StatusOr<Account> GetAccount(PgConnection& conn, absl::string_view nickname);
@@ -99,7 +99,7 @@ absl::StatusOr<std::vector<Account>> ListAccounts(PgConnection& conn, absl::stri
 absl::Status SetAccountStatus(PgConnection& conn, absl::string_view actor,
                               absl::string_view nickname, absl::string_view status,
                               const Mailer& mailer, const Links& links,
-                              const CommitListener& on_commit = nullptr);
+                              const Publishing& publishing);
 
 // Grants or revokes administration. NotFound for an unknown account.
 absl::Status SetAdmin(PgConnection& conn, absl::string_view nickname, bool admin);
@@ -147,7 +147,7 @@ struct ProfileUpdate {
 // Updates the profile and publishes the rewritten user file when the account
 // is active. Errors as for registration.
 absl::Status UpdateProfile(PgConnection& conn, absl::string_view nickname,
-                           const ProfileUpdate& update, const CommitListener& on_commit = nullptr);
+                           const ProfileUpdate& update, const Publishing& publishing);
 
 // Named settings the origin server records for operator commands.
 absl::Status PutSetting(PgConnection& conn, absl::string_view name, absl::string_view value);

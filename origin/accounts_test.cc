@@ -108,8 +108,10 @@ TEST_F(AccountsTest, RegistrationValidatesEveryField) {
 }
 
 TEST_F(AccountsTest, RegistrationCreatesANewAccountAndTellsAdmins) {
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"boss", "The Boss", "boss@example.com", "", "",
-                                                     "boss password", true})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"boss", "The Boss", "boss@example.com", "", "", "boss password", true},
+                  TestPublishing())
                   .ok());
   const uint64_t seq = ReadFeedHead(*conn_)->seq;
   absl::StatusOr<Account> account = RegisterAccount(*conn_, Valid("newbie"), mailer_, links_);
@@ -136,14 +138,16 @@ TEST_F(AccountsTest, RegistrationCreatesANewAccountAndTellsAdmins) {
 
 TEST_F(AccountsTest, ActivationPublishesTheUserFileAndMailsAPasswordLink) {
   ASSERT_TRUE(RegisterAccount(*conn_, Valid("carol"), mailer_, links_).ok());
-  EXPECT_EQ(SetAccountStatus(*conn_, "carol", "carol", "active", mailer_, links_).message(),
+  EXPECT_EQ(SetAccountStatus(*conn_, "carol", "carol", "active", mailer_, links_, TestPublishing())
+                .message(),
             "Administrators cannot change their own status");
-  EXPECT_TRUE(
-      absl::IsInvalidArgument(SetAccountStatus(*conn_, "boss", "carol", "new", mailer_, links_)));
-  EXPECT_TRUE(
-      absl::IsNotFound(SetAccountStatus(*conn_, "boss", "nobody", "active", mailer_, links_)));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      SetAccountStatus(*conn_, "boss", "carol", "new", mailer_, links_, TestPublishing())));
+  EXPECT_TRUE(absl::IsNotFound(
+      SetAccountStatus(*conn_, "boss", "nobody", "active", mailer_, links_, TestPublishing())));
   const uint64_t seq = ReadFeedHead(*conn_)->seq;
-  ASSERT_TRUE(SetAccountStatus(*conn_, "boss", "carol", "active", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "boss", "carol", "active", mailer_, links_, TestPublishing()).ok());
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, seq + 1);
   EXPECT_TRUE(UserFileExists("carol"));
   const std::string token = TokenMailedTo("carol@example.com");
@@ -160,13 +164,16 @@ TEST_F(AccountsTest, ActivationPublishesTheUserFileAndMailsAPasswordLink) {
   EXPECT_TRUE(
       absl::IsNotFound(ResetPassword(*conn_, std::string(64, 'f'), "abcdefgh1", "abcdefgh1")));
   // Setting the same status again changes nothing.
-  ASSERT_TRUE(SetAccountStatus(*conn_, "boss", "carol", "active", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "boss", "carol", "active", mailer_, links_, TestPublishing()).ok());
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, seq + 1);
 }
 
 TEST_F(AccountsTest, ExpiredLinksAreGone) {
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"dave", "Dave", "dave@example.com", "", "",
-                                                     "daves password", false})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"dave", "Dave", "dave@example.com", "", "", "daves password", false},
+                  TestPublishing())
                   .ok());
   absl::StatusOr<std::string> token = IssuePasswordToken(*conn_, "dave", absl::Hours(24));
   ASSERT_TRUE(token.ok());
@@ -180,8 +187,10 @@ TEST_F(AccountsTest, ExpiredLinksAreGone) {
 }
 
 TEST_F(AccountsTest, ForgottenPasswordMailsActiveAccountsOnlyAndNotTooOften) {
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"erin", "Erin", "erin@example.com", "", "",
-                                                     "erins password", false})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"erin", "Erin", "erin@example.com", "", "", "erins password", false},
+                  TestPublishing())
                   .ok());
   EXPECT_TRUE(absl::IsInvalidArgument(RequestPasswordReset(*conn_, " ", mailer_, links_)));
   ASSERT_TRUE(RequestPasswordReset(*conn_, "ERIN@example.com", mailer_, links_).ok());
@@ -193,14 +202,17 @@ TEST_F(AccountsTest, ForgottenPasswordMailsActiveAccountsOnlyAndNotTooOften) {
   ASSERT_TRUE(ResetPassword(*conn_, token, "erins new password", "erins new password").ok());
   // Suspended accounts cannot reset their password.
   absl::StatusOr<std::string> later = IssuePasswordToken(*conn_, "erin", absl::Hours(1));
-  ASSERT_TRUE(SetAccountStatus(*conn_, "", "erin", "inactive", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "", "erin", "inactive", mailer_, links_, TestPublishing()).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(
       ResetPassword(*conn_, *later, "erins third password", "erins third password")));
 }
 
 TEST_F(AccountsTest, ChangingThePasswordNeedsTheOldOne) {
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"fay", "Fay", "fay@example.com", "", "",
-                                                     "fays password", false})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"fay", "Fay", "fay@example.com", "", "", "fays password", false},
+                  TestPublishing())
                   .ok());
   EXPECT_EQ(
       ChangePassword(*conn_, "fay", "wrong password", "new password1", "new password1").message(),
@@ -216,15 +228,17 @@ TEST_F(AccountsTest, ChangingThePasswordNeedsTheOldOne) {
 }
 
 TEST_F(AccountsTest, ProfileUpdatesRewriteTheUserFile) {
-  ASSERT_TRUE(CreateActiveAccount(
-                  *conn_, NewAccount{"gus", "Gus", "gus@example.com", "https://gus.example.com/",
-                                     "gus", "guss password", false})
-                  .ok());
+  ASSERT_TRUE(
+      CreateActiveAccount(*conn_,
+                          NewAccount{"gus", "Gus", "gus@example.com", "https://gus.example.com/",
+                                     "gus", "guss password", false},
+                          TestPublishing())
+          .ok());
   ProfileUpdate update;
   update.full_name = "Gus Grissom";
   update.uri = "";
   const uint64_t seq = ReadFeedHead(*conn_)->seq;
-  ASSERT_TRUE(UpdateProfile(*conn_, "gus", update).ok());
+  ASSERT_TRUE(UpdateProfile(*conn_, "gus", update, TestPublishing()).ok());
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, seq + 1);
   auto file = conn_->Exec(
       "SELECT convert_from(b.content, 'UTF8') FROM tree_files t JOIN blobs b USING (sha256)"
@@ -234,38 +248,45 @@ TEST_F(AccountsTest, ProfileUpdatesRewriteTheUserFile) {
   EXPECT_TRUE(absl::StrContains(json, "\"Gus Grissom\"")) << json;
   EXPECT_FALSE(absl::StrContains(json, "\"uri\"")) << json;
   EXPECT_TRUE(absl::StrContains(json, "\"twitter\": \"gus\"")) << json;
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"hal", "Hal", "hal@example.com", "", "",
-                                                     "hals password", false})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"hal", "Hal", "hal@example.com", "", "", "hals password", false},
+                  TestPublishing())
                   .ok());
   ProfileUpdate taken;
   taken.email = "HAL@example.com";
-  EXPECT_TRUE(absl::IsAlreadyExists(UpdateProfile(*conn_, "gus", taken)));
+  EXPECT_TRUE(absl::IsAlreadyExists(UpdateProfile(*conn_, "gus", taken, TestPublishing())));
   ProfileUpdate bad;
   bad.email = "nope";
-  EXPECT_TRUE(absl::IsInvalidArgument(UpdateProfile(*conn_, "gus", bad)));
+  EXPECT_TRUE(absl::IsInvalidArgument(UpdateProfile(*conn_, "gus", bad, TestPublishing())));
 }
 
 TEST_F(AccountsTest, RejectedAndSuspendedAccountsCommitWithoutAnEventWhenNoFileChanges) {
   // The stats files exist, as on a running origin.
-  ASSERT_TRUE(PublishMetaFiles(*conn_).ok());
+  ASSERT_TRUE(PublishMetaFiles(*conn_, TestPublishing()).ok());
   ASSERT_TRUE(RegisterAccount(*conn_, Valid("spam"), mailer_, links_).ok());
   const uint64_t seq = ReadFeedHead(*conn_)->seq;
-  ASSERT_TRUE(SetAccountStatus(*conn_, "boss", "spam", "deleted", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "boss", "spam", "deleted", mailer_, links_, TestPublishing()).ok());
   EXPECT_EQ(GetAccount(*conn_, "spam")->status, "deleted");
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, seq);
   EXPECT_FALSE(UserFileExists("spam"));
 }
 
 TEST_F(AccountsTest, SuspendingAnAccountWithoutReleasesRemovesItsUserFile) {
-  ASSERT_TRUE(CreateActiveAccount(*conn_, NewAccount{"ivy", "Ivy", "ivy@example.com", "", "",
-                                                     "ivys password", false})
+  ASSERT_TRUE(CreateActiveAccount(
+                  *conn_,
+                  NewAccount{"ivy", "Ivy", "ivy@example.com", "", "", "ivys password", false},
+                  TestPublishing())
                   .ok());
   ASSERT_TRUE(UserFileExists("ivy"));
   const uint64_t seq = ReadFeedHead(*conn_)->seq;
-  ASSERT_TRUE(SetAccountStatus(*conn_, "boss", "ivy", "inactive", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "boss", "ivy", "inactive", mailer_, links_, TestPublishing()).ok());
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, seq + 1);
   EXPECT_FALSE(UserFileExists("ivy"));
-  ASSERT_TRUE(SetAccountStatus(*conn_, "boss", "ivy", "active", mailer_, links_).ok());
+  ASSERT_TRUE(
+      SetAccountStatus(*conn_, "boss", "ivy", "active", mailer_, links_, TestPublishing()).ok());
   EXPECT_TRUE(UserFileExists("ivy"));
 }
 

@@ -32,7 +32,7 @@ gateway::Response HandleRemoveRelease(ManagerContext& context, const gateway::Re
   if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
 
   absl::StatusOr<v1::Event> event =
-      RemoveRelease(**conn, caller->nickname, segments[0], segments[1], context.on_commit);
+      RemoveRelease(**conn, caller->nickname, segments[0], segments[1], context.publishing);
   if (!event.ok()) {
     if (gateway::HttpStatusFor(event.status()) >= 500) {
       node::LogError(absl::StrCat("Removing ", segments[0], " ", segments[1],

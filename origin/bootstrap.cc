@@ -3,12 +3,13 @@
 #include <utility>
 #include <vector>
 
+#include "node/signing.h"
 #include "origin/catalog.h"
 #include "origin/tree_render.h"
 
 namespace pgxn::origin {
 
-absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn, const CommitListener& on_commit) {
+absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn, const Publishing& publishing) {
   EventHeader header{"meta", "pgxnd", "", ""};
   header.skip_if_unchanged = true;
   return Publish(
@@ -17,6 +18,8 @@ absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn, const CommitListe
         std::vector<FileChange> files = {
             {"index.json", RenderIndexJson(), ""},
             {"meta/spec.txt", kMetaSpecText, "text/plain; charset=utf-8"},
+            {"meta/origin.pub", node::FormatPublicKey(publishing.key->public_key),
+             "text/plain; charset=utf-8"},
         };
         absl::StatusOr<FileChange> mirrors = RenderMirrorsFile(conn);
         if (!mirrors.ok()) return mirrors.status();
@@ -26,7 +29,7 @@ absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn, const CommitListe
         for (FileChange& file : *stats) files.push_back(std::move(file));
         return files;
       },
-      on_commit);
+      publishing);
 }
 
 }  // namespace pgxn::origin

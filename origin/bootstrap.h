@@ -1,5 +1,6 @@
 // The origin's own files, published by a `meta` event at start: index.json,
-// meta/spec.txt, meta/mirrors.json and the stats files. On a new log this is
+// meta/spec.txt, meta/origin.pub (the key events are signed with),
+// meta/mirrors.json and the stats files. On a new log this is
 // seq 1, so every node serves a complete (empty) tree from the first event;
 // after an upgrade that changes one of them, only the changed files go out;
 // when nothing changed, nothing is published.
@@ -13,8 +14,7 @@
 namespace pgxn::origin {
 
 // Returns the published event, or one with seq 0 when nothing changed.
-absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn,
-                                           const CommitListener& on_commit = nullptr);
+absl::StatusOr<v1::Event> PublishMetaFiles(PgConnection& conn, const Publishing& publishing);
 
 // The text served at /meta/spec.txt.
 extern const char kMetaSpecText[];

@@ -26,16 +26,16 @@ struct ManagerOptions {
 };
 
 struct ManagerContext {
-  ManagerContext(PgPool* pool_in, ManagerOptions options_in, CommitListener on_commit_in)
+  ManagerContext(PgPool* pool_in, ManagerOptions options_in, Publishing publishing_in)
       : pool(pool_in),
         options(std::move(options_in)),
-        on_commit(std::move(on_commit_in)),
+        publishing(std::move(publishing_in)),
         guard(options.login),
         mailer(options.mail) {}
 
   PgPool* const pool;
   const ManagerOptions options;
-  const CommitListener on_commit;
+  const Publishing publishing;
   LoginGuard guard;
   const Mailer mailer;
 };

@@ -6,8 +6,8 @@
 
 namespace pgxn::origin {
 
-Manager::Manager(PgPool* pool, ManagerOptions options, CommitListener on_commit)
-    : context_(pool, std::move(options), std::move(on_commit)) {
+Manager::Manager(PgPool* pool, ManagerOptions options, Publishing publishing)
+    : context_(pool, std::move(options), std::move(publishing)) {
   if (!context_.options.mail.sendmail.empty()) {
     mail_thread_ = std::thread([this] { DeliverMail(); });
   }

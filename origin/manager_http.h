@@ -33,7 +33,7 @@ class Manager {
   // With a sendmail command configured, also starts a thread that hands
   // recorded mail to it every kMailInterval (mail recorded by operator
   // commands; mail from requests goes out at once).
-  Manager(PgPool* pool, ManagerOptions options, CommitListener on_commit);
+  Manager(PgPool* pool, ManagerOptions options, Publishing publishing);
   ~Manager();
 
   // Registers every Manager endpoint; `this` must outlive the router's use.

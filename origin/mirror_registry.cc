@@ -188,7 +188,7 @@ absl::StatusOr<MirrorRow> ParseMirror(const MirrorFields& fields) {
 }
 
 absl::StatusOr<v1::Event> AddMirror(PgConnection& conn, absl::string_view actor,
-                                    const MirrorFields& fields, const CommitListener& on_commit) {
+                                    const MirrorFields& fields, const Publishing& publishing) {
   absl::StatusOr<MirrorRow> mirror = ParseMirror(fields);
   if (!mirror.ok()) return mirror.status();
   return Publish(
@@ -218,12 +218,12 @@ absl::StatusOr<v1::Event> AddMirror(PgConnection& conn, absl::string_view actor,
         if (!inserted.ok()) return inserted.status();
         return RegistryFiles(conn);
       },
-      on_commit);
+      publishing);
 }
 
 absl::StatusOr<v1::Event> UpdateMirror(PgConnection& conn, absl::string_view actor,
                                        absl::string_view uri, const MirrorFields& changes,
-                                       const CommitListener& on_commit) {
+                                       const Publishing& publishing) {
   bool any = false;
   for (const auto& [name, value] : changes) any = any || IsKnownField(name);
   if (!any) {
@@ -269,11 +269,11 @@ absl::StatusOr<v1::Event> UpdateMirror(PgConnection& conn, absl::string_view act
         if (!updated.ok()) return updated.status();
         return RegistryFiles(conn);
       },
-      on_commit);
+      publishing);
 }
 
 absl::StatusOr<v1::Event> RemoveMirror(PgConnection& conn, absl::string_view actor,
-                                       absl::string_view uri, const CommitListener& on_commit) {
+                                       absl::string_view uri, const Publishing& publishing) {
   return Publish(
       conn, EventHeader{"mirrors", std::string(actor), "", ""},
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
@@ -282,7 +282,7 @@ absl::StatusOr<v1::Event> RemoveMirror(PgConnection& conn, absl::string_view act
         if (deleted->affected() == 0) return DoesNotExist(uri);
         return RegistryFiles(conn);
       },
-      on_commit);
+      publishing);
 }
 
 absl::StatusOr<std::vector<RegisteredMirror>> ListMirrors(PgConnection& conn) {

@@ -43,8 +43,7 @@ absl::StatusOr<MirrorRow> ParseMirror(const MirrorFields& fields);
 
 // Registers a new mirror as `actor`; returns the committed event.
 absl::StatusOr<v1::Event> AddMirror(PgConnection& conn, absl::string_view actor,
-                                    const MirrorFields& fields,
-                                    const CommitListener& on_commit = nullptr);
+                                    const MirrorFields& fields, const Publishing& publishing);
 
 // Replaces the fields given in `changes` of the mirror registered as `uri`
 // (an empty optional field removes it; a new uri renames the mirror). Returns
@@ -52,11 +51,10 @@ absl::StatusOr<v1::Event> AddMirror(PgConnection& conn, absl::string_view actor,
 // also when `changes` names no field at all.
 absl::StatusOr<v1::Event> UpdateMirror(PgConnection& conn, absl::string_view actor,
                                        absl::string_view uri, const MirrorFields& changes,
-                                       const CommitListener& on_commit = nullptr);
+                                       const Publishing& publishing);
 
 absl::StatusOr<v1::Event> RemoveMirror(PgConnection& conn, absl::string_view actor,
-                                       absl::string_view uri,
-                                       const CommitListener& on_commit = nullptr);
+                                       absl::string_view uri, const Publishing& publishing);
 
 struct RegisteredMirror {
   MirrorRow mirror;  // email as given, not as published

@@ -124,7 +124,7 @@ TestPostgres* MirrorRegistryTest::pg_ = nullptr;
 
 TEST_F(MirrorRegistryTest, EachChangeIsOneMirrorsEventRewritingTheRegistryFiles) {
   absl::StatusOr<v1::Event> added =
-      AddMirror(*conn_, "root", With(Complete(), "notes", "I2 and IPv6"));
+      AddMirror(*conn_, "root", With(Complete(), "notes", "I2 and IPv6"), TestPublishing());
   ASSERT_TRUE(added.ok()) << added.status();
   EXPECT_EQ(added->kind(), "mirrors");
   EXPECT_EQ(added->actor(), "root");
@@ -138,12 +138,15 @@ TEST_F(MirrorRegistryTest, EachChangeIsOneMirrorsEventRewritingTheRegistryFiles)
       "src": "rsync://master.pgxn.org/pgxn/", "notes": "I2 and IPv6"}])"));
   EXPECT_EQ(File("stats/summary.json")["mirrors"], 1);
 
-  ASSERT_TRUE(AddMirror(*conn_, "root", Complete("http://second.example.net/pgxn/")).ok());
+  ASSERT_TRUE(
+      AddMirror(*conn_, "root", Complete("http://second.example.net/pgxn/"), TestPublishing())
+          .ok());
   EXPECT_EQ(File("stats/summary.json")["mirrors"], 2);
 
-  absl::StatusOr<v1::Event> updated = UpdateMirror(
-      *conn_, "root", "https://pgxn.example.org/",
-      MirrorFields{{"location", "Zurich"}, {"notes", ""}, {"rsync", "rsync://x/pgxn"}});
+  absl::StatusOr<v1::Event> updated =
+      UpdateMirror(*conn_, "root", "https://pgxn.example.org/",
+                   MirrorFields{{"location", "Zurich"}, {"notes", ""}, {"rsync", "rsync://x/pgxn"}},
+                   TestPublishing());
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_GT(updated->seq(), added->seq());
   Json first = File("meta/mirrors.json")[0];
@@ -153,13 +156,14 @@ TEST_F(MirrorRegistryTest, EachChangeIsOneMirrorsEventRewritingTheRegistryFiles)
 
   // A rename keeps the mirror's place in the list.
   ASSERT_TRUE(UpdateMirror(*conn_, "root", "https://pgxn.example.org/",
-                           MirrorFields{{"uri", "https://renamed.example.org/"}})
+                           MirrorFields{{"uri", "https://renamed.example.org/"}}, TestPublishing())
                   .ok());
   EXPECT_EQ(File("meta/mirrors.json")[0]["uri"], "https://renamed.example.org/");
 
   const uint64_t head = Head();
-  absl::StatusOr<v1::Event> same = UpdateMirror(*conn_, "root", "https://renamed.example.org/",
-                                                MirrorFields{{"location", "Zurich"}});
+  absl::StatusOr<v1::Event> same =
+      UpdateMirror(*conn_, "root", "https://renamed.example.org/",
+                   MirrorFields{{"location", "Zurich"}}, TestPublishing());
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_EQ(same->seq(), 0u) << "nothing changed, nothing published";
   EXPECT_EQ(Head(), head);
@@ -170,15 +174,16 @@ TEST_F(MirrorRegistryTest, EachChangeIsOneMirrorsEventRewritingTheRegistryFiles)
   EXPECT_EQ((*listed)[0].mirror.email, "pgxn@example.org");
   EXPECT_EQ((*listed)[0].created_by, "root");
 
-  absl::StatusOr<v1::Event> removed = RemoveMirror(*conn_, "root", "https://renamed.example.org/");
+  absl::StatusOr<v1::Event> removed =
+      RemoveMirror(*conn_, "root", "https://renamed.example.org/", TestPublishing());
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_EQ(File("meta/mirrors.json").size(), 1u);
   EXPECT_EQ(File("stats/summary.json")["mirrors"], 1);
 }
 
 TEST_F(MirrorRegistryTest, RefusedChangesChangeNothing) {
-  ASSERT_TRUE(AddMirror(*conn_, "root", Complete("https://a.example.org/")).ok());
-  ASSERT_TRUE(AddMirror(*conn_, "root", Complete("https://b.example.org/")).ok());
+  ASSERT_TRUE(AddMirror(*conn_, "root", Complete("https://a.example.org/"), TestPublishing()).ok());
+  ASSERT_TRUE(AddMirror(*conn_, "root", Complete("https://b.example.org/"), TestPublishing()).ok());
   const Json mirrors = File("meta/mirrors.json");
   const uint64_t head = Head();
   const struct {
@@ -187,28 +192,34 @@ TEST_F(MirrorRegistryTest, RefusedChangesChangeNothing) {
     absl::StatusCode code;
     std::string message;
   } cases[] = {
-      {"duplicate", AddMirror(*conn_, "root", Complete("https://a.example.org/")),
+      {"duplicate", AddMirror(*conn_, "root", Complete("https://a.example.org/"), TestPublishing()),
        absl::StatusCode::kAlreadyExists, "Mirror \"https://a.example.org/\" already exists"},
-      {"invalid new mirror", AddMirror(*conn_, "root", Without(Complete(), "bandwidth")),
+      {"invalid new mirror",
+       AddMirror(*conn_, "root", Without(Complete(), "bandwidth"), TestPublishing()),
        absl::StatusCode::kInvalidArgument, "Missing required field \"bandwidth\""},
       {"update of an unknown mirror",
-       UpdateMirror(*conn_, "root", "https://c.example.org/", MirrorFields{{"location", "x"}}),
+       UpdateMirror(*conn_, "root", "https://c.example.org/", MirrorFields{{"location", "x"}},
+                    TestPublishing()),
        absl::StatusCode::kNotFound, "Mirror \"https://c.example.org/\" does not exist"},
       {"rename onto another",
        UpdateMirror(*conn_, "root", "https://a.example.org/",
-                    MirrorFields{{"uri", "https://b.example.org/"}}),
+                    MirrorFields{{"uri", "https://b.example.org/"}}, TestPublishing()),
        absl::StatusCode::kAlreadyExists, "Mirror \"https://b.example.org/\" already exists"},
       {"invalid update",
-       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"email", "nope"}}),
+       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"email", "nope"}},
+                    TestPublishing()),
        absl::StatusCode::kInvalidArgument,
        "Invalid field \"email\": \"nope\" is not an email address"},
       {"required field emptied",
-       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"timezone", ""}}),
+       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"timezone", ""}},
+                    TestPublishing()),
        absl::StatusCode::kInvalidArgument, "Missing required field \"timezone\""},
       {"empty update",
-       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"colour", "red"}}),
+       UpdateMirror(*conn_, "root", "https://a.example.org/", MirrorFields{{"colour", "red"}},
+                    TestPublishing()),
        absl::StatusCode::kInvalidArgument, "No mirror field to update\nUnknown field \"colour\""},
-      {"removal of an unknown mirror", RemoveMirror(*conn_, "root", "https://c.example.org/"),
+      {"removal of an unknown mirror",
+       RemoveMirror(*conn_, "root", "https://c.example.org/", TestPublishing()),
        absl::StatusCode::kNotFound, "Mirror \"https://c.example.org/\" does not exist"},
   };
   for (const auto& c : cases) {

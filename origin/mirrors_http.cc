@@ -102,15 +102,15 @@ gateway::Response HandleMirrors(ManagerContext& context, const gateway::Request&
   int status = 200;
   std::string done;
   if (request.method == "POST") {
-    event = AddMirror(**conn, caller->nickname, fields, context.on_commit);
+    event = AddMirror(**conn, caller->nickname, fields, context.publishing);
     uri = fields.count("uri") > 0 ? std::string(absl::StripAsciiWhitespace(fields["uri"])) : "";
     status = 201;
     done = "added";
   } else if (request.method == "PUT") {
-    event = UpdateMirror(**conn, caller->nickname, uri, fields, context.on_commit);
+    event = UpdateMirror(**conn, caller->nickname, uri, fields, context.publishing);
     done = "updated";
   } else {
-    event = RemoveMirror(**conn, caller->nickname, uri, context.on_commit);
+    event = RemoveMirror(**conn, caller->nickname, uri, context.publishing);
     done = "removed";
   }
   if (!event.ok()) return Failure(event.status(), request);

@@ -8,12 +8,13 @@
 #include "node/files.h"
 #include "origin/bootstrap.h"
 #include "origin/migrations.h"
+#include "origin/origin_key.h"
 #include "origin/pg.h"
 
 namespace pgxn::origin {
 
 absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
-    OriginDatabaseOptions options, const CommitListener& on_commit) {
+    OriginDatabaseOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
   if (absl::Status s = node::MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
   auto db = std::unique_ptr<OriginDatabase>(new OriginDatabase());
@@ -46,8 +47,12 @@ absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
   if (!conn.ok()) return conn.status();
   absl::StatusOr<int> migrated = ApplyMigrations(**conn, EmbeddedMigrations());
   if (!migrated.ok()) return migrated.status();
+  absl::StatusOr<node::KeyPair> key = LoadOrCreateOriginKey(options.data_dir);
+  if (!key.ok()) return key.status();
+  db->key_ = *std::move(key);
+  if (absl::Status s = CheckOriginKey(**conn, db->key_); !s.ok()) return s;
   if (options.publish_meta_files) {
-    absl::StatusOr<v1::Event> meta = PublishMetaFiles(**conn, on_commit);
+    absl::StatusOr<v1::Event> meta = PublishMetaFiles(**conn, db->publishing());
     if (!meta.ok()) return meta.status();
   }
   return db;

@@ -1,4 +1,4 @@
-// Opens the origin's database for a data directory: the embedded cluster in
+// Opens the origin's database for a data directory, with the origin's key: the embedded cluster in
 // DIR/postgres (started if needed, adopted if running) or an external one
 // given by DSN; applies the migrations and (unless told not to) publishes the
 // origin's meta files.
@@ -33,17 +33,23 @@ struct OriginDatabaseOptions {
 
 class OriginDatabase {
  public:
-  static absl::StatusOr<std::unique_ptr<OriginDatabase>> Open(
-      OriginDatabaseOptions options, const CommitListener& on_commit = nullptr);
+  // Also loads (or creates) the origin's signing key, DIR/origin.key.
+  static absl::StatusOr<std::unique_ptr<OriginDatabase>> Open(OriginDatabaseOptions options);
   ~OriginDatabase();
 
   const std::string& dsn() const { return dsn_; }
+  const node::KeyPair& key() const { return key_; }
+  // How this process publishes: signed with key(), announced to `on_commit`.
+  Publishing publishing(CommitListener on_commit = nullptr) const {
+    return Publishing{&key_, std::move(on_commit)};
+  }
 
  private:
   OriginDatabase() = default;
   int lock_fd_ = -1;
   std::unique_ptr<EmbeddedPostgres> embedded_;  // null when external or shared
   std::string dsn_;
+  node::KeyPair key_;
 };
 
 }  // namespace pgxn::origin

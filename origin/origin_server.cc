@@ -42,7 +42,8 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   if (!database.ok()) return database.status();
   origin->database_ = *std::move(database);
   origin->pool_ = std::make_unique<PgPool>(origin->database_->dsn(), 32);
-  absl::StatusOr<std::unique_ptr<PgEventLog>> log = PgEventLog::Start(origin->pool_.get());
+  absl::StatusOr<std::unique_ptr<PgEventLog>> log =
+      PgEventLog::Start(origin->pool_.get(), &origin->database_->key());
   if (!log.ok()) return log.status();
   origin->log_ = *std::move(log);
 
@@ -84,7 +85,8 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   PgEventLog* event_log = origin->log_.get();
   origin->manager_ = std::make_unique<Manager>(
       origin->pool_.get(), std::move(manager_options),
-      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
+      origin->database_->publishing(
+          [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); }));
   gateway::Router& router = origin->router_;
   origin->manager_->AddRoutes(&router);
   OriginServer* self = origin.get();

@@ -169,6 +169,15 @@ absl::Status PgConnection::ResultStatus(void* result, absl::string_view sql) con
 }
 
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const PgParams& params) {
+  return Run(sql, params, /*prepare=*/true);
+}
+
+absl::StatusOr<PgResult> PgConnection::ExecOnce(absl::string_view sql, const PgParams& params) {
+  return Run(sql, params, /*prepare=*/false);
+}
+
+absl::StatusOr<PgResult> PgConnection::Run(absl::string_view sql, const PgParams& params,
+                                           bool prepare) {
   const size_t n = params.values_.size();
   std::vector<const char*> values(n);
   std::vector<int> lengths(n), formats(n);
@@ -183,7 +192,8 @@ absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const PgParam
   std::string key(sql);
   for (Oid type : types) absl::StrAppend(&key, "\0", type);
   auto prepared = prepared_.find(key);
-  if (prepared == prepared_.end() && prepared_.size() < kMaxPreparedStatements) {
+  if (!prepare) prepared = prepared_.end();
+  if (prepare && prepared == prepared_.end() && prepared_.size() < kMaxPreparedStatements) {
     const std::string name = absl::StrCat("pgxn_", prepared_.size() + 1);
     const std::string statement(sql);
     PgResult made(PQprepare(AsConn(conn_), name.c_str(), statement.c_str(), static_cast<int>(n),

@@ -84,6 +84,9 @@ class PgConnection {
   // when the connection is lost, InvalidArgument for other data errors,
   // Internal otherwise; each message carries the server's text.
   absl::StatusOr<PgResult> Exec(absl::string_view sql, const PgParams& params = PgParams());
+  // The same without preparing: for statements that cannot be prepared
+  // (FETCH) or run once.
+  absl::StatusOr<PgResult> ExecOnce(absl::string_view sql, const PgParams& params = PgParams());
   // Several statements without parameters (migrations, BEGIN/COMMIT).
   absl::Status ExecScript(absl::string_view sql);
 
@@ -101,6 +104,7 @@ class PgConnection {
  private:
   explicit PgConnection(void* conn) : conn_(conn) {}
   absl::Status ResultStatus(void* result, absl::string_view sql) const;
+  absl::StatusOr<PgResult> Run(absl::string_view sql, const PgParams& params, bool prepare);
   void* conn_;  // PGconn*
   // Statements prepared on this connection, by SQL text and parameter types:
   // Postgres parses and plans each only once per connection.

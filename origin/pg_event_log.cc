@@ -14,23 +14,23 @@
 #include "origin/publisher.h"
 
 namespace pgxn::origin {
-namespace {}  // namespace
-
 absl::StatusOr<std::unique_ptr<PgEventLog>> PgEventLog::Start(PgPool* pool,
+                                                              const node::KeyPair* key,
                                                               absl::Duration refresh) {
   auto conn = pool->Acquire();
   if (!conn.ok()) return conn.status();
   absl::StatusOr<node::ChainTip> head = ReadFeedHead(**conn);
   if (!head.ok()) return head.status();
-  auto log = std::unique_ptr<PgEventLog>(new PgEventLog(pool, refresh, *std::move(head)));
+  auto log = std::unique_ptr<PgEventLog>(new PgEventLog(pool, key, refresh, *std::move(head)));
   log->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (log->wake_fd_ < 0) return absl::InternalError("eventfd failed");
   log->listener_ = std::thread([raw = log.get()] { raw->Listen(); });
   return log;
 }
 
-PgEventLog::PgEventLog(PgPool* pool, absl::Duration refresh, node::ChainTip head)
-    : pool_(pool), refresh_(refresh), head_(std::move(head)) {}
+PgEventLog::PgEventLog(PgPool* pool, const node::KeyPair* key, absl::Duration refresh,
+                       node::ChainTip head)
+    : pool_(pool), key_(key), refresh_(refresh), head_(std::move(head)) {}
 
 PgEventLog::~PgEventLog() {
   {
@@ -164,6 +164,72 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
     }
   }
   return events;
+}
+
+absl::optional<v1::Heartbeat> PgEventLog::OriginHeartbeat() const {
+  node::ChainTip head;
+  {
+    absl::MutexLock lock(&mu_);
+    head = head_;
+  }
+  v1::Heartbeat heartbeat;
+  heartbeat.set_head_seq(head.seq);
+  heartbeat.set_head_hash(head.hash);
+  heartbeat.set_epoch(head.epoch);
+  heartbeat.set_time_us(absl::ToUnixMicros(absl::Now()));
+  node::SignHeartbeat(key_->secret_key, &heartbeat);
+  return heartbeat;
+}
+
+absl::Status PgEventLog::Snapshot(const std::function<bool(const v1::Event& head)>& head,
+                                  const std::function<bool(v1::Op file)>& file) const {
+  // A connection of its own: a snapshot streams for as long as the client
+  // reads, and must not hold one of the pool's for that long.
+  absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(pool_->dsn());
+  if (!conn.ok()) return conn.status();
+  PgConnection& c = **conn;
+  // One snapshot of the database for the head and every file.
+  if (absl::Status s = c.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) {
+    return s;
+  }
+  auto finish = [&c](absl::Status status) {
+    (void)c.ExecScript("ROLLBACK");
+    return status;
+  };
+  auto record = c.Exec("SELECT e.record FROM events e JOIN feed_head h ON e.seq = h.seq");
+  if (!record.ok()) return finish(record.status());
+  if (record->rows() == 0) {
+    return finish(absl::FailedPreconditionError("The origin has published nothing yet"));
+  }
+  v1::Event event;
+  absl::string_view bytes = record->Get(0, 0);
+  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return finish(absl::DataLossError("The head event does not parse"));
+  }
+  if (!head(event)) return finish(absl::CancelledError("snapshot stopped"));
+  if (absl::Status s = c.ExecScript(
+          "DECLARE snapshot_files NO SCROLL CURSOR FOR"
+          " SELECT t.path, t.sha256, t.size, t.media_type, b.content"
+          " FROM tree_files t JOIN blobs b ON b.sha256 = t.sha256 ORDER BY t.path COLLATE \"C\"");
+      !s.ok()) {
+    return finish(s);
+  }
+  while (true) {
+    auto rows = c.ExecOnce("FETCH 64 FROM snapshot_files");
+    if (!rows.ok()) return finish(rows.status());
+    if (rows->rows() == 0) break;
+    for (int row = 0; row < rows->rows(); ++row) {
+      v1::Op op;
+      op.set_type(v1::Op::PUT);
+      op.set_path(rows->GetString(row, 0));
+      op.set_sha256(rows->GetString(row, 1));
+      op.set_size(static_cast<uint64_t>(rows->GetInt(row, 2)));
+      op.set_media_type(rows->GetString(row, 3));
+      op.set_content(rows->GetString(row, 4));
+      if (!file(std::move(op))) return finish(absl::CancelledError("snapshot stopped"));
+    }
+  }
+  return finish(absl::OkStatus());
 }
 
 }  // namespace pgxn::origin

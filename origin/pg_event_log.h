@@ -17,6 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "node/event_log.h"
+#include "node/signing.h"
 #include "origin/pg.h"
 
 namespace pgxn::origin {
@@ -29,8 +30,9 @@ class PgEventLog final : public node::EventLog {
   // `refresh` is the safety-net re-read interval (InfiniteDuration: only
   // notifications and reconnections refresh the head; tests use it to prove
   // that NOTIFY alone wakes streams).
+  // `key` signs the heartbeats; it must outlive the log.
   static absl::StatusOr<std::unique_ptr<PgEventLog>> Start(
-      PgPool* pool, absl::Duration refresh = absl::Seconds(5));
+      PgPool* pool, const node::KeyPair* key, absl::Duration refresh = absl::Seconds(5));
   ~PgEventLog() override;
 
   // Raises the cached head to `tip` (never lowers it).
@@ -41,12 +43,20 @@ class PgEventLog final : public node::EventLog {
                                                    size_t max_bytes,
                                                    bool include_content) const override;
   uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override;
+  std::string OriginKey() const override { return key_->public_key; }
+  // A fresh heartbeat for the head, signed now.
+  absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
+  uint64_t LogStart() const override { return 0; }
+  // The tree and the head event in one REPEATABLE READ transaction.
+  absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
+                        const std::function<bool(v1::Op file)>& file) const override;
 
  private:
-  PgEventLog(PgPool* pool, absl::Duration refresh, node::ChainTip head);
+  PgEventLog(PgPool* pool, const node::KeyPair* key, absl::Duration refresh, node::ChainTip head);
   void Listen();
 
   PgPool* const pool_;
+  const node::KeyPair* const key_;
   const absl::Duration refresh_;
   int wake_fd_ = -1;  // eventfd that interrupts the listener's poll on shutdown
   std::thread listener_;

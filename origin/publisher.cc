@@ -6,8 +6,19 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/media_type.h"
 #include "node/digest.h"
+#include "node/tree_digest.h"
 
 namespace pgxn::origin {
+
+absl::StatusOr<node::TreeDigest> TreeStateFromFiles(PgConnection& conn) {
+  auto files = conn.Exec("SELECT path, sha256, media_type FROM tree_files");
+  if (!files.ok()) return files.status();
+  node::TreeDigest tree;
+  for (int row = 0; row < files->rows(); ++row) {
+    tree.Add(files->Get(row, 0), files->Get(row, 1), files->Get(row, 2));
+  }
+  return tree;
+}
 
 absl::StatusOr<node::ChainTip> ReadFeedHead(PgConnection& conn) {
   auto head = conn.Exec("SELECT seq, epoch, hash FROM feed_head");
@@ -18,20 +29,29 @@ absl::StatusOr<node::ChainTip> ReadFeedHead(PgConnection& conn) {
 }
 
 absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
-                                  const BuildEvent& build, const CommitListener& on_commit) {
+                                  const BuildEvent& build, const Publishing& publishing) {
+  if (publishing.key == nullptr) {
+    return absl::InternalError("Publishing without the origin's signing key");
+  }
   v1::Event event;
   absl::Status status = conn.Transaction([&]() -> absl::Status {
     // Taking the row lock first orders every publisher by commit.
-    auto head = conn.Exec("SELECT seq, epoch, hash FROM feed_head FOR UPDATE");
+    auto head = conn.Exec("SELECT seq, epoch, hash, tree_state FROM feed_head FOR UPDATE");
     if (!head.ok()) return head.status();
     const node::ChainTip tip{static_cast<uint64_t>(head->GetInt(0, 0)), head->GetString(0, 1),
                              head->GetString(0, 2)};
+    absl::StatusOr<node::TreeDigest> tree = head->IsNull(0, 3)
+                                                ? TreeStateFromFiles(conn)
+                                                : node::TreeDigest::FromState(head->Get(0, 3));
+    if (!tree.ok()) return tree.status();
     const uint64_t seq = tip.seq + 1;
     // Microseconds survive the round trip through timestamptz exactly.
     const absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
 
     absl::StatusOr<std::vector<FileChange>> changes = build(time);
     if (!changes.ok()) return changes.status();
+    if (header.recompute_tree_state) tree = TreeStateFromFiles(conn);
+    if (!tree.ok()) return tree.status();
 
     std::vector<std::string> paths;
     for (const FileChange& change : *changes) {
@@ -40,12 +60,17 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
       }
       paths.push_back(change.path);
     }
-    auto current = conn.Exec("SELECT path, sha256 FROM tree_files WHERE path = ANY($1)",
+    auto current = conn.Exec("SELECT path, sha256, media_type FROM tree_files WHERE path = ANY($1)",
                              PgParams().TextArray(paths));
     if (!current.ok()) return current.status();
-    absl::flat_hash_map<std::string, std::string> existing;
+    struct Existing {
+      std::string sha256;
+      std::string media_type;
+    };
+    absl::flat_hash_map<std::string, Existing> existing;
     for (int row = 0; row < current->rows(); ++row) {
-      existing[current->GetString(row, 0)] = current->GetString(row, 1);
+      existing[current->GetString(row, 0)] =
+          Existing{current->GetString(row, 1), current->GetString(row, 2)};
     }
 
     event.set_seq(seq);
@@ -66,15 +91,24 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
       if (change.remove) {
         if (found == existing.end()) continue;
         op.set_type(v1::Op::DELETE);
+        tree->Remove(change.path, found->second.sha256, found->second.media_type);
       } else {
         const std::string sha256 = node::Sha256(change.content);
-        if (found != existing.end() && found->second == sha256) continue;
+        const std::string media_type = change.media_type.empty()
+                                           ? std::string(gateway::MediaTypeForPath(change.path))
+                                           : change.media_type;
+        if (found != existing.end() && found->second.sha256 == sha256 &&
+            found->second.media_type == media_type) {
+          continue;
+        }
+        if (found != existing.end()) {
+          tree->Remove(change.path, found->second.sha256, found->second.media_type);
+        }
+        tree->Add(change.path, sha256, media_type);
         op.set_type(v1::Op::PUT);
         op.set_sha256(sha256);
         op.set_size(change.content.size());
-        op.set_media_type(change.media_type.empty()
-                              ? std::string(gateway::MediaTypeForPath(change.path))
-                              : change.media_type);
+        op.set_media_type(media_type);
         content_bytes += change.content.size();
         puts.push_back(&change);
       }
@@ -123,7 +157,9 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
       event.Clear();
       return absl::OkStatus();
     }
+    event.set_tree_digest(tree->Digest());
     node::SealEvent(tip, &event);
+    node::SignEvent(publishing.key->secret_key, &event);
 
     auto inserted = conn.Exec(
         "INSERT INTO events (seq, epoch, time, kind, actor, dist, version, hash, record) "
@@ -140,8 +176,9 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
             .Bytes(event.hash())
             .Bytes(event.SerializeAsString()));
     if (!inserted.ok()) return inserted.status();
-    auto updated = conn.Exec("UPDATE feed_head SET seq = $1, hash = $2",
-                             PgParams().Int(static_cast<int64_t>(seq)).Bytes(event.hash()));
+    auto updated = conn.Exec(
+        "UPDATE feed_head SET seq = $1, hash = $2, tree_state = $3",
+        PgParams().Int(static_cast<int64_t>(seq)).Bytes(event.hash()).Bytes(tree->State()));
     if (!updated.ok()) return updated.status();
     // Delivered to listeners only when (and if) the transaction commits.
     auto notified = conn.Exec("SELECT pg_notify($1, $2)",
@@ -150,7 +187,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
   });
   if (!status.ok()) return status;
   if (event.seq() == 0) return event;
-  if (on_commit) on_commit(node::TipAfter(event));
+  if (publishing.on_commit) publishing.on_commit(node::TipAfter(event));
   return event;
 }
 

@@ -17,6 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "node/event_chain.h"
+#include "node/signing.h"
+#include "node/tree_digest.h"
 #include "origin/pg.h"
 
 namespace pgxn::origin {
@@ -39,6 +41,10 @@ struct EventHeader {
   // When no file actually changes, commit the domain changes without an
   // event and return an event with seq 0, instead of an event without ops.
   bool skip_if_unchanged = false;
+  // Compute the tree's digest state afresh from tree_files (after `build`
+  // ran) instead of carrying it forward: for repairs of rows changed behind
+  // the publisher's back (`pgxnd origin rebuild --fix`).
+  bool recompute_tree_state = false;
 };
 
 // Runs inside the transaction with the time the event will carry; makes the
@@ -49,15 +55,25 @@ using BuildEvent = std::function<absl::StatusOr<std::vector<FileChange>>(absl::T
 // without waiting for the NOTIFY round trip.
 using CommitListener = std::function<void(const node::ChainTip&)>;
 
+// How events are sealed and announced: every event is signed with the
+// origin's key (node/signing.h).
+struct Publishing {
+  const node::KeyPair* key = nullptr;  // required
+  CommitListener on_commit;            // optional
+};
+
 // Name of the NOTIFY channel; the payload is the new head seq.
 inline constexpr char kFeedChannel[] = "pgxn_feed";
 
-// Publishes one event. Files whose content is unchanged are left out of the
-// event; removing an absent file is a no-op. Returns the committed event
-// without file contents.
+// Publishes one event, signed, with the digest of the tree it leaves (the
+// tree's LtHash state is kept in feed_head). Files whose content is unchanged
+// are left out of the event; removing an absent file is a no-op. Returns the
+// committed event without file contents.
 absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
-                                  const BuildEvent& build,
-                                  const CommitListener& on_commit = nullptr);
+                                  const BuildEvent& build, const Publishing& publishing);
+
+// The LtHash state of the tree as tree_files holds it, computed from scratch.
+absl::StatusOr<node::TreeDigest> TreeStateFromFiles(PgConnection& conn);
 
 // The current head of the log (seq 0 and the genesis hash when empty).
 absl::StatusOr<node::ChainTip> ReadFeedHead(PgConnection& conn);

@@ -30,20 +30,24 @@ class PublisherTest : public ::testing::Test {
   }
   absl::StatusOr<v1::Event> PublishFile(PgConnection& conn, const std::string& path,
                                         const std::string& content) {
-    return Publish(conn, EventHeader{"meta", "test", "", ""}, [&](absl::Time) {
-      return absl::StatusOr<std::vector<FileChange>>(std::vector<FileChange>{{path, content, ""}});
-    });
+    return Publish(
+        conn, EventHeader{"meta", "test", "", ""},
+        [&](absl::Time) {
+          return absl::StatusOr<std::vector<FileChange>>(
+              std::vector<FileChange>{{path, content, ""}});
+        },
+        TestPublishing());
   }
   // Every event in the log, checked link by link as a node would.
   std::vector<v1::Event> VerifiedLog() {
     PgPool pool(pg_->dsn(), 2);
-    auto log = PgEventLog::Start(&pool);
+    auto log = PgEventLog::Start(&pool, TestPublishing().key);
     EXPECT_TRUE(log.ok()) << log.status();
     auto events = (*log)->ReadAfter(0, 100000, SIZE_MAX, /*include_content=*/true);
     EXPECT_TRUE(events.ok()) << events.status();
     node::ChainTip tip;
     for (const v1::Event& event : *events) {
-      absl::Status s = node::VerifyEvent(event, tip, true);
+      absl::Status s = node::VerifyEvent(event, tip, true, TestPublishing().key->public_key);
       EXPECT_TRUE(s.ok()) << s;
       tip = node::TipAfter(event);
     }
@@ -85,12 +89,16 @@ TEST_F(PublisherTest, ConcurrentPublishersGetGaplessSeqsInCommitOrder) {
 
 TEST_F(PublisherTest, AFailedBuildWritesNothing) {
   const node::ChainTip before = *ReadFeedHead(*conn_);
-  auto failed = Publish(*conn_, EventHeader{"release", "test", "x", "1.0.0"}, [&](absl::Time) {
-    auto r = conn_->Exec("INSERT INTO users (nickname, email) VALUES ('ghost', 'g@example.com')");
-    EXPECT_TRUE(r.ok()) << r.status();
-    return absl::StatusOr<std::vector<FileChange>>(
-        absl::FailedPreconditionError("Distribution \"x 1.0.0\" already exists"));
-  });
+  auto failed = Publish(
+      *conn_, EventHeader{"release", "test", "x", "1.0.0"},
+      [&](absl::Time) {
+        auto r =
+            conn_->Exec("INSERT INTO users (nickname, email) VALUES ('ghost', 'g@example.com')");
+        EXPECT_TRUE(r.ok()) << r.status();
+        return absl::StatusOr<std::vector<FileChange>>(
+            absl::FailedPreconditionError("Distribution \"x 1.0.0\" already exists"));
+      },
+      TestPublishing());
   EXPECT_EQ(failed.status().message(), "Distribution \"x 1.0.0\" already exists");
   const node::ChainTip after = *ReadFeedHead(*conn_);
   EXPECT_EQ(after.seq, before.seq);
@@ -107,10 +115,13 @@ TEST_F(PublisherTest, UnchangedFilesAreLeftOutAndContentsStoredOnce) {
   auto first = PublishFile(*conn_, "same/a.json", "{\"a\":1}");
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->ops_size(), 1);
-  auto again = Publish(*conn_, EventHeader{"meta", "test", "", ""}, [&](absl::Time) {
-    return absl::StatusOr<std::vector<FileChange>>(std::vector<FileChange>{
-        {"same/a.json", "{\"a\":1}", ""}, {"same/b.json", "{\"a\":1}", ""}});
-  });
+  auto again = Publish(
+      *conn_, EventHeader{"meta", "test", "", ""},
+      [&](absl::Time) {
+        return absl::StatusOr<std::vector<FileChange>>(std::vector<FileChange>{
+            {"same/a.json", "{\"a\":1}", ""}, {"same/b.json", "{\"a\":1}", ""}});
+      },
+      TestPublishing());
   ASSERT_TRUE(again.ok()) << again.status();
   ASSERT_EQ(again->ops_size(), 1);
   EXPECT_EQ(again->ops(0).path(), "same/b.json");
@@ -121,10 +132,13 @@ TEST_F(PublisherTest, UnchangedFilesAreLeftOutAndContentsStoredOnce) {
   EventHeader quiet{"meta", "test", "", ""};
   quiet.skip_if_unchanged = true;
   const uint64_t head = ReadFeedHead(*conn_)->seq;
-  auto nothing = Publish(*conn_, quiet, [&](absl::Time) {
-    return absl::StatusOr<std::vector<FileChange>>(
-        std::vector<FileChange>{{"same/a.json", "{\"a\":1}", ""}});
-  });
+  auto nothing = Publish(
+      *conn_, quiet,
+      [&](absl::Time) {
+        return absl::StatusOr<std::vector<FileChange>>(
+            std::vector<FileChange>{{"same/a.json", "{\"a\":1}", ""}});
+      },
+      TestPublishing());
   ASSERT_TRUE(nothing.ok()) << nothing.status();
   EXPECT_EQ(nothing->seq(), 0u);
   EXPECT_EQ(ReadFeedHead(*conn_)->seq, head);
@@ -132,13 +146,16 @@ TEST_F(PublisherTest, UnchangedFilesAreLeftOutAndContentsStoredOnce) {
 
 TEST_F(PublisherTest, EventsNodesWouldRefuseAreNotPublished) {
   const node::ChainTip before = *ReadFeedHead(*conn_);
-  auto too_many = Publish(*conn_, EventHeader{"release", "test", "x", "1.0.0"}, [&](absl::Time) {
-    std::vector<FileChange> files;
-    for (size_t i = 0; i <= node::kMaxOpsPerEvent; ++i) {
-      files.push_back({absl::StrCat("many/", i, ".json"), absl::StrCat(i), ""});
-    }
-    return absl::StatusOr<std::vector<FileChange>>(std::move(files));
-  });
+  auto too_many = Publish(
+      *conn_, EventHeader{"release", "test", "x", "1.0.0"},
+      [&](absl::Time) {
+        std::vector<FileChange> files;
+        for (size_t i = 0; i <= node::kMaxOpsPerEvent; ++i) {
+          files.push_back({absl::StrCat("many/", i, ".json"), absl::StrCat(i), ""});
+        }
+        return absl::StatusOr<std::vector<FileChange>>(std::move(files));
+      },
+      TestPublishing());
   EXPECT_TRUE(absl::IsFailedPrecondition(too_many.status())) << too_many.status();
   EXPECT_EQ(too_many.status().message(),
             "This change touches 10001 files, more than the 10000 one event may carry");
@@ -149,10 +166,13 @@ TEST_F(PublisherTest, EventsNodesWouldRefuseAreNotPublished) {
 
 TEST_F(PublisherTest, RemovalsBecomeDeleteOps) {
   ASSERT_TRUE(PublishFile(*conn_, "gone/x.json", "x").ok());
-  auto removed = Publish(*conn_, EventHeader{"delete", "test", "", ""}, [&](absl::Time) {
-    return absl::StatusOr<std::vector<FileChange>>(
-        std::vector<FileChange>{{"gone/x.json", "", "", true}, {"gone/never.json", "", "", true}});
-  });
+  auto removed = Publish(
+      *conn_, EventHeader{"delete", "test", "", ""},
+      [&](absl::Time) {
+        return absl::StatusOr<std::vector<FileChange>>(std::vector<FileChange>{
+            {"gone/x.json", "", "", true}, {"gone/never.json", "", "", true}});
+      },
+      TestPublishing());
   ASSERT_TRUE(removed.ok()) << removed.status();
   ASSERT_EQ(removed->ops_size(), 1);
   EXPECT_EQ(removed->ops(0).type(), v1::Op::DELETE);
@@ -163,7 +183,7 @@ TEST_F(PublisherTest, RemovalsBecomeDeleteOps) {
 TEST_F(PublisherTest, ListenersAreWokenByCommits) {
   PgPool pool(pg_->dsn(), 2);
   // No periodic re-read: only the NOTIFY can wake the log.
-  auto log = PgEventLog::Start(&pool, absl::InfiniteDuration());
+  auto log = PgEventLog::Start(&pool, TestPublishing().key, absl::InfiniteDuration());
   ASSERT_TRUE(log.ok()) << log.status();
   const uint64_t head = (*log)->Head()->seq;
   // Published on another connection without telling the log directly: only

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "gateway/media_type.h"
 #include "node/digest.h"
+#include "node/signing.h"
+#include "origin/accounts.h"
 #include "origin/bootstrap.h"
 #include "origin/catalog.h"
 #include "origin/distribution_archive.h"
@@ -144,6 +146,14 @@ absl::StatusOr<Expected> RenderExpected(PgConnection& conn) {
   Expected expected;
   AddRendered(expected, "index.json", RenderIndexJson());
   AddRendered(expected, "meta/spec.txt", kMetaSpecText);
+  // The key the database's events are signed with (origin_key.h records it).
+  absl::StatusOr<std::string> key_hex = GetSetting(conn, "origin_public_key");
+  if (key_hex.ok()) {
+    absl::optional<std::string> key = node::HexDecode(*key_hex);
+    if (key.has_value()) AddRendered(expected, "meta/origin.pub", node::FormatPublicKey(*key));
+  } else if (!absl::IsNotFound(key_hex.status())) {
+    return key_hex.status();
+  }
   absl::StatusOr<FileChange> mirrors = RenderMirrorsFile(conn);
   if (!mirrors.ok()) return mirrors.status();
   AddRendered(expected, mirrors->path, std::move(mirrors->content));
@@ -293,9 +303,12 @@ absl::StatusOr<TreeCheck> CheckTree(PgConnection& conn) {
 
 absl::StatusOr<v1::Event> FixTree(PgConnection& conn, absl::string_view actor,
                                   std::vector<TreeDifference>* remaining,
-                                  const CommitListener& on_commit) {
+                                  const Publishing& publishing) {
   EventHeader header{"meta", std::string(actor), "", ""};
   header.skip_if_unchanged = true;
+  // The rows were changed behind the publisher's back: the digest state it
+  // carries forward no longer describes them.
+  header.recompute_tree_state = true;
   absl::StatusOr<v1::Event> event = Publish(
       conn, header,
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
@@ -320,7 +333,7 @@ absl::StatusOr<v1::Event> FixTree(PgConnection& conn, absl::string_view actor,
         }
         return std::move(comparison->fixes);
       },
-      on_commit);
+      publishing);
   if (!event.ok()) return event.status();
   absl::StatusOr<TreeCheck> after = CheckTree(conn);
   if (!after.ok()) return after.status();

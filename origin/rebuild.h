@@ -60,7 +60,7 @@ absl::StatusOr<TreeCheck> CheckTree(PgConnection& conn);
 // afterwards (the unfixable archives).
 absl::StatusOr<v1::Event> FixTree(PgConnection& conn, absl::string_view actor,
                                   std::vector<TreeDifference>* remaining,
-                                  const CommitListener& on_commit = nullptr);
+                                  const Publishing& publishing);
 
 }  // namespace pgxn::origin
 

@@ -29,7 +29,7 @@ class RebuildTest : public ::testing::Test {
     if (!pg_->ok()) return;
     auto conn = pg_->Connect();
     // As the origin does when it starts.
-    ASSERT_TRUE(PublishMetaFiles(*conn).ok());
+    ASSERT_TRUE(PublishMetaFiles(*conn, TestPublishing()).ok());
     ASSERT_TRUE(AddTestUser(*conn, "bob").ok());
     ASSERT_TRUE(AddTestUser(*conn, "carol").ok());
     ASSERT_TRUE(AddTestUser(*conn, "root", /*admin=*/true).ok());
@@ -50,7 +50,7 @@ class RebuildTest : public ::testing::Test {
       auto event = PublishTestRelease(*conn, user, meta, files);
       ASSERT_TRUE(event.ok()) << event.status();
     }
-    ASSERT_TRUE(RemoveRelease(*conn, "root", "pair", "1.2.0").ok());
+    ASSERT_TRUE(RemoveRelease(*conn, "root", "pair", "1.2.0", TestPublishing()).ok());
     MirrorFields mirror{{"uri", "https://pgxn.example.org/"},
                         {"email", "m@example.org"},
                         {"frequency", "daily"},
@@ -59,7 +59,7 @@ class RebuildTest : public ::testing::Test {
                         {"timezone", "UTC"},
                         {"bandwidth", "1Gbps"},
                         {"src", "rsync://x/pgxn"}};
-    ASSERT_TRUE(AddMirror(*conn, "root", mirror).ok());
+    ASSERT_TRUE(AddMirror(*conn, "root", mirror, TestPublishing()).ok());
   }
   static void TearDownTestSuite() {
     delete pg_;
@@ -100,12 +100,12 @@ TEST_F(RebuildTest, APublishedTreeMatchesItsRows) {
   auto files = conn_->Exec("SELECT count(*) FROM tree_files");
   ASSERT_TRUE(files.ok());
   EXPECT_EQ(check->files_expected, static_cast<size_t>(files->GetInt(0, 0)));
-  // index.json, spec, mirrors, 5 stats; 3 releases of 2-3 files; 2 dists,
-  // 3 extensions, 2 tags (key value, util), 3 users with files.
-  EXPECT_EQ(check->files_expected, 8u + 8u + 2u + 3u + 2u + 3u);
+  // index.json, spec, origin.pub, mirrors, 5 stats; 3 releases of 2-3 files;
+  // 2 dists, 3 extensions, 2 tags (key value, util), 3 users with files.
+  EXPECT_EQ(check->files_expected, 9u + 8u + 2u + 3u + 2u + 3u);
 
   std::vector<TreeDifference> remaining;
-  absl::StatusOr<v1::Event> event = FixTree(*conn_, "test", &remaining);
+  absl::StatusOr<v1::Event> event = FixTree(*conn_, "test", &remaining, TestPublishing());
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->seq(), 0u) << "nothing to fix, nothing published";
   EXPECT_TRUE(remaining.empty());
@@ -153,7 +153,7 @@ TEST_F(RebuildTest, EveryDamageIsReportedAndFixed) {
     for (const std::string& sql : c.damage) Exec(sql);
     EXPECT_EQ(Check(), c.lines) << c.name;
     std::vector<TreeDifference> remaining;
-    absl::StatusOr<v1::Event> event = FixTree(*conn_, "test", &remaining);
+    absl::StatusOr<v1::Event> event = FixTree(*conn_, "test", &remaining, TestPublishing());
     ASSERT_TRUE(event.ok()) << c.name << ": " << event.status();
     EXPECT_TRUE(remaining.empty()) << c.name << ": " << Lines(remaining)[0];
     if (event->seq() > 0) EXPECT_EQ(event->kind(), "meta") << c.name;
@@ -178,7 +178,7 @@ TEST_F(RebuildTest, DamagedArchivesAreReportedButCannotBeFixed) {
   EXPECT_EQ(Check(), std::vector<std::string>{"different " + zip +
                                               ": stored content does not match its sha256"});
   std::vector<TreeDifference> remaining;
-  ASSERT_TRUE(FixTree(*conn_, "test", &remaining).ok());
+  ASSERT_TRUE(FixTree(*conn_, "test", &remaining, TestPublishing()).ok());
   EXPECT_EQ(
       Lines(remaining),
       std::vector<std::string>{"different " + zip + ": stored content does not match its sha256"});

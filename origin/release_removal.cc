@@ -50,7 +50,7 @@ absl::StatusOr<std::vector<std::string>> Column(PgConnection& conn, const char* 
 
 absl::StatusOr<v1::Event> RemoveRelease(PgConnection& conn, absl::string_view actor,
                                         absl::string_view dist, absl::string_view version,
-                                        const CommitListener& on_commit) {
+                                        const Publishing& publishing) {
   // The event names the release as published; it is looked up again, locked,
   // inside the transaction, in case someone removed it in between.
   absl::StatusOr<ReleaseKey> found = FindRelease(conn, dist, version, /*lock=*/false);
@@ -94,7 +94,7 @@ absl::StatusOr<v1::Event> RemoveRelease(PgConnection& conn, absl::string_view ac
         for (FileChange& file : *affected) files.push_back(std::move(file));
         return files;
       },
-      on_commit);
+      publishing);
 }
 
 }  // namespace pgxn::origin

@@ -29,7 +29,7 @@ namespace pgxn::origin {
 // written on any error.
 absl::StatusOr<v1::Event> RemoveRelease(PgConnection& conn, absl::string_view actor,
                                         absl::string_view dist, absl::string_view version,
-                                        const CommitListener& on_commit = nullptr);
+                                        const Publishing& publishing);
 
 }  // namespace pgxn::origin
 

@@ -73,7 +73,8 @@ TEST_F(ReleaseRemovalTest, TheTreeIsAsIfTheReleaseWasNeverPublished) {
                   .ok());
   ASSERT_NE(Snapshot(), before);
 
-  absl::StatusOr<v1::Event> event = RemoveRelease(*conn_, "root", "PAIR", "1.1.0");
+  absl::StatusOr<v1::Event> event =
+      RemoveRelease(*conn_, "root", "PAIR", "1.1.0", TestPublishing());
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->kind(), "delete");
   EXPECT_EQ(event->actor(), "root");
@@ -100,7 +101,8 @@ TEST_F(ReleaseRemovalTest, RemovingTheOnlyReleaseKeepsTheExtensionsOwned) {
   ASSERT_TRUE(
       PublishTestRelease(*conn_, "bob", TestMeta("lonely", "0.1.0", {"lonely"}, {"alone"})).ok());
   const std::string tree_before_user = Snapshot()["user/bob.json"];
-  absl::StatusOr<v1::Event> event = RemoveRelease(*conn_, "root", "lonely", "0.1.0");
+  absl::StatusOr<v1::Event> event =
+      RemoveRelease(*conn_, "root", "lonely", "0.1.0", TestPublishing());
   ASSERT_TRUE(event.ok()) << event.status();
   const Tree after = Snapshot();
   for (const char* gone : {"dist/lonely.json", "extension/lonely.json", "tag/alone.json",
@@ -127,7 +129,7 @@ TEST_F(ReleaseRemovalTest, AnInactiveUploaderLosesTheirFileWithTheirLastRelease)
   ASSERT_TRUE(
       PublishTestRelease(*conn_, "leaver", TestMeta("leftover", "1.0.0", {"leftover"})).ok());
   ASSERT_TRUE(conn_->Exec("UPDATE users SET status = 'inactive' WHERE nickname = 'leaver'").ok());
-  ASSERT_TRUE(RemoveRelease(*conn_, "root", "leftover", "1.0.0").ok());
+  ASSERT_TRUE(RemoveRelease(*conn_, "root", "leftover", "1.0.0", TestPublishing()).ok());
   EXPECT_EQ(Snapshot().count("user/leaver.json"), 0u);
 }
 
@@ -143,14 +145,16 @@ TEST_F(ReleaseRemovalTest, UnknownReleasesAreNotFoundAndChangeNothing) {
       {"known", "", "Distribution \"known \" does not exist"},
   };
   for (const auto& c : cases) {
-    absl::StatusOr<v1::Event> event = RemoveRelease(*conn_, "root", c.dist, c.version);
+    absl::StatusOr<v1::Event> event =
+        RemoveRelease(*conn_, "root", c.dist, c.version, TestPublishing());
     EXPECT_TRUE(absl::IsNotFound(event.status())) << c.dist << " " << c.version;
     EXPECT_EQ(event.status().message(), c.message);
   }
   EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(Head(), head);
-  ASSERT_TRUE(RemoveRelease(*conn_, "root", "known", "1.0.0").ok());
-  absl::StatusOr<v1::Event> again = RemoveRelease(*conn_, "root", "known", "1.0.0");
+  ASSERT_TRUE(RemoveRelease(*conn_, "root", "known", "1.0.0", TestPublishing()).ok());
+  absl::StatusOr<v1::Event> again =
+      RemoveRelease(*conn_, "root", "known", "1.0.0", TestPublishing());
   EXPECT_EQ(again.status().message(), "Distribution \"known 1.0.0\" does not exist");
 }
 

@@ -230,7 +230,7 @@ absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version
 
 absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& upload,
                                          const ArchiveLimits& limits,
-                                         const CommitListener& on_commit) {
+                                         const Publishing& publishing) {
   absl::StatusOr<Release> release = ReadRelease(upload, limits);
   if (!release.ok()) return release.status();
   const std::string sha1 = node::Sha1Hex(release->zip);
@@ -324,7 +324,7 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
         for (FileChange& file : *affected) files.push_back(std::move(file));
         return files;
       },
-      on_commit);
+      publishing);
 }
 
 }  // namespace pgxn::origin

@@ -38,8 +38,7 @@ absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version
                                const std::vector<std::string>& existing);
 
 absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& upload,
-                                         const ArchiveLimits& limits,
-                                         const CommitListener& on_commit = nullptr);
+                                         const ArchiveLimits& limits, const Publishing& publishing);
 
 }  // namespace pgxn::origin
 

@@ -1,6 +1,7 @@
 #include "origin/test_postgres.h"
 
 #include "origin/migrations.h"
+#include "origin/origin_key.h"
 
 namespace pgxn::origin {
 
@@ -23,7 +24,17 @@ TestPostgres::TestPostgres() {
     error_ = std::string(migrated.status().message());
     return;
   }
+  if (absl::Status s = CheckOriginKey(**conn, *TestPublishing().key); !s.ok()) {
+    error_ = std::string(s.message());
+    return;
+  }
   pg_ = *std::move(pg);
+}
+
+const Publishing& TestPublishing() {
+  static const node::KeyPair* key = new node::KeyPair(node::GenerateKeyPair());
+  static const Publishing* publishing = new Publishing{key, nullptr};
+  return *publishing;
 }
 
 std::unique_ptr<PgConnection> TestPostgres::Connect() const {

@@ -1,5 +1,6 @@
 // Test support: a private PostgreSQL cluster in a temp dir with the origin's
-// schema applied, for tests that need the real database.
+// schema applied and the test key recorded, for tests that need the real
+// database.
 #ifndef PGXN_ORIGIN_TEST_POSTGRES_H_
 #define PGXN_ORIGIN_TEST_POSTGRES_H_
 
@@ -9,8 +10,13 @@
 #include "node/temp_dir.h"
 #include "origin/embedded_postgres.h"
 #include "origin/pg.h"
+#include "origin/publisher.h"
 
 namespace pgxn::origin {
+
+// Signs what tests publish; one key per test process, recorded by every
+// TestPostgres as the origin's key.
+const Publishing& TestPublishing();
 
 class TestPostgres {
  public:

@@ -1,5 +1,7 @@
 #include "origin/test_releases.h"
 
+#include "origin/test_postgres.h"
+
 #include "absl/strings/str_cat.h"
 #include "origin/accounts.h"
 #include "origin/archive.h"
@@ -14,7 +16,7 @@ absl::Status AddTestUser(PgConnection& conn, const std::string& nickname, bool a
   account.email = absl::StrCat(nickname, "@example.com");
   account.password = "a test password";
   account.admin = admin;
-  return CreateActiveAccount(conn, account).status();
+  return CreateActiveAccount(conn, account, TestPublishing()).status();
 }
 
 nlohmann::json TestMeta(const std::string& name, const std::string& version,
@@ -64,7 +66,7 @@ absl::StatusOr<v1::Event> PublishTestRelease(
     PgConnection& conn, const std::string& user, const nlohmann::json& meta,
     const std::vector<std::pair<std::string, std::string>>& files) {
   const std::string zip = TestDistZip(meta, files);
-  return PublishRelease(conn, Upload{user, "test.zip", zip}, ArchiveLimits());
+  return PublishRelease(conn, Upload{user, "test.zip", zip}, ArchiveLimits(), TestPublishing());
 }
 
 }  // namespace pgxn::origin

@@ -48,7 +48,7 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
   }
   if (upload.filename.empty()) upload.filename = "archive";
   absl::StatusOr<v1::Event> event =
-      PublishRelease(**conn, upload, context.options.limits, context.on_commit);
+      PublishRelease(**conn, upload, context.options.limits, context.publishing);
   if (!event.ok()) {
     absl::Status status = event.status();
     if (absl::IsInvalidArgument(status)) {

@@ -58,7 +58,7 @@ int RunOriginRebuildCommand(const std::vector<std::string>& args) {
 
   std::vector<origin::TreeDifference> remaining;
   absl::StatusOr<feed::v1::Event> event =
-      origin::FixTree(**conn, "pgxnd origin rebuild", &remaining);
+      origin::FixTree(**conn, "pgxnd origin rebuild", &remaining, (*db)->publishing());
   if (!event.ok()) return Fail(event.status());
   if (event->seq() > 0) {
     std::cerr << "Published the corrections as event " << event->seq() << " (" << event->ops_size()

@@ -17,6 +17,15 @@ void AddReplicaFlags(FlagSet& flags, node::ReplicaOptions* options) {
                  "heartbeat interval on quiet feed streams served by this node");
   flags.Duration("stale-after", &options->stale_after,
                  "reconnect, and report stale, when the upstream is silent this long");
+  flags.String("origin-key", &options->origin_key,
+               "file with the origin's public key (\"ed25519:<hex>\", as /meta/origin.pub serves "
+               "it); default: trust the key the first upstream reports, and remember it");
+  flags.Bool("reset-on-new-epoch", &options->reset_on_new_epoch,
+             "when the upstream's log was reset (a new epoch), wipe this node and rebuild it "
+             "from the new log instead of refusing");
+  flags.Bool("replay-log", &options->replay_log,
+             "fill an empty node by replaying the whole log instead of bootstrapping from a "
+             "snapshot (a relay that must serve the full history to others needs this)");
 }
 
 std::string CheckReplicaOptions(const std::string& command, const node::ReplicaOptions& options) {

@@ -102,7 +102,8 @@ int RunAdd(const std::vector<std::string>& args) {
 
   absl::StatusOr<Session> session = Open(common);
   if (!session.ok()) return Fail(session.status());
-  absl::StatusOr<feed::v1::Event> event = origin::CreateActiveAccount(*session->conn, account);
+  absl::StatusOr<feed::v1::Event> event =
+      origin::CreateActiveAccount(*session->conn, account, session->db->publishing());
   if (!event.ok()) return Fail(event.status());
   std::cout << "Created user " << account.nickname << " (event " << event->seq() << ")"
             << std::endl;
@@ -173,9 +174,9 @@ int RunSetStatus(const std::vector<std::string>& args) {
   absl::StatusOr<Session> session = Open(common);
   if (!session.ok()) return Fail(session.status());
   origin::Mailer mailer{origin::MailOptions{}};
-  absl::Status status =
-      origin::SetAccountStatus(*session->conn, "", (*positional)[0], (*positional)[1], mailer,
-                               LinksFor(*session->conn, common.public_url));
+  absl::Status status = origin::SetAccountStatus(
+      *session->conn, "", (*positional)[0], (*positional)[1], mailer,
+      LinksFor(*session->conn, common.public_url), session->db->publishing());
   if (!status.ok()) return Fail(status);
   std::cout << "User " << (*positional)[0] << " is " << (*positional)[1] << std::endl;
   return kExitOk;

@@ -155,9 +155,15 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   HttpResult index = indexer_->Get("/index.json");
   EXPECT_TRUE(absl::StrContains(index.body, "\"search\"")) << index.body;
 
-  // The feed as a subscriber sees it, from the last node of the chain.
-  RunResult tail =
+  // The feed as a subscriber sees it. The nodes started on a log that already
+  // held the origin's first events, so they bootstrapped from a snapshot and
+  // serve events from there on; the origin serves them all.
+  RunResult early =
       RunProgram({PgxndPath(), "tail", "--upstream", indexer_->grpc_address(), "--since", "0"});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(early.output, "bootstrap from a snapshot")) << early.output;
+  RunResult tail =
+      RunProgram({PgxndPath(), "tail", "--upstream", origin_->grpc_address(), "--since", "0"});
   ASSERT_EQ(tail.exit_code, 0) << tail.output;
   std::vector<nlohmann::json> events;
   for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
@@ -174,7 +180,7 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   std::vector<std::string> paths = last["paths"];
   EXPECT_NE(std::find(paths.begin(), paths.end(), "dist/pair/0.1.1/pair-0.1.1.zip"), paths.end());
   EXPECT_NE(std::find(paths.begin(), paths.end(), "dist/pair.json"), paths.end());
-  RunResult since = RunProgram({PgxndPath(), "tail", "--upstream", origin_->grpc_address(),
+  RunResult since = RunProgram({PgxndPath(), "tail", "--upstream", indexer_->grpc_address(),
                                 "--since", std::to_string(events.size() - 1)});
   EXPECT_EQ(std::count(since.output.begin(), since.output.end(), '\n'), 1) << since.output;
 }
