@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
+#include "node/digest.h"
+#include "node/signing.h"
+
 namespace pgxn::node {
 
 std::string FormatUtcSeconds(absl::Time time) {
@@ -33,6 +37,12 @@ std::string StatusJson(const NodeStatus& status, absl::Time now) {
   doc["last_event_time"] = status.last_event_time == absl::InfinitePast()
                                ? nlohmann::ordered_json(nullptr)
                                : nlohmann::ordered_json(FormatUtcSeconds(status.last_event_time));
+  doc["origin_key"] =
+      status.origin_key.empty()
+          ? std::string()
+          : std::string(absl::StripAsciiWhitespace(FormatPublicKey(status.origin_key)));
+  doc["log_start"] = status.log_start;
+  doc["tree_digest"] = HexEncode(status.tree_digest);
   if (!is_origin) {
     doc["upstream"] = status.upstream;
     doc["connected"] = status.connected;

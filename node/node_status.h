@@ -28,10 +28,14 @@ struct NodeStatus {
   absl::Time caught_up_at = absl::InfinitePast();  // last time applied reached the head
   absl::Duration stale_after = absl::InfiniteDuration();
   std::string last_error;
+  std::string origin_key;   // 32 bytes; shown as ed25519:<hex>
+  uint64_t log_start = 0;   // first seq after which this node can stream events
+  std::string tree_digest;  // 32 bytes: node/tree_digest.h of the tree it holds
 };
 
 // {"role","version","epoch","applied_seq","upstream_head_seq","lag_events",
-//  "lag_seconds","last_event_time","upstream","connected","stale","last_error"}.
+//  "lag_seconds","last_event_time","origin_key","log_start","tree_digest",
+//  "upstream","connected","stale","last_error"}.
 // lag_seconds is how long the node has been behind its upstream's head (0 when
 // caught up; when it was already behind at start, the age of its newest event);
 // stale is true when no new signed heartbeat of the origin arrived within

@@ -143,6 +143,9 @@ gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
     if (event.ok()) status.last_event_time = absl::FromUnixMicros(event->time_us());
   }
   status.stale_after = options_.stale_after;
+  status.origin_key = store_->OriginKey();
+  status.log_start = store_->LogStart();
+  status.tree_digest = store_->TreeDigestNow();
   if (feed_client_ != nullptr) {
     UpstreamState upstream = feed_client_->State();
     status.upstream = upstream.address;

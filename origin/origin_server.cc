@@ -10,6 +10,7 @@
 #include "node/log.h"
 #include "node/node_status.h"
 #include "node/ports_file.h"
+#include "node/tree_digest.h"
 #include "origin/accounts.h"
 #include "origin/manager_http.h"
 #include "origin/origin_database.h"
@@ -139,6 +140,14 @@ gateway::Response OriginServer::HandleStatus(const gateway::Request& request) co
                       PgParams().Int(static_cast<int64_t>(head->seq)));
     if (time.ok() && time->rows() == 1) {
       status.last_event_time = absl::FromUnixMicros(time->GetInt(0, 0));
+    }
+  }
+  status.origin_key = log_->OriginKey();
+  if (conn.ok()) {
+    auto state = (*conn)->Exec("SELECT tree_state FROM feed_head WHERE tree_state IS NOT NULL");
+    if (state.ok() && state->rows() == 1) {
+      absl::StatusOr<node::TreeDigest> tree = node::TreeDigest::FromState(state->Get(0, 0));
+      if (tree.ok()) status.tree_digest = tree->Digest();
     }
   }
   return gateway::JsonResponse(200, node::StatusJson(status, absl::Now()));

@@ -49,6 +49,11 @@ void ExpectSameTree(const Node& origin, const Node& node, const std::string& nam
                     bool is_indexer) {
   std::map<std::string, std::string> expected = Tree(origin);
   ASSERT_FALSE(expected.empty());
+  // The digest each node keeps of its tree is the one the origin signed.
+  const nlohmann::json origin_status = origin.Status();
+  EXPECT_EQ(node.Status()["tree_digest"], origin_status["tree_digest"]) << name;
+  EXPECT_EQ(node.Status()["origin_key"], origin_status["origin_key"]) << name;
+  EXPECT_EQ(origin.Get("/meta/origin.pub").body.substr(0, 8), "ed25519:");
   EXPECT_EQ(Tree(node), expected) << name << " holds a different tree";
   for (const auto& [path, sha256] : expected) {
     HttpResult want = origin.Get("/" + Encode(path));
