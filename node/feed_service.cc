@@ -28,6 +28,7 @@ class FeedServiceImpl final : public v1::Feed::Service {
       : options_(std::move(options)), log_(log) {}
 
   void Stop() { stopping_ = true; }
+  int streams() const { return streams_.load(); }
 
   grpc::Status GetHead(grpc::ServerContext*, const v1::GetHeadRequest*, v1::Head* head) override {
     absl::StatusOr<ChainTip> tip = log_->Head();
@@ -54,6 +55,11 @@ class FeedServiceImpl final : public v1::Feed::Service {
 
   grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                          grpc::ServerWriter<v1::FeedMessage>* writer) override {
+    ++streams_;
+    struct Leave {
+      std::atomic<int>* streams;
+      ~Leave() { --*streams; }
+    } leave{&streams_};
     absl::StatusOr<ChainTip> tip = log_->Head();
     if (!tip.ok()) return ToGrpc(tip.status());
     if (!request->epoch().empty() && !tip->epoch.empty() && request->epoch() != tip->epoch) {
@@ -145,6 +151,7 @@ class FeedServiceImpl final : public v1::Feed::Service {
   const FeedServiceOptions options_;
   const EventLog* const log_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> streams_{0};
 };
 
 class FeedServerImpl final : public FeedServer {
@@ -155,6 +162,7 @@ class FeedServerImpl final : public FeedServer {
   ~FeedServerImpl() override { Shutdown(); }
 
   int port() const override { return port_; }
+  int active_streams() const override { return service_->streams(); }
 
   void Shutdown() override {
     if (stopped_.exchange(true)) return;

@@ -48,6 +48,9 @@ class FeedServer {
   // The port actually bound.
   virtual int port() const = 0;
 
+  // Subscribe streams open now.
+  virtual int active_streams() const = 0;
+
   // Ends every stream and stops the server; idempotent.
   virtual void Shutdown() = 0;
 };

@@ -6,6 +6,8 @@
 #include <string>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -16,6 +18,7 @@
 #include "node/store.h"
 #include "node/temp_dir.h"
 #include "node/test_events.h"
+#include "pgxn/feed/v1/feed.grpc.pb.h"
 
 namespace pgxn::node {
 namespace {
@@ -390,6 +393,39 @@ TEST(FeedTest, ANewEpochIsRefusedUnlessResettingIsAllowed) {
     }
     client.Stop();
   }
+}
+
+TEST(FeedTest, LightSubscribersGetPathsAndHashesThatStillVerify) {
+  TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  TestChain chain;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(upstream->Apply(chain.Next({PutOp("f" + std::to_string(i), "content")})).ok());
+  }
+  auto server = FeedServer::Start(GrpcServerOptions{}, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto stub = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_include_content(false);
+  auto reader = stub->Subscribe(&context, request);
+  ChainTip tip;
+  v1::FeedMessage message;
+  while (tip.seq < 3 && reader->Read(&message)) {
+    if (!message.has_event()) continue;
+    const v1::Event& event = message.event();
+    ASSERT_EQ(event.ops_size(), 1);
+    EXPECT_TRUE(event.ops(0).content().empty());
+    EXPECT_EQ(event.ops(0).size(), 7u);
+    absl::Status s =
+        VerifyEvent(event, tip, /*require_content=*/false, TestChain::Key().public_key);
+    EXPECT_TRUE(s.ok()) << s;
+    tip = TipAfter(event);
+  }
+  EXPECT_EQ(tip.seq, 3u);
+  context.TryCancel();
+  reader->Finish();
 }
 
 }  // namespace

@@ -64,6 +64,22 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   if (!feed_server.ok()) return feed_server.status();
   feed_server_ = *std::move(feed_server);
 
+  metrics_ = std::make_unique<Metrics>(options_.role, [this] {
+    MetricsSample sample;
+    sample.applied_seq = store_->Tip().seq;
+    if (feed_client_ != nullptr) {
+      const UpstreamState upstream = feed_client_->State();
+      sample.upstream_head_seq = upstream.head_seq;
+      sample.stale = absl::Now() - upstream.last_fresh_heartbeat > options_.stale_after;
+    }
+    if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
+    return sample;
+  });
+  router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
+    gateway::Response response = gateway::TextResponse(200, metrics_->Render());
+    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
   if (extension_ != nullptr) extension_->AddRoutes(&router_);
@@ -74,8 +90,12 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   http_options.port = http->port;
   http_options.threads = options_.http_threads;
   http_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
-  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server = gateway::HttpServer::Start(
-      http_options, [this](const gateway::Request& request) { return router_.Dispatch(request); });
+  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server =
+      gateway::HttpServer::Start(http_options, [this](const gateway::Request& request) {
+        gateway::Response response = router_.Dispatch(request);
+        metrics_->CountHttpRequest(response.status);
+        return response;
+      });
   if (!http_server.ok()) return http_server.status();
   http_server_ = *std::move(http_server);
 
@@ -125,7 +145,11 @@ absl::Status Replica::Reset() {
 
 absl::Status Replica::Apply(const v1::Event& event) {
   absl::StatusOr<bool> applied = store_->Apply(event);
-  if (!applied.ok()) return applied.status();
+  if (!applied.ok()) {
+    metrics_->CountEventRefused();
+    return applied.status();
+  }
+  if (*applied) metrics_->CountEventApplied();
   if (*applied && extension_ != nullptr) {
     extension_->OnApplied(event, feed_client_->State().head_seq <= event.seq());
   }

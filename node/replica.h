@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "gateway/router.h"
 #include "node/feed_client.h"
+#include "node/metrics.h"
 #include "node/store.h"
 
 namespace pgxn::gateway {
@@ -99,6 +100,7 @@ class Replica final : private EventSink {
   std::unique_ptr<FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
   std::unique_ptr<FeedClient> feed_client_;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 }  // namespace pgxn::node

@@ -93,6 +93,18 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   OriginServer* self = origin.get();
   router.Handle("GET", "/_status",
                 [self](const gateway::Request& request) { return self->HandleStatus(request); });
+  origin->metrics_ = std::make_unique<node::Metrics>("origin", [self] {
+    node::MetricsSample sample;
+    absl::StatusOr<node::ChainTip> head = self->log_->Head();
+    if (head.ok()) sample.applied_seq = sample.upstream_head_seq = head->seq;
+    sample.feed_streams = self->feed_server_->active_streams();
+    return sample;
+  });
+  router.Handle("GET", "/metrics", [self](const gateway::Request&) {
+    gateway::Response response = gateway::TextResponse(200, self->metrics_->Render());
+    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
   gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
   origin->routes_ready_.store(true);
 
@@ -123,7 +135,9 @@ gateway::Response OriginServer::Dispatch(const gateway::Request& request) const 
   if (!routes_ready_.load()) {
     return gateway::TextResponse(503, "The origin is starting; try again shortly");
   }
-  return router_.Dispatch(request);
+  gateway::Response response = router_.Dispatch(request);
+  metrics_->CountHttpRequest(response.status);
+  return response;
 }
 
 gateway::Response OriginServer::HandleStatus(const gateway::Request& request) const {

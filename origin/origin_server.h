@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
+#include "node/metrics.h"
 #include "origin/manager_context.h"
 
 namespace pgxn::gateway {
@@ -67,6 +68,7 @@ class OriginServer {
   gateway::Router router_;
   std::unique_ptr<node::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
+  std::unique_ptr<node::Metrics> metrics_;
   // The public URL in mail needs the bound port, so routes are added after
   // the server listens; until then requests get 503.
   std::atomic<bool> routes_ready_{false};

@@ -135,6 +135,16 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   EXPECT_EQ(status["epoch"], origin_->Status()["epoch"]);
   EXPECT_EQ(status["lag_events"], 0);
   EXPECT_EQ(status["upstream"], mirror1_->grpc_address());
+  HttpResult metrics = mirror2_->Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_TRUE(absl::StrContains(metrics.body, "pgxn_events_applied_total{role=\"mirror\"}"))
+      << metrics.body;
+  EXPECT_TRUE(absl::StrContains(
+      metrics.body, absl::StrCat("pgxn_applied_seq{role=\"mirror\"} ", origin_->AppliedSeq())))
+      << metrics.body;
+  EXPECT_TRUE(
+      absl::StrContains(mirror1_->Get("/metrics").body, "pgxn_feed_streams{role=\"mirror\"} 1"))
+      << "mirror2 follows mirror1";
 
   for (const Node* node : {mirror1_.get(), mirror2_.get(), indexer_.get()}) {
     RunResult info = Pgxn({"info", "pair"}, *node);

@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "origin/archive.h"
 
@@ -159,6 +162,63 @@ UploadResult UploadWithCurl(const std::string& origin_url, const std::string& us
   upload.body = ReadWholeFile(body);
   if (upload.status <= 0) upload.body = result.output;
   return upload;
+}
+
+UploadResult UploadZip(const std::string& origin_url, const std::string& user,
+                       const std::string& password, const std::string& zip,
+                       const std::string& filename) {
+  // Archives are made by the tests; none holds this line.
+  const std::string boundary = "pgxnd-test-boundary-6f1c2a9e0b7d";
+  const std::string body =
+      absl::StrCat("--", boundary,
+                   "\r\nContent-Disposition: form-data; name=\"submit\"\r\n\r\nRelease It!\r\n--",
+                   boundary, "\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"",
+                   filename, "\"\r\nContent-Type: application/zip\r\n\r\n", zip, "\r\n--",
+                   boundary, "--\r\n");
+  HttpResult result = HttpPost(
+      origin_url + "/upload", body,
+      {BasicAuthHeader(user, password), "Content-Type: multipart/form-data; boundary=" + boundary,
+       "X-Requested-With: XMLHttpRequest", "Expect:"});
+  UploadResult upload;
+  upload.status = static_cast<int>(result.status);
+  upload.body = result.status == 0 ? result.error : result.body;
+  return upload;
+}
+
+absl::Status PublishReleases(const std::string& origin_url, const std::string& user,
+                             const std::string& password, const std::string& prefix, int first,
+                             int count, int threads) {
+  std::atomic<int> next{first};
+  absl::Mutex mu;
+  absl::Status failure;
+  auto work = [&] {
+    while (true) {
+      const int i = next++;
+      if (i >= first + count) return;
+      {
+        absl::MutexLock lock(&mu);
+        if (!failure.ok()) return;
+      }
+      const std::string name = absl::StrCat(prefix, i);
+      const std::string zip = MakeDistZip(
+          MakeMeta(name, "1.0.0", absl::StrCat("Release ", i, " of ", prefix)),
+          {{"README.md", absl::StrCat(name, "\n", std::string(name.size() + 1, '='), "\n")},
+           {"sql/" + name + ".sql", absl::StrCat("SELECT ", i, ";\n")}});
+      const std::string filename = name + "-1.0.0.zip";
+      UploadResult result = UploadZip(origin_url, user, password, zip, filename);
+      if (result.status != 200) {
+        absl::MutexLock lock(&mu);
+        if (failure.ok()) {
+          failure = absl::UnknownError(absl::StrCat(filename, ": ", result.status, " ", result.body));
+        }
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(threads, 1); ++t) workers.emplace_back(work);
+  for (std::thread& worker : workers) worker.join();
+  return failure;
 }
 
 }  // namespace pgxn::testing

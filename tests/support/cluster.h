@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -91,6 +92,20 @@ UploadResult UploadWithCurl(const std::string& origin_url, const std::string& us
                             const std::string& password, const std::string& zip,
                             const std::string& filename, const std::string& work_dir,
                             const std::vector<std::string>& extra_curl_args = {});
+
+// Uploads `zip` as pgxn-release does, but from this process (a multipart
+// POST with libcurl, no curl binary): quicker when a test publishes many.
+UploadResult UploadZip(const std::string& origin_url, const std::string& user,
+                       const std::string& password, const std::string& zip,
+                       const std::string& filename);
+
+// Publishes `count` releases, PREFIX<first> 1.0.0 to PREFIX<first+count-1>
+// 1.0.0, each a small distribution of three files, over `threads` concurrent
+// uploads; stops at the first refusal and returns it (e.g. "prefix7-1.0.0.zip:
+// 409 ...").
+absl::Status PublishReleases(const std::string& origin_url, const std::string& user,
+                             const std::string& password, const std::string& prefix, int first,
+                             int count, int threads);
 
 }  // namespace pgxn::testing
 

@@ -1,0 +1,90 @@
+// Test support: a loopback TCP proxy that sits between two nodes and breaks
+// the network on command. It listens on 127.0.0.1:0 and forwards every
+// accepted connection, byte for byte, to 127.0.0.1:TARGET; the test can
+//  - drop every open connection at once (both sides see a reset), now or
+//    once a given number of further bytes went from the target to clients
+//    (to cut a large message in the middle),
+//  - stall: stop moving bytes while keeping every socket open (new
+//    connections are accepted and connected, but nothing flows),
+//  - resume after a stall,
+//  - hold every chunk it reads for a fixed delay before forwarding it.
+//
+// One background thread does all the forwarding with poll(); the controls may
+// be called from any thread and take effect on the thread's next turn.
+#ifndef PGXN_TESTS_SUPPORT_TCP_PROXY_H_
+#define PGXN_TESTS_SUPPORT_TCP_PROXY_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace pgxn::testing {
+
+class TcpProxy {
+ public:
+  // Listens on 127.0.0.1:0 and forwards to 127.0.0.1:`target_port`; null
+  // (after printing why) if it cannot listen.
+  static std::unique_ptr<TcpProxy> Start(int target_port);
+  ~TcpProxy();  // closes every connection and joins the thread
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+
+  int port() const { return port_; }
+  std::string address() const;  // 127.0.0.1:PORT
+
+  // Resets every open connection (SO_LINGER 0); later connections go through
+  // as usual. Returns once they are closed.
+  void DropAll();
+  // Forwards `bytes` more bytes from the target towards the clients, then
+  // resets every open connection as DropAll() does; returns at once.
+  void DropAfter(int64_t bytes);
+  // Whether the DropAfter() cut has happened.
+  bool dropped_after() const;
+  // Stops reading and writing on every connection, open or new; bytes wait in
+  // the kernel's buffers until Resume().
+  void Stall();
+  void Resume();
+  // Each chunk read from either side is forwarded no sooner than `delay`
+  // after it arrived (zero: at once). Applies to chunks read from now on.
+  void SetDelay(absl::Duration delay);
+
+  int accepted() const { return accepted_.load(); }  // connections accepted so far
+  int open() const { return open_.load(); }          // connections open now
+  int64_t forwarded_bytes() const { return forwarded_bytes_.load(); }
+
+ private:
+  TcpProxy(int listen_fd, int wake_fd, int port, int target_port);
+  void Run();
+  void Wake();
+
+  const int listen_fd_;
+  const int wake_fd_;  // eventfd: a control changed, or stopping
+  const int port_;
+  const int target_port_;
+  std::thread thread_;
+  std::atomic<int> accepted_{0};
+  std::atomic<int> open_{0};
+  std::atomic<int64_t> forwarded_bytes_{0};
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  // DropAll() raises `drop_requests_`; the thread raises `drops_done_` once
+  // it has closed what was open.
+  int64_t drop_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t drops_done_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bytes still to forward towards clients before a DropAfter() cut; -1: none.
+  int64_t drop_budget_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t drop_after_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  bool dropped_after_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace pgxn::testing
+
+#endif  // PGXN_TESTS_SUPPORT_TCP_PROXY_H_
