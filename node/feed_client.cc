@@ -25,14 +25,18 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   // gRPC's own reconnect backoff grows to two minutes; ours is in charge, so
   // keep the channel's short.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is left alone on purpose: gRPC also uses
+  // it as the time a connection attempt may take, and 100 ms would fail every
+  // connection to an upstream further away than that.
   // Pings find a dead connection even while a large event is still arriving,
   // when no whole message (and so no heartbeat) can be seen.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
+
+constexpr char kSilent[] = "upstream went silent (no heartbeat)";
 
 // A new epoch upstream, as the Feed service reports it.
 bool IsNewEpoch(const absl::Status& status) {
@@ -192,10 +196,7 @@ absl::Status FeedClient::BootstrapFrom(const std::string& address) {
     if (!status.ok()) context.TryCancel();
   }
   grpc::Status finished = reader->Finish();
-  {
-    absl::MutexLock lock(&mu_);
-    context_ = nullptr;
-  }
+  status = EndCall(status);
   if (!status.ok()) return status;
   if (!finished.ok()) {
     // The sink saw an orderly end only if the server finished cleanly; a
@@ -273,12 +274,17 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
     }
   }
   grpc::Status finished = reader->Finish();
-  {
-    absl::MutexLock lock(&mu_);
-    context_ = nullptr;
-  }
-  if (!refused.ok()) return refused;
-  return finished.ok() ? absl::UnavailableError("stream ended") : FromGrpc(finished);
+  absl::Status ended =
+      EndCall(finished.ok() ? absl::UnavailableError("stream ended") : FromGrpc(finished));
+  // What the sink refused matters more than how the call ended.
+  return refused.ok() ? ended : refused;
+}
+
+absl::Status FeedClient::EndCall(absl::Status ended) {
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+  if (std::exchange(silenced_, false)) return absl::UnavailableError(kSilent);
+  return ended;
 }
 
 void FeedClient::Watchdog() {
@@ -290,8 +296,9 @@ void FeedClient::Watchdog() {
       LogWarning(absl::StrCat("Feed from ", state_.address, " silent for ",
                               absl::FormatDuration(absl::Now() - state_.last_message),
                               "; reconnecting"));
-      state_.last_error = "upstream went silent (no heartbeat)";
+      state_.last_error = kSilent;
       state_.last_message = absl::Now();
+      silenced_ = true;
       context_->TryCancel();
     }
   }

@@ -107,6 +107,8 @@ class FeedClient {
   absl::Status SubscribeOnce(const std::string& address);
   void NoteError(const absl::Status& status);
   void NoteHeartbeat(const v1::Heartbeat& heartbeat);
+  // Clears the open call; `ended` unless the watchdog cancelled it.
+  absl::Status EndCall(absl::Status ended);
 
   const FeedClientOptions options_;
   EventSink* const sink_;
@@ -118,6 +120,9 @@ class FeedClient {
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   UpstreamState state_ ABSL_GUARDED_BY(mu_);
   int64_t newest_heartbeat_us_ ABSL_GUARDED_BY(mu_) = 0;
+  // The watchdog cancelled the open call because its upstream went silent;
+  // the call reports that instead of a bare CANCELLED.
+  bool silenced_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace pgxn::node

@@ -1,6 +1,7 @@
 #include "origin/pg.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <cstring>
 #include <utility>
@@ -148,6 +149,17 @@ PgConnection::~PgConnection() { PQfinish(AsConn(conn_)); }
 
 bool PgConnection::ok() const { return PQstatus(AsConn(conn_)) == CONNECTION_OK; }
 
+bool PgConnection::CheckIdle() {
+  // A server going away sends an error and then closes the socket; libpq
+  // notices the close only on the read after the one that took the error.
+  for (int reads = 0; reads < 4 && ok(); ++reads) {
+    pollfd input{socket(), POLLIN, 0};
+    if (::poll(&input, 1, 0) != 1) break;
+    if (PQconsumeInput(AsConn(conn_)) == 0) break;
+  }
+  return ok();
+}
+
 absl::Status PgConnection::ResultStatus(void* result, absl::string_view sql) const {
   PGresult* res = AsResult(result);
   ExecStatusType status = res == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(res);
@@ -267,7 +279,7 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
     while (!idle_.empty()) {
       std::unique_ptr<PgConnection> conn = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->ok()) return Lease(this, std::move(conn));
+      if (conn->CheckIdle()) return Lease(this, std::move(conn));
       --open_;
     }
     ++open_;  // reserved for the connection made below

@@ -96,6 +96,12 @@ class PgConnection {
 
   bool ok() const;  // the connection is usable
 
+  // For a connection that lay idle: reads what the server sent meanwhile (on
+  // an idle connection only a notice, or the goodbye of a server that shut
+  // down or restarted) and returns ok(), so a connection the server closed is
+  // not handed out again. Never blocks.
+  bool CheckIdle();
+
   // LISTEN support: the socket to poll, and the payloads of notifications
   // received since the last call (after reading input from the socket).
   int socket() const;

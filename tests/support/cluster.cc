@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -169,12 +169,11 @@ UploadResult UploadZip(const std::string& origin_url, const std::string& user,
                        const std::string& filename) {
   // Archives are made by the tests; none holds this line.
   const std::string boundary = "pgxnd-test-boundary-6f1c2a9e0b7d";
-  const std::string body =
-      absl::StrCat("--", boundary,
-                   "\r\nContent-Disposition: form-data; name=\"submit\"\r\n\r\nRelease It!\r\n--",
-                   boundary, "\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"",
-                   filename, "\"\r\nContent-Type: application/zip\r\n\r\n", zip, "\r\n--",
-                   boundary, "--\r\n");
+  const std::string body = absl::StrCat(
+      "--", boundary,
+      "\r\nContent-Disposition: form-data; name=\"submit\"\r\n\r\nRelease It!\r\n--", boundary,
+      "\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"", filename,
+      "\"\r\nContent-Type: application/zip\r\n\r\n", zip, "\r\n--", boundary, "--\r\n");
   HttpResult result = HttpPost(
       origin_url + "/upload", body,
       {BasicAuthHeader(user, password), "Content-Type: multipart/form-data; boundary=" + boundary,
@@ -209,7 +208,8 @@ absl::Status PublishReleases(const std::string& origin_url, const std::string& u
       if (result.status != 200) {
         absl::MutexLock lock(&mu);
         if (failure.ok()) {
-          failure = absl::UnknownError(absl::StrCat(filename, ": ", result.status, " ", result.body));
+          failure =
+              absl::UnknownError(absl::StrCat(filename, ": ", result.status, " ", result.body));
         }
         return;
       }

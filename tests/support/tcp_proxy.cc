@@ -72,8 +72,7 @@ int ConnectTo(int port) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   // A blocking connect on loopback is answered at once (accepted or refused).
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      !SetNonBlocking(fd)) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || !SetNonBlocking(fd)) {
     ::close(fd);
     return -1;
   }
@@ -144,8 +143,7 @@ std::unique_ptr<TcpProxy> TcpProxy::Start(int target_port) {
     ::close(fd);
     return nullptr;
   }
-  auto proxy =
-      std::unique_ptr<TcpProxy>(new TcpProxy(fd, wake, ntohs(addr.sin_port), target_port));
+  auto proxy = std::unique_ptr<TcpProxy>(new TcpProxy(fd, wake, ntohs(addr.sin_port), target_port));
   proxy->thread_ = std::thread([raw = proxy.get()] { raw->Run(); });
   return proxy;
 }
@@ -171,28 +169,30 @@ void TcpProxy::Wake() {
   (void)::write(wake_fd_, &one, sizeof one);
 }
 
-void TcpProxy::DropAll() {
+void TcpProxy::Control(const std::function<void()>& change) {
   int64_t wanted;
   {
     absl::MutexLock lock(&mu_);
-    wanted = ++drop_requests_;
+    change();
+    wanted = ++changes_;
   }
   Wake();
   absl::MutexLock lock(&mu_);
-  auto done = [this, wanted]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return drops_done_ >= wanted || stopping_;
-  };
-  mu_.Await(absl::Condition(&done));
+  auto seen = [this, wanted]()
+                  ABSL_SHARED_LOCKS_REQUIRED(mu_) { return changes_seen_ >= wanted || stopping_; };
+  mu_.Await(absl::Condition(&seen));
+}
+
+void TcpProxy::DropAll() {
+  Control([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { drop_now_ = true; });
 }
 
 void TcpProxy::DropAfter(int64_t bytes) {
-  {
-    absl::MutexLock lock(&mu_);
+  Control([this, bytes]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     drop_budget_ = bytes;
     dropped_after_ = false;
     ++drop_after_calls_;
-  }
-  Wake();
+  });
 }
 
 bool TcpProxy::dropped_after() const {
@@ -201,27 +201,15 @@ bool TcpProxy::dropped_after() const {
 }
 
 void TcpProxy::Stall() {
-  {
-    absl::MutexLock lock(&mu_);
-    stalled_ = true;
-  }
-  Wake();
+  Control([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { stalled_ = true; });
 }
 
 void TcpProxy::Resume() {
-  {
-    absl::MutexLock lock(&mu_);
-    stalled_ = false;
-  }
-  Wake();
+  Control([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { stalled_ = false; });
 }
 
 void TcpProxy::SetDelay(absl::Duration delay) {
-  {
-    absl::MutexLock lock(&mu_);
-    delay_ = delay;
-  }
-  Wake();
+  Control([this, delay]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { delay_ = delay; });
 }
 
 void TcpProxy::Run() {
@@ -242,13 +230,14 @@ void TcpProxy::Run() {
       if (drop_budget_ == 0) {
         drop_budget_ = -1;
         dropped_after_ = true;
-        ++drop_requests_;
+        drop_now_ = true;
       }
-      if (drops_done_ < drop_requests_) {
+      if (drop_now_) {
         for (Connection& c : connections) close_connection(c);
         connections.clear();
-        drops_done_ = drop_requests_;
+        drop_now_ = false;
       }
+      changes_seen_ = changes_;
       stalled = stalled_;
       delay = delay_;
       budget = drop_budget_;
@@ -280,9 +269,9 @@ void TcpProxy::Run() {
     }
     int timeout_ms = kMaxPollMs;
     if (next_due != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(
-          std::clamp<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(next_due - now, absl::Milliseconds(1))),
-                              0, kMaxPollMs));
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          absl::ToInt64Milliseconds(absl::Ceil(next_due - now, absl::Milliseconds(1))), 0,
+          kMaxPollMs));
     }
     if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
       std::fprintf(stderr, "TcpProxy: poll: %s\n", std::strerror(errno));
@@ -353,8 +342,6 @@ void TcpProxy::Run() {
     }
   }
   for (Connection& c : connections) close_connection(c);
-  absl::MutexLock lock(&mu_);
-  drops_done_ = drop_requests_;
 }
 
 }  // namespace pgxn::testing

@@ -10,11 +10,13 @@
 //  - hold every chunk it reads for a fixed delay before forwarding it.
 //
 // One background thread does all the forwarding with poll(); the controls may
-// be called from any thread and take effect on the thread's next turn.
+// be called from any thread and return once that thread works by them, so
+// bytes sent after a control returns are handled as it says.
 #ifndef PGXN_TESTS_SUPPORT_TCP_PROXY_H_
 #define PGXN_TESTS_SUPPORT_TCP_PROXY_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -61,6 +63,9 @@ class TcpProxy {
   TcpProxy(int listen_fd, int wake_fd, int port, int target_port);
   void Run();
   void Wake();
+  // Makes `change` (to the fields under mu_) and waits until the thread has
+  // begun a turn with it.
+  void Control(const std::function<void()>& change);
 
   const int listen_fd_;
   const int wake_fd_;  // eventfd: a control changed, or stopping
@@ -75,10 +80,10 @@ class TcpProxy {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stalled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
-  // DropAll() raises `drop_requests_`; the thread raises `drops_done_` once
-  // it has closed what was open.
-  int64_t drop_requests_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t drops_done_ ABSL_GUARDED_BY(mu_) = 0;
+  bool drop_now_ ABSL_GUARDED_BY(mu_) = false;
+  // Controls made, and controls the thread has begun a turn with.
+  int64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t changes_seen_ ABSL_GUARDED_BY(mu_) = 0;
   // Bytes still to forward towards clients before a DropAfter() cut; -1: none.
   int64_t drop_budget_ ABSL_GUARDED_BY(mu_) = -1;
   int64_t drop_after_calls_ ABSL_GUARDED_BY(mu_) = 0;
