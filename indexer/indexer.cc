@@ -13,7 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gateway/status_http.h"
+#include "indexer/api_tree.h"
 #include "indexer/search_handler.h"
+#include "indexer/source_handler.h"
+#include "indexer/version_order.h"
 #include "node/log.h"
 
 namespace pgxn::indexer {
@@ -55,30 +58,6 @@ bool IsReleaseMeta(absl::string_view path) {
   return parts.size() == 4 && parts[0] == "dist" && parts[3] == "META.json";
 }
 
-// A loose version order for picking the newest of releases published in the
-// same second: numeric major.minor.patch, then a release above its
-// prereleases, then the text.
-bool VersionBefore(absl::string_view a, absl::string_view b) {
-  auto split = [](absl::string_view v) {
-    std::vector<uint64_t> numbers;
-    size_t i = 0;
-    while (numbers.size() < 3) {
-      uint64_t n = 0;
-      while (i < v.size() && absl::ascii_isdigit(v[i])) n = n * 10 + (v[i++] - '0');
-      numbers.push_back(n);
-      if (i >= v.size() || v[i] != '.') break;
-      ++i;
-    }
-    numbers.resize(3, 0);
-    return std::make_pair(numbers, v.substr(std::min(i, v.size())));
-  };
-  auto [numbers_a, rest_a] = split(a);
-  auto [numbers_b, rest_b] = split(b);
-  if (numbers_a != numbers_b) return numbers_a < numbers_b;
-  if (rest_a.empty() != rest_b.empty()) return !rest_a.empty();
-  return rest_a < rest_b;
-}
-
 // The version of the newest release a dist/D.json lists: the latest date,
 // then the highest version. "" if it lists none.
 std::string NewestVersion(const Json& dist) {
@@ -116,7 +95,7 @@ void Indexer::PutOrLog(const Doc& doc) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(const node::Store* store,
+absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(node::Store* store,
                                                        const std::string& index_dir) {
   absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(index_dir);
   if (!index.ok()) return index.status();
@@ -139,24 +118,38 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(const node::Store* store,
   return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
 }
 
+uint64_t Indexer::DerivedFrom() const {
+  // The derived documents and the search index are committed one after the
+  // other: after a crash between the two, the lower one says where to resume
+  // (re-deriving an event is harmless: everything is recomputed from the
+  // store's current tree).
+  uint64_t derived = store_->DerivedSeq();
+  if (derived > store_->Tip().seq) derived = 0;  // the store lost events: start over
+  return std::min(index_->AppliedSeq(), derived);
+}
+
 absl::Status Indexer::CatchUp() {
   const uint64_t target = store_->Tip().seq;
-  uint64_t seq = index_->AppliedSeq();
+  uint64_t seq = DerivedFrom();
   indexed_seq_ = seq;
-  if (seq < target) {
-    node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
+  if (seq >= target) return absl::OkStatus();
+  if (seq < store_->LogStart()) {
+    // The events since `seq` are not in this store's log (it was bootstrapped
+    // from a snapshot): derive everything from the tree instead.
+    return Rebuild();
   }
+  node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
   while (seq < target) {
     absl::StatusOr<std::vector<v1::Event>> events =
         store_->ReadAfter(seq, 256, 64 << 20, /*include_content=*/false);
     if (!events.ok()) return events.status();
     if (events->empty()) break;
     for (const v1::Event& event : *events) {
-      if (absl::Status s = Index(event); !s.ok()) return s;
+      if (absl::Status s = Index(event, /*rebuild=*/false); !s.ok()) return s;
       seq = event.seq();
     }
     if (absl::Status s = Commit(seq); !s.ok()) {
-      indexed_seq_ = index_->AppliedSeq();
+      indexed_seq_ = DerivedFrom();
       return s;
     }
   }
@@ -167,11 +160,12 @@ absl::Status Indexer::CatchUp() {
 void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
   absl::Status status;
   if (indexed_seq_ + 1 == event.seq()) {
-    status = Index(event);
+    status = Index(event, /*rebuild=*/false);
     if (status.ok()) indexed_seq_ = event.seq();
   }
   if (status.ok() && indexed_seq_ == event.seq() &&
-      (caught_up || indexed_seq_ - index_->AppliedSeq() >= kMaxUncommitted)) {
+      (caught_up || indexed_seq_ - index_->AppliedSeq() >= kMaxUncommitted ||
+       pending_bytes_ >= kMaxPendingBytes)) {
     status = Commit(indexed_seq_);
   }
   if (status.ok() && indexed_seq_ == event.seq()) return;
@@ -181,6 +175,7 @@ void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
     node::LogError(absl::StrCat("Indexing event ", event.seq(), " failed: ", status.ToString(),
                                 "; re-indexing from the store"));
   }
+  DropPending();
   status = CatchUp();
   if (!status.ok()) {
     node::LogError(absl::StrCat("Re-indexing failed: ", status.ToString(),
@@ -188,17 +183,32 @@ void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
   }
 }
 
-absl::Status Indexer::Index(const v1::Event& event) {
+absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
+  event_time_us_ = event.time_us();
+  // The API documents first, in dependency order: release METAs (and their
+  // rendered docs), which dist files show; dists, whose abstracts user and
+  // tag files show; then the rest.
+  std::vector<const v1::Op*> ops;
+  for (const v1::Op& op : event.ops()) ops.push_back(&op);
+  auto rank = [](const v1::Op* op) {
+    if (IsReleaseMeta(op->path())) return 0;
+    if (!NameIn(op->path(), "dist").empty()) return 1;
+    return 2;
+  };
+  std::stable_sort(ops.begin(), ops.end(),
+                   [&](const v1::Op* a, const v1::Op* b) { return rank(a) < rank(b); });
+
   // Dists and extensions whose file an event rewrote without publishing a
   // release of them (an admin removed one): their documents are re-indexed
   // from the newest release the tree still lists, after the loop, once the
   // event's ops are all seen.
   absl::flat_hash_set<std::string> rewritten_dists, rewritten_extensions;
   absl::flat_hash_set<std::string> released_dists, released_extensions;
-  for (const v1::Op& op : event.ops()) {
-    const std::string& path = op.path();
-    const bool put = op.type() == v1::Op::PUT;
+  for (const v1::Op* op : ops) {
+    const std::string& path = op->path();
+    const bool put = op->type() == v1::Op::PUT;
     if (std::string user = NameIn(path, "user"); !user.empty()) {
+      DeriveUser(path, put);
       if (!put) {
         index_->DeleteUser(user);
         continue;
@@ -210,23 +220,36 @@ absl::Status Indexer::Index(const v1::Event& event) {
       user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
       PutOrLog(user_doc);
     } else if (std::string dist = NameIn(path, "dist"); !dist.empty()) {
+      DeriveDist(path, put);
       if (put) {
         rewritten_dists.insert(dist);
       } else {
         index_->DeleteDist(dist);
       }
     } else if (std::string extension = NameIn(path, "extension"); !extension.empty()) {
+      DeriveExtension(path, put);
       if (put) {
         rewritten_extensions.insert(extension);
       } else {
         index_->DeleteExtension(extension);
       }
-    } else if (std::string tag = NameIn(path, "tag"); !tag.empty() && !put) {
-      index_->DeleteTag(tag);
-    } else if (put && IsReleaseMeta(path)) {
-      Json meta = IndexRelease(path.substr(0, path.size() - std::string("META.json").size()),
-                               /*with_extensions=*/true);
+    } else if (std::string tag = NameIn(path, "tag"); !tag.empty()) {
+      DeriveTag(path, put);
+      if (!put) index_->DeleteTag(tag);
+    } else if (IsReleaseMeta(path)) {
+      const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
+      if (!put) {
+        DeleteReleaseDocs(dir);
+        continue;
+      }
+      Json meta = ReadJson(*store_, path);
       if (!meta.is_object()) continue;
+      ReleaseFiles files = RenderRelease(dir, meta);
+      DeriveRelease(dir, meta, files);
+      // While rebuilding every release is seen, newest or not: the dists'
+      // search documents come from the newest, after the loop.
+      if (rebuild) continue;
+      IndexRelease(dir, meta, files, /*with_extensions=*/true);
       released_dists.insert(absl::AsciiStrToLower(Str(meta, "name")));
       if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
         for (const auto& [name, spec] : provides->items()) {
@@ -240,7 +263,11 @@ absl::Status Indexer::Index(const v1::Event& event) {
     const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
     if (!doc.is_object()) continue;
     const std::string version = NewestVersion(doc);
-    if (!version.empty()) IndexRelease(ReleaseDir(dist, version), /*with_extensions=*/false);
+    if (version.empty()) continue;
+    const std::string dir = ReleaseDir(dist, version);
+    const Json meta = ReadJson(*store_, dir + "META.json");
+    if (!meta.is_object()) continue;
+    IndexRelease(dir, meta, RenderRelease(dir, meta), /*with_extensions=*/false);
   }
   for (const std::string& extension : rewritten_extensions) {
     if (!released_extensions.contains(extension)) ReindexExtension(extension);
@@ -248,9 +275,115 @@ absl::Status Indexer::Index(const v1::Event& event) {
   return absl::OkStatus();
 }
 
-Json Indexer::IndexRelease(const std::string& dir, bool with_extensions) {
-  Json meta = ReadJson(*store_, dir + "META.json");
-  if (!meta.is_object()) return meta;
+ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) const {
+  const std::string name = Str(meta, "name"), version = Str(meta, "version");
+  const std::string zip_path =
+      absl::StrCat(dir, absl::AsciiStrToLower(name), "-", absl::AsciiStrToLower(version), ".zip");
+  const std::string zip = ReadText(*store_, zip_path);
+  if (zip.empty()) return ReleaseFiles();
+  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip);
+  if (!files.ok()) {
+    // The origin accepted this archive, so this is a bug or a damaged blob;
+    // the release is still served and searchable, without its docs.
+    node::LogWarning(
+        absl::StrCat("Cannot read the docs of ", zip_path, ": ", files.status().message()));
+    return ReleaseFiles();
+  }
+  return *std::move(files);
+}
+
+void Indexer::DeriveRelease(const std::string& dir, const Json& meta, const ReleaseFiles& files) {
+  // Pages of a previous rendering of this release that it no longer has.
+  DeleteReleaseDocs(dir, &files);
+  for (const ReleaseDoc& doc : files.docs) PutDerived(dir + doc.docpath + ".html", doc.html);
+  // Without `releases`: that list changes with every release of the dist,
+  // so ApiTree adds it from the dist file when the META is served.
+  const Json enriched = EnrichRelease(meta, files);
+  PutDerived(dir + "META.json", enriched.dump(3));
+}
+
+void Indexer::DeleteReleaseDocs(const std::string& dir, const ReleaseFiles* keep) {
+  const Json previous = ReadDerivedJson(dir + "META.json");
+  if (keep == nullptr) DeleteDerived(dir + "META.json");
+  if (!previous.is_object()) return;
+  auto docs = previous.find("docs");
+  if (docs == previous.end() || !docs->is_object()) return;
+  for (const auto& [docpath, info] : docs->items()) {
+    if (keep != nullptr && absl::c_any_of(keep->docs, [&, &docpath = docpath](const ReleaseDoc& d) {
+          return d.docpath == docpath;
+        })) {
+      continue;
+    }
+    DeleteDerived(dir + docpath + ".html");
+  }
+}
+
+void Indexer::DeriveDist(const std::string& path, bool put) {
+  if (!put) {
+    DeleteDerived(path);
+    return;
+  }
+  const Json dist_file = ReadJson(*store_, path);
+  if (!dist_file.is_object()) return;
+  const std::string version = ShownVersion(dist_file);
+  const Json release =
+      version.empty() ? Json(Json::value_t::discarded)
+                      : ReadDerivedJson(ReleaseDir(Str(dist_file, "name"), version) + "META.json");
+  PutDerived(path, EnrichDist(dist_file, release).dump(3));
+}
+
+void Indexer::DeriveExtension(const std::string& path, bool put) {
+  if (!put) {
+    DeleteDerived(path);
+    return;
+  }
+  Json file = ReadJson(*store_, path);
+  if (!file.is_object()) return;
+  Json enriched =
+      EnrichExtension(std::move(file), [&](const std::string& dist, const std::string& version) {
+        return ReadDerivedJson(ReleaseDir(dist, version) + "META.json");
+      });
+  PutDerived(path, enriched.dump(3));
+}
+
+std::string Indexer::DistAbstract(const std::string& dist) const {
+  return Str(ReadDerivedJson(absl::StrCat("dist/", absl::AsciiStrToLower(dist), ".json")),
+             "abstract");
+}
+
+void Indexer::DeriveUser(const std::string& path, bool put) {
+  // The user list is keyed by the file's name: a deleted file has no content
+  // to read the nickname from.
+  const std::string nickname = NameIn(path, "user");
+  const std::string list_path = UserListPath(nickname);
+  Json file = put ? ReadJson(*store_, path) : Json(Json::value_t::discarded);
+  if (!file.is_object()) {
+    DeleteDerived(path);
+    PutDerived(list_path,
+               UpdateUserList(ReadDerivedJson(list_path), nickname, absl::nullopt).dump(3));
+    return;
+  }
+  const std::string name = Str(file, "name");
+  const std::string nick = Str(file, "nickname").empty() ? nickname : Str(file, "nickname");
+  PutDerived(path, EnrichReleaseLists(std::move(file), [this](const std::string& dist) {
+                     return DistAbstract(dist);
+                   }).dump(3));
+  PutDerived(list_path, UpdateUserList(ReadDerivedJson(list_path), nick, name).dump(3));
+}
+
+void Indexer::DeriveTag(const std::string& path, bool put) {
+  Json file = put ? ReadJson(*store_, path) : Json(Json::value_t::discarded);
+  if (!file.is_object()) {
+    DeleteDerived(path);
+    return;
+  }
+  PutDerived(path, EnrichReleaseLists(std::move(file), [this](const std::string& dist) {
+                     return DistAbstract(dist);
+                   }).dump(3));
+}
+
+void Indexer::IndexRelease(const std::string& dir, const Json& meta, const ReleaseFiles& files,
+                           bool with_extensions) {
   const std::string user = Str(meta, "user");
   const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
   const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
@@ -272,24 +405,36 @@ Json Indexer::IndexRelease(const std::string& dir, bool with_extensions) {
     }
   }
   PutOrLog(dist_doc);
-  if (auto provides = meta.find("provides");
-      with_extensions && provides != meta.end() && provides->is_object()) {
+  const Json enriched = EnrichRelease(meta, files);
+  if (auto provides = enriched.find("provides");
+      with_extensions && provides != enriched.end() && provides->is_object()) {
     for (const auto& [name, spec] : provides->items()) {
       if (!spec.is_object()) continue;
-      ExtensionDoc ext{name, Str(spec, "abstract"), dist_doc.dist, dist_doc.version,
-                       "",   dist_doc.date,         user,          user_name};
+      ExtensionDoc ext{name,
+                       Str(spec, "abstract"),
+                       dist_doc.dist,
+                       dist_doc.version,
+                       Str(spec, "docpath"),
+                       dist_doc.date,
+                       user,
+                       user_name};
       PutOrLog(ext);
     }
   }
-  // The README is the one document every release has in the tree itself;
-  // the docs inside the archive are indexed by the docs renderer.
+  // The docs of the release replace the dist's previous ones. A release whose
+  // archive has no README doc still has the tree's README.txt.
   index_->DeleteDocs(dist_doc.dist);
-  if (!dist_doc.readme.empty()) {
-    DocDoc readme{dist_doc.dist,   dist_doc.version, "README", dist_doc.dist, dist_doc.abstract,
-                  dist_doc.readme, dist_doc.date,    user,     user_name};
-    PutOrLog(readme);
+  bool has_readme = false;
+  for (const ReleaseDoc& doc : files.docs) {
+    has_readme = has_readme || doc.docpath == "README";
+    PutOrLog(DocDoc{dist_doc.dist, dist_doc.version, doc.docpath, doc.title,
+                    doc.abstract.empty() ? dist_doc.abstract : doc.abstract, doc.text,
+                    dist_doc.date, user, user_name});
   }
-  return meta;
+  if (!has_readme && !dist_doc.readme.empty()) {
+    PutOrLog(DocDoc{dist_doc.dist, dist_doc.version, "README", dist_doc.dist, dist_doc.abstract,
+                    dist_doc.readme, dist_doc.date, user, user_name});
+  }
 }
 
 void Indexer::ReindexExtension(const std::string& extension) {
@@ -300,7 +445,8 @@ void Indexer::ReindexExtension(const std::string& extension) {
   auto newest = doc.find(Str(doc, "latest"));
   if (newest == doc.end() || !newest->is_object()) return;
   const std::string dist = Str(*newest, "dist"), version = Str(*newest, "version");
-  const Json meta = ReadJson(*store_, ReleaseDir(dist, version) + "META.json");
+  Json meta = ReadDerivedJson(ReleaseDir(dist, version) + "META.json");
+  if (!meta.is_object()) meta = ReadJson(*store_, ReleaseDir(dist, version) + "META.json");
   if (!meta.is_object()) return;
   auto provides = meta.find("provides");
   if (provides == meta.end() || !provides->is_object()) return;
@@ -308,42 +454,118 @@ void Indexer::ReindexExtension(const std::string& extension) {
     if (absl::AsciiStrToLower(name) != extension || !spec.is_object()) continue;
     const std::string user = Str(meta, "user");
     const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
-    PutOrLog(ExtensionDoc{name, Str(spec, "abstract"), Str(meta, "name"), Str(meta, "version"), "",
-                          Str(meta, "date"), user,
+    PutOrLog(ExtensionDoc{name, Str(spec, "abstract"), Str(meta, "name"), Str(meta, "version"),
+                          Str(spec, "docpath"), Str(meta, "date"), user,
                           user_json.is_object() ? Str(user_json, "name") : ""});
     return;
   }
 }
 
-void Indexer::OnReset() {
+absl::Status Indexer::Rebuild() {
   index_->DeleteAll();
-  // The top files as PUTs: Index re-indexes users, and dists and extensions
-  // from the newest release their files list, as after any rewrite.
-  v1::Event everything;
+  DropPending();
+  clear_derived_ = true;
+  // Every release META, then the top files, as PUTs: the releases' docs and
+  // enriched METAs first, then dists, users, extensions and tags from them,
+  // as after any rewrite. Releases are derived in chunks so that a large
+  // tree never has to fit in memory; the chunks are written with seq 0
+  // (nothing derived yet), so a crash part-way rebuilds again.
+  std::vector<std::string> releases, tops;
   absl::Status listed = store_->ForEachFile([&](absl::string_view path, const node::StoredFile&) {
-    // Only the top files (dist/D.json, ...): a release's own META.json would
-    // index that release, newest or not.
-    if (std::count(path.begin(), path.end(), '/') != 1) return true;
-    v1::Op* op = everything.add_ops();
-    op->set_type(v1::Op::PUT);
-    op->set_path(std::string(path));
+    if (IsReleaseMeta(path)) releases.emplace_back(path);
+    // Only the top files (dist/D.json, ...): a release's own META.json is
+    // derived above, not indexed as its dist's newest.
+    if (std::count(path.begin(), path.end(), '/') == 1) tops.emplace_back(path);
     return true;
   });
-  absl::Status status = listed.ok() ? Index(everything) : listed;
+  if (!listed.ok()) return listed;
   const uint64_t seq = store_->Tip().seq;
-  if (status.ok()) status = Commit(seq);
-  if (status.ok()) {
-    indexed_seq_ = seq;
-    node::LogInfo(absl::StrCat("Search index rebuilt from the tree at seq ", seq));
-  } else {
-    node::LogError(absl::StrCat("Rebuilding the search index failed: ", status.ToString()));
+  v1::Event chunk;
+  auto flush = [&](uint64_t at) -> absl::Status {
+    if (absl::Status s = Index(chunk, /*rebuild=*/true); !s.ok()) return s;
+    chunk.Clear();
+    if (at == seq) return Commit(seq);
+    if (pending_bytes_ < kMaxPendingBytes) return absl::OkStatus();
+    return CommitDerived(0);
+  };
+  for (const std::string& path : releases) {
+    v1::Op* op = chunk.add_ops();
+    op->set_type(v1::Op::PUT);
+    op->set_path(path);
+    if (chunk.ops_size() >= 256) {
+      if (absl::Status s = flush(0); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = flush(0); !s.ok()) return s;
+  for (const std::string& path : tops) {
+    v1::Op* op = chunk.add_ops();
+    op->set_type(v1::Op::PUT);
+    op->set_path(path);
+  }
+  if (absl::Status s = flush(seq); !s.ok()) return s;
+  indexed_seq_ = seq;
+  node::LogInfo(absl::StrCat("Search index and API documents rebuilt from the tree at seq ", seq,
+                             " (", releases.size(), " releases)"));
+  return absl::OkStatus();
+}
+
+void Indexer::OnReset() {
+  if (absl::Status s = Rebuild(); !s.ok()) {
+    DropPending();
+    indexed_seq_ = DerivedFrom();
+    node::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
   }
 }
 
+Json Indexer::ReadDerivedJson(const std::string& path) const {
+  if (auto it = pending_.find(path); it != pending_.end()) {
+    if (!it->second.has_value()) return Json(Json::value_t::discarded);
+    return Json::parse(DerivedContent(*it->second), nullptr, /*allow_exceptions=*/false);
+  }
+  if (clear_derived_) return Json(Json::value_t::discarded);
+  absl::StatusOr<std::string> value = store_->GetDerived(path);
+  if (!value.ok()) return Json(Json::value_t::discarded);
+  return Json::parse(DerivedContent(*value), nullptr, /*allow_exceptions=*/false);
+}
+
+void Indexer::PutDerived(const std::string& path, absl::string_view content) {
+  if (path.empty()) return;
+  std::string value = EncodeDerived(content, event_time_us_);
+  pending_bytes_ += value.size() + path.size();
+  pending_[path] = std::move(value);
+}
+
+void Indexer::DeleteDerived(const std::string& path) {
+  if (path.empty()) return;
+  pending_bytes_ += path.size();
+  pending_[path] = absl::nullopt;
+}
+
+void Indexer::DropPending() {
+  pending_.clear();
+  pending_bytes_ = 0;
+  clear_derived_ = false;
+}
+
+absl::Status Indexer::CommitDerived(uint64_t seq) {
+  std::vector<node::Store::DerivedChange> changes;
+  changes.reserve(pending_.size());
+  for (auto& [path, value] : pending_) changes.emplace_back(path, std::move(value));
+  absl::Status s = store_->WriteDerived(changes, seq, clear_derived_);
+  DropPending();
+  return s;
+}
+
 absl::Status Indexer::Commit(uint64_t seq) {
-  // The index must never record a seq the store could lose.
-  if (absl::Status s = store_->SyncWal(); !s.ok()) return s;
-  return index_->Commit(seq);
+  // The index must never record a seq the store could lose; the derived
+  // documents are written (synced) before the index commits, and a restart
+  // resumes from the lower of the two (DerivedFrom).
+  if (absl::Status s = store_->SyncWal(); !s.ok()) {
+    DropPending();
+    return s;
+  }
+  if (absl::Status s = CommitDerived(seq); !s.ok()) return s;
+  return index_->Commit(std::max(seq, index_->AppliedSeq()));
 }
 
 void Indexer::AddRoutes(gateway::Router* router) {
@@ -352,13 +574,22 @@ void Indexer::AddRoutes(gateway::Router* router) {
   });
   router->Handle("GET", "/index.json",
                  [this](const gateway::Request& request) { return HandleIndexJson(request); });
+  AddSourceRoutes(router, store_);
+}
+
+std::shared_ptr<const gateway::TreeReader> Indexer::HttpTree() {
+  return std::make_shared<ApiTree>(store_);
 }
 
 gateway::Response Indexer::HandleIndexJson(const gateway::Request& request) const {
   nlohmann::ordered_json templates = nlohmann::ordered_json::parse(
       ReadText(*store_, "index.json"), nullptr, /*allow_exceptions=*/false);
   if (!templates.is_object()) templates = nlohmann::ordered_json::object();
+  // What an indexer adds to a mirror's templates (PGXN.md §5).
+  templates["source"] = "/src/{dist}/{dist}-{version}/";
   templates["search"] = "/search/{in}/";
+  templates["htmldoc"] = "/dist/{dist}/{version}/{+docpath}.html";
+  templates["userlist"] = "/users/{letter}.json";
   return gateway::JsonResponse(200, templates.dump(3) + "\n");
 }
 

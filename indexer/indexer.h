@@ -1,7 +1,9 @@
 // The indexer role (DESIGN.md §1): a replica whose extension keeps the search
-// indexes in step with the store and serves the search API and an index.json
-// that lists it. Every index change is derived from the store alone, so a
-// deleted index directory is rebuilt from the log on the next start.
+// indexes and the API documents (enriched JSON, rendered docs, user lists;
+// api_documents.h) in step with the store, and serves the search API, those
+// documents over the tree, and an index.json that lists them. Everything is
+// derived from the store alone, so a deleted index directory or derived
+// family is rebuilt from the log (or the tree) on the next start.
 //
 // Thread-safety: OnApplied and CatchUp run on the feed thread (the index's
 // only writer); the HTTP routes run concurrently on the server's threads.
@@ -11,7 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "gateway/tree_handler.h"
+#include "indexer/api_documents.h"
 #include "indexer/search_index.h"
 #include "nlohmann/json.hpp"
 #include "node/replica.h"
@@ -24,11 +30,12 @@ namespace v1 = ::pgxn::feed::v1;
 class Indexer final : public node::ReplicaExtension {
  public:
   // Opens (or creates) the index in `index_dir` over `store` (not owned).
-  static absl::StatusOr<std::unique_ptr<Indexer>> Open(const node::Store* store,
+  static absl::StatusOr<std::unique_ptr<Indexer>> Open(node::Store* store,
                                                        const std::string& index_dir);
 
-  // Indexes every stored event the index has not seen (after a crash, or
-  // after the index directory was deleted) and commits.
+  // Indexes every stored event the index or the derived documents have not
+  // seen (after a crash, or after the index directory was deleted) and
+  // commits; rebuilds from the tree if those events are not in the log.
   absl::Status CatchUp();
 
   void AddRoutes(gateway::Router* router) override;
@@ -37,34 +44,74 @@ class Indexer final : public node::ReplicaExtension {
   void OnApplied(const v1::Event& event, bool caught_up) override;
   // Empties the index and indexes the store's tree as it now is.
   void OnReset() override;
+  // The derived documents over the store's tree (api_tree.h).
+  std::shared_ptr<const gateway::TreeReader> HttpTree() override;
 
   static constexpr int kMaxUncommitted = 1000;
+  // Derived documents buffered before a commit is forced while catching up.
+  static constexpr size_t kMaxPendingBytes = size_t{64} << 20;
 
   const SearchIndex& index() const { return *index_; }
 
  private:
-  Indexer(const node::Store* store, std::unique_ptr<SearchIndex> index)
+  Indexer(node::Store* store, std::unique_ptr<SearchIndex> index)
       : store_(store), index_(std::move(index)) {}
-  // Buffers the index changes `event` implies (reading what it needs from the
-  // store) without committing.
-  absl::Status Index(const v1::Event& event);
-  // Indexes the release whose files are under `dir` ("dist/pair/0.1.0/") as
-  // its dist's latest: the dist, its tags, its README and, with
-  // `with_extensions`, the extensions it provides. Returns its META
-  // (discarded if absent or not JSON).
-  nlohmann::json IndexRelease(const std::string& dir, bool with_extensions);
+  // The seq to resume from: the lower of the index's and the derived
+  // documents' last commit.
+  uint64_t DerivedFrom() const;
+  // Buffers the index and API document changes `event` implies (reading what
+  // it needs from the store) without committing. With `rebuild`, release
+  // METAs only derive their documents; dists are indexed from their files.
+  absl::Status Index(const v1::Event& event, bool rebuild);
+  // Empties the index and the derived documents and derives both from the
+  // store's tree as it now is.
+  absl::Status Rebuild();
+
+  // The docs of the release under `dir` ("dist/pair/0.1.0/"), rendered from
+  // its zip; none if the zip is missing or unreadable (logged).
+  ReleaseFiles RenderRelease(const std::string& dir, const nlohmann::json& meta) const;
+  // API documents, buffered until Commit.
+  void DeriveRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files);
+  // Deletes the rendered pages the release's derived META lists, but those in
+  // `keep`; without `keep`, the derived META too.
+  void DeleteReleaseDocs(const std::string& dir, const ReleaseFiles* keep = nullptr);
+  void DeriveDist(const std::string& path, bool put);
+  void DeriveExtension(const std::string& path, bool put);
+  void DeriveUser(const std::string& path, bool put);
+  void DeriveTag(const std::string& path, bool put);
+  std::string DistAbstract(const std::string& dist) const;
+  // The derived document at `path` as the buffered changes leave it, parsed;
+  // discarded if absent or not JSON.
+  nlohmann::json ReadDerivedJson(const std::string& path) const;
+  void PutDerived(const std::string& path, absl::string_view content);
+  void DeleteDerived(const std::string& path);
+  void DropPending();
+
+  // Indexes the release under `dir` as its dist's latest: the dist, its tags,
+  // its docs (or the tree's README.txt) and, with `with_extensions`, the
+  // extensions it provides.
+  void IndexRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files,
+                    bool with_extensions);
   // Re-indexes `extension` (lower case) from the newest release its
   // extension/E.json names.
   void ReindexExtension(const std::string& extension);
   template <typename Doc>
   void PutOrLog(const Doc& doc);
-  // Syncs the store, then commits the index at `seq`.
+  // Syncs the store, writes the derived documents, then commits the index, at
+  // `seq`.
   absl::Status Commit(uint64_t seq);
+  // Writes the buffered derived documents with `seq`.
+  absl::Status CommitDerived(uint64_t seq);
   gateway::Response HandleIndexJson(const gateway::Request& request) const;
 
-  const node::Store* const store_;
+  node::Store* const store_;
   std::unique_ptr<SearchIndex> index_;
-  uint64_t indexed_seq_ = 0;  // last event buffered into the index (feed thread only)
+  // Feed thread only:
+  uint64_t indexed_seq_ = 0;  // last event buffered into the index
+  absl::flat_hash_map<std::string, absl::optional<std::string>> pending_;  // path → encoded
+  size_t pending_bytes_ = 0;
+  bool clear_derived_ = false;  // the next CommitDerived empties the family first
+  int64_t event_time_us_ = 0;   // of the event being indexed
 };
 
 }  // namespace pgxn::indexer

@@ -1,5 +1,7 @@
 #include "indexer/indexer.h"
 
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -7,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "archive/archive.h"
 #include "gtest/gtest.h"
 #include "node/temp_dir.h"
 #include "node/test_events.h"
@@ -132,6 +135,187 @@ TEST_F(IndexerTest, ReleasesOfTheSameSecondAreOrderedByVersion) {
         "delete", "2.0.0");
   // Numerically, not as text.
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.10.0");
+}
+
+namespace api {
+
+std::string Zip(const std::string& version, const std::string& readme) {
+  std::vector<archive::ArchiveEntry> entries;
+  for (const auto& [path, data] : std::vector<std::pair<std::string, std::string>>{
+           {"README.md", readme},
+           {"Changes", "changes\n"},
+           {"doc/pair.md", "# pair\n\nThe pair type. See [the README](../README.md).\n"},
+           {"sql/pair.sql", "CREATE TYPE pair;\n"}}) {
+    archive::ArchiveEntry entry;
+    entry.path = absl::StrCat("pair-", version, "/", path);
+    entry.data = data;
+    entry.mode = 0644;
+    entries.push_back(entry);
+  }
+  absl::StatusOr<std::string> zip = archive::WriteZip(entries);
+  EXPECT_TRUE(zip.ok()) << zip.status();
+  return zip.ok() ? *zip : "";
+}
+
+std::string MetaWithDocfile(const std::string& version, const std::string& date) {
+  Json meta = Json::parse(Meta(version, date, "A key/value pair data type"));
+  meta["provides"]["pair"]["docfile"] = "doc/pair.md";
+  meta["tags"] = {"Key Value"};
+  return meta.dump();
+}
+
+std::string UserJson(const std::vector<std::string>& versions) {
+  Json list = Json::array();
+  for (const std::string& version : versions) list.push_back({{"version", version}, {"date", "d"}});
+  return Json{{"nickname", "theory"},
+              {"name", "David E. Wheeler"},
+              {"releases", {{"pair", {{"stable", list}}}}}}
+      .dump();
+}
+
+std::vector<v1::Op> ReleaseOps(const std::string& version, const std::string& date,
+                               const std::string& readme,
+                               const std::vector<std::pair<std::string, std::string>>& dist) {
+  const std::string dir = absl::StrCat("dist/pair/", version, "/");
+  std::vector<std::string> versions;
+  for (const auto& [v, d] : dist) versions.push_back(v);
+  return {node::PutOp(dir + "META.json", MetaWithDocfile(version, date)),
+          node::PutOp(absl::StrCat(dir, "pair-", version, ".zip"), Zip(version, readme),
+                      "application/zip"),
+          node::PutOp("dist/pair.json", DistJson(dist)),
+          node::PutOp("extension/pair.json", ExtensionJson(version)),
+          node::PutOp("user/theory.json", UserJson(versions)),
+          node::PutOp("tag/key value.json",
+                      Json{{"tag", "Key Value"},
+                           {"releases", {{"pair", {{"stable", {{{"version", version}}}}}}}}}
+                          .dump())};
+}
+
+}  // namespace api
+
+class IndexerApiTest : public IndexerTest {
+ protected:
+  // The file the indexer serves at `path`, parsed if JSON; "" if absent.
+  std::string Serve(const std::string& path) {
+    auto file = indexer_->HttpTree()->ReadFile(path);
+    if (absl::IsNotFound(file.status())) return "";
+    EXPECT_TRUE(file.ok()) << path << ": " << file.status();
+    return file.ok() ? file->content : "";
+  }
+  Json ServeJson(const std::string& path) {
+    return Json::parse(Serve(path), nullptr, /*allow_exceptions=*/false);
+  }
+
+  void PublishTwo() {
+    Apply(api::ReleaseOps("1.0.0", "2020-01-01T00:00:00Z", "# pair 1.0.0\n\nalpha\n",
+                          {{"1.0.0", "2020-01-01T00:00:00Z"}}),
+          "release", "1.0.0");
+    Apply(api::ReleaseOps("1.1.0", "2020-02-01T00:00:00Z", "# pair 1.1.0\n\nbeta\n",
+                          {{"1.1.0", "2020-02-01T00:00:00Z"}, {"1.0.0", "2020-01-01T00:00:00Z"}}),
+          "release", "1.1.0");
+  }
+
+  // Every API path the tests look at, with what the indexer serves there.
+  std::map<std::string, std::string> Snapshot() {
+    std::map<std::string, std::string> out;
+    for (const char* path :
+         {"dist/pair.json", "dist/pair/1.0.0/META.json", "dist/pair/1.1.0/META.json",
+          "dist/pair/1.0.0/doc/pair.html", "dist/pair/1.1.0/doc/pair.html",
+          "dist/pair/1.1.0/README.html", "extension/pair.json", "user/theory.json", "users/t.json",
+          "tag/key value.json"}) {
+      out[path] = Serve(path);
+    }
+    return out;
+  }
+};
+
+TEST_F(IndexerApiTest, ServesEnrichedJsonAndRenderedDocs) {
+  PublishTwo();
+  const Json dist = ServeJson("dist/pair.json");
+  ASSERT_TRUE(dist.is_object()) << Serve("dist/pair.json");
+  EXPECT_EQ(dist["version"], "1.1.0");
+  EXPECT_EQ(dist["docs"]["doc/pair"]["title"], "pair");
+  EXPECT_EQ(dist["docs"]["README"]["title"], "pair 1.1.0");
+  EXPECT_EQ(dist["provides"]["pair"]["docpath"], "doc/pair");
+  EXPECT_EQ(dist["special_files"], Json::parse(R"(["README.md", "Changes"])"));
+  EXPECT_EQ(dist["releases"]["stable"].size(), 2u);
+  // Every release's META shows the dist's current releases.
+  const Json old_meta = ServeJson("dist/pair/1.0.0/META.json");
+  EXPECT_EQ(old_meta["version"], "1.0.0");
+  EXPECT_EQ(old_meta["releases"], dist["releases"]);
+  EXPECT_EQ(old_meta["docs"]["README"]["title"], "pair 1.0.0");
+
+  const std::string html = Serve("dist/pair/1.1.0/doc/pair.html");
+  EXPECT_NE(html.find("<div id=\"pgxndoc\">"), std::string::npos) << html;
+  EXPECT_NE(html.find("href=\"../README.html\""), std::string::npos) << html;
+  EXPECT_NE(Serve("dist/pair/1.0.0/README.html").find("alpha"), std::string::npos);
+
+  const Json extension = ServeJson("extension/pair.json");
+  EXPECT_EQ(extension["stable"]["abstract"], "A key/value pair data type");
+  EXPECT_EQ(extension["stable"]["docpath"], "doc/pair");
+  EXPECT_EQ(extension["versions"]["1.1.0"][0]["date"], "2020-02-01T00:00:00Z");
+  EXPECT_EQ(ServeJson("user/theory.json")["releases"]["pair"]["abstract"],
+            "A key/value pair data type");
+  EXPECT_EQ(ServeJson("tag/key value.json")["releases"]["pair"]["abstract"],
+            "A key/value pair data type");
+  EXPECT_EQ(ServeJson("users/t.json"),
+            Json::parse(R"([{"user": "theory", "name": "David E. Wheeler"}])"));
+  // Files the indexer does not derive are the tree's.
+  EXPECT_EQ(Serve("dist/pair/1.0.0/pair-1.0.0.zip"), api::Zip("1.0.0", "# pair 1.0.0\n\nalpha\n"));
+
+  // The docs are searchable, as of the latest release.
+  EXPECT_EQ(First(SearchIn::kDocs, "beta", "docpath"), "README");
+  EXPECT_EQ(First(SearchIn::kDocs, "alpha", "docpath"), "");
+  EXPECT_EQ(First(SearchIn::kExtensions, "pair", "docpath"), "doc/pair");
+}
+
+TEST_F(IndexerApiTest, RemovedReleaseTakesItsPagesAlong) {
+  PublishTwo();
+  ASSERT_NE(Serve("dist/pair/1.1.0/doc/pair.html"), "");
+  Apply({node::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
+         node::DeleteOp("dist/pair/1.1.0/META.json"),
+         node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
+         node::PutOp("extension/pair.json", ExtensionJson("1.0.0")),
+         node::PutOp("user/theory.json", api::UserJson({"1.0.0"}))},
+        "delete", "1.1.0");
+  EXPECT_EQ(Serve("dist/pair/1.1.0/doc/pair.html"), "");
+  EXPECT_EQ(Serve("dist/pair/1.1.0/README.html"), "");
+  EXPECT_EQ(Serve("dist/pair/1.1.0/META.json"), "");
+  EXPECT_EQ(ServeJson("dist/pair.json")["version"], "1.0.0");
+  EXPECT_NE(Serve("dist/pair/1.0.0/doc/pair.html"), "");
+  EXPECT_EQ(First(SearchIn::kDocs, "alpha", "version"), "1.0.0");
+
+  Apply({node::DeleteOp("dist/pair/1.0.0/pair-1.0.0.zip"),
+         node::DeleteOp("dist/pair/1.0.0/META.json"), node::DeleteOp("dist/pair.json"),
+         node::DeleteOp("extension/pair.json"), node::DeleteOp("user/theory.json"),
+         node::DeleteOp("tag/key value.json")},
+        "delete", "1.0.0");
+  for (const auto& [path, content] : Snapshot()) {
+    if (path == "users/t.json") {
+      EXPECT_EQ(Json::parse(content), Json::array()) << path;
+    } else {
+      EXPECT_EQ(content, "") << path;
+    }
+  }
+}
+
+TEST_F(IndexerApiTest, RebuildingFromTheTreeGivesTheSameDocuments) {
+  PublishTwo();
+  const std::map<std::string, std::string> before = Snapshot();
+  indexer_->OnReset();
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(First(SearchIn::kDocs, "beta", "version"), "1.1.0");
+  EXPECT_EQ(First(SearchIn::kDocs, "alpha", "version"), "");
+
+  // And from the log, with the index and the derived documents gone.
+  indexer_.reset();
+  ASSERT_TRUE(store_->WriteDerived({}, 0, /*clear_first=*/true).ok());
+  std::filesystem::remove_all(dir_.path() + "/index");
+  auto indexer = Indexer::Open(store_.get(), dir_.path() + "/index");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  indexer_ = *std::move(indexer);
+  ASSERT_TRUE(indexer_->CatchUp().ok());
+  EXPECT_EQ(Snapshot(), before);
 }
 
 }  // namespace

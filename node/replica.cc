@@ -82,8 +82,13 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   });
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
-  if (extension_ != nullptr) extension_->AddRoutes(&router_);
-  gateway::AddTreeRoutes(&router_, std::make_shared<StoreTree>(store_.get()));
+  std::shared_ptr<const gateway::TreeReader> tree;
+  if (extension_ != nullptr) {
+    extension_->AddRoutes(&router_);
+    tree = extension_->HttpTree();
+  }
+  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get());
+  gateway::AddTreeRoutes(&router_, std::move(tree));
 
   gateway::HttpServerOptions http_options;
   http_options.host = http->host;

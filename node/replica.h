@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
+#include "gateway/tree_handler.h"
 #include "node/feed_client.h"
 #include "node/metrics.h"
 #include "node/store.h"
@@ -63,6 +64,10 @@ class ReplicaExtension {
   // from a snapshot, or cleared for a new epoch. Derived state must be
   // rebuilt from the store's tree.
   virtual void OnReset() = 0;
+  // The tree the HTTP gateway serves for paths no route claims: by default
+  // (nullptr) the store's tree as replicated; an indexer overlays its
+  // derived documents.
+  virtual std::shared_ptr<const gateway::TreeReader> HttpTree() { return nullptr; }
 };
 
 class Replica final : private EventSink {

@@ -17,6 +17,7 @@ constexpr char kFilesFamily[] = "files";
 constexpr char kBlobsFamily[] = "blobs";
 constexpr char kEventsFamily[] = "events";
 constexpr char kMetaFamily[] = "meta";
+constexpr char kDerivedFamily[] = "derived";
 
 // Keys in `meta`. Values owned by other components (PutMeta) are prefixed so
 // they can never overwrite the node's own state.
@@ -28,6 +29,7 @@ constexpr char kTreeStateKey[] = "tree_state";
 constexpr char kLogStartKey[] = "log_start";
 constexpr char kHeartbeatKey[] = "heartbeat";
 constexpr char kBootstrappingKey[] = "bootstrapping";
+constexpr char kDerivedSeqKey[] = "derived_seq";
 constexpr char kExternalPrefix[] = "x:";
 
 // A snapshot is written in batches of about this many bytes.
@@ -89,6 +91,7 @@ struct Store::Db {
   rocksdb::ColumnFamilyHandle* blobs = nullptr;
   rocksdb::ColumnFamilyHandle* events = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* derived = nullptr;
 
   ~Db() {
     for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
@@ -139,6 +142,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
       {kBlobsFamily, blob_options},
       {kEventsFamily, plain},
       {kMetaFamily, plain},
+      {kDerivedFamily, blob_options},
   };
   auto db = std::make_unique<Db>();
   rocksdb::DB* raw = nullptr;
@@ -149,6 +153,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   db->blobs = db->handles[2];
   db->events = db->handles[3];
   db->meta = db->handles[4];
+  db->derived = db->handles[5];
 
   // A snapshot bootstrap interrupted by a crash left files without a tip.
   if (db->Get(db->meta, kBootstrappingKey, "bootstrap mark").ok()) {
@@ -502,6 +507,32 @@ absl::Status Store::PutMeta(absl::string_view key, absl::string_view value) {
   return FromRocks(db_->db->Put(rocksdb::WriteOptions(), db_->meta,
                                 absl::StrCat(kExternalPrefix, key), ToSlice(value)),
                    absl::StrCat("Cannot write meta ", key));
+}
+
+absl::StatusOr<std::string> Store::GetDerived(absl::string_view key) const {
+  return db_->Get(db_->derived, key, absl::StrCat("Derived ", key));
+}
+
+absl::Status Store::WriteDerived(const std::vector<DerivedChange>& changes, uint64_t seq,
+                                 bool clear_first) {
+  rocksdb::WriteBatch batch;
+  if (clear_first) batch.DeleteRange(db_->derived, std::string(1, '\0'), std::string(4096, '\xff'));
+  for (const auto& [key, value] : changes) {
+    if (value.has_value()) {
+      batch.Put(db_->derived, ToSlice(key), ToSlice(*value));
+    } else {
+      batch.Delete(db_->derived, ToSlice(key));
+    }
+  }
+  batch.Put(db_->meta, kDerivedSeqKey, SeqKey(seq));
+  rocksdb::WriteOptions options;
+  options.sync = true;  // the search index commits after this, never ahead of it
+  return FromRocks(db_->db->Write(options, &batch), "Cannot write derived documents");
+}
+
+uint64_t Store::DerivedSeq() const {
+  absl::StatusOr<std::string> value = db_->Get(db_->meta, kDerivedSeqKey, "derived seq");
+  return value.ok() ? DecodeU64(*value) : 0;
 }
 
 absl::StatusOr<ChainTip> Store::Head() const { return Tip(); }

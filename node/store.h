@@ -3,7 +3,10 @@
 // log as received (`events`: big-endian seq → the event without contents), and
 // `meta`: applied seq, epoch, chain hash, the pinned origin key, the tree's
 // LtHash state (node/tree_digest.h), the newest origin heartbeat, the seq the
-// log starts at, and small named values for other components.
+// log starts at, and small named values for other components. A role that
+// derives documents from the tree (the indexer's enriched JSON and rendered
+// docs) keeps them in `derived`, with the seq they describe; they are never
+// relayed and never part of the tree digest.
 //
 // Each event is verified (chain, signature, contents, and that the tree it
 // leaves adds up to the digest the origin signed) and applied in one
@@ -22,12 +25,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
 #include "node/event_chain.h"
 #include "node/event_log.h"
 #include "node/tree_digest.h"
@@ -105,6 +110,19 @@ class Store final : public EventLog {
   // Small named values owned by other components (e.g. the indexer).
   absl::StatusOr<std::string> GetMeta(absl::string_view key) const;  // NotFound if unset
   absl::Status PutMeta(absl::string_view key, absl::string_view value);
+
+  // The `derived` family. One change: a key and its new value, or nullopt to
+  // delete it.
+  using DerivedChange = std::pair<std::string, absl::optional<std::string>>;
+  // NotFound if `key` is absent.
+  absl::StatusOr<std::string> GetDerived(absl::string_view key) const;
+  // Applies `changes` in order and records `seq` as DerivedSeq(), in one
+  // synced batch; with `clear_first`, every derived key is deleted first (in
+  // the same batch), for a rebuild from scratch.
+  absl::Status WriteDerived(const std::vector<DerivedChange>& changes, uint64_t seq,
+                            bool clear_first);
+  // The seq recorded by the last WriteDerived; 0 if none.
+  uint64_t DerivedSeq() const;
 
   // EventLog.
   absl::StatusOr<ChainTip> Head() const override;

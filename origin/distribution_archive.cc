@@ -11,6 +11,14 @@
 #include "origin/quote.h"
 
 namespace pgxn::origin {
+
+using archive::ArchiveEntry;
+using archive::ArchiveFormat;
+using archive::ArchiveLimits;
+using archive::ReadArchive;
+using archive::ReadArchiveResult;
+using archive::WriteZip;
+
 namespace {
 
 std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 200); }

@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
-#include "origin/archive.h"
+#include "archive/archive.h"
 
 namespace pgxn::origin {
 
@@ -25,12 +25,12 @@ inline constexpr size_t kMaxMetaBytes = size_t{1} << 20;
 inline constexpr int kMaxMetaDepth = 64;
 
 struct DistributionArchive {
-  ArchiveFormat format = ArchiveFormat::kZip;
-  std::vector<ArchiveEntry> entries;   // as ReadArchive returned them
-  bool paths_stored_verbatim = false;  // as ReadArchive returned it
-  std::string top_dir;                 // "" if META.json is at the root
-  std::string meta_path;               // "pair-0.1.0/META.json" or "META.json"
-  nlohmann::json meta;                 // an object; not yet validated
+  archive::ArchiveFormat format = archive::ArchiveFormat::kZip;
+  std::vector<archive::ArchiveEntry> entries;  // as ReadArchive returned them
+  bool paths_stored_verbatim = false;          // as ReadArchive returned it
+  std::string top_dir;                         // "" if META.json is at the root
+  std::string meta_path;                       // "pair-0.1.0/META.json" or "META.json"
+  nlohmann::json meta;                         // an object; not yet validated
   // Raw bytes of the first top-level "README" or "README.<ext>" (one extension,
   // case as written), in archive order.
   absl::optional<std::string> readme;
@@ -47,7 +47,7 @@ struct DistributionArchive {
 //   "<meta_path>" in "<filename>" must hold a JSON object, not <type>
 absl::StatusOr<DistributionArchive> OpenDistribution(absl::string_view bytes,
                                                      absl::string_view filename,
-                                                     const ArchiveLimits& limits);
+                                                     const archive::ArchiveLimits& limits);
 
 // The zip to store for the release, every member under
 // "<lowercase name>-<lowercase version>/" (ASCII lowercasing, as tree paths):

@@ -19,6 +19,12 @@
 namespace pgxn::origin {
 namespace {
 
+using ::pgxn::archive::ArchiveEntry;
+using ::pgxn::archive::ArchiveFormat;
+using ::pgxn::archive::ArchiveLimits;
+using ::pgxn::archive::ReadArchive;
+using ::pgxn::archive::ReadArchiveResult;
+using ::pgxn::archive::WriteZip;
 using Json = nlohmann::json;
 
 la_ssize_t Append(struct archive*, void* out, const void* buffer, size_t length) {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "origin/archive.h"
+#include "archive/archive.h"
 #include "origin/login_guard.h"
 #include "origin/mail.h"
 #include "origin/pg.h"
@@ -16,7 +16,7 @@
 namespace pgxn::origin {
 
 struct ManagerOptions {
-  ArchiveLimits limits;
+  archive::ArchiveLimits limits;
   // The largest archive accepted, as sent and as stored after repacking.
   uint64_t max_upload_bytes = uint64_t{64} << 20;
   // Where people reach this origin, for links in mail, e.g. https://manager.example.org.

@@ -105,7 +105,7 @@ absl::StatusOr<absl::optional<std::string>> ReadmeOf(PgConnection& conn, absl::s
   if (!blob.ok()) return blob.status();
   if (blob->rows() == 0) return absl::NotFoundError("archive not stored");
   // The archive passed the origin's limits when it was uploaded.
-  ArchiveLimits unlimited;
+  archive::ArchiveLimits unlimited;
   unlimited.max_entries = std::numeric_limits<size_t>::max();
   unlimited.max_total_bytes = std::numeric_limits<uint64_t>::max();
   unlimited.max_entry_bytes = std::numeric_limits<uint64_t>::max();

@@ -18,6 +18,10 @@
 #include "origin/semver.h"
 
 namespace pgxn::origin {
+
+using archive::ArchiveEntry;
+using archive::ArchiveLimits;
+
 namespace {
 
 absl::Status Conflict(absl::string_view message) { return absl::FailedPreconditionError(message); }

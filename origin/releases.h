@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "origin/archive.h"
+#include "archive/archive.h"
 #include "origin/pg.h"
 #include "origin/publisher.h"
 
@@ -38,7 +38,8 @@ absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version
                                const std::vector<std::string>& existing);
 
 absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& upload,
-                                         const ArchiveLimits& limits, const Publishing& publishing);
+                                         const archive::ArchiveLimits& limits,
+                                         const Publishing& publishing);
 
 }  // namespace pgxn::origin
 

@@ -3,11 +3,15 @@
 #include "origin/test_postgres.h"
 
 #include "absl/strings/str_cat.h"
+#include "archive/archive.h"
 #include "origin/accounts.h"
-#include "origin/archive.h"
 #include "origin/releases.h"
 
 namespace pgxn::origin {
+
+using archive::ArchiveEntry;
+using archive::ArchiveLimits;
+using archive::WriteZip;
 
 absl::Status AddTestUser(PgConnection& conn, const std::string& nickname, bool admin) {
   NewAccount account;

@@ -2,7 +2,7 @@
 // sent to one real origin with curl, as pgxn-release sends uploads: every case
 // must be answered with its status and message and leave the rows, the tree and
 // the event log exactly as they were. The archives are built here with
-// libarchive's writer, which (unlike origin::WriteZip) writes whatever it is
+// libarchive's writer, which (unlike archive::WriteZip) writes whatever it is
 // given: links, fifos, absolute and ".." paths, tar formats, bombs.
 #include <archive.h>
 #include <archive_entry.h>

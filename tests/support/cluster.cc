@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "origin/archive.h"
+#include "archive/archive.h"
 
 namespace pgxn::testing {
 namespace {
@@ -106,17 +106,17 @@ nlohmann::json MakeMeta(const std::string& name, const std::string& version,
 }
 
 std::string ZipOf(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::vector<origin::ArchiveEntry> entries;
+  std::vector<archive::ArchiveEntry> entries;
   for (const auto& [path, content] : files) {
-    origin::ArchiveEntry entry;
+    archive::ArchiveEntry entry;
     entry.path = path;
-    entry.type = origin::ArchiveEntry::Type::kFile;
+    entry.type = archive::ArchiveEntry::Type::kFile;
     entry.data = content;
     entry.mtime = 1700000000;
     entry.mode = 0644;
     entries.push_back(std::move(entry));
   }
-  absl::StatusOr<std::string> zip = origin::WriteZip(entries);
+  absl::StatusOr<std::string> zip = archive::WriteZip(entries);
   return zip.ok() ? *zip : "";
 }
 

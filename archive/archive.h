@@ -1,11 +1,14 @@
 // The libarchive adapter: reads an uploaded distribution archive (zip, tar,
 // tar.gz, tar.bz2) into memory with every hostile construct refused, and writes
-// a zip. The only file in the project that includes libarchive's headers.
-// Called by distribution_archive.cc (and by tests that build archives).
+// a zip. The only file in the project that includes libarchive's headers. A
+// leaf library (absl and libarchive only), because both sides of the Feed need
+// it: the origin's release intake (origin/distribution_archive.cc) and the
+// indexer, which reads published zips (indexer/source_handler.cc); tests use
+// it to build archives.
 //
 // Each call uses its own libarchive handle: safe to call from any thread.
-#ifndef PGXN_ORIGIN_ARCHIVE_H_
-#define PGXN_ORIGIN_ARCHIVE_H_
+#ifndef PGXN_ARCHIVE_ARCHIVE_H_
+#define PGXN_ARCHIVE_ARCHIVE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace pgxn::origin {
+namespace pgxn::archive {
 
 struct ArchiveEntry {
   enum class Type { kFile, kDirectory };
@@ -75,6 +78,6 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
 // fails.
 absl::StatusOr<std::string> WriteZip(const std::vector<ArchiveEntry>& entries);
 
-}  // namespace pgxn::origin
+}  // namespace pgxn::archive
 
-#endif  // PGXN_ORIGIN_ARCHIVE_H_
+#endif  // PGXN_ARCHIVE_ARCHIVE_H_

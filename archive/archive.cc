@@ -1,4 +1,4 @@
-#include "origin/archive.h"
+#include "archive/archive.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,9 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "origin/quote.h"
 
-namespace pgxn::origin {
+namespace pgxn::archive {
 namespace {
 
 constexpr size_t kMaxPathBytes = 4096;
@@ -35,7 +34,25 @@ using ReadHandle = std::unique_ptr<struct archive, ReadFree>;
 using WriteHandle = std::unique_ptr<struct archive, WriteFree>;
 using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
 
-std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 200); }
+// Untrusted text (the uploaded file's name, an entry path) quoted into a
+// message as a JSON string: control characters escaped, bytes that are not
+// UTF-8 replaced, cut at 200 bytes on a character boundary. The same form as
+// origin/quote.h's QuoteUntrusted, which this leaf library may not depend on;
+// the origin's messages must not change with the move.
+std::string Quote(absl::string_view text) {
+  constexpr size_t kMaxQuotedBytes = 200;
+  const bool cut = text.size() > kMaxQuotedBytes;
+  if (cut) {
+    size_t end = kMaxQuotedBytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  std::string quoted =
+      nlohmann::json(std::string(text))
+          .dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+  if (cut) quoted.insert(quoted.size() - 1, "...");
+  return quoted;
+}
 
 const char* ErrorText(struct archive* a) {
   const char* why = archive_error_string(a);
@@ -414,4 +431,4 @@ absl::StatusOr<std::string> WriteZip(const std::vector<ArchiveEntry>& entries) {
   return out;
 }
 
-}  // namespace pgxn::origin
+}  // namespace pgxn::archive

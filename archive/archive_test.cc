@@ -1,4 +1,4 @@
-#include "origin/archive.h"
+#include "archive/archive.h"
 
 // The tests build hostile archives that WriteZip refuses to produce, so they
 // drive libarchive's writer directly.
@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace pgxn::origin {
+namespace pgxn::archive {
 namespace {
 
 enum class Format { kPaxTar, kUstarTar, kZip, kStoredZip, kRaw };
@@ -532,4 +532,4 @@ TEST(ReadArchiveTest, LimitsAreInclusive) {
 }
 
 }  // namespace
-}  // namespace pgxn::origin
+}  // namespace pgxn::archive

@@ -1,0 +1,414 @@
+#include "indexer/doc_html.h"
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/const_init.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "indexer/html_sanitizer.h"
+
+namespace pgxn::indexer {
+namespace {
+
+absl::string_view Basename(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
+}
+
+absl::string_view Dirname(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
+}
+
+// --- Markdown through cmark-gfm ----------------------------------------------
+
+// cmark-gfm 0.29 adds and removes its extensions' special characters in a
+// global table around every parse, so parses must not overlap.
+ABSL_CONST_INIT absl::Mutex cmark_mutex(absl::kConstInit);
+
+struct CmarkParserDeleter {
+  void operator()(cmark_parser* parser) const { cmark_parser_free(parser); }
+};
+struct CmarkNodeDeleter {
+  void operator()(cmark_node* node) const { cmark_node_free(node); }
+};
+struct CmarkIterDeleter {
+  void operator()(cmark_iter* iter) const { cmark_iter_free(iter); }
+};
+struct CmarkStringDeleter {
+  void operator()(char* s) const { cmark_get_default_mem_allocator()->free(s); }
+};
+
+// The sanitizer drops form controls, which would leave task list items
+// without their box: put its state in the text instead.
+void MarkTaskListItems(cmark_node* document) {
+  std::unique_ptr<cmark_iter, CmarkIterDeleter> iter(cmark_iter_new(document));
+  std::vector<cmark_node*> items;
+  for (cmark_event_type event; (event = cmark_iter_next(iter.get())) != CMARK_EVENT_DONE;) {
+    cmark_node* node = cmark_iter_get_node(iter.get());
+    if (event == CMARK_EVENT_ENTER && cmark_node_get_type(node) == CMARK_NODE_ITEM &&
+        absl::string_view(cmark_node_get_type_string(node)) == "tasklist") {
+      items.push_back(node);
+    }
+  }
+  for (cmark_node* item : items) {
+    cmark_node* paragraph = cmark_node_first_child(item);
+    if (paragraph == nullptr || cmark_node_get_type(paragraph) != CMARK_NODE_PARAGRAPH) continue;
+    cmark_node* marker = cmark_node_new(CMARK_NODE_TEXT);
+    cmark_node_set_literal(marker, cmark_gfm_extensions_get_tasklist_item_checked(item)
+                                       ? "\xE2\x98\x91 "    // U+2611 ballot box with check
+                                       : "\xE2\x98\x90 ");  // U+2610 ballot box
+    if (!cmark_node_prepend_child(paragraph, marker)) cmark_node_free(marker);
+  }
+}
+
+std::string MarkdownToHtml(absl::string_view markdown) {
+  static const bool registered = [] {
+    cmark_gfm_core_extensions_ensure_registered();
+    return true;
+  }();
+  (void)registered;
+  // UNSAFE: inline HTML and every URL reach the sanitizer, which decides. No
+  // tagfilter either: it turns <script> into visible text, where the
+  // sanitizer removes the element with its content.
+  const int options = CMARK_OPT_UNSAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
+  absl::MutexLock lock(&cmark_mutex);
+  std::unique_ptr<cmark_parser, CmarkParserDeleter> parser(cmark_parser_new(options));
+  for (const char* name : {"table", "strikethrough", "autolink", "tasklist"}) {
+    if (cmark_syntax_extension* extension = cmark_find_syntax_extension(name)) {
+      cmark_parser_attach_syntax_extension(parser.get(), extension);
+    }
+  }
+  cmark_parser_feed(parser.get(), markdown.data(), markdown.size());
+  std::unique_ptr<cmark_node, CmarkNodeDeleter> document(cmark_parser_finish(parser.get()));
+  MarkTaskListItems(document.get());
+  std::unique_ptr<char, CmarkStringDeleter> html(
+      cmark_render_html(document.get(), options, cmark_parser_get_syntax_extensions(parser.get())));
+  return std::string(html.get());
+}
+
+// Whether cmark-gfm 0.29.0.gfm.6 (Debian 12's) would take superlinear time on
+// `markdown`: a table row costs time quadratic in its cells, and so do image
+// brackets and email autolinks in their number per document (measured: a
+// 160 KB row of 40,000 cells takes 7 s, 240 KB of "![[]()" 5 s). An uploader
+// must not be able to stall the indexer, and no real doc comes near these
+// limits, so such a file is shown as text instead.
+bool TooCostlyForCmark(absl::string_view markdown) {
+  constexpr size_t kMaxPipesPerLine = 256;
+  constexpr size_t kMaxBrackets = 20000;
+  constexpr size_t kMaxAtSigns = 20000;
+  size_t pipes_in_line = 0, brackets = 0, at_signs = 0;
+  for (char c : markdown) {
+    switch (c) {
+      case '\n':
+      case '\r':
+        pipes_in_line = 0;
+        break;
+      case '|':
+        if (++pipes_in_line > kMaxPipesPerLine) return true;
+        break;
+      case '[':
+        if (++brackets > kMaxBrackets) return true;
+        break;
+      case '@':
+        if (++at_signs > kMaxAtSigns) return true;
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+// --- Links between docs ------------------------------------------------------
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The href to write for `href`, found in the doc at `doc_path`: a relative
+// link to another doc of the release points at that doc's page.
+std::string RewriteDocLink(absl::string_view doc_path, absl::string_view href,
+                           const absl::flat_hash_set<std::string>& release_docpaths) {
+  const std::string unchanged(href);
+  if (href.empty() || href[0] == '/' || href[0] == '#') return unchanged;
+  const size_t path_end = std::min(href.find_first_of("?#"), href.size());
+  const absl::string_view path = href.substr(0, path_end);
+  const absl::string_view suffix = href.substr(path_end);
+  const size_t colon = path.find(':');
+  if (colon != absl::string_view::npos && colon < path.find('/')) return unchanged;  // a scheme
+  if (path.empty() || path.back() == '/') return unchanged;
+
+  std::vector<std::string> segments = absl::StrSplit(Dirname(doc_path), '/', absl::SkipEmpty());
+  for (absl::string_view segment : absl::StrSplit(PercentDecode(path), '/')) {
+    if (segment.empty() || segment == ".") continue;
+    if (segment == "..") {
+      if (segments.empty()) return unchanged;  // outside the release
+      segments.pop_back();
+      continue;
+    }
+    segments.emplace_back(segment);
+  }
+  const std::string target = absl::StrJoin(segments, "/");
+  if (MarkupOf(target) == Markup::kNone || !release_docpaths.contains(DocPath(target))) {
+    return unchanged;
+  }
+  // Swap the extension as written, so the rest of the href keeps its
+  // encoding; give up if that encoding hides where the extension is.
+  const absl::string_view file = Basename(path);
+  const std::string stem = DocPath(file);
+  if (PercentDecode(stem) != DocPath(PercentDecode(file))) return unchanged;
+  return absl::StrCat(path.substr(0, path.size() - file.size()), stem, ".html", suffix);
+}
+
+// --- Headings and the table of contents --------------------------------------
+
+struct Heading {
+  int level;
+  size_t tag_begin;  // the `<hN>` start tag in the body
+  size_t tag_end;
+  std::string text;
+  std::string id;  // h1-h3 only
+};
+
+// The level of `tag` if it is exactly `<hN>` or `</hN>`, else 0.
+int HeadingTagLevel(absl::string_view tag, bool& closing) {
+  closing = absl::ConsumePrefix(&tag, "</");
+  if (!closing && !absl::ConsumePrefix(&tag, "<")) return 0;
+  if (tag.size() != 3 || tag[0] != 'h' || tag[1] < '1' || tag[1] > '6' || tag[2] != '>') return 0;
+  return tag[1] - '0';
+}
+
+// The outermost headings of a sanitized body, in order. Relies on the
+// sanitizer's output contract: every '<' starts a tag, the next '>' ends it,
+// headings have no attributes, and elements are balanced.
+std::vector<Heading> FindHeadings(absl::string_view body) {
+  std::vector<Heading> headings;
+  int open_level = 0;  // of the heading being read, 0 if none
+  int nesting = 0;     // open elements of that same level
+  size_t text_begin = 0;
+  for (size_t lt = body.find('<'); lt != absl::string_view::npos; lt = body.find('<', lt + 1)) {
+    const size_t gt = body.find('>', lt);
+    if (gt == absl::string_view::npos) break;
+    bool closing;
+    const int level = HeadingTagLevel(body.substr(lt, gt + 1 - lt), closing);
+    if (level == 0) continue;
+    if (open_level == 0) {
+      if (!closing) {
+        headings.push_back(Heading{level, lt, gt + 1, "", ""});
+        open_level = level;
+        nesting = 1;
+        text_begin = gt + 1;
+      }
+      continue;
+    }
+    if (level != open_level) continue;
+    if (!closing) {
+      ++nesting;
+    } else if (--nesting == 0) {
+      headings.back().text = HtmlToText(body.substr(text_begin, lt - text_begin));
+      open_level = 0;
+    }
+  }
+  return headings;
+}
+
+// Whether the code point counts as part of a word in an id. Non-ASCII letters
+// do; punctuation and symbols outside ASCII separate words as ASCII ones do,
+// so that "What’s new" (smart quotes) and "What's new" get the same id.
+bool IsIdCodePoint(uint32_t cp) {
+  if (cp < 0x80) return absl::ascii_isalnum(static_cast<unsigned char>(cp));
+  if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7) return false;  // Latin-1 punctuation, symbols
+  if (cp >= 0x2000 && cp <= 0x2BFF) return false;    // general punctuation .. arrows, symbols
+  if (cp >= 0x3000 && cp <= 0x303F) return false;    // CJK punctuation
+  if (cp >= 0xFE30 && cp <= 0xFE4F) return false;    // CJK compatibility forms
+  if (cp >= 0xFF00 && cp <= 0xFF0F) return false;    // fullwidth punctuation
+  if (cp >= 0xFFF0 && cp <= 0xFFFF) return false;    // specials, U+FFFD
+  if (cp >= 0x1F000 && cp <= 0x1FAFF) return false;  // emoji and pictographs
+  return true;
+}
+
+// "Copyright and License" → "Copyright.and.License": runs of other characters
+// become one '.', none at either end. `text` is valid UTF-8.
+std::string IdFromText(absl::string_view text) {
+  std::string id;
+  bool separate = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    uint32_t cp = length == 1 ? lead : lead & (0x7F >> length);
+    for (size_t k = 1; k < length && i + k < text.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    if (IsIdCodePoint(cp)) {
+      if (separate && !id.empty()) id += '.';
+      separate = false;
+      absl::StrAppend(&id, text.substr(i, length));
+    } else {
+      separate = true;
+    }
+    i += length;
+  }
+  return id;
+}
+
+// Gives h1-h3 ids unique in the doc (and apart from the wrapper's ids).
+void AssignIds(std::vector<Heading>& headings) {
+  absl::flat_hash_set<std::string> used = {"pgxndoc", "pgxntoc", "pgxnbod"};
+  absl::flat_hash_map<std::string, int> next_suffix;  // keeps repeats linear
+  for (Heading& heading : headings) {
+    if (heading.level > 3) continue;
+    std::string base = IdFromText(heading.text);
+    if (base.empty()) base = "section";
+    std::string id = base;
+    if (used.contains(id)) {
+      int& suffix = next_suffix.try_emplace(base, 2).first->second;
+      do {
+        id = absl::StrCat(base, ".", suffix++);
+      } while (used.contains(id));
+    }
+    used.insert(id);
+    heading.id = std::move(id);
+  }
+}
+
+std::string InsertIds(absl::string_view body, const std::vector<Heading>& headings) {
+  std::string out;
+  out.reserve(body.size() + headings.size() * 16);
+  size_t copied = 0;
+  for (const Heading& heading : headings) {
+    if (heading.id.empty()) continue;
+    absl::StrAppend(&out, body.substr(copied, heading.tag_begin - copied), "<h", heading.level,
+                    " id=\"", EscapeHtml(heading.id), "\">");
+    copied = heading.tag_end;
+  }
+  absl::StrAppend(&out, body.substr(copied));
+  return out;
+}
+
+// The nested lists of the table of contents, or "" without h1-h3. A heading
+// nests under the nearest earlier one of a smaller level (h3 right under an
+// h1 too); an h2 before any h1 sits at the top.
+std::string TableOfContents(const std::vector<Heading>& headings) {
+  struct OpenItem {
+    int level;
+    bool has_list;
+  };
+  std::vector<OpenItem> open;
+  std::string out;
+  auto close_item = [&] {
+    if (open.back().has_list) out += "</ul>\n";
+    out += "</li>\n";
+    open.pop_back();
+  };
+  for (const Heading& heading : headings) {
+    if (heading.id.empty()) continue;
+    while (!open.empty() && open.back().level >= heading.level) close_item();
+    if (!open.empty() && !open.back().has_list) {
+      out += "\n<ul>\n";
+      open.back().has_list = true;
+    }
+    absl::StrAppend(&out, "<li><a href=\"#", EscapeHtml(heading.id), "\">",
+                    EscapeHtml(heading.text), "</a>");
+    open.push_back(OpenItem{heading.level, false});
+  }
+  if (out.empty()) return out;
+  while (!open.empty()) close_item();
+  return absl::StrCat("<div id=\"pgxntoc\"><h3>Contents</h3><ul class=\"pgxntocroot\">\n", out,
+                      "</ul></div>\n");
+}
+
+}  // namespace
+
+Markup MarkupOf(absl::string_view path) {
+  const absl::string_view file = Basename(path);
+  if (absl::EqualsIgnoreCase(file, "README")) return Markup::kText;
+  const size_t dot = file.rfind('.');
+  if (dot == absl::string_view::npos || dot == 0) return Markup::kNone;
+  static const auto* const kExtensions = new absl::flat_hash_map<std::string, Markup>{
+      {"md", Markup::kMarkdown},    {"mkd", Markup::kMarkdown},      {"mkdn", Markup::kMarkdown},
+      {"mdown", Markup::kMarkdown}, {"markdown", Markup::kMarkdown}, {"txt", Markup::kText},
+      {"text", Markup::kText},      {"html", Markup::kHtml},         {"htm", Markup::kHtml},
+      {"pod", Markup::kOther},      {"pod6", Markup::kOther},        {"rst", Markup::kOther},
+      {"textile", Markup::kOther},  {"wiki", Markup::kOther},        {"mediawiki", Markup::kOther},
+      {"org", Markup::kOther},      {"asciidoc", Markup::kOther},    {"adoc", Markup::kOther},
+      {"creole", Markup::kOther},   {"rdoc", Markup::kOther},
+  };
+  auto it = kExtensions->find(absl::AsciiStrToLower(file.substr(dot + 1)));
+  return it == kExtensions->end() ? Markup::kNone : it->second;
+}
+
+std::string DocPath(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  const size_t file_begin = slash == absl::string_view::npos ? 0 : slash + 1;
+  const size_t dot = path.rfind('.');
+  if (dot == absl::string_view::npos || dot <= file_begin) return std::string(path);
+  return std::string(path.substr(0, dot));
+}
+
+RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
+                      const absl::flat_hash_set<std::string>& release_docpaths) {
+  std::string unsafe;
+  switch (MarkupOf(path)) {
+    case Markup::kMarkdown:
+      unsafe = TooCostlyForCmark(content) ? absl::StrCat("<pre>", EscapeHtml(content), "</pre>\n")
+                                          : MarkdownToHtml(content);
+      break;
+    case Markup::kHtml:
+      unsafe = std::string(content);
+      break;
+    case Markup::kText:
+    case Markup::kOther:
+    case Markup::kNone:
+      unsafe = absl::StrCat("<pre>", EscapeHtml(content), "</pre>\n");
+      break;
+  }
+  std::string body = SanitizeHtml(
+      unsafe, [&](absl::string_view href) { return RewriteDocLink(path, href, release_docpaths); });
+  std::vector<Heading> headings = FindHeadings(body);
+  AssignIds(headings);
+
+  RenderedDoc doc;
+  if (!headings.empty()) {
+    auto h1 = std::find_if(headings.begin(), headings.end(),
+                           [](const Heading& heading) { return heading.level == 1; });
+    doc.title = (h1 != headings.end() ? *h1 : headings.front()).text;
+  }
+  doc.text = HtmlToText(body);
+  doc.html = absl::StrCat("<div id=\"pgxndoc\">", TableOfContents(headings),
+                          "<div id=\"pgxnbod\">\n", InsertIds(body, headings), "</div></div>\n");
+  return doc;
+}
+
+}  // namespace pgxn::indexer

@@ -1,0 +1,484 @@
+#include "indexer/source_handler.h"
+
+#include <functional>
+#include <list>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/path.h"
+#include "gateway/status_http.h"
+#include "gateway/tree_handler.h"
+#include "node/digest.h"
+
+namespace pgxn::indexer {
+namespace {
+
+constexpr absl::string_view kSourcePrefix = "/src/";
+constexpr absl::string_view kTextType = "text/plain; charset=utf-8";
+constexpr absl::string_view kBinaryType = "application/octet-stream";
+constexpr absl::string_view kHtmlType = "text/html; charset=utf-8";
+constexpr absl::string_view kJsonType = "application/json";
+
+struct SourceFile {
+  std::string content;
+  std::string sha256_hex;
+  bool text = false;
+};
+
+struct Child {
+  bool directory = false;
+  uint64_t size = 0;
+};
+
+// One release's archive unpacked: paths relative to its top directory
+// ("sql/pair.sql"; "" is the top itself). Immutable once built, so readers
+// share it without a lock.
+struct SourceTree {
+  absl::flat_hash_map<std::string, SourceFile> files;
+  // Every directory, explicit in the zip or implied by a deeper path, with its
+  // entries by name.
+  absl::flat_hash_map<std::string, std::map<std::string, Child>> directories;
+  uint64_t bytes = 0;  // what it holds in memory, roughly: contents and names
+};
+
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    uint32_t code_point;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+      code_point = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      code_point = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      code_point = lead & 0x07;
+    } else {
+      return false;  // a continuation byte, an overlong C0/C1 or beyond U+10FFFF
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char c = static_cast<unsigned char>(text[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (c & 0x3F);
+    }
+    if ((length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000) ||
+        code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// The single directory holding every entry, or "" when there is none (a zip
+// with files at its root, which the origin never stores but a tree imported
+// from elsewhere might).
+std::string TopDirectory(const std::vector<archive::ArchiveEntry>& entries) {
+  if (entries.empty()) return "";
+  const std::string top(
+      absl::string_view(entries.front().path).substr(0, entries.front().path.find('/')));
+  for (const archive::ArchiveEntry& e : entries) {
+    if (e.path == top) {
+      if (e.type != archive::ArchiveEntry::Type::kDirectory) return "";
+    } else if (!absl::StartsWith(e.path, top) || e.path[top.size()] != '/') {
+      return "";
+    }
+  }
+  return top;
+}
+
+// Makes `path` and its ancestors known directories, each listed in its parent.
+void AddDirectory(SourceTree& tree, absl::string_view path) {
+  while (true) {
+    auto [it, added] = tree.directories.try_emplace(std::string(path));
+    if (!added || path.empty()) return;
+    tree.bytes += path.size();
+    const size_t slash = path.rfind('/');
+    const absl::string_view parent =
+        slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
+    const absl::string_view name = slash == absl::string_view::npos ? path : path.substr(slash + 1);
+    tree.directories[std::string(parent)][std::string(name)].directory = true;
+    path = parent;
+  }
+}
+
+SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
+  SourceTree tree;
+  tree.directories.try_emplace("");
+  const std::string top = TopDirectory(entries);
+  for (archive::ArchiveEntry& e : entries) {
+    absl::string_view path = e.path;
+    if (!top.empty() && !absl::ConsumePrefix(&path, top)) continue;
+    absl::ConsumePrefix(&path, "/");
+    if (path.empty()) continue;  // the top directory itself
+    if (e.type == archive::ArchiveEntry::Type::kDirectory) {
+      AddDirectory(tree, path);
+      continue;
+    }
+    const size_t slash = path.rfind('/');
+    const absl::string_view parent =
+        slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
+    const absl::string_view name = slash == absl::string_view::npos ? path : path.substr(slash + 1);
+    AddDirectory(tree, parent);
+    tree.directories[std::string(parent)][std::string(name)] = Child{false, e.data.size()};
+    SourceFile file;
+    file.sha256_hex = node::Sha256Hex(e.data);
+    file.text = !absl::StrContains(e.data, '\0') && IsValidUtf8(e.data);
+    file.content = std::move(e.data);
+    tree.bytes += 2 * path.size() + file.content.size();
+    tree.files.emplace(std::string(path), std::move(file));
+  }
+  return tree;
+}
+
+// The quality the Accept headers give `type` ("text/html"): that of the most
+// specific range matching it (RFC 9110 §12.5.1), 0 when none does; with no
+// Accept header at all, anything is acceptable.
+struct Quality {
+  double q = 0;
+  int specificity = 0;  // 3 exact, 2 type/*, 1 */*, 0 unmatched
+};
+
+Quality QualityOf(const gateway::Request& request, absl::string_view type) {
+  Quality best;
+  bool any_accept = false;
+  const absl::string_view major = type.substr(0, type.find('/'));
+  for (const auto& [name, value] : request.headers) {
+    if (!absl::EqualsIgnoreCase(name, "accept")) continue;
+    any_accept = true;
+    for (absl::string_view range : absl::StrSplit(value, ',')) {
+      std::vector<absl::string_view> parts = absl::StrSplit(range, ';');
+      const absl::string_view media = absl::StripAsciiWhitespace(parts[0]);
+      int specificity = 0;
+      if (absl::EqualsIgnoreCase(media, type)) {
+        specificity = 3;
+      } else if (absl::EqualsIgnoreCase(media, absl::StrCat(major, "/*"))) {
+        specificity = 2;
+      } else if (media == "*/*") {
+        specificity = 1;
+      }
+      if (specificity == 0) continue;
+      double q = 1;
+      for (size_t i = 1; i < parts.size(); ++i) {
+        absl::string_view param = absl::StripAsciiWhitespace(parts[i]);
+        if (param.size() < 2 || !absl::EqualsIgnoreCase(param.substr(0, 2), "q=")) continue;
+        if (!absl::SimpleAtod(param.substr(2), &q) || q < 0 || q > 1) q = 0;
+      }
+      if (specificity > best.specificity || (specificity == best.specificity && q > best.q)) {
+        best = Quality{q, specificity};
+      }
+    }
+  }
+  if (!any_accept) return Quality{1, 1};
+  return best;
+}
+
+// JSON only when asked for more than HTML, or as much but by name while HTML
+// came from a wildcard: a browser's "text/html,...,*/*;q=0.8" and curl's
+// "*/*" get HTML, "application/json" and "application/*" get JSON.
+bool PrefersJson(const gateway::Request& request) {
+  const Quality json = QualityOf(request, "application/json");
+  const Quality html = QualityOf(request, "text/html");
+  if (json.q != html.q) return json.q > html.q;
+  return json.q > 0 && json.specificity > html.specificity;
+}
+
+std::string EscapeHtml(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string HtmlListing(absl::string_view request_path, bool top,
+                        const std::map<std::string, Child>& entries) {
+  const std::string title = EscapeHtml(absl::StrCat("Index of ", request_path));
+  std::string html = absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
+                                  title, "</title></head>\n<body>\n<h1>", title, "</h1>\n<ul>\n");
+  if (!top) absl::StrAppend(&html, "<li><a href=\"../\">../</a></li>\n");
+  for (const auto& [name, child] : entries) {
+    const absl::string_view slash = child.directory ? "/" : "";
+    // Percent-encoding keeps a name such as "a:b" from reading as a scheme.
+    absl::StrAppend(&html, "<li><a href=\"", EscapeHtml(gateway::PercentEncodePath(name)), slash,
+                    "\">", EscapeHtml(name), slash, "</a></li>\n");
+  }
+  absl::StrAppend(&html, "</ul>\n</body></html>\n");
+  return html;
+}
+
+std::string JsonListing(const std::map<std::string, Child>& entries) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& [name, child] : entries) {
+    list.push_back(
+        {{"name", name}, {"type", child.directory ? "directory" : "file"}, {"size", child.size}});
+  }
+  return list.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+// One file or listing presented as a tree of one, so that ServeTreeFile applies
+// the tree's rules for conditional requests and ranges to it unchanged.
+class OneFileReader final : public gateway::TreeReader {
+ public:
+  OneFileReader(absl::string_view content, std::string sha256_hex, absl::string_view media_type,
+                int64_t modified_unix_seconds)
+      : content_(content),
+        sha256_hex_(std::move(sha256_hex)),
+        media_type_(media_type),
+        modified_(modified_unix_seconds) {}
+
+  absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view) const override {
+    return gateway::TreeFile{std::string(content_), sha256_hex_, std::string(media_type_),
+                             modified_};
+  }
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view, absl::string_view)>& visit) const override {
+    visit("", sha256_hex_);
+    return absl::OkStatus();
+  }
+
+ private:
+  const absl::string_view content_;
+  const std::string sha256_hex_;
+  const absl::string_view media_type_;
+  const int64_t modified_;
+};
+
+gateway::Response NotFound(const gateway::Request& request) {
+  return gateway::TextResponse(404, absl::StrCat("Not found: ", request.path, "\n"));
+}
+
+// A request path split into its parts; `valid` is false when it cannot name
+// anything under /src/.
+struct SourcePath {
+  bool valid = false;
+  std::string zip_path;         // "dist/pair/0.1.0/pair-0.1.0.zip"
+  bool release_only = false;    // "/src/pair/pair-0.1.0", no slash after it
+  std::string inner;            // "sql/pair.sql", "sql" ("" for the top)
+  bool trailing_slash = false;  // `inner` named with a trailing '/'
+};
+
+bool BadSegment(absl::string_view segment) {
+  return segment.empty() || segment == "." || segment == "..";
+}
+
+SourcePath ParseSourcePath(absl::string_view path) {
+  SourcePath parsed;
+  if (!absl::ConsumePrefix(&path, kSourcePrefix)) return parsed;
+  const size_t dist_end = path.find('/');
+  if (dist_end == absl::string_view::npos) return parsed;
+  const absl::string_view dist = path.substr(0, dist_end);
+  path.remove_prefix(dist_end + 1);
+  const size_t release_end = path.find('/');
+  absl::string_view release = path.substr(0, release_end);
+  parsed.release_only = release_end == absl::string_view::npos;
+  const absl::string_view inner =
+      parsed.release_only ? absl::string_view() : path.substr(release_end + 1);
+  absl::string_view version = release;
+  if (BadSegment(dist) || !absl::ConsumePrefix(&version, dist) ||
+      !absl::ConsumePrefix(&version, "-") || BadSegment(version)) {
+    return parsed;
+  }
+  absl::string_view rest = inner;
+  parsed.trailing_slash = absl::ConsumeSuffix(&rest, "/");
+  if (!rest.empty()) {
+    for (absl::string_view segment : absl::StrSplit(rest, '/')) {
+      if (BadSegment(segment)) return parsed;
+    }
+  } else if (parsed.trailing_slash) {
+    return parsed;  // "/src/pair/pair-0.1.0//"
+  }
+  parsed.zip_path = absl::StrCat("dist/", dist, "/", version, "/", release, ".zip");
+  parsed.inner = std::string(rest);
+  parsed.valid = true;
+  return parsed;
+}
+
+}  // namespace
+
+// A least-recently-used set of unpacked archives keyed by the zip's raw
+// sha256, bounded in count and bytes.
+class SourceHandler::Cache {
+ public:
+  Cache(size_t max_archives, uint64_t max_bytes)
+      : max_archives_(max_archives), max_bytes_(max_bytes) {}
+
+  // The archive and counts a hit, or nullptr and counts a miss.
+  std::shared_ptr<const SourceTree> Find(const std::string& sha256) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    auto it = index_.find(sha256);
+    if (it == index_.end()) {
+      ++misses_;
+      return nullptr;
+    }
+    ++hits_;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->tree;
+  }
+
+  // Keeps `tree` as the most recently used unless it is too large to keep at
+  // all; another thread may have unpacked the same zip meanwhile, and then
+  // both copies are equal and the one already held stays.
+  void Insert(const std::string& sha256, std::shared_ptr<const SourceTree> tree)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    if (max_archives_ == 0 || tree->bytes > max_bytes_) return;
+    absl::MutexLock lock(&mu_);
+    if (index_.contains(sha256)) return;
+    lru_.push_front(Slot{sha256, std::move(tree)});
+    index_.emplace(sha256, lru_.begin());
+    bytes_ += lru_.front().tree->bytes;
+    while (lru_.size() > max_archives_ || bytes_ > max_bytes_) {
+      bytes_ -= lru_.back().tree->bytes;
+      index_.erase(lru_.back().sha256);
+      lru_.pop_back();
+    }
+  }
+
+  SourceCacheStats Stats() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return SourceCacheStats{hits_, misses_, lru_.size(), bytes_};
+  }
+
+ private:
+  struct Slot {
+    std::string sha256;
+    std::shared_ptr<const SourceTree> tree;  // shared with requests still using it
+  };
+
+  const size_t max_archives_;
+  const uint64_t max_bytes_;
+  mutable absl::Mutex mu_;
+  std::list<Slot> lru_ ABSL_GUARDED_BY(mu_);  // most recently used first
+  absl::flat_hash_map<std::string, std::list<Slot>::iterator> index_ ABSL_GUARDED_BY(mu_);
+  uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+SourceHandler::SourceHandler(const node::Store* store, SourceOptions options)
+    : store_(store),
+      limits_(options.limits),
+      cache_(std::make_unique<Cache>(options.cache_archives, options.cache_bytes)) {}
+
+SourceHandler::~SourceHandler() = default;
+
+SourceCacheStats SourceHandler::cache_stats() const { return cache_->Stats(); }
+
+gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    gateway::Response response = gateway::TextResponse(
+        405, absl::StrCat("Method not allowed: ", request.method, " ", request.path, "\n"));
+    response.SetHeader("Allow", "GET, HEAD");
+    return response;
+  }
+  const SourcePath path = ParseSourcePath(request.path);
+  if (!path.valid) return NotFound(request);
+
+  // The zip the store holds now, whatever the cache has seen before; read
+  // again once if it was replaced between reading its entry and its bytes.
+  absl::StatusOr<node::StoredFile> zip;
+  std::shared_ptr<const SourceTree> tree;
+  for (int attempt = 0; attempt < 2 && tree == nullptr; ++attempt) {
+    zip = store_->GetFile(path.zip_path);
+    if (absl::IsNotFound(zip.status())) return NotFound(request);
+    if (!zip.ok()) return gateway::ErrorResponse(zip.status(), request);
+    tree = cache_->Find(zip->sha256);
+    if (tree != nullptr) break;
+    absl::StatusOr<std::string> bytes = store_->GetBlob(zip->sha256);
+    if (absl::IsNotFound(bytes.status())) continue;
+    if (!bytes.ok()) return gateway::ErrorResponse(bytes.status(), request);
+    absl::StatusOr<archive::ReadArchiveResult> read =
+        archive::ReadArchive(*bytes, path.zip_path, limits_);
+    if (!read.ok()) {
+      // The origin accepted this zip, so this is no fault of the client's.
+      return gateway::ErrorResponse(
+          absl::InternalError(
+              absl::StrCat("Cannot unpack ", path.zip_path, ": ", read.status().message())),
+          request);
+    }
+    bytes = std::string();  // only the unpacked copy is needed from here on
+    tree = std::make_shared<const SourceTree>(BuildTree(std::move(read->entries)));
+    cache_->Insert(zip->sha256, tree);
+  }
+  if (tree == nullptr) return NotFound(request);
+  const int64_t modified = zip->time_us / 1'000'000;
+
+  if (!path.release_only && !path.trailing_slash) {
+    if (auto file = tree->files.find(path.inner); file != tree->files.end()) {
+      return gateway::ServeTreeFile(
+          request, OneFileReader(file->second.content, file->second.sha256_hex,
+                                 file->second.text ? kTextType : kBinaryType, modified));
+    }
+  }
+  auto directory = tree->directories.find(path.inner);
+  if (directory == tree->directories.end()) return NotFound(request);
+  if (path.release_only || (!path.inner.empty() && !path.trailing_slash)) {
+    gateway::Response response =
+        gateway::TextResponse(301, absl::StrCat("Moved to ", request.path, "/\n"));
+    std::string location = gateway::PercentEncodePath(absl::StrCat(request.path, "/"));
+    if (!request.query.empty()) absl::StrAppend(&location, "?", request.query);
+    response.SetHeader("Location", std::move(location));
+    return response;
+  }
+  const bool json = PrefersJson(request);
+  const std::string listing =
+      json ? JsonListing(directory->second)
+           : HtmlListing(request.path, path.inner.empty(), directory->second);
+  gateway::Response response = gateway::ServeTreeFile(
+      request,
+      OneFileReader(listing, node::Sha256Hex(listing), json ? kJsonType : kHtmlType, modified));
+  response.SetHeader("Vary", "Accept");
+  return response;
+}
+
+void AddSourceRoutes(gateway::Router* router, const node::Store* store, SourceOptions options) {
+  auto handler = std::make_shared<const SourceHandler>(store, std::move(options));
+  router->HandlePrefix(
+      "GET", std::string(kSourcePrefix),
+      [handler](const gateway::Request& request) { return handler->Handle(request); });
+}
+
+}  // namespace pgxn::indexer

@@ -1,0 +1,391 @@
+#include "indexer/source_handler.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "archive/archive.h"
+#include "gateway/router.h"
+#include "gtest/gtest.h"
+#include "node/digest.h"
+#include "node/store.h"
+#include "node/temp_dir.h"
+#include "node/test_events.h"
+
+namespace pgxn::indexer {
+namespace {
+
+namespace v1 = ::pgxn::feed::v1;
+using Json = nlohmann::json;
+
+archive::ArchiveEntry File(std::string path, std::string data) {
+  return archive::ArchiveEntry{std::move(path), archive::ArchiveEntry::Type::kFile, std::move(data),
+                               1700000000, 0644};
+}
+
+archive::ArchiveEntry Dir(std::string path) {
+  return archive::ArchiveEntry{std::move(path), archive::ArchiveEntry::Type::kDirectory, "",
+                               1700000000, 0755};
+}
+
+std::string Zip(const std::vector<archive::ArchiveEntry>& entries) {
+  absl::StatusOr<std::string> zip = archive::WriteZip(entries);
+  EXPECT_TRUE(zip.ok()) << zip.status();
+  return zip.ok() ? *zip : "";
+}
+
+std::string ZipPath(const std::string& dist, const std::string& version) {
+  return absl::StrCat("dist/", dist, "/", version, "/", dist, "-", version, ".zip");
+}
+
+const char kPairSql[] = "CREATE TYPE pair AS (k text, v text);\n";
+const std::string kBinary("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+
+// pair 0.1.0 as the origin stores it: every entry under "pair-0.1.0/", some
+// directories explicit, "doc/" only implied by its file.
+std::string PairZip() {
+  return Zip(
+      {Dir("pair-0.1.0"), File("pair-0.1.0/META.json", "{\"name\":\"pair\"}"),
+       File("pair-0.1.0/README.md", "# pair\n"), Dir("pair-0.1.0/sql"),
+       File("pair-0.1.0/sql/pair.sql", kPairSql), Dir("pair-0.1.0/sql/upgrades"),
+       File("pair-0.1.0/sql/upgrades/0.0.9-0.1.0.sql", "-- up\n"),
+       File("pair-0.1.0/doc/pair.md", "pair \xC3\xA9t\xC3\xA9\n"),
+       File("pair-0.1.0/logo.png", kBinary), File("pair-0.1.0/nul.txt", std::string("a\0b", 3)),
+       File("pair-0.1.0/latin1.txt", "caf\xE9\n"), File("pair-0.1.0/a<b&c\".txt", "odd name\n")});
+}
+
+class SourceHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = node::Store::Open(dir_.path() + "/store");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    ASSERT_TRUE(store_->PinOriginKey(node::TestChain::Key().public_key).ok());
+    handler_ = std::make_unique<SourceHandler>(store_.get());
+  }
+
+  void Apply(std::vector<v1::Op> ops, const std::string& version = "0.1.0") {
+    absl::StatusOr<bool> applied =
+        store_->Apply(chain_.Next(std::move(ops), "release", "pair", version));
+    ASSERT_TRUE(applied.ok()) << applied.status();
+  }
+
+  void PutZip(const std::string& dist, const std::string& version, const std::string& zip) {
+    Apply({node::PutOp(ZipPath(dist, version), zip, "application/zip")}, version);
+  }
+
+  gateway::Response Get(const std::string& path, const std::string& accept = "",
+                        const std::string& method = "GET") {
+    gateway::Request request;
+    request.method = method;
+    request.path = path;
+    request.target = path;
+    if (!accept.empty()) request.headers.emplace_back("accept", accept);
+    return handler_->Handle(request);
+  }
+
+  node::TempDir dir_;
+  std::unique_ptr<node::Store> store_;
+  node::TestChain chain_;
+  std::unique_ptr<SourceHandler> handler_;
+};
+
+TEST_F(SourceHandlerTest, ServesFilesWithTypeByContent) {
+  PutZip("pair", "0.1.0", PairZip());
+  const struct {
+    std::string path;
+    std::string body;
+    std::string type;
+  } kCases[] = {
+      {"/src/pair/pair-0.1.0/sql/pair.sql", kPairSql, "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/META.json", "{\"name\":\"pair\"}", "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/sql/upgrades/0.0.9-0.1.0.sql", "-- up\n", "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/doc/pair.md", "pair \xC3\xA9t\xC3\xA9\n", "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/a<b&c\".txt", "odd name\n", "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/logo.png", kBinary, "application/octet-stream"},
+      {"/src/pair/pair-0.1.0/nul.txt", std::string("a\0b", 3), "application/octet-stream"},
+      {"/src/pair/pair-0.1.0/latin1.txt", "caf\xE9\n", "application/octet-stream"},
+  };
+  for (const auto& c : kCases) {
+    for (const std::string method : {"GET", "HEAD"}) {
+      gateway::Response response = Get(c.path, "", method);
+      EXPECT_EQ(response.status, 200) << method << " " << c.path << ": " << response.body;
+      EXPECT_EQ(response.body, c.body) << method << " " << c.path;
+      EXPECT_EQ(response.Header("Content-Type"), c.type) << method << " " << c.path;
+      EXPECT_EQ(response.Header("ETag"), absl::StrCat("\"", node::Sha256Hex(c.body), "\""))
+          << method << " " << c.path;
+      EXPECT_FALSE(response.Header("Last-Modified").empty()) << method << " " << c.path;
+    }
+  }
+}
+
+TEST_F(SourceHandlerTest, ListsDirectoriesAsHtml) {
+  PutZip("pair", "0.1.0", PairZip());
+  gateway::Response top = Get("/src/pair/pair-0.1.0/");
+  ASSERT_EQ(top.status, 200) << top.body;
+  EXPECT_EQ(top.Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(top.Header("Vary"), "Accept");
+  EXPECT_EQ(top.Header("ETag"), absl::StrCat("\"", node::Sha256Hex(top.body), "\""));
+  EXPECT_TRUE(absl::StrContains(top.body, "<title>Index of /src/pair/pair-0.1.0/</title>"))
+      << top.body;
+  EXPECT_FALSE(absl::StrContains(top.body, "href=\"../\"")) << top.body;
+  EXPECT_TRUE(absl::StrContains(top.body,
+                                "<ul>\n"
+                                "<li><a href=\"META.json\">META.json</a></li>\n"
+                                "<li><a href=\"README.md\">README.md</a></li>\n"
+                                "<li><a href=\"a%3Cb%26c%22.txt\">a&lt;b&amp;c&quot;.txt</a></li>\n"
+                                "<li><a href=\"doc/\">doc/</a></li>\n"
+                                "<li><a href=\"latin1.txt\">latin1.txt</a></li>\n"
+                                "<li><a href=\"logo.png\">logo.png</a></li>\n"
+                                "<li><a href=\"nul.txt\">nul.txt</a></li>\n"
+                                "<li><a href=\"sql/\">sql/</a></li>\n"
+                                "</ul>\n"))
+      << top.body;
+
+  gateway::Response sql = Get("/src/pair/pair-0.1.0/sql/");
+  ASSERT_EQ(sql.status, 200) << sql.body;
+  EXPECT_TRUE(absl::StrContains(sql.body,
+                                "<ul>\n"
+                                "<li><a href=\"../\">../</a></li>\n"
+                                "<li><a href=\"pair.sql\">pair.sql</a></li>\n"
+                                "<li><a href=\"upgrades/\">upgrades/</a></li>\n"
+                                "</ul>\n"))
+      << sql.body;
+
+  // A directory the zip only implies by a file in it.
+  gateway::Response doc = Get("/src/pair/pair-0.1.0/doc/");
+  ASSERT_EQ(doc.status, 200) << doc.body;
+  EXPECT_TRUE(absl::StrContains(doc.body, "<li><a href=\"pair.md\">pair.md</a></li>")) << doc.body;
+}
+
+TEST_F(SourceHandlerTest, ListsDirectoriesAsJsonWhenPreferred) {
+  PutZip("pair", "0.1.0", PairZip());
+  const Json want = Json::parse(R"([
+      {"name": "pair.sql", "type": "file", "size": 38},
+      {"name": "upgrades", "type": "directory", "size": 0}])");
+  ASSERT_EQ(want[0]["size"], std::string(kPairSql).size());
+  for (const std::string accept :
+       {"application/json", "application/*", "application/json, */*;q=0.8",
+        "text/html;q=0.5, application/json", "*/*, application/json"}) {
+    gateway::Response response = Get("/src/pair/pair-0.1.0/sql/", accept);
+    ASSERT_EQ(response.status, 200) << accept;
+    EXPECT_EQ(response.Header("Content-Type"), "application/json") << accept;
+    EXPECT_EQ(Json::parse(response.body, nullptr, false), want) << accept << ": " << response.body;
+  }
+  for (const std::string accept :
+       {"", "*/*", "text/html", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "application/json, text/html", "application/json;q=0, */*", "image/png"}) {
+    gateway::Response response = Get("/src/pair/pair-0.1.0/sql/", accept);
+    ASSERT_EQ(response.status, 200) << accept;
+    EXPECT_EQ(response.Header("Content-Type"), "text/html; charset=utf-8") << accept;
+  }
+}
+
+TEST_F(SourceHandlerTest, RedirectsDirectoriesWithoutTheSlash) {
+  PutZip("pair", "0.1.0", PairZip());
+  const struct {
+    std::string path;
+    std::string location;
+  } kCases[] = {
+      {"/src/pair/pair-0.1.0", "/src/pair/pair-0.1.0/"},
+      {"/src/pair/pair-0.1.0/sql", "/src/pair/pair-0.1.0/sql/"},
+      {"/src/pair/pair-0.1.0/sql/upgrades", "/src/pair/pair-0.1.0/sql/upgrades/"},
+  };
+  for (const auto& c : kCases) {
+    gateway::Response response = Get(c.path);
+    EXPECT_EQ(response.status, 301) << c.path;
+    EXPECT_EQ(response.Header("Location"), c.location) << c.path;
+  }
+}
+
+TEST_F(SourceHandlerTest, UnknownOrMalformedPathsAreNotFound) {
+  PutZip("pair", "0.1.0", PairZip());
+  for (const std::string path : {
+           "/src/",
+           "/src/pair",
+           "/src/pair/",
+           "/src/nope/nope-0.1.0/",               // unknown dist
+           "/src/pair/pair-9.9.9/",               // unknown version
+           "/src/pair/pair-9.9.9",                // unknown version, no slash
+           "/src/pair/pair-0.1.0/missing.txt",    // unknown path
+           "/src/pair/pair-0.1.0/sql/missing/",   // unknown directory
+           "/src/pair/other-0.1.0/",              // segment not {dist}-{version}
+           "/src/pair/pair0.1.0/",                // no hyphen
+           "/src/pair/pair-/",                    // no version
+           "/src/pair/PAIR-0.1.0/",               // tree paths are lower case
+           "/src/PAIR/PAIR-0.1.0/",               // tree paths are lower case
+           "/src/pair/pair-0.1.0/sql/pair.sql/",  // a file is no directory
+           "/src/pair/pair-0.1.0//",              // empty segment
+           "/src/pair/pair-0.1.0/sql//pair.sql",  // empty segment
+           "/src/pair/pair-0.1.0/./META.json",    // dot segment
+           "/src/pair/pair-0.1.0/sql/../META.json",
+           "/src/pair/pair-../",
+           "/src//-0.1.0/",
+           "/src/pair/pair-0.1.0.zip",
+       }) {
+    gateway::Response response = Get(path);
+    EXPECT_EQ(response.status, 404) << path << ": " << response.body;
+    EXPECT_EQ(response.Header("Content-Type"), "text/plain; charset=utf-8") << path;
+    EXPECT_EQ(response.body, absl::StrCat("Not found: ", path, "\n")) << path;
+  }
+}
+
+TEST_F(SourceHandlerTest, AnswersIfNoneMatchWithNotModified) {
+  PutZip("pair", "0.1.0", PairZip());
+  for (const std::string path : {"/src/pair/pair-0.1.0/sql/pair.sql", "/src/pair/pair-0.1.0/"}) {
+    gateway::Response first = Get(path);
+    ASSERT_EQ(first.status, 200) << path;
+    const std::string etag(first.Header("ETag"));
+    ASSERT_FALSE(etag.empty()) << path;
+
+    gateway::Request request;
+    request.method = "GET";
+    request.path = path;
+    request.headers = {{"if-none-match", etag}};
+    gateway::Response again = handler_->Handle(request);
+    EXPECT_EQ(again.status, 304) << path;
+    EXPECT_EQ(again.body, "") << path;
+    EXPECT_EQ(again.Header("ETag"), etag) << path;
+
+    request.headers = {{"if-none-match", "\"something else\""}};
+    EXPECT_EQ(handler_->Handle(request).status, 200) << path;
+  }
+  // The JSON listing is another representation with another tag.
+  EXPECT_NE(Get("/src/pair/pair-0.1.0/").Header("ETag"),
+            Get("/src/pair/pair-0.1.0/", "application/json").Header("ETag"));
+}
+
+TEST_F(SourceHandlerTest, RefusesOtherMethods) {
+  PutZip("pair", "0.1.0", PairZip());
+  gateway::Response response = Get("/src/pair/pair-0.1.0/META.json", "", "POST");
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.Header("Allow"), "GET, HEAD");
+}
+
+TEST_F(SourceHandlerTest, NeverServesAReplacedOrRemovedZipFromTheCache) {
+  PutZip("pair", "0.1.0", Zip({File("pair-0.1.0/old.txt", "old\n")}));
+  gateway::Response before = Get("/src/pair/pair-0.1.0/", "application/json");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(Json::parse(before.body)[0]["name"], "old.txt") << before.body;
+  ASSERT_EQ(Get("/src/pair/pair-0.1.0/old.txt").status, 200);
+
+  // The same path, another zip.
+  PutZip("pair", "0.1.0", Zip({File("pair-0.1.0/new.txt", "new\n")}));
+  gateway::Response after = Get("/src/pair/pair-0.1.0/", "application/json");
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(Json::parse(after.body), Json::parse(R"([{"name":"new.txt","type":"file","size":4}])"))
+      << after.body;
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/old.txt").status, 404);
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/new.txt").body, "new\n");
+
+  Apply({node::DeleteOp(ZipPath("pair", "0.1.0"))});
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/").status, 404);
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/new.txt").status, 404);
+}
+
+TEST_F(SourceHandlerTest, UnpacksEachZipOnceWhileCached) {
+  PutZip("pair", "0.1.0", PairZip());
+  ASSERT_EQ(Get("/src/pair/pair-0.1.0/").status, 200);
+  ASSERT_EQ(Get("/src/pair/pair-0.1.0/sql/pair.sql").status, 200);
+  ASSERT_EQ(Get("/src/pair/pair-0.1.0/sql").status, 301);
+  const SourceCacheStats stats = handler_->cache_stats();
+  EXPECT_EQ(stats.misses, 1u);
+  EXPECT_EQ(stats.hits, 2u);
+  EXPECT_EQ(stats.archives, 1u);
+  EXPECT_GT(stats.bytes, 0u);
+}
+
+TEST_F(SourceHandlerTest, CacheKeepsTheMostRecentlyUsedWithinItsBounds) {
+  SourceOptions options;
+  options.cache_archives = 2;
+  handler_ = std::make_unique<SourceHandler>(store_.get(), options);
+  for (const std::string version : {"0.1.0", "0.2.0", "0.3.0"}) {
+    PutZip("pair", version, Zip({File(absl::StrCat("pair-", version, "/v"), version)}));
+  }
+  auto get = [&](const std::string& version) {
+    EXPECT_EQ(Get(absl::StrCat("/src/pair/pair-", version, "/v")).body, version);
+  };
+  get("0.1.0");  // miss
+  get("0.2.0");  // miss
+  get("0.1.0");  // hit, now the most recent
+  get("0.3.0");  // miss, evicts 0.2.0
+  get("0.1.0");  // hit
+  get("0.2.0");  // miss
+  SourceCacheStats stats = handler_->cache_stats();
+  EXPECT_EQ(stats.misses, 4u);
+  EXPECT_EQ(stats.hits, 2u);
+  EXPECT_EQ(stats.archives, 2u);
+
+  // An archive larger than the byte bound is served but never kept.
+  options.cache_bytes = 1;
+  handler_ = std::make_unique<SourceHandler>(store_.get(), options);
+  get("0.1.0");
+  get("0.1.0");
+  stats = handler_->cache_stats();
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.archives, 0u);
+  EXPECT_EQ(stats.bytes, 0u);
+}
+
+TEST_F(SourceHandlerTest, ServesAZipWithoutATopDirectoryFromItsRoot) {
+  PutZip("pair", "0.1.0", Zip({File("META.json", "{}"), File("sql/pair.sql", kPairSql)}));
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/sql/pair.sql").body, kPairSql);
+  EXPECT_EQ(Json::parse(Get("/src/pair/pair-0.1.0/", "application/json").body),
+            Json::parse(R"([{"name":"META.json","type":"file","size":2},
+                            {"name":"sql","type":"directory","size":0}])"));
+}
+
+TEST_F(SourceHandlerTest, AStoredFileThatIsNoZipIsAServerError) {
+  PutZip("pair", "0.1.0", "not a zip");
+  gateway::Response response = Get("/src/pair/pair-0.1.0/");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(absl::StrContains(response.body, "dist/pair/0.1.0/pair-0.1.0.zip")) << response.body;
+}
+
+TEST_F(SourceHandlerTest, RoutesGetAndHeadUnderSrc) {
+  PutZip("pair", "0.1.0", PairZip());
+  gateway::Router router;
+  AddSourceRoutes(&router, store_.get());
+  for (const std::string method : {"GET", "HEAD"}) {
+    gateway::Request request;
+    request.method = method;
+    request.path = "/src/pair/pair-0.1.0/sql/pair.sql";
+    gateway::Response response = router.Dispatch(request);
+    EXPECT_EQ(response.status, 200) << method;
+    EXPECT_EQ(response.body, kPairSql) << method;
+  }
+  gateway::Request other;
+  other.method = "GET";
+  other.path = "/srcx";
+  EXPECT_EQ(router.Dispatch(other).status, 404);
+}
+
+TEST_F(SourceHandlerTest, ServesManyThreadsAtOnce) {
+  SourceOptions options;
+  options.cache_archives = 1;  // so the threads also evict and refill
+  handler_ = std::make_unique<SourceHandler>(store_.get(), options);
+  for (const std::string version : {"0.1.0", "0.2.0"}) {
+    PutZip("pair", version, Zip({File(absl::StrCat("pair-", version, "/v"), version)}));
+  }
+  std::vector<std::thread> threads;
+  std::vector<int> failures(8, 0);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string version = (i + t) % 2 == 0 ? "0.1.0" : "0.2.0";
+        if (Get(absl::StrCat("/src/pair/pair-", version, "/v")).body != version) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < 8; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+}
+
+}  // namespace
+}  // namespace pgxn::indexer
