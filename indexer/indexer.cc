@@ -198,44 +198,21 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
   std::stable_sort(ops.begin(), ops.end(),
                    [&](const v1::Op* a, const v1::Op* b) { return rank(a) < rank(b); });
 
-  // Dists and extensions whose file an event rewrote without publishing a
-  // release of them (an admin removed one): their documents are re-indexed
-  // from the newest release the tree still lists, after the loop, once the
-  // event's ops are all seen.
-  absl::flat_hash_set<std::string> rewritten_dists, rewritten_extensions;
-  absl::flat_hash_set<std::string> released_dists, released_extensions;
   for (const v1::Op* op : ops) {
     const std::string& path = op->path();
     const bool put = op->type() == v1::Op::PUT;
     if (std::string user = NameIn(path, "user"); !user.empty()) {
       DeriveUser(path, put);
-      if (!put) {
-        index_->DeleteUser(user);
-        continue;
-      }
-      Json doc = ReadJson(*store_, path);
-      if (!doc.is_object()) continue;
-      UserDoc user_doc{Str(doc, "nickname"), Str(doc, "name"), Str(doc, "email"), Str(doc, "uri"),
-                       ""};
-      user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
-      PutOrLog(user_doc);
+      dirty_users_.insert(user);
     } else if (std::string dist = NameIn(path, "dist"); !dist.empty()) {
       DeriveDist(path, put);
-      if (put) {
-        rewritten_dists.insert(dist);
-      } else {
-        index_->DeleteDist(dist);
-      }
+      dirty_dists_.insert(dist);
     } else if (std::string extension = NameIn(path, "extension"); !extension.empty()) {
       DeriveExtension(path, put);
-      if (put) {
-        rewritten_extensions.insert(extension);
-      } else {
-        index_->DeleteExtension(extension);
-      }
+      dirty_extensions_.insert(extension);
     } else if (std::string tag = NameIn(path, "tag"); !tag.empty()) {
       DeriveTag(path, put);
-      if (!put) index_->DeleteTag(tag);
+      if (!put) removed_tags_.insert(tag);
     } else if (IsReleaseMeta(path)) {
       const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
       if (!put) {
@@ -246,33 +223,60 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
       if (!meta.is_object()) continue;
       ReleaseFiles files = RenderRelease(dir, meta);
       DeriveRelease(dir, meta, files);
-      // While rebuilding every release is seen, newest or not: the dists'
-      // search documents come from the newest, after the loop.
-      if (rebuild) continue;
-      IndexRelease(dir, meta, files, /*with_extensions=*/true);
-      released_dists.insert(absl::AsciiStrToLower(Str(meta, "name")));
-      if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
-        for (const auto& [name, spec] : provides->items()) {
-          released_extensions.insert(absl::AsciiStrToLower(name));
-        }
-      }
+      // Kept for the search documents of the dist's newest release (a
+      // rebuild sees every release, too many to keep; it renders the newest
+      // again).
+      if (!rebuild) rendered_[dir] = std::move(files);
     }
   }
-  for (const std::string& dist : rewritten_dists) {
-    if (released_dists.contains(dist)) continue;
-    const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
-    if (!doc.is_object()) continue;
-    const std::string version = NewestVersion(doc);
-    if (version.empty()) continue;
-    const std::string dir = ReleaseDir(dist, version);
-    const Json meta = ReadJson(*store_, dir + "META.json");
-    if (!meta.is_object()) continue;
-    IndexRelease(dir, meta, RenderRelease(dir, meta), /*with_extensions=*/false);
-  }
-  for (const std::string& extension : rewritten_extensions) {
-    if (!released_extensions.contains(extension)) ReindexExtension(extension);
-  }
   return absl::OkStatus();
+}
+
+void Indexer::IndexDirty() {
+  // The search documents of what the buffered events touched, from the
+  // store's tree as it is now (at the seq about to be committed): a dist,
+  // user or extension changed by many events of a batch is indexed once, as
+  // of its newest state.
+  for (const std::string& user : dirty_users_) {
+    const Json doc = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
+    if (!doc.is_object()) {
+      index_->DeleteUser(user);
+      continue;
+    }
+    UserDoc user_doc{Str(doc, "nickname"), Str(doc, "name"), Str(doc, "email"), Str(doc, "uri"),
+                     ""};
+    user_doc.details = absl::StrCat(user_doc.name, " ", user_doc.uri);
+    PutOrLog(user_doc);
+  }
+  for (const std::string& tag : removed_tags_) {
+    if (absl::IsNotFound(store_->GetFile(absl::StrCat("tag/", tag, ".json")).status())) {
+      index_->DeleteTag(tag);
+    }
+  }
+  for (const std::string& dist : dirty_dists_) {
+    const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
+    const std::string version = doc.is_object() ? NewestVersion(doc) : "";
+    const std::string dir = ReleaseDir(dist, version);
+    const Json meta =
+        version.empty() ? Json(Json::value_t::discarded) : ReadJson(*store_, dir + "META.json");
+    if (!meta.is_object()) {
+      index_->DeleteDist(dist);
+      continue;
+    }
+    auto rendered = rendered_.find(dir);
+    IndexRelease(dir, meta,
+                 rendered != rendered_.end() ? rendered->second : RenderRelease(dir, meta));
+  }
+  for (const std::string& extension : dirty_extensions_) ReindexExtension(extension);
+  ForgetDirty();
+}
+
+void Indexer::ForgetDirty() {
+  dirty_users_.clear();
+  dirty_dists_.clear();
+  dirty_extensions_.clear();
+  removed_tags_.clear();
+  rendered_.clear();
 }
 
 ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) const {
@@ -320,6 +324,7 @@ void Indexer::DeleteReleaseDocs(const std::string& dir, const ReleaseFiles* keep
 
 void Indexer::DeriveDist(const std::string& path, bool put) {
   if (!put) {
+    abstracts_.erase(NameIn(path, "dist"));
     DeleteDerived(path);
     return;
   }
@@ -329,7 +334,9 @@ void Indexer::DeriveDist(const std::string& path, bool put) {
   const Json release =
       version.empty() ? Json(Json::value_t::discarded)
                       : ReadDerivedJson(ReleaseDir(Str(dist_file, "name"), version) + "META.json");
-  PutDerived(path, EnrichDist(dist_file, release).dump(3));
+  const Json enriched = EnrichDist(dist_file, release);
+  abstracts_[absl::AsciiStrToLower(Str(dist_file, "name"))] = Str(enriched, "abstract");
+  PutDerived(path, enriched.dump(3));
 }
 
 void Indexer::DeriveExtension(const std::string& path, bool put) {
@@ -346,9 +353,15 @@ void Indexer::DeriveExtension(const std::string& path, bool put) {
   PutDerived(path, enriched.dump(3));
 }
 
-std::string Indexer::DistAbstract(const std::string& dist) const {
-  return Str(ReadDerivedJson(absl::StrCat("dist/", absl::AsciiStrToLower(dist), ".json")),
-             "abstract");
+std::string Indexer::DistAbstract(const std::string& dist) {
+  // User and tag files list many dists each, and are rewritten with every
+  // release: looking each abstract up in memory keeps that linear in the
+  // file, not in the files it names.
+  const std::string key = absl::AsciiStrToLower(dist);
+  if (auto it = abstracts_.find(key); it != abstracts_.end()) return it->second;
+  std::string abstract = Str(ReadDerivedJson(absl::StrCat("dist/", key, ".json")), "abstract");
+  abstracts_[key] = abstract;
+  return abstract;
 }
 
 void Indexer::DeriveUser(const std::string& path, bool put) {
@@ -382,8 +395,7 @@ void Indexer::DeriveTag(const std::string& path, bool put) {
                    }).dump(3));
 }
 
-void Indexer::IndexRelease(const std::string& dir, const Json& meta, const ReleaseFiles& files,
-                           bool with_extensions) {
+void Indexer::IndexRelease(const std::string& dir, const Json& meta, const ReleaseFiles& files) {
   const std::string user = Str(meta, "user");
   const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
   const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
@@ -405,22 +417,6 @@ void Indexer::IndexRelease(const std::string& dir, const Json& meta, const Relea
     }
   }
   PutOrLog(dist_doc);
-  const Json enriched = EnrichRelease(meta, files);
-  if (auto provides = enriched.find("provides");
-      with_extensions && provides != enriched.end() && provides->is_object()) {
-    for (const auto& [name, spec] : provides->items()) {
-      if (!spec.is_object()) continue;
-      ExtensionDoc ext{name,
-                       Str(spec, "abstract"),
-                       dist_doc.dist,
-                       dist_doc.version,
-                       Str(spec, "docpath"),
-                       dist_doc.date,
-                       user,
-                       user_name};
-      PutOrLog(ext);
-    }
-  }
   // The docs of the release replace the dist's previous ones. A release whose
   // archive has no README doc still has the tree's README.txt.
   index_->DeleteDocs(dist_doc.dist);
@@ -441,7 +437,10 @@ void Indexer::ReindexExtension(const std::string& extension) {
   // extension/E.json names the newest release providing E under its
   // "latest" status.
   const Json doc = ReadJson(*store_, absl::StrCat("extension/", extension, ".json"));
-  if (!doc.is_object()) return;
+  if (!doc.is_object()) {
+    index_->DeleteExtension(extension);
+    return;
+  }
   auto newest = doc.find(Str(doc, "latest"));
   if (newest == doc.end() || !newest->is_object()) return;
   const std::string dist = Str(*newest, "dist"), version = Str(*newest, "version");
@@ -542,6 +541,12 @@ void Indexer::DeleteDerived(const std::string& path) {
 }
 
 void Indexer::DropPending() {
+  abstracts_.clear();  // it may hold abstracts of dropped documents
+  ForgetDirty();
+  ClearPending();
+}
+
+void Indexer::ClearPending() {
   pending_.clear();
   pending_bytes_ = 0;
   clear_derived_ = false;
@@ -552,7 +557,11 @@ absl::Status Indexer::CommitDerived(uint64_t seq) {
   changes.reserve(pending_.size());
   for (auto& [path, value] : pending_) changes.emplace_back(path, std::move(value));
   absl::Status s = store_->WriteDerived(changes, seq, clear_derived_);
-  DropPending();
+  if (s.ok()) {
+    ClearPending();
+  } else {
+    DropPending();
+  }
   return s;
 }
 
@@ -564,6 +573,7 @@ absl::Status Indexer::Commit(uint64_t seq) {
     DropPending();
     return s;
   }
+  IndexDirty();
   if (absl::Status s = CommitDerived(seq); !s.ok()) return s;
   return index_->Commit(std::max(seq, index_->AppliedSeq()));
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "gateway/tree_handler.h"
@@ -59,9 +60,9 @@ class Indexer final : public node::ReplicaExtension {
   // The seq to resume from: the lower of the index's and the derived
   // documents' last commit.
   uint64_t DerivedFrom() const;
-  // Buffers the index and API document changes `event` implies (reading what
-  // it needs from the store) without committing. With `rebuild`, release
-  // METAs only derive their documents; dists are indexed from their files.
+  // Buffers the API document changes `event` implies (reading what it needs
+  // from the store) and notes what its search documents are; nothing is
+  // committed. With `rebuild`, rendered docs are not kept for IndexDirty.
   absl::Status Index(const v1::Event& event, bool rebuild);
   // Empties the index and the derived documents and derives both from the
   // store's tree as it now is.
@@ -79,19 +80,25 @@ class Indexer final : public node::ReplicaExtension {
   void DeriveExtension(const std::string& path, bool put);
   void DeriveUser(const std::string& path, bool put);
   void DeriveTag(const std::string& path, bool put);
-  std::string DistAbstract(const std::string& dist) const;
+  // The abstract the dist's derived JSON shows (cached).
+  std::string DistAbstract(const std::string& dist);
   // The derived document at `path` as the buffered changes leave it, parsed;
   // discarded if absent or not JSON.
   nlohmann::json ReadDerivedJson(const std::string& path) const;
   void PutDerived(const std::string& path, absl::string_view content);
   void DeleteDerived(const std::string& path);
+  // Forgets the buffered changes (and what was cached from them).
   void DropPending();
+  // Forgets the buffered changes once they are written.
+  void ClearPending();
 
-  // Indexes the release under `dir` as its dist's latest: the dist, its tags,
-  // its docs (or the tree's README.txt) and, with `with_extensions`, the
-  // extensions it provides.
-  void IndexRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files,
-                    bool with_extensions);
+  // Indexes the release under `dir` as its dist's latest: the dist, its tags
+  // and its docs (or the tree's README.txt).
+  void IndexRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files);
+  // Buffers the search documents of every dist, extension, user and tag the
+  // events since the last commit touched, as the store's tree has them now.
+  void IndexDirty();
+  void ForgetDirty();
   // Re-indexes `extension` (lower case) from the newest release its
   // extension/E.json names.
   void ReindexExtension(const std::string& extension);
@@ -112,6 +119,13 @@ class Indexer final : public node::ReplicaExtension {
   size_t pending_bytes_ = 0;
   bool clear_derived_ = false;  // the next CommitDerived empties the family first
   int64_t event_time_us_ = 0;   // of the event being indexed
+  // What the events since the last commit touched (lower-cased names), and
+  // the docs rendered for their releases (by release dir).
+  absl::flat_hash_set<std::string> dirty_users_, dirty_dists_, dirty_extensions_, removed_tags_;
+  absl::flat_hash_map<std::string, ReleaseFiles> rendered_;
+  // Lower-cased dist name → the abstract its derived JSON shows, as the
+  // buffered changes leave it.
+  absl::flat_hash_map<std::string, std::string> abstracts_;
 };
 
 }  // namespace pgxn::indexer

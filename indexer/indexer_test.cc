@@ -126,7 +126,10 @@ TEST_F(IndexerTest, ReleasesOfTheSameSecondAreOrderedByVersion) {
   Apply({node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", date, "one")),
          node::PutOp("dist/pair/1.10.0/META.json", Meta("1.10.0", date, "ten")),
          node::PutOp("dist/pair/1.9.0/META.json", Meta("1.9.0", date, "nine")),
-         node::PutOp("dist/pair/2.0.0/META.json", Meta("2.0.0", date, "two"))},
+         node::PutOp("dist/pair/2.0.0/META.json", Meta("2.0.0", date, "two")),
+         node::PutOp(
+             "dist/pair.json",
+             DistJson({{"1.0.0", date}, {"2.0.0", date}, {"1.10.0", date}, {"1.9.0", date}}))},
         "release", "2.0.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "2.0.0");
   Apply({node::DeleteOp("dist/pair/2.0.0/META.json"),

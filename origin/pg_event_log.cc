@@ -115,6 +115,11 @@ void PgEventLog::Listen() {
 absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq, size_t max_events,
                                                              size_t max_bytes,
                                                              bool include_content) const {
+  if (std::vector<v1::Event> cached =
+          recent_.Read(after_seq, max_events, max_bytes, include_content);
+      !cached.empty()) {
+    return cached;
+  }
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   auto rows = (*conn)->Exec(
@@ -163,6 +168,14 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
       op.set_content(std::string(found->second));
     }
   }
+  // Only reads that reach the head are kept: those are what live subscribers
+  // ask for next; a catch-up far behind would only evict them.
+  uint64_t head_seq;
+  {
+    absl::MutexLock lock(&mu_);
+    head_seq = head_.seq;
+  }
+  if (events.back().seq() >= head_seq) recent_.Add(events);
   return events;
 }
 

@@ -19,6 +19,7 @@
 #include "node/event_log.h"
 #include "node/signing.h"
 #include "origin/pg.h"
+#include "origin/recent_events.h"
 
 namespace pgxn::origin {
 
@@ -61,6 +62,8 @@ class PgEventLog final : public node::EventLog {
   int wake_fd_ = -1;  // eventfd that interrupts the listener's poll on shutdown
   std::thread listener_;
 
+  // Subscribers at the head read new events from here, not each from Postgres.
+  mutable RecentEvents recent_{size_t{64} << 20};
   mutable absl::Mutex mu_;
   node::ChainTip head_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
