@@ -80,7 +80,14 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   absl::StatusOr<archive::ReadArchiveResult> read =
       archive::ReadArchive(zip, absl::StrCat(name, "-", version, ".zip"), archive::ArchiveLimits());
   if (!read.ok()) return read.status();
-  const std::string prefix = absl::StrCat(name, "-", version, "/");
+  // The origin stores every entry under the lower-cased "name-version/"
+  // (PGXN's rule); a zip written otherwise is read under META's spelling.
+  std::string prefix = absl::AsciiStrToLower(absl::StrCat(name, "-", version, "/"));
+  if (absl::c_none_of(read->entries, [&](const archive::ArchiveEntry& entry) {
+        return absl::StartsWith(entry.path, prefix);
+      })) {
+    prefix = absl::StrCat(name, "-", version, "/");
+  }
   const std::vector<std::string> no_files = NoIndexList(meta, "file");
   const std::vector<std::string> no_dirs = NoIndexList(meta, "directory");
   auto indexed = [&](absl::string_view path) {

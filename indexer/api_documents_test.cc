@@ -66,9 +66,27 @@ TEST(ApiDocumentsTest, ReadReleaseFilesFindsDocsAndSpecialFiles) {
   // The README's link to the docfile points at its page.
   EXPECT_NE(files->docs[1].html.find("href=\"doc/pair.html\""), std::string::npos)
       << files->docs[1].html;
-  EXPECT_EQ(files->special_files,
-            (std::vector<std::string>{"README.md", "Changes", "Makefile", "META.json",
-                                      "pair.control"}));
+  EXPECT_EQ(files->special_files, (std::vector<std::string>{"README.md", "Changes", "Makefile",
+                                                            "META.json", "pair.control"}));
+}
+
+TEST(ApiDocumentsTest, ReadReleaseFilesFindsTheLowerCasedTopDirectory) {
+  // The origin stores "pgTAP 0.25.0" under "pgtap-0.25.0/".
+  archive::ArchiveEntry readme;
+  readme.path = "pgtap-0.25.0/README.md";
+  readme.data = "# pgTAP\n";
+  readme.mode = 0644;
+  absl::StatusOr<std::string> zip = archive::WriteZip({readme});
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  Json meta = PairMeta();
+  meta["name"] = "pgTAP";
+  meta["version"] = "0.25.0";
+  meta.erase("provides");
+  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, *zip);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->docs.size(), 1u);
+  EXPECT_EQ(files->docs[0].docpath, "README");
+  EXPECT_EQ(files->special_files, std::vector<std::string>{"README.md"});
 }
 
 TEST(ApiDocumentsTest, ReadReleaseFilesRefusesWhatIsNotAZip) {

@@ -47,6 +47,9 @@ class Indexer final : public node::ReplicaExtension {
   void OnReset() override;
   // The derived documents over the store's tree (api_tree.h).
   std::shared_ptr<const gateway::TreeReader> HttpTree() override;
+  // The seq of the last commit of the search index (the derived documents
+  // are committed just before it).
+  absl::optional<uint64_t> ServedSeq() const override { return index_->AppliedSeq(); }
 
   static constexpr int kMaxUncommitted = 1000;
   // Derived documents buffered before a commit is forced while catching up.

@@ -24,6 +24,7 @@
 #include "gateway/path.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
+#include "indexer/html_sanitizer.h"
 #include "node/digest.h"
 
 namespace pgxn::indexer {
@@ -205,33 +206,6 @@ bool PrefersJson(const gateway::Request& request) {
   const Quality html = QualityOf(request, "text/html");
   if (json.q != html.q) return json.q > html.q;
   return json.q > 0 && json.specificity > html.specificity;
-}
-
-std::string EscapeHtml(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string HtmlListing(absl::string_view request_path, bool top,

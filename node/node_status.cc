@@ -41,6 +41,7 @@ std::string StatusJson(const NodeStatus& status, absl::Time now) {
       status.origin_key.empty()
           ? std::string()
           : std::string(absl::StripAsciiWhitespace(FormatPublicKey(status.origin_key)));
+  if (status.stored_seq > status.applied_seq) doc["stored_seq"] = status.stored_seq;
   doc["log_start"] = status.log_start;
   doc["tree_digest"] = HexEncode(status.tree_digest);
   if (!is_origin) {

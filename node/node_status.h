@@ -15,7 +15,12 @@ inline constexpr char kVersion[] = PGXND_VERSION;
 struct NodeStatus {
   std::string role;  // origin, mirror, indexer
   std::string epoch;
+  // The newest seq everything the node serves reflects (for an indexer, its
+  // search index and API documents too).
   uint64_t applied_seq = 0;
+  // The newest seq its store holds, when a role's own work lags behind it;
+  // shown as "stored_seq" only then.
+  uint64_t stored_seq = 0;
   absl::Time last_event_time = absl::InfinitePast();  // time of the applied tip event
   // Upstream side; empty/zero on the origin, whose head is its applied seq.
   std::string upstream;
@@ -33,7 +38,7 @@ struct NodeStatus {
   std::string tree_digest;  // 32 bytes: node/tree_digest.h of the tree it holds
 };
 
-// {"role","version","epoch","applied_seq","upstream_head_seq","lag_events",
+// {"role","version","epoch","applied_seq",["stored_seq",]"upstream_head_seq","lag_events",
 //  "lag_seconds","last_event_time","origin_key","log_start","tree_digest",
 //  "upstream","connected","stale","last_error"}.
 // lag_seconds is how long the node has been behind its upstream's head (0 when

@@ -167,8 +167,15 @@ gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
   status.role = options_.role;
   status.epoch = tip.epoch;
   status.applied_seq = tip.seq;
-  if (tip.seq > 0) {
-    absl::StatusOr<v1::Event> event = store_->GetEvent(tip.seq, /*include_content=*/false);
+  if (extension_ != nullptr) {
+    if (absl::optional<uint64_t> served = extension_->ServedSeq(); served && *served < tip.seq) {
+      status.applied_seq = *served;
+      status.stored_seq = tip.seq;
+    }
+  }
+  if (status.applied_seq > 0) {
+    absl::StatusOr<v1::Event> event =
+        store_->GetEvent(status.applied_seq, /*include_content=*/false);
     if (event.ok()) status.last_event_time = absl::FromUnixMicros(event->time_us());
   }
   status.stale_after = options_.stale_after;

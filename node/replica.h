@@ -68,6 +68,11 @@ class ReplicaExtension {
   // (nullptr) the store's tree as replicated; an indexer overlays its
   // derived documents.
   virtual std::shared_ptr<const gateway::TreeReader> HttpTree() { return nullptr; }
+  // The newest seq the extension's own state (an index) reflects, if it can
+  // lag behind the store; /_status reports the lower of it and the store's
+  // as the applied seq, so that a client waiting for a seq waits for what
+  // the node serves. Any thread.
+  virtual absl::optional<uint64_t> ServedSeq() const { return absl::nullopt; }
 };
 
 class Replica final : private EventSink {

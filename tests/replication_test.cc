@@ -522,7 +522,9 @@ TEST_F(ReplicationTest, MirrorResumesAcrossOriginAndPostgresRestarts) {
   ExpectConverged(*mirror, "mirror after Postgres restarted");
   const uint64_t before = origin_->AppliedSeq();
   ASSERT_TRUE(AddUser(origin_->dir(), "bob", kPassword));
-  ASSERT_EQ(origin_->AppliedSeq(), before + 1) << "pgxnd user add published one event";
+  // The origin learns of it by NOTIFY, a moment after the command returns.
+  ASSERT_TRUE(origin_->WaitForSeq(before + 1, absl::Seconds(30))) << origin_->Log();
+  EXPECT_EQ(origin_->AppliedSeq(), before + 1) << "pgxnd user add published one event";
   ExpectConverged(*mirror, "mirror after an event from another process");
 
   EXPECT_EQ(origin_->Status()["epoch"], epoch) << "restarts keep the log";
