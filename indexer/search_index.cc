@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -537,11 +538,14 @@ class SearchIndex::Impl {
   void BufferDeleteAll() {
     for (SearchIn in : kAllSearchIns) Buffer(SchemaFor(in).type_term, std::nullopt);
     restarting_ = true;
+    emptied_at_ = pending_.size();
   }
 
-  void Buffer(std::string term, std::optional<Xapian::Document> doc) {
+  // `group`: a term the document shares with others, by which they are
+  // deleted together (DocsOfDistTerm), or "".
+  void Buffer(std::string term, std::optional<Xapian::Document> doc, std::string group = "") {
     if (doc.has_value()) doc->add_boolean_term(term);
-    pending_.push_back({std::move(term), std::move(doc)});
+    pending_.push_back({std::move(term), std::move(doc), std::move(group)});
   }
 
   absl::Status Commit(uint64_t applied_seq);
@@ -556,6 +560,7 @@ class SearchIndex::Impl {
   struct PendingOp {
     std::string term;                     // the key term of the documents to replace
     std::optional<Xapian::Document> doc;  // nullopt: delete them
+    std::string group;                    // see Buffer
   };
 
   bool in_memory() const { return dir_.empty(); }
@@ -569,6 +574,7 @@ class SearchIndex::Impl {
   Xapian::WritableDatabase writer_;
   std::vector<PendingOp> pending_;  // writer thread only
   bool restarting_ = false;         // writer thread only: see BufferDeleteAll
+  size_t emptied_at_ = 0;           // writer thread only: pending_ index after the DeleteAll
   std::atomic<uint64_t> applied_seq_;
 
   // Held exclusively by Commit while it changes the database. On disk, a
@@ -580,12 +586,36 @@ class SearchIndex::Impl {
 };
 
 void SearchIndex::Impl::ApplyPending() {
-  for (const PendingOp& op : pending_) {
-    if (op.doc.has_value()) {
-      writer_.replace_document(op.term, *op.doc);
-    } else {
+  // Only the last op on each term matters: a replace or delete by a term
+  // affects every document holding it, whatever earlier ops left (key terms
+  // are held by one document each; a group term is only ever deleted by).
+  // A catch-up batch that touches one document many times applies it once.
+  std::vector<bool> kept(pending_.size(), false);
+  absl::flat_hash_set<absl::string_view> seen;
+  for (size_t i = pending_.size(); i-- > 0;) kept[i] = seen.insert(pending_[i].term).second;
+
+  // After a DeleteAll the index is empty, so a document whose key no kept op
+  // touched before can be added without Xapian looking its key up (which
+  // costs a postlist read per document, most of a rebuild's time).
+  absl::flat_hash_set<std::string> groups_added;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (!kept[i]) continue;
+    const PendingOp& op = pending_[i];
+    const bool empty_before = restarting_ && i >= emptied_at_;
+    if (!empty_before) {
+      if (op.doc.has_value()) {
+        writer_.replace_document(op.term, *op.doc);
+      } else {
+        writer_.delete_document(op.term);
+      }
+    } else if (op.doc.has_value()) {
+      writer_.add_document(*op.doc);
+      if (!op.group.empty()) groups_added.insert(op.group);
+    } else if (groups_added.erase(op.term) > 0) {
+      // Documents added since the DeleteAll hold this group term.
       writer_.delete_document(op.term);
     }
+    // Otherwise a delete of a key no document holds any more: nothing to do.
   }
   writer_.set_metadata(kSchemaKey, kSchemaVersion);
 }
@@ -792,8 +822,9 @@ absl::Status SearchIndex::Put(const DocDoc& d) {
                               {"version", d.version}, {"docpath", d.docpath},    {"date", d.date},
                               {"user", d.user},       {"user_name", d.user_name}};
   Xapian::Document doc = BuildDocument(schema, values, hit, d.body);
-  doc.add_boolean_term(DocsOfDistTerm(d.dist));
-  impl_->Buffer(KeyTerm(schema, DocKey(d.dist, d.docpath)), std::move(doc));
+  std::string group = DocsOfDistTerm(d.dist);
+  doc.add_boolean_term(group);
+  impl_->Buffer(KeyTerm(schema, DocKey(d.dist, d.docpath)), std::move(doc), std::move(group));
   return absl::OkStatus();
 }
 

@@ -678,6 +678,59 @@ INSTANTIATE_TEST_SUITE_P(Backends, BackendTest, ::testing::Values(false, true),
                            return info.param ? "OnDisk" : "InMemory";
                          });
 
+TEST_P(BackendTest, ABatchTouchingDocumentsManyTimesEndsAsAppliedInOrder) {
+  // One batch (one commit) with repeated puts, deletes by key and by dist,
+  // before and after a DeleteAll: the result is what applying each change
+  // in order gives, however the index coalesces them.
+  DistDoc pair = CorpusDists()[0];
+  DocDoc doc = CorpusDocs()[0];
+  DocDoc readme = doc;
+  readme.docpath = "README";
+  readme.body = "yak farming";
+  ASSERT_TRUE(index_->Put(pair).ok());
+  ASSERT_TRUE(index_->Put(doc).ok());
+  ASSERT_TRUE(index_->Put(TagDoc{"gone"}).ok());
+  ASSERT_TRUE(index_->Commit(1).ok());
+
+  index_->DeleteAll();
+  ASSERT_TRUE(index_->Put(TagDoc{"kept"}).ok());
+  ASSERT_TRUE(index_->Put(TagDoc{"dropped"}).ok());
+  index_->DeleteTag("dropped");
+  ASSERT_TRUE(index_->Put(TagDoc{"Again"}).ok());
+  index_->DeleteTag("again");
+  ASSERT_TRUE(index_->Put(TagDoc{"AGAIN"}).ok());  // the last put wins, case kept
+  pair.abstract = "first abstract";
+  ASSERT_TRUE(index_->Put(pair).ok());
+  pair.abstract = "second abstract";
+  ASSERT_TRUE(index_->Put(pair).ok());
+  ASSERT_TRUE(index_->Put(doc).ok());
+  ASSERT_TRUE(index_->Put(readme).ok());
+  index_->DeleteDocs(pair.dist);  // both docs go
+  DocDoc later = readme;
+  later.body = "zebra crossing";
+  ASSERT_TRUE(index_->Put(later).ok());  // and one comes back
+  ASSERT_TRUE(index_->Commit(2).ok());
+
+  EXPECT_EQ(Find(SearchIn::kTags, "kept OR dropped OR gone OR again"),
+            (std::set<std::string>{"kept", "AGAIN"}));
+  EXPECT_EQ(Find(SearchIn::kDists, "second"), std::set<std::string>{"pair"});
+  EXPECT_EQ(Find(SearchIn::kDists, "first"), std::set<std::string>{});
+  absl::StatusOr<nlohmann::json> docs = index_->Search(SearchIn::kDocs, "dist:pair", 0, 50);
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  EXPECT_EQ(ValueSet(*docs, "docpath"), std::set<std::string>{"README"});
+  EXPECT_EQ(Find(SearchIn::kDocs, "zebra"), std::set<std::string>{"README"});
+  EXPECT_EQ(Find(SearchIn::kDocs, "farming"), std::set<std::string>{});
+
+  // The next batch is an ordinary one: puts replace what the restart added.
+  later.body = "yak shaving";
+  ASSERT_TRUE(index_->Put(later).ok());
+  index_->DeleteTag("kept");
+  ASSERT_TRUE(index_->Commit(3).ok());
+  EXPECT_EQ(Find(SearchIn::kDocs, "zebra"), std::set<std::string>{});
+  EXPECT_EQ(Find(SearchIn::kDocs, "shaving"), std::set<std::string>{"README"});
+  EXPECT_EQ(Find(SearchIn::kTags, "kept OR again"), std::set<std::string>{"AGAIN"});
+}
+
 TEST_P(BackendTest, SearchesSeeOnlyCommittedChanges) {
   ASSERT_TRUE(index_->Put(CorpusDists()[0]).ok());
   EXPECT_EQ(Find(SearchIn::kDists, "pair"), std::set<std::string>{}) << "before Commit";
