@@ -88,28 +88,29 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
       })) {
     prefix = absl::StrCat(name, "-", version, "/");
   }
-  const std::vector<std::string> no_files = NoIndexList(meta, "file");
-  const std::vector<std::string> no_dirs = NoIndexList(meta, "directory");
+  const std::vector<std::string> no_file_list = NoIndexList(meta, "file");
+  const std::vector<std::string> no_dir_list = NoIndexList(meta, "directory");
+  const absl::flat_hash_set<std::string> no_files(no_file_list.begin(), no_file_list.end());
+  const absl::flat_hash_set<std::string> no_dirs(no_dir_list.begin(), no_dir_list.end());
   auto indexed = [&](absl::string_view path) {
-    for (const std::string& file : no_files) {
-      if (path == file) return false;
-    }
-    for (const std::string& dir : no_dirs) {
-      if (absl::StartsWith(path, dir) && path.size() > dir.size() && path[dir.size()] == '/') {
-        return false;
-      }
+    if (no_files.contains(path)) return false;
+    for (size_t slash = path.find('/'); slash != absl::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      if (no_dirs.contains(path.substr(0, slash))) return false;
     }
     return true;
   };
 
   // path inside the release → the archive's content.
   std::vector<std::pair<std::string, const std::string*>> files;
+  absl::flat_hash_map<std::string, const std::string*> by_path;
   ReleaseFiles out;
   for (const archive::ArchiveEntry& entry : read->entries) {
     if (entry.type != archive::ArchiveEntry::Type::kFile) continue;
     absl::string_view path = entry.path;
     if (!absl::ConsumePrefix(&path, prefix) || path.empty()) continue;
     files.emplace_back(std::string(path), &entry.data);
+    by_path.emplace(std::string(path), &entry.data);
     if (path.find('/') == absl::string_view::npos && IsSpecialFile(path, name)) {
       out.special_files.emplace_back(path);
     }
@@ -123,11 +124,9 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   };
   std::vector<Candidate> candidates;
   absl::flat_hash_set<std::string> taken;
-  auto find = [&](absl::string_view path) -> const std::string* {
-    for (const auto& [file, content] : files) {
-      if (file == path) return content;
-    }
-    return nullptr;
+  auto find = [&](const std::string& path) -> const std::string* {
+    auto it = by_path.find(path);
+    return it == by_path.end() ? nullptr : it->second;
   };
   if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
     for (const auto& [extension, spec] : provides->items()) {
@@ -148,12 +147,15 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
 
   absl::flat_hash_set<std::string> docpaths;
   for (const Candidate& candidate : candidates) docpaths.insert(DocPath(candidate.path));
+  absl::flat_hash_set<std::string> rendered_docpaths;
+  size_t rendered_bytes = 0;
   for (const Candidate& candidate : candidates) {
     // Two files with one docpath (README.md and README.txt): the first wins.
     const std::string docpath = DocPath(candidate.path);
-    if (absl::c_any_of(out.docs, [&](const ReleaseDoc& d) { return d.docpath == docpath; })) {
-      continue;
-    }
+    if (!rendered_docpaths.insert(docpath).second) continue;
+    // Escaping can make a page several times its source: a release's pages
+    // stop at a total that bounds what one hostile archive costs every node.
+    if (rendered_bytes >= kMaxRenderedBytesPerRelease) break;
     absl::string_view content = *candidate.content;
     if (content.size() > kMaxDocBytes) content = content.substr(0, kMaxDocBytes);
     RenderedDoc rendered = RenderDoc(candidate.path, content, docpaths);
@@ -166,6 +168,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
     doc.abstract = candidate.abstract;
     doc.html = std::move(rendered.html);
     doc.text = std::move(rendered.text);
+    rendered_bytes += doc.html.size() + doc.text.size();
     out.docs.push_back(std::move(doc));
   }
   return out;

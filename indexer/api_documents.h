@@ -40,6 +40,9 @@ struct ReleaseFiles {
 // cannot make it render more.
 inline constexpr size_t kMaxDocsPerRelease = 200;
 inline constexpr size_t kMaxDocBytes = size_t{2} << 20;
+// Pages (and their search text) rendered for one release stop once they
+// reach this many bytes.
+inline constexpr size_t kMaxRenderedBytesPerRelease = size_t{16} << 20;
 
 // Reads the release zip `zip` (every entry under "NAME-VERSION/") described by
 // `meta` (its release META.json) and renders its docs: each extension's

@@ -123,15 +123,28 @@ uint64_t Indexer::DerivedFrom() const {
   // other: after a crash between the two, the lower one says where to resume
   // (re-deriving an event is harmless: everything is recomputed from the
   // store's current tree).
-  uint64_t derived = store_->DerivedSeq();
-  if (derived > store_->Tip().seq) derived = 0;  // the store lost events: start over
-  return std::min(index_->AppliedSeq(), derived);
+  return std::min(index_->AppliedSeq(), store_->DerivedSeq());
 }
 
 absl::Status Indexer::CatchUp() {
   const uint64_t target = store_->Tip().seq;
   uint64_t seq = DerivedFrom();
   indexed_seq_ = seq;
+  absl::StatusOr<std::string> format = store_->GetMeta(kDerivedFormatKey);
+  if (target == 0) {
+    // Nothing derived yet: what will be is in this format.
+    return format.ok() ? absl::OkStatus() : store_->PutMeta(kDerivedFormatKey, kDerivedFormat);
+  }
+  if (!format.ok() || *format != kDerivedFormat) {
+    // Documents rendered by another version (a sanitiser fix, a new field)
+    // would otherwise be served until their release changes.
+    node::LogInfo("The API documents were derived by another version; rebuilding them");
+    return Rebuild();
+  }
+  if (store_->DerivedSeq() > target) {
+    // Documents of a log this store no longer holds (a crash in a reset).
+    return Rebuild();
+  }
   if (seq >= target) return absl::OkStatus();
   if (seq < store_->LogStart()) {
     // The events since `seq` are not in this store's log (it was bootstrapped
@@ -147,6 +160,7 @@ absl::Status Indexer::CatchUp() {
     for (const v1::Event& event : *events) {
       if (absl::Status s = Index(event, /*rebuild=*/false); !s.ok()) return s;
       seq = event.seq();
+      if (pending_bytes_ >= kMaxPendingBytes) break;
     }
     if (absl::Status s = Commit(seq); !s.ok()) {
       indexed_seq_ = DerivedFrom();
@@ -164,7 +178,7 @@ void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
     if (status.ok()) indexed_seq_ = event.seq();
   }
   if (status.ok() && indexed_seq_ == event.seq() &&
-      (caught_up || indexed_seq_ - index_->AppliedSeq() >= kMaxUncommitted ||
+      (caught_up || indexed_seq_ >= index_->AppliedSeq() + kMaxUncommitted ||
        pending_bytes_ >= kMaxPendingBytes)) {
     status = Commit(indexed_seq_);
   }
@@ -483,7 +497,7 @@ absl::Status Indexer::Rebuild() {
   auto flush = [&](uint64_t at) -> absl::Status {
     if (absl::Status s = Index(chunk, /*rebuild=*/true); !s.ok()) return s;
     chunk.Clear();
-    if (at == seq) return Commit(seq);
+    if (at == seq) return Commit(seq, /*exact=*/true);
     if (pending_bytes_ < kMaxPendingBytes) return absl::OkStatus();
     return CommitDerived(0);
   };
@@ -491,7 +505,7 @@ absl::Status Indexer::Rebuild() {
     v1::Op* op = chunk.add_ops();
     op->set_type(v1::Op::PUT);
     op->set_path(path);
-    if (chunk.ops_size() >= 256) {
+    if (chunk.ops_size() >= 64) {
       if (absl::Status s = flush(0); !s.ok()) return s;
     }
   }
@@ -502,6 +516,7 @@ absl::Status Indexer::Rebuild() {
     op->set_path(path);
   }
   if (absl::Status s = flush(seq); !s.ok()) return s;
+  if (absl::Status s = store_->PutMeta(kDerivedFormatKey, kDerivedFormat); !s.ok()) return s;
   indexed_seq_ = seq;
   node::LogInfo(absl::StrCat("Search index and API documents rebuilt from the tree at seq ", seq,
                              " (", releases.size(), " releases)"));
@@ -529,7 +544,9 @@ Json Indexer::ReadDerivedJson(const std::string& path) const {
 
 void Indexer::PutDerived(const std::string& path, absl::string_view content) {
   if (path.empty()) return;
-  std::string value = EncodeDerived(content, event_time_us_);
+  // A rebuild has no event: its documents are as new as the rebuild.
+  std::string value = EncodeDerived(
+      content, event_time_us_ != 0 ? event_time_us_ : absl::ToUnixMicros(absl::Now()));
   pending_bytes_ += value.size() + path.size();
   pending_[path] = std::move(value);
 }
@@ -565,7 +582,7 @@ absl::Status Indexer::CommitDerived(uint64_t seq) {
   return s;
 }
 
-absl::Status Indexer::Commit(uint64_t seq) {
+absl::Status Indexer::Commit(uint64_t seq, bool exact) {
   // The index must never record a seq the store could lose; the derived
   // documents are written (synced) before the index commits, and a restart
   // resumes from the lower of the two (DerivedFrom).
@@ -575,7 +592,10 @@ absl::Status Indexer::Commit(uint64_t seq) {
   }
   IndexDirty();
   if (absl::Status s = CommitDerived(seq); !s.ok()) return s;
-  return index_->Commit(std::max(seq, index_->AppliedSeq()));
+  // Re-deriving events the index already has (it committed, the derived
+  // documents did not) leaves the index at its own seq; a rebuild after a
+  // new epoch records exactly the new log's seq.
+  return index_->Commit(exact ? seq : std::max(seq, index_->AppliedSeq()));
 }
 
 void Indexer::AddRoutes(gateway::Router* router) {

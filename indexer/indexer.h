@@ -54,6 +54,10 @@ class Indexer final : public node::ReplicaExtension {
   static constexpr int kMaxUncommitted = 1000;
   // Derived documents buffered before a commit is forced while catching up.
   static constexpr size_t kMaxPendingBytes = size_t{64} << 20;
+  // The format of the derived documents; a store holding another is rebuilt
+  // at start. Bump it whenever rendering or enrichment changes.
+  static constexpr char kDerivedFormatKey[] = "indexer.derived_format";
+  static constexpr char kDerivedFormat[] = "1";
 
   const SearchIndex& index() const { return *index_; }
 
@@ -108,8 +112,8 @@ class Indexer final : public node::ReplicaExtension {
   template <typename Doc>
   void PutOrLog(const Doc& doc);
   // Syncs the store, writes the derived documents, then commits the index, at
-  // `seq`.
-  absl::Status Commit(uint64_t seq);
+  // `seq` (not below the index's own seq unless `exact`: after a rebuild).
+  absl::Status Commit(uint64_t seq, bool exact = false);
   // Writes the buffered derived documents with `seq`.
   absl::Status CommitDerived(uint64_t seq);
   gateway::Response HandleIndexJson(const gateway::Request& request) const;

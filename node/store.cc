@@ -115,9 +115,10 @@ struct Store::Db {
     rocksdb::WriteBatch batch;
     const std::string low(1, '\0');
     const std::string high(1024 + 16, '\xff');
-    for (auto* family : {files, blobs, events}) batch.DeleteRange(family, low, high);
+    // Derived documents describe the tree: they go with it.
+    for (auto* family : {files, blobs, events, derived}) batch.DeleteRange(family, low, high);
     for (const char* key : {kAppliedSeqKey, kEpochKey, kTipHashKey, kTreeStateKey, kLogStartKey,
-                            kHeartbeatKey, kBootstrappingKey}) {
+                            kHeartbeatKey, kBootstrappingKey, kDerivedSeqKey}) {
       batch.Delete(meta, key);
     }
     return FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "Cannot clear the store");

@@ -214,14 +214,37 @@ TEST(StoreTest, RefusesAnEventWhoseTreeDigestDoesNotMatch) {
   EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("b").status()));
 }
 
+TEST(StoreTest, DerivedDocumentsAreWrittenWithTheirSeq) {
+  TempDir dir;
+  auto store = OpenPinned(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->DerivedSeq(), 0u);
+  ASSERT_TRUE(
+      (*store)->WriteDerived({{"a", std::string("1")}, {"b", std::string("2")}}, 7, false).ok());
+  ASSERT_TRUE(
+      (*store)->WriteDerived({{"a", absl::nullopt}, {"c", std::string("3")}}, 8, false).ok());
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetDerived("a").status()));
+  EXPECT_EQ(*(*store)->GetDerived("b"), "2");
+  EXPECT_EQ((*store)->DerivedSeq(), 8u);
+  // Starting over: everything before is gone, in the same batch.
+  ASSERT_TRUE((*store)->WriteDerived({{"d", std::string("4")}}, 9, /*clear_first=*/true).ok());
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetDerived("b").status()));
+  EXPECT_EQ(*(*store)->GetDerived("d"), "4");
+}
+
 TEST(StoreTest, ClearForgetsTheLogButKeepsTheKey) {
   TempDir dir;
   auto store = OpenPinned(dir.path());
   ASSERT_TRUE(store.ok());
   TestChain chain;
   ASSERT_TRUE((*store)->Apply(chain.Next({PutOp("a", "1")})).ok());
+  ASSERT_TRUE((*store)->WriteDerived({{"dist/a.json", std::string("{}")}}, 1, false).ok());
+  ASSERT_EQ((*store)->DerivedSeq(), 1u);
   ASSERT_TRUE((*store)->Clear().ok());
   EXPECT_EQ((*store)->Tip().seq, 0u);
+  // Documents derived from the old tree go with it.
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetDerived("dist/a.json").status()));
+  EXPECT_EQ((*store)->DerivedSeq(), 0u);
   EXPECT_TRUE(absl::IsNotFound((*store)->GetFile("a").status()));
   EXPECT_EQ((*store)->TreeDigestNow(), TreeDigest().Digest());
   EXPECT_EQ((*store)->OriginKey(), TestChain::Key().public_key);

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 #include "node/digest.h"
 #include "node/log.h"
 #include "origin/publisher.h"
@@ -120,6 +121,22 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
       !cached.empty()) {
     return cached;
   }
+  // A new event wakes every stream at once, and all of them ask for it: near
+  // the head, one reads it from Postgres while the others wait for the cache.
+  absl::optional<absl::MutexLock> single_reader;
+  uint64_t head_seq;
+  {
+    absl::MutexLock lock(&mu_);
+    head_seq = head_.seq;
+  }
+  if (after_seq + kNearHead >= head_seq) {
+    single_reader.emplace(&head_read_mu_);
+    if (std::vector<v1::Event> cached =
+            recent_.Read(after_seq, max_events, max_bytes, include_content);
+        !cached.empty()) {
+      return cached;
+    }
+  }
   auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   auto rows = (*conn)->Exec(
@@ -142,7 +159,9 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
     for (const v1::Op& op : event.ops()) bytes += op.size();
     events.push_back(std::move(event));
   }
-  if (!include_content || events.empty()) return events;
+  // Near the head the contents are read even for a light subscriber, so that
+  // the cache serves every subscriber after it.
+  if (events.empty() || (!include_content && !single_reader.has_value())) return events;
 
   std::vector<std::string> wanted;
   for (const v1::Event& event : events) {
@@ -170,12 +189,12 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
   }
   // Only reads that reach the head are kept: those are what live subscribers
   // ask for next; a catch-up far behind would only evict them.
-  uint64_t head_seq;
-  {
-    absl::MutexLock lock(&mu_);
-    head_seq = head_.seq;
-  }
   if (events.back().seq() >= head_seq) recent_.Add(events);
+  if (!include_content) {
+    for (v1::Event& event : events) {
+      for (v1::Op& op : *event.mutable_ops()) op.clear_content();
+    }
+  }
   return events;
 }
 

@@ -64,6 +64,9 @@ class PgEventLog final : public node::EventLog {
 
   // Subscribers at the head read new events from here, not each from Postgres.
   mutable RecentEvents recent_{size_t{64} << 20};
+  // Reads within kNearHead of the head go to Postgres one at a time.
+  static constexpr uint64_t kNearHead = 256;
+  mutable absl::Mutex head_read_mu_;
   mutable absl::Mutex mu_;
   node::ChainTip head_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -41,6 +41,12 @@ std::vector<v1::Event> RecentEvents::Read(uint64_t after_seq, size_t max_events,
 void RecentEvents::Add(const std::vector<v1::Event>& events) {
   absl::MutexLock lock(&mu_);
   for (const v1::Event& event : events) {
+    if (!events_.empty() && event.epoch() != events_.back()->epoch()) {
+      // A log that started over (the database was replaced): nothing held
+      // belongs to it.
+      events_.clear();
+      bytes_ = 0;
+    }
     if (!events_.empty()) {
       const uint64_t last = events_.back()->seq();
       if (event.seq() <= last && event.seq() >= events_.front()->seq()) continue;  // held

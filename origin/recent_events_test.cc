@@ -55,5 +55,18 @@ TEST(RecentEventsTest, KeepsTheNewestWithinItsBytesAndStartsOverAfterAGap) {
   EXPECT_EQ(Seqs(cache.Read(8, 10, 1 << 20, true)), (std::vector<uint64_t>{9}));
 }
 
+TEST(RecentEventsTest, EventsOfAnotherEpochReplaceTheCache) {
+  RecentEvents cache(1 << 20);
+  v1::Event old_event = Event(1, 10);
+  old_event.set_epoch("old");
+  cache.Add({old_event});
+  v1::Event new_event = Event(1, 10);
+  new_event.set_epoch("new");
+  cache.Add({new_event});
+  std::vector<v1::Event> read = cache.Read(0, 10, 1 << 20, true);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].epoch(), "new");
+}
+
 }  // namespace
 }  // namespace pgxn::origin
