@@ -406,9 +406,12 @@ nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
   nlohmann::json hit = nlohmann::json::parse(doc.get_data(), nullptr, /*allow_exceptions=*/false);
   if (!hit.is_object()) hit = nlohmann::json::object();
   if (candidate.schema->has_excerpt) {
-    hit["excerpt"] = highlighter.snippet(doc.get_value(kExcerptSlot), kExcerptChars,
-                                         EnglishStemmer(), Xapian::MSet::SNIPPET_BACKGROUND_MODEL,
-                                         kHighlightStart, kHighlightEnd, kOmitted);
+    // No background model: it looks up the frequency of every word of the
+    // text in the index, per hit, which made a page of long READMEs cost
+    // milliseconds; the excerpt is the first window holding the most matches.
+    hit["excerpt"] =
+        highlighter.snippet(doc.get_value(kExcerptSlot), kExcerptChars, EnglishStemmer(),
+                            /*flags=*/0, kHighlightStart, kHighlightEnd, kOmitted);
   }
   hit["score"] = absl::StrFormat("%.3f", candidate.weight);
   return hit;
