@@ -408,7 +408,7 @@ nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
   if (candidate.schema->has_excerpt) {
     // No background model: it looks up the frequency of every word of the
     // text in the index, per hit, which made a page of long READMEs cost
-    // milliseconds; the excerpt is the first window holding the most matches.
+    // milliseconds; the excerpt is a window around the first matches.
     hit["excerpt"] =
         highlighter.snippet(doc.get_value(kExcerptSlot), kExcerptChars, EnglishStemmer(),
                             /*flags=*/0, kHighlightStart, kHighlightEnd, kOmitted);
