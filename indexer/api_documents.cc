@@ -136,12 +136,32 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
       candidates.push_back({docfile, extension, Str(spec, "abstract"), content});
     }
   }
+  // An extension without a docfile is documented by the doc named for it
+  // (doc/pair.md for pair), as EnrichRelease guesses its docpath.
+  absl::flat_hash_map<std::string, std::pair<std::string, std::string>> undocumented;
+  if (auto provides = meta.find("provides"); provides != meta.end() && provides->is_object()) {
+    for (const auto& [extension, spec] : provides->items()) {
+      if (Str(spec, "docfile").empty()) {
+        undocumented.emplace(absl::AsciiStrToLower(extension),
+                             std::make_pair(extension, Str(spec, "abstract")));
+      }
+    }
+  }
   for (const auto& [path, content] : files) {
     if (taken.contains(path) || !indexed(path)) continue;
     const Markup markup = MarkupOf(path);
     if (!IsReadme(path) && (markup == Markup::kNone || markup == Markup::kText)) continue;
     taken.insert(path);
-    candidates.push_back({path, "", "", content});
+    const std::string docpath = DocPath(path);
+    const size_t slash = docpath.rfind('/');
+    auto named = undocumented.find(
+        absl::AsciiStrToLower(slash == std::string::npos ? docpath : docpath.substr(slash + 1)));
+    if (named != undocumented.end() && !IsReadme(path)) {
+      candidates.push_back({path, named->second.first, named->second.second, content});
+      undocumented.erase(named);
+    } else {
+      candidates.push_back({path, "", "", content});
+    }
   }
   if (candidates.size() > kMaxDocsPerRelease) candidates.resize(kMaxDocsPerRelease);
 

@@ -18,7 +18,7 @@ Json PairMeta() {
     "provides": {
       "pair": {"file": "sql/pair.sql", "version": "0.1.1", "docfile": "doc/pair.md",
                "abstract": "A key/value pair data type"},
-      "pair_util": {"file": "sql/util.sql", "version": "0.1.1"}
+      "pair_util": {"file": "sql/util.sql", "version": "0.1.1", "abstract": "Pair utilities"}
     },
     "no_index": {"directory": ["test"], "file": "doc/secret.md"}
   })");
@@ -61,6 +61,9 @@ TEST(ApiDocumentsTest, ReadReleaseFilesFindsDocsAndSpecialFiles) {
   EXPECT_EQ(files->docs[0].abstract, "A key/value pair data type");
   EXPECT_EQ(files->docs[1].title, "pair 0.1.1");
   EXPECT_EQ(files->docs[1].abstract, "");
+  // pair_util names no docfile: doc/pair_util.md is its doc, titled for it.
+  EXPECT_EQ(files->docs[2].title, "pair_util");
+  EXPECT_EQ(files->docs[2].abstract, "Pair utilities");
   EXPECT_NE(files->docs[0].html.find("id=\"pgxndoc\""), std::string::npos);
   EXPECT_NE(files->docs[0].text.find("SELECT pair"), std::string::npos);
   // The README's link to the docfile points at its page.

@@ -57,7 +57,7 @@ class Indexer final : public node::ReplicaExtension {
   // The format of the derived documents; a store holding another is rebuilt
   // at start. Bump it whenever rendering or enrichment changes.
   static constexpr char kDerivedFormatKey[] = "indexer.derived_format";
-  static constexpr char kDerivedFormat[] = "1";
+  static constexpr char kDerivedFormat[] = "2";
 
   const SearchIndex& index() const { return *index_; }
 
