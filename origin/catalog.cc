@@ -1,5 +1,7 @@
 #include "origin/catalog.h"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -193,7 +195,8 @@ absl::StatusOr<FileChange> RenderMirrorsFile(PgConnection& conn) {
   return FileChange{"meta/mirrors.json", RenderMirrorsJson(mirrors), ""};
 }
 
-absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn) {
+absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn,
+                                                         int64_t recent_window) {
   Summary summary;
   auto counts = conn.Exec(
       "SELECT (SELECT count(DISTINCT pgxn_lower(name)) FROM distributions),"
@@ -217,16 +220,29 @@ absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn) {
                     PgParams().Int(kStatsListSize));
   if (!recent.ok()) return recent.status();
 
-  // Each extension once, at its newest release, newest first.
-  auto extensions = conn.Exec(
-      absl::StrCat("SELECT * FROM (SELECT DISTINCT ON (de.extension) ", kReleaseColumns,
-                   ", de.ext_name, de.ext_version, de.abstract, d.released_at AS at FROM ",
-                   kReleaseFrom,
-                   " JOIN distribution_extensions de"
-                   " ON de.dist_name = d.name AND de.dist_version = d.version"
-                   " ORDER BY de.extension, d.released_at DESC) newest"
-                   " ORDER BY at DESC, ext_name LIMIT $1"),
-      PgParams().Int(kStatsListSize));
+  // Each extension once, at its newest release, newest first. Scanning every
+  // release for this on each release made publishing O(catalog); instead,
+  // first only the newest `recent_window` releases (by the released_at index):
+  // an extension released in that window has its newest release in it, and
+  // every other extension's newest is older than all of those, so when the
+  // window holds enough extensions its top ones are exactly the answer.
+  // Otherwise (few extensions) the query runs over every release.
+  const std::string extensions_sql = absl::StrCat(
+      "SELECT * FROM (SELECT DISTINCT ON (de.extension) ", kReleaseColumns,
+      ", de.ext_name, de.ext_version, de.abstract, d.released_at AS at FROM ", kReleaseFrom,
+      " JOIN distribution_extensions de"
+      " ON de.dist_name = d.name AND de.dist_version = d.version"
+      " WHERE d.released_at >= COALESCE((SELECT released_at FROM distributions"
+      " ORDER BY released_at DESC OFFSET $2 LIMIT 1), '-infinity')"
+      " ORDER BY de.extension, d.released_at DESC) newest"
+      " ORDER BY at DESC, ext_name LIMIT $1");
+  absl::StatusOr<PgResult> extensions = conn.Exec(
+      extensions_sql, PgParams().Int(kStatsListSize).Int(std::max<int64_t>(0, recent_window - 1)));
+  if (extensions.ok() && extensions->rows() < kStatsListSize) {
+    // No window: the offset is past every release, so the bound is -infinity.
+    extensions = conn.Exec(extensions_sql,
+                           PgParams().Int(kStatsListSize).Int(std::numeric_limits<int64_t>::max()));
+  }
   if (!extensions.ok()) return extensions.status();
   std::vector<ProvidedRow> recent_extensions;
   for (int row = 0; row < extensions->rows(); ++row) {

@@ -5,6 +5,7 @@
 #ifndef PGXN_ORIGIN_CATALOG_H_
 #define PGXN_ORIGIN_CATALOG_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,13 @@ absl::StatusOr<FileChange> RenderUserFile(PgConnection& conn, absl::string_view 
 // meta/mirrors.json from the mirror registry, emails written as domain|user.
 absl::StatusOr<FileChange> RenderMirrorsFile(PgConnection& conn);
 
-// The five stats files.
-absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn);
+// The five stats files. The newest extensions are looked for among the
+// newest `recent_window` releases first (the whole catalog when that window
+// holds too few); the answer is the same for any window, which only bounds
+// the work.
+inline constexpr int64_t kStatsWindow = 256;
+absl::StatusOr<std::vector<FileChange>> RenderStatsFiles(PgConnection& conn,
+                                                         int64_t recent_window = kStatsWindow);
 
 }  // namespace pgxn::origin
 
