@@ -321,5 +321,30 @@ TEST_F(IndexerApiTest, RebuildingFromTheTreeGivesTheSameDocuments) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+TEST_F(IndexerApiTest, ANewEpochLeavesNothingOfTheOldOne) {
+  PublishTwo();
+  ASSERT_EQ(indexer_->index().AppliedSeq(), 2u);
+  // What the replica does for --reset-on-new-epoch: the store is cleared and
+  // the extension rebuilds, then the new log is applied from seq 1.
+  ASSERT_TRUE(store_->Clear().ok());
+  indexer_->OnReset();
+  EXPECT_EQ(indexer_->index().AppliedSeq(), 0u) << "the index records the new log's seq";
+  EXPECT_EQ(indexer_->ServedSeq(), absl::optional<uint64_t>(0));
+  for (const auto& [path, content] : Snapshot()) EXPECT_EQ(content, "") << path;
+  EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "");
+
+  node::TestChain fresh("ffffffffffffffffffffffffffffffff");
+  v1::Event event = fresh.Next(api::ReleaseOps("3.0.0", "2021-01-01T00:00:00Z", "# pair 3.0.0\n",
+                                               {{"3.0.0", "2021-01-01T00:00:00Z"}}),
+                               "release", "pair", "3.0.0");
+  ASSERT_TRUE(store_->Apply(event).ok());
+  indexer_->OnApplied(event, /*caught_up=*/true);
+  EXPECT_EQ(indexer_->index().AppliedSeq(), 1u);
+  EXPECT_EQ(ServeJson("dist/pair.json")["version"], "3.0.0");
+  EXPECT_EQ(ServeJson("users/t.json").size(), 1u);
+  EXPECT_EQ(Serve("dist/pair/1.1.0/doc/pair.html"), "");
+  EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "3.0.0");
+}
+
 }  // namespace
 }  // namespace pgxn::indexer
