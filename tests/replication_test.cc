@@ -373,8 +373,12 @@ TEST_F(NetworkFaultTest, ConnectionsDroppedWhileEventsFlowResumeWithNoGap) {
   ASSERT_TRUE(published.ok()) << published;
   EXPECT_GE(drops, 3) << "events flowed too fast to drop the connection while they did";
   ExpectConverged(*mirror, "mirror after drops while events flowed");
-  // It came back after each drop (the first connection plus one per drop).
-  EXPECT_TRUE(WaitFor([&] { return proxy_->accepted() > drops; }, kConverge))
+  // It came back after the drops and is following again. (A drop that lands
+  // while the mirror is between connections finds nothing to drop, so the
+  // proxy may count one connection fewer than the first plus one per drop.)
+  EXPECT_TRUE(WaitFor(
+      [&] { return proxy_->accepted() >= drops && StatusField(*mirror, "connected") == true; },
+      kConverge))
       << proxy_->accepted() << " connections for " << drops << " drops";
   std::printf("Dropped the mirror's connection %d times while events flowed (%d accepted)\n", drops,
               proxy_->accepted());
