@@ -8,12 +8,12 @@
 #include <memory>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "text/quote.h"
+#include "text/utf8.h"
 
 namespace pgxn::archive {
 namespace {
@@ -35,61 +35,12 @@ using WriteHandle = std::unique_ptr<struct archive, WriteFree>;
 using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
 
 // Untrusted text (the uploaded file's name, an entry path) quoted into a
-// message as a JSON string: control characters escaped, bytes that are not
-// UTF-8 replaced, cut at 200 bytes on a character boundary. The same form as
-// origin/quote.h's QuoteUntrusted, which this leaf library may not depend on;
-// the origin's messages must not change with the move.
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxQuotedBytes = 200;
-  const bool cut = text.size() > kMaxQuotedBytes;
-  if (cut) {
-    size_t end = kMaxQuotedBytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-  }
-  std::string quoted =
-      nlohmann::json(std::string(text))
-          .dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
-  if (cut) quoted.insert(quoted.size() - 1, "...");
-  return quoted;
-}
+// message, cut at 200 bytes.
+std::string Quote(absl::string_view text) { return text::QuoteUntrusted(text, 200); }
 
 const char* ErrorText(struct archive* a) {
   const char* why = archive_error_string(a);
   return why != nullptr ? why : "unknown error";
-}
-
-bool IsValidUtf8(absl::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t len;
-    uint32_t cp;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      len = 2;
-      cp = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      len = 3;
-      cp = lead & 0x0F;
-    } else if ((lead & 0xF8) == 0xF0) {
-      len = 4;
-      cp = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > text.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 // Normalises an archive path ("./a/./b/" -> "a/b"; "./" -> ""), or says why it
@@ -99,7 +50,8 @@ absl::StatusOr<std::string> NormalizePath(absl::string_view raw) {
     return absl::InvalidArgumentError(
         absl::StrCat("has a path longer than ", kMaxPathBytes, " bytes"));
   }
-  if (!IsValidUtf8(raw)) return absl::InvalidArgumentError("has a name that is not valid UTF-8");
+  if (!text::IsValidUtf8(raw))
+    return absl::InvalidArgumentError("has a name that is not valid UTF-8");
   for (char c : raw) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) {

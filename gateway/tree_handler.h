@@ -66,7 +66,7 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader);
 
 // GET /_tree: one line per file, "<sha256 hex>  <path>\n" (sha256sum's
 // format), so two nodes hold the same tree exactly when their listings match
-// and `curl NODE/_tree | sha256sum` is a digest of the whole tree.
+// and the SHA-256 of the listing itself is a digest of the whole tree.
 Response ServeTreeListing(const Request& request, const TreeReader& reader);
 
 // Registers GET /_tree and, as the fallback for every other GET path, the

@@ -195,7 +195,7 @@ TEST(DocHtmlTest, GfmExtensions) {
   const RenderedDoc doc = RenderDoc("README.md",
                                     "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n"
                                     "See https://pgxn.org/ and www.example.com, ~~not~~ this.\n\n"
-                                    "- [ ] todo\n- [x] done\n\n"
+                                    "- [ ] open\n- [x] done\n\n"
                                     "It's \"quoted\" -- really...\n",
                                     kNoDocs);
   const std::string body = Body(doc);
@@ -210,7 +210,7 @@ TEST(DocHtmlTest, GfmExtensions) {
   EXPECT_TRUE(absl::StrContains(body, "<a href=\"http://www.example.com\">www.example.com</a>"))
       << body;
   EXPECT_TRUE(absl::StrContains(body, "<del>not</del>")) << body;
-  EXPECT_TRUE(absl::StrContains(body, "<li> \u2610 todo</li>\n<li> \u2611 done</li>")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "<li> \u2610 open</li>\n<li> \u2611 done</li>")) << body;
   EXPECT_FALSE(absl::StrContains(body, "<input")) << body;
   EXPECT_TRUE(absl::StrContains(body, "It\u2019s \u201Cquoted\u201D \u2013 really\u2026")) << body;
 }

@@ -417,7 +417,7 @@ nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
   return hit;
 }
 
-Xapian::doccount ToDoccount(uint64_t n, Xapian::doccount cap) {
+Xapian::doccount AsDoccount(uint64_t n, Xapian::doccount cap) {
   return static_cast<Xapian::doccount>(std::min<uint64_t>(n, cap));
 }
 
@@ -450,8 +450,8 @@ nlohmann::json SearchOne(const Xapian::Database& db, const Schema& schema, const
                          uint64_t offset, uint64_t limit) {
   const Xapian::Query query = ParseUserQuery(schema, q);
   const Xapian::doccount total = db.get_doccount();
-  const Xapian::doccount first = ToDoccount(offset, total);
-  const Matches matches = Match(db, schema, query, first, ToDoccount(limit, total - first));
+  const Xapian::doccount first = AsDoccount(offset, total);
+  const Matches matches = Match(db, schema, query, first, AsDoccount(limit, total - first));
   const Xapian::MSet highlighter = Highlighter(db, query);
   nlohmann::json hits = nlohmann::json::array();
   for (const Candidate& candidate : matches.hits) {
@@ -466,7 +466,7 @@ nlohmann::json SearchEvery(const Xapian::Database& db, const std::string& q, uin
   // Every index contributes its best offset+limit hits: enough to cut the
   // merged page. No more than the whole index, however large offset is.
   const Xapian::doccount wanted =
-      offset >= total ? 0 : ToDoccount(offset + std::min<uint64_t>(limit, total), total);
+      offset >= total ? 0 : AsDoccount(offset + std::min<uint64_t>(limit, total), total);
   uint64_t count = 0;
   std::vector<Candidate> candidates;
   std::map<const Schema*, Xapian::Query> queries;

@@ -26,6 +26,7 @@
 #include "gateway/tree_handler.h"
 #include "indexer/html_sanitizer.h"
 #include "node/digest.h"
+#include "text/utf8.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -57,43 +58,6 @@ struct SourceTree {
   absl::flat_hash_map<std::string, std::map<std::string, Child>> directories;
   uint64_t bytes = 0;  // what it holds in memory, roughly: contents and names
 };
-
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length;
-    uint32_t code_point;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-      code_point = lead & 0x1F;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      code_point = lead & 0x07;
-    } else {
-      return false;  // a continuation byte, an overlong C0/C1 or beyond U+10FFFF
-    }
-    if (text.size() - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      code_point = (code_point << 6) | (c & 0x3F);
-    }
-    if ((length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000) ||
-        code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 // The single directory holding every entry, or "" when there is none (a zip
 // with files at its root, which the origin never stores but a tree imported
@@ -148,7 +112,7 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
     tree.directories[std::string(parent)][std::string(name)] = Child{false, e.data.size()};
     SourceFile file;
     file.sha256_hex = node::Sha256Hex(e.data);
-    file.text = !absl::StrContains(e.data, '\0') && IsValidUtf8(e.data);
+    file.text = !absl::StrContains(e.data, '\0') && text::IsValidUtf8(e.data);
     file.content = std::move(e.data);
     tree.bytes += 2 * path.size() + file.content.size();
     tree.files.emplace(std::string(path), std::move(file));

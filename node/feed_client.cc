@@ -152,11 +152,11 @@ absl::Status FeedClient::SyncOnce(const std::string& address) {
 }
 
 absl::Status FeedClient::PinKey(const std::string& address) {
-  auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::Head head;
-  grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
+  grpc::Status status = feed->GetHead(&context, v1::GetHeadRequest(), &head);
   if (!status.ok()) return FromGrpc(status);
   if (head.origin_key().size() != kPublicKeyBytes) {
     return absl::UnavailableError(absl::StrCat(address, " does not know the origin's key yet"));
@@ -167,7 +167,7 @@ absl::Status FeedClient::PinKey(const std::string& address) {
 }
 
 absl::Status FeedClient::BootstrapFrom(const std::string& address) {
-  auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
   grpc::ClientContext context;
   {
     absl::MutexLock lock(&mu_);
@@ -176,7 +176,7 @@ absl::Status FeedClient::BootstrapFrom(const std::string& address) {
     state_.last_message = absl::Now();
   }
   std::unique_ptr<grpc::ClientReader<v1::SnapshotChunk>> reader =
-      stub->Snapshot(&context, v1::SnapshotRequest());
+      feed->Snapshot(&context, v1::SnapshotRequest());
   v1::SnapshotChunk chunk;
   absl::Status status;
   if (!reader->Read(&chunk) || !chunk.has_head()) {
@@ -213,7 +213,7 @@ absl::Status FeedClient::BootstrapFrom(const std::string& address) {
 }
 
 absl::Status FeedClient::SubscribeOnce(const std::string& address) {
-  auto stub = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
   grpc::ClientContext context;
   const ChainTip tip = sink_->Tip();
   v1::SubscribeRequest request;
@@ -226,7 +226,7 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
     context_ = &context;
     state_.last_message = absl::Now();  // the watchdog's clock starts now
   }
-  std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader = stub->Subscribe(&context, request);
+  std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader = feed->Subscribe(&context, request);
   absl::Status refused;
   v1::FeedMessage message;
   while (reader->Read(&message)) {

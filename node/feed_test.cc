@@ -404,12 +404,12 @@ TEST(FeedTest, LightSubscribersGetPathsAndHashesThatStillVerify) {
   }
   auto server = FeedServer::Start(GrpcServerOptions{}, ServiceOptions(), upstream.get());
   ASSERT_TRUE(server.ok());
-  auto stub = v1::Feed::NewStub(grpc::CreateChannel(
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::SubscribeRequest request;
   request.set_include_content(false);
-  auto reader = stub->Subscribe(&context, request);
+  auto reader = feed->Subscribe(&context, request);
   ChainTip tip;
   v1::FeedMessage message;
   while (tip.seq < 3 && reader->Read(&message)) {

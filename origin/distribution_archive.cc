@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "origin/quote.h"
+#include "text/quote.h"
 
 namespace pgxn::origin {
 
@@ -21,7 +21,7 @@ using archive::WriteZip;
 
 namespace {
 
-std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 200); }
+std::string Quote(absl::string_view text) { return text::QuoteUntrusted(text, 200); }
 
 const char* TypeName(const nlohmann::json& value) {
   switch (value.type()) {

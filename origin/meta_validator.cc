@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "origin/quote.h"
 #include "origin/semver.h"
+#include "text/quote.h"
 
 namespace pgxn::origin {
 namespace {
@@ -20,13 +20,13 @@ using Json = nlohmann::json;
 
 constexpr size_t kMaxQuoted = 80;
 
-std::string Quote(absl::string_view text) { return QuoteUntrusted(text, kMaxQuoted); }
+std::string Quote(absl::string_view text) { return text::QuoteUntrusted(text, kMaxQuoted); }
 
 // A JSON pointer (RFC 6901) to a child, with control characters escaped and
 // long keys shortened for the same reason as Quote.
 std::string PointerTo(absl::string_view parent, absl::string_view key) {
   bool cut = false;
-  const absl::string_view shown = ShortenUtf8(key, kMaxQuoted, &cut);
+  const absl::string_view shown = text::ShortenUtf8(key, kMaxQuoted, &cut);
   std::string out(parent.data(), parent.size());
   out += '/';
   for (char c : shown) {

@@ -14,8 +14,8 @@
 #include "origin/catalog.h"
 #include "origin/distribution_archive.h"
 #include "origin/meta_validator.h"
-#include "origin/quote.h"
 #include "origin/semver.h"
+#include "text/quote.h"
 
 namespace pgxn::origin {
 
@@ -81,7 +81,7 @@ absl::Status CheckPaths(const Release& release) {
   auto check = [](absl::string_view field, absl::string_view value,
                   const std::string& path) -> absl::Status {
     if (node::CheckTreePath(path).ok()) return absl::OkStatus();
-    return Conflict(absl::StrCat("Field ", field, ": ", QuoteUntrusted(value, 80),
+    return Conflict(absl::StrCat("Field ", field, ": ", text::QuoteUntrusted(value, 80),
                                  " cannot be used in a file name"));
   };
   const std::string dir = ReleaseDirPath(release.name, release.version);

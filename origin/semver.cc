@@ -10,12 +10,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "origin/quote.h"
+#include "text/quote.h"
 
 namespace pgxn::origin {
 namespace {
 
-std::string Quote(absl::string_view text) { return QuoteUntrusted(text, 80); }
+std::string Quote(absl::string_view text) { return text::QuoteUntrusted(text, 80); }
 
 absl::Status NotAVersion(absl::string_view text, absl::string_view why) {
   return absl::InvalidArgumentError(

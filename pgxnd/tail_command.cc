@@ -52,11 +52,11 @@ absl::Status Check(const v1::Event& event, const absl::optional<node::ChainTip>&
 }
 
 absl::StatusOr<v1::Head> GetHead(const std::string& upstream) {
-  auto stub = v1::Feed::NewStub(grpc::CreateChannel(upstream, grpc::InsecureChannelCredentials()));
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(upstream, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::Head head;
-  grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
+  grpc::Status status = feed->GetHead(&context, v1::GetHeadRequest(), &head);
   if (!status.ok()) {
     return absl::UnavailableError(
         absl::StrCat("Cannot reach ", upstream, ": ", status.error_message()));
@@ -120,14 +120,14 @@ int RunTailCommand(const std::vector<std::string>& args) {
   absl::Duration backoff = absl::Milliseconds(100);
   absl::BitGen random;
   while (true) {
-    auto stub =
+    auto feed =
         v1::Feed::NewStub(grpc::CreateChannel(upstream, grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     v1::SubscribeRequest request;
     request.set_after_seq(cursor);
     request.set_include_content(false);
     if (previous.has_value()) request.set_epoch(previous->epoch);
-    auto reader = stub->Subscribe(&context, request);
+    auto reader = feed->Subscribe(&context, request);
     v1::FeedMessage message;
     while (reader->Read(&message)) {
       if (message.has_event()) {

@@ -2,14 +2,14 @@
 // into an error message: as a JSON string, with control characters escaped,
 // bytes that are not UTF-8 replaced and long text cut at a character boundary,
 // so one problem stays one short line that any client can show.
-#ifndef PGXN_ORIGIN_QUOTE_H_
-#define PGXN_ORIGIN_QUOTE_H_
+#ifndef PGXN_TEXT_QUOTE_H_
+#define PGXN_TEXT_QUOTE_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace pgxn::origin {
+namespace pgxn::text {
 
 // `text` cut to at most `max_bytes` without splitting a UTF-8 sequence; sets
 // *cut when it was shortened.
@@ -18,6 +18,6 @@ absl::string_view ShortenUtf8(absl::string_view text, size_t max_bytes, bool* cu
 // "text" (JSON-escaped), or "te..." when longer than `max_bytes`.
 std::string QuoteUntrusted(absl::string_view text, size_t max_bytes);
 
-}  // namespace pgxn::origin
+}  // namespace pgxn::text
 
-#endif  // PGXN_ORIGIN_QUOTE_H_
+#endif  // PGXN_TEXT_QUOTE_H_

@@ -1,8 +1,8 @@
-#include "origin/quote.h"
+#include "text/quote.h"
 
 #include <nlohmann/json.hpp>
 
-namespace pgxn::origin {
+namespace pgxn::text {
 
 absl::string_view ShortenUtf8(absl::string_view text, size_t max_bytes, bool* cut) {
   *cut = text.size() > max_bytes;
@@ -21,4 +21,4 @@ std::string QuoteUntrusted(absl::string_view text, size_t max_bytes) {
   return quoted;
 }
 
-}  // namespace pgxn::origin
+}  // namespace pgxn::text
