@@ -15,7 +15,7 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  origin    run the origin: the Manager on PostgreSQL, the feed and the tree\n"
     "  mirror    follow a feed, keep a verified copy of the tree, serve and relay it\n"
-    "  indexer   a mirror that also serves PGXN's search API\n"
+    "  indexer   a mirror that also serves PGXN's API: search, docs, enriched JSON\n"
     "  tail      print a node's release feed as JSON lines\n"
     "  user      manage accounts on an origin (add, list, set-status, set-admin,\n"
     "            reset-password)\n"

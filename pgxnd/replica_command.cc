@@ -19,11 +19,14 @@ constexpr char kMirrorSummary[] =
     "listening it writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.";
 
 constexpr char kIndexerSummary[] =
-    "Runs an indexer: everything a mirror does, plus search indexes (Xapian, in\n"
-    "DIR/index) kept in step with each event, and PGXN's search API at\n"
-    "/search/{docs,dists,extensions,users,tags}/?q=. Deleting DIR/index rebuilds\n"
-    "it from the stored events on the next start. Once listening it writes\n"
-    "DIR/ports.json. SIGINT or SIGTERM stops it cleanly.";
+    "Runs an indexer: everything a mirror does, plus PGXN's API kept in step\n"
+    "with each event: search (Xapian, in DIR/index) at\n"
+    "/search/{docs,dists,extensions,users,tags,all}/?q=, each release's docs\n"
+    "rendered to /dist/D/V/DOCPATH.html, enriched dist, META, extension, user and\n"
+    "tag JSON at the tree's paths, /users/{letter}.json and the archives' files\n"
+    "under /src/D/D-V/. Deleting DIR/index rebuilds everything derived from the\n"
+    "stored events on the next start. Once listening it writes DIR/ports.json.\n"
+    "SIGINT or SIGTERM stops it cleanly.";
 
 int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   const bool is_indexer = role == "indexer";
