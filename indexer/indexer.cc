@@ -215,17 +215,21 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
   for (const v1::Op* op : ops) {
     const std::string& path = op->path();
     const bool put = op->type() == v1::Op::PUT;
+    // The top files are derived once per commit (DeriveDirty), as the tree
+    // has them then: a tag or user file names every release of its tag or
+    // user and is rewritten by each, so deriving it per event made catching
+    // up quadratic.
     if (std::string user = NameIn(path, "user"); !user.empty()) {
-      DeriveUser(path, put);
+      dirty_files_[path] = event.time_us();
       dirty_users_.insert(user);
     } else if (std::string dist = NameIn(path, "dist"); !dist.empty()) {
-      DeriveDist(path, put);
+      dirty_files_[path] = event.time_us();
       dirty_dists_.insert(dist);
     } else if (std::string extension = NameIn(path, "extension"); !extension.empty()) {
-      DeriveExtension(path, put);
+      dirty_files_[path] = event.time_us();
       dirty_extensions_.insert(extension);
     } else if (std::string tag = NameIn(path, "tag"); !tag.empty()) {
-      DeriveTag(path, put);
+      dirty_files_[path] = event.time_us();
       if (!put) removed_tags_.insert(tag);
     } else if (IsReleaseMeta(path)) {
       const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
@@ -244,6 +248,36 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
     }
   }
   return absl::OkStatus();
+}
+
+void Indexer::DeriveDirty() {
+  // Dists first: user and tag files show their abstracts.
+  std::vector<std::pair<std::string, int64_t>> files(dirty_files_.begin(), dirty_files_.end());
+  auto rank = [](const std::string& path) { return NameIn(path, "dist").empty() ? 1 : 0; };
+  std::sort(files.begin(), files.end(), [&](const auto& a, const auto& b) {
+    return std::make_pair(rank(a.first), a.first) < std::make_pair(rank(b.first), b.first);
+  });
+  const int64_t batch_time_us = event_time_us_;
+  for (const auto& [path, time_us] : files) {
+    absl::StatusOr<node::StoredFile> stored = store_->GetFile(path);
+    if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+      node::LogWarning(absl::StrCat("Cannot read ", path, ": ", stored.status().message()));
+      continue;
+    }
+    // Dated by the event that last changed the file, as the tree dates it.
+    event_time_us_ = stored.ok() ? stored->time_us : time_us;
+    const bool put = stored.ok();
+    if (!NameIn(path, "user").empty()) {
+      DeriveUser(path, put);
+    } else if (!NameIn(path, "dist").empty()) {
+      DeriveDist(path, put);
+    } else if (!NameIn(path, "extension").empty()) {
+      DeriveExtension(path, put);
+    } else {
+      DeriveTag(path, put);
+    }
+  }
+  event_time_us_ = batch_time_us;
 }
 
 void Indexer::IndexDirty() {
@@ -286,6 +320,8 @@ void Indexer::IndexDirty() {
 }
 
 void Indexer::ForgetDirty() {
+  dirty_files_.clear();
+  user_names_.clear();
   dirty_users_.clear();
   dirty_dists_.clear();
   dirty_extensions_.clear();
@@ -409,10 +445,19 @@ void Indexer::DeriveTag(const std::string& path, bool put) {
                    }).dump(3));
 }
 
+std::string Indexer::UserName(const std::string& user) {
+  // A user file lists every release of its user: parse it once per commit,
+  // not once per dist of the batch.
+  if (auto it = user_names_.find(user); it != user_names_.end()) return it->second;
+  const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
+  std::string name = user_json.is_object() ? Str(user_json, "name") : "";
+  user_names_[user] = name;
+  return name;
+}
+
 void Indexer::IndexRelease(const std::string& dir, const Json& meta, const ReleaseFiles& files) {
   const std::string user = Str(meta, "user");
-  const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
-  const std::string user_name = user_json.is_object() ? Str(user_json, "name") : "";
+  const std::string user_name = UserName(user);
   DistDoc dist_doc;
   dist_doc.dist = Str(meta, "name");
   dist_doc.version = Str(meta, "version");
@@ -466,10 +511,8 @@ void Indexer::ReindexExtension(const std::string& extension) {
   for (const auto& [name, spec] : provides->items()) {
     if (absl::AsciiStrToLower(name) != extension || !spec.is_object()) continue;
     const std::string user = Str(meta, "user");
-    const Json user_json = ReadJson(*store_, absl::StrCat("user/", user, ".json"));
     PutOrLog(ExtensionDoc{name, Str(spec, "abstract"), Str(meta, "name"), Str(meta, "version"),
-                          Str(spec, "docpath"), Str(meta, "date"), user,
-                          user_json.is_object() ? Str(user_json, "name") : ""});
+                          Str(spec, "docpath"), Str(meta, "date"), user, UserName(user)});
     return;
   }
 }
@@ -590,6 +633,7 @@ absl::Status Indexer::Commit(uint64_t seq, bool exact) {
     DropPending();
     return s;
   }
+  DeriveDirty();
   IndexDirty();
   if (absl::Status s = CommitDerived(seq); !s.ok()) return s;
   // Re-deriving events the index already has (it committed, the derived

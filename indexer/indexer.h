@@ -102,6 +102,9 @@ class Indexer final : public node::ReplicaExtension {
   // Indexes the release under `dir` as its dist's latest: the dist, its tags
   // and its docs (or the tree's README.txt).
   void IndexRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files);
+  // Buffers the derived documents of every top file (dist, extension, user,
+  // tag) the events since the last commit touched, as the tree has them now.
+  void DeriveDirty();
   // Buffers the search documents of every dist, extension, user and tag the
   // events since the last commit touched, as the store's tree has them now.
   void IndexDirty();
@@ -109,6 +112,8 @@ class Indexer final : public node::ReplicaExtension {
   // Re-indexes `extension` (lower case) from the newest release its
   // extension/E.json names.
   void ReindexExtension(const std::string& extension);
+  // The full name user/NICK.json gives (cached until the commit).
+  std::string UserName(const std::string& user);
   template <typename Doc>
   void PutOrLog(const Doc& doc);
   // Syncs the store, writes the derived documents, then commits the index, at
@@ -130,6 +135,8 @@ class Indexer final : public node::ReplicaExtension {
   // the docs rendered for their releases (by release dir).
   absl::flat_hash_set<std::string> dirty_users_, dirty_dists_, dirty_extensions_, removed_tags_;
   absl::flat_hash_map<std::string, ReleaseFiles> rendered_;
+  absl::flat_hash_map<std::string, int64_t> dirty_files_;     // top file path → event time
+  absl::flat_hash_map<std::string, std::string> user_names_;  // nickname → name, this commit
   // Lower-cased dist name → the abstract its derived JSON shows, as the
   // buffered changes leave it.
   absl::flat_hash_map<std::string, std::string> abstracts_;
