@@ -1,12 +1,14 @@
 #include "indexer/indexer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -79,6 +81,12 @@ std::string NewestVersion(const Json& dist) {
   return version;
 }
 
+// The release's zip in the tree: dist/pair/0.1.0/pair-0.1.0.zip.
+std::string ZipPath(const std::string& dir, const Json& meta) {
+  return absl::StrCat(dir, absl::AsciiStrToLower(Str(meta, "name")), "-",
+                      absl::AsciiStrToLower(Str(meta, "version")), ".zip");
+}
+
 std::string ReleaseDir(absl::string_view dist, absl::string_view version) {
   return absl::StrCat("dist/", absl::AsciiStrToLower(dist), "/", absl::AsciiStrToLower(version),
                       "/");
@@ -116,6 +124,179 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(node::Store* store,
     if (!index.ok()) return index.status();
   }
   return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
+}
+
+Indexer::Indexer(node::Store* store, std::unique_ptr<SearchIndex> index)
+    : store_(store), index_(std::move(index)) {
+  worker_ = std::thread([this] { Work(); });
+}
+
+Indexer::~Indexer() {
+  {
+    absl::MutexLock lock(&work_mu_);
+    stopping_ = true;
+  }
+  worker_.join();
+}
+
+void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
+  Prerender(event);
+  absl::MutexLock lock(&work_mu_);
+  target_ = std::max(target_, event.seq());
+  commit_wanted_ = caught_up;
+}
+
+void Indexer::Prerender(const v1::Event& event) {
+  // Rendering a release's docs is a good part of indexing it, and needs only
+  // the event's own META and zip: done here, on the feed thread, it overlaps
+  // with the indexing thread's work on earlier events.
+  for (const v1::Op& op : event.ops()) {
+    if (op.type() != v1::Op::PUT || !IsReleaseMeta(op.path())) continue;
+    {
+      absl::MutexLock lock(&work_mu_);
+      if (prerendered_.size() >= kMaxPrerendered) return;  // the thread renders the rest
+    }
+    const Json meta = Json::parse(op.content(), nullptr, /*allow_exceptions=*/false);
+    if (!meta.is_object()) continue;
+    const std::string dir = op.path().substr(0, op.path().size() - std::strlen("META.json"));
+    const std::string zip_path = ZipPath(dir, meta);
+    auto zip = absl::c_find_if(event.ops(), [&](const v1::Op& o) { return o.path() == zip_path; });
+    if (zip == event.ops().end() || zip->content().empty()) continue;
+    absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip->content());
+    if (!files.ok()) continue;  // the indexing thread tries again, and logs why
+    absl::MutexLock lock(&work_mu_);
+    prerendered_[dir] = *std::move(files);
+  }
+}
+
+ReleaseFiles Indexer::TakeRendered(const std::string& dir, const Json& meta) {
+  {
+    absl::MutexLock lock(&work_mu_);
+    if (auto it = prerendered_.find(dir); it != prerendered_.end()) {
+      ReleaseFiles files = std::move(it->second);
+      prerendered_.erase(it);
+      return files;
+    }
+  }
+  return RenderRelease(dir, meta);
+}
+
+void Indexer::OnBeforeReset() {
+  absl::MutexLock lock(&work_mu_);
+  paused_ = true;
+  work_mu_.Await(absl::Condition(
+      +[](bool* busy) { return !*busy; }, &busy_));
+}
+
+void Indexer::OnReset() {
+  absl::MutexLock lock(&work_mu_);
+  reset_wanted_ = true;
+  paused_ = false;
+  work_mu_.Await(absl::Condition(
+      +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+        return !self->reset_wanted_ && !self->busy_;
+      },
+      this));
+}
+
+void Indexer::WaitIdle() {
+  absl::MutexLock lock(&work_mu_);
+  work_mu_.Await(absl::Condition(
+      +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+        return self->stopping_ ||
+               (!self->busy_ && !self->reset_wanted_ && self->done_ >= self->target_);
+      },
+      this));
+}
+
+void Indexer::Work() {
+  absl::MutexLock lock(&work_mu_);
+  while (true) {
+    work_mu_.Await(absl::Condition(
+        +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+          return self->stopping_ || self->reset_wanted_ ||
+                 (!self->paused_ && self->target_ > self->done_);
+        },
+        this));
+    if (stopping_) break;
+    busy_ = true;
+    const bool reset = reset_wanted_;
+    const uint64_t target = target_;
+    const bool commit = commit_wanted_;
+    work_mu_.Unlock();
+    bool finished = true;
+    if (reset) {
+      if (absl::Status s = Rebuild(); !s.ok()) {
+        DropPending();
+        indexed_seq_ = DerivedFrom();
+        node::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
+      }
+    } else {
+      finished = !Advance(target, commit) || indexed_seq_ >= target;
+    }
+    work_mu_.Lock();
+    busy_ = false;
+    if (reset) {
+      reset_wanted_ = false;
+      prerendered_.clear();
+      // What was handed over before the reset is in the rebuilt index, or
+      // gone with the old store (whose seqs may be past the new tip).
+      target_ = done_ = indexed_seq_;
+    } else if (finished) {
+      // Caught up with this target (or stuck on it, logged): wait for the
+      // next event, unless more came meanwhile. A commit wanted at a target
+      // the thread reached without it is made on the next pass.
+      done_ = std::max(done_, target);
+    }
+  }
+  // Stopping: what was indexed is committed, so a restart need not redo it.
+  if (indexed_seq_ > index_->AppliedSeq() && !paused_) {
+    work_mu_.Unlock();
+    if (absl::Status s = Commit(indexed_seq_); !s.ok()) {
+      node::LogError(absl::StrCat("Cannot commit the search index: ", s.ToString()));
+    }
+    work_mu_.Lock();
+  }
+}
+
+bool Indexer::Advance(uint64_t target, bool commit) {
+  absl::Status status;
+  if (indexed_seq_ < target) {
+    absl::StatusOr<std::vector<v1::Event>> events =
+        store_->ReadAfter(indexed_seq_, std::min<uint64_t>(kChunkEvents, target - indexed_seq_),
+                          kMaxPendingBytes, /*include_content=*/false);
+    if (!events.ok()) {
+      status = events.status();
+    } else if (events->empty() || events->front().seq() != indexed_seq_ + 1) {
+      status = absl::DataLossError(
+          absl::StrCat("The store's log has no event ", indexed_seq_ + 1, " to index"));
+    }
+    for (size_t i = 0; status.ok() && i < events->size(); ++i) {
+      const v1::Event& event = (*events)[i];
+      if (event.seq() > target) break;
+      status = Index(event, /*rebuild=*/false);
+      if (status.ok()) indexed_seq_ = event.seq();
+      if (pending_bytes_ >= kMaxPendingBytes) break;
+    }
+  }
+  const bool at_target = indexed_seq_ >= target;
+  if (status.ok() && indexed_seq_ > index_->AppliedSeq() &&
+      ((commit && at_target) || indexed_seq_ >= index_->AppliedSeq() + kMaxUncommitted ||
+       pending_bytes_ >= kMaxPendingBytes)) {
+    status = Commit(indexed_seq_);
+  }
+  if (status.ok()) return true;
+  // Out of step (a failed index or commit dropped buffered changes): index
+  // again from the store, which has every event up to the target.
+  node::LogError(absl::StrCat("Indexing up to event ", target, " failed: ", status.ToString(),
+                              "; re-indexing from the store"));
+  DropPending();
+  if (absl::Status s = CatchUp(); !s.ok()) {
+    node::LogError(
+        absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry with the next event"));
+    return false;
+  }
+  return true;
 }
 
 uint64_t Indexer::DerivedFrom() const {
@@ -171,32 +352,6 @@ absl::Status Indexer::CatchUp() {
   return absl::OkStatus();
 }
 
-void Indexer::OnApplied(const v1::Event& event, bool caught_up) {
-  absl::Status status;
-  if (indexed_seq_ + 1 == event.seq()) {
-    status = Index(event, /*rebuild=*/false);
-    if (status.ok()) indexed_seq_ = event.seq();
-  }
-  if (status.ok() && indexed_seq_ == event.seq() &&
-      (caught_up || indexed_seq_ >= index_->AppliedSeq() + kMaxUncommitted ||
-       pending_bytes_ >= kMaxPendingBytes)) {
-    status = Commit(indexed_seq_);
-  }
-  if (status.ok() && indexed_seq_ == event.seq()) return;
-  // Out of step (a failed index or commit dropped buffered changes): rebuild
-  // from the store, which has every event up to this one.
-  if (!status.ok()) {
-    node::LogError(absl::StrCat("Indexing event ", event.seq(), " failed: ", status.ToString(),
-                                "; re-indexing from the store"));
-  }
-  DropPending();
-  status = CatchUp();
-  if (!status.ok()) {
-    node::LogError(absl::StrCat("Re-indexing failed: ", status.ToString(),
-                                "; will retry with the next event"));
-  }
-}
-
 absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
   event_time_us_ = event.time_us();
   // The API documents first, in dependency order: release METAs (and their
@@ -238,8 +393,12 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
         continue;
       }
       Json meta = ReadJson(*store_, path);
-      if (!meta.is_object()) continue;
-      ReleaseFiles files = RenderRelease(dir, meta);
+      if (!meta.is_object()) {
+        absl::MutexLock lock(&work_mu_);
+        prerendered_.erase(dir);
+        continue;
+      }
+      ReleaseFiles files = rebuild ? RenderRelease(dir, meta) : TakeRendered(dir, meta);
       DeriveRelease(dir, meta, files);
       // Kept for the search documents of the dist's newest release (a
       // rebuild sees every release, too many to keep; it renders the newest
@@ -330,9 +489,7 @@ void Indexer::ForgetDirty() {
 }
 
 ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) const {
-  const std::string name = Str(meta, "name"), version = Str(meta, "version");
-  const std::string zip_path =
-      absl::StrCat(dir, absl::AsciiStrToLower(name), "-", absl::AsciiStrToLower(version), ".zip");
+  const std::string zip_path = ZipPath(dir, meta);
   const std::string zip = ReadText(*store_, zip_path);
   if (zip.empty()) return ReleaseFiles();
   absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip);
@@ -564,14 +721,6 @@ absl::Status Indexer::Rebuild() {
   node::LogInfo(absl::StrCat("Search index and API documents rebuilt from the tree at seq ", seq,
                              " (", releases.size(), " releases)"));
   return absl::OkStatus();
-}
-
-void Indexer::OnReset() {
-  if (absl::Status s = Rebuild(); !s.ok()) {
-    DropPending();
-    indexed_seq_ = DerivedFrom();
-    node::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
-  }
 }
 
 Json Indexer::ReadDerivedJson(const std::string& path) const {

@@ -5,17 +5,23 @@
 // derived from the store alone, so a deleted index directory or derived
 // family is rebuilt from the log (or the tree) on the next start.
 //
-// Thread-safety: OnApplied and CatchUp run on the feed thread (the index's
-// only writer); the HTTP routes run concurrently on the server's threads.
+// Thread-safety: the index and the derived documents have one writer, the
+// indexing thread this class owns (CatchUp also runs on the caller's thread,
+// but only before the replica starts). OnApplied, OnBeforeReset and OnReset
+// run on the feed thread and hand work to it, so that applying the next
+// events to the store overlaps with indexing the previous ones; the HTTP
+// routes run concurrently on the server's threads.
 #ifndef PGXN_INDEXER_INDEXER_H_
 #define PGXN_INDEXER_INDEXER_H_
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/optional.h"
 #include "gateway/tree_handler.h"
 #include "indexer/api_documents.h"
@@ -39,12 +45,22 @@ class Indexer final : public node::ReplicaExtension {
   // commits; rebuilds from the tree if those events are not in the log.
   absl::Status CatchUp();
 
+  // Stops the indexing thread, committing what it indexed.
+  ~Indexer() override;
+
   void AddRoutes(gateway::Router* router) override;
-  // Indexes the event at once; commits when caught up with the upstream, or
-  // at least every kMaxUncommitted events while catching up.
+  // Hands the event to the indexing thread, which indexes it from the
+  // store's log and commits when caught up with the upstream, or at least
+  // every kMaxUncommitted events while catching up. Does not wait.
   void OnApplied(const v1::Event& event, bool caught_up) override;
-  // Empties the index and indexes the store's tree as it now is.
+  // Waits for the indexing thread to stop reading the store, until OnReset.
+  void OnBeforeReset() override;
+  // Empties the index and indexes the store's tree as it now is; returns
+  // when done.
   void OnReset() override;
+  // Waits until the indexing thread has dealt with every event handed to it
+  // (committed them, or logged why not). For tests and tools.
+  void WaitIdle();
   // The derived documents over the store's tree (api_tree.h).
   std::shared_ptr<const gateway::TreeReader> HttpTree() override;
   // The seq of the last commit of the search index (the derived documents
@@ -52,6 +68,8 @@ class Indexer final : public node::ReplicaExtension {
   absl::optional<uint64_t> ServedSeq() const override { return index_->AppliedSeq(); }
 
   static constexpr int kMaxUncommitted = 1000;
+  // Events read from the store's log at a time.
+  static constexpr int kChunkEvents = 256;
   // Derived documents buffered before a commit is forced while catching up.
   static constexpr size_t kMaxPendingBytes = size_t{64} << 20;
   // The format of the derived documents; a store holding another is rebuilt
@@ -62,8 +80,19 @@ class Indexer final : public node::ReplicaExtension {
   const SearchIndex& index() const { return *index_; }
 
  private:
-  Indexer(node::Store* store, std::unique_ptr<SearchIndex> index)
-      : store_(store), index_(std::move(index)) {}
+  Indexer(node::Store* store, std::unique_ptr<SearchIndex> index);
+
+  // Renders the docs of the event's releases for the indexing thread.
+  void Prerender(const v1::Event& event);
+  // The docs of the release under `dir`: as Prerender left them, or
+  // rendered now.
+  ReleaseFiles TakeRendered(const std::string& dir, const nlohmann::json& meta);
+  // The indexing thread's loop.
+  void Work();
+  // Indexes the stored events after indexed_seq_, up to `target` and at most
+  // a chunk of them; commits when it reaches `target` and `commit`, or when
+  // enough is buffered. False if that failed (logged; a later event retries).
+  bool Advance(uint64_t target, bool commit);
   // The seq to resume from: the lower of the index's and the derived
   // documents' last commit.
   uint64_t DerivedFrom() const;
@@ -125,7 +154,22 @@ class Indexer final : public node::ReplicaExtension {
 
   node::Store* const store_;
   std::unique_ptr<SearchIndex> index_;
-  // Feed thread only:
+
+  // Between the feed thread and the indexing thread:
+  absl::Mutex work_mu_;
+  uint64_t target_ ABSL_GUARDED_BY(work_mu_) = 0;         // newest seq the store applied
+  bool commit_wanted_ ABSL_GUARDED_BY(work_mu_) = false;  // upstream has nothing newer
+  uint64_t done_ ABSL_GUARDED_BY(work_mu_) = 0;           // newest target dealt with
+  bool busy_ ABSL_GUARDED_BY(work_mu_) = false;           // reading the store
+  bool paused_ ABSL_GUARDED_BY(work_mu_) = false;
+  bool reset_wanted_ ABSL_GUARDED_BY(work_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(work_mu_) = false;
+  std::thread worker_;
+  // Release dir → its docs, rendered by Prerender, until the thread takes them.
+  absl::flat_hash_map<std::string, ReleaseFiles> prerendered_ ABSL_GUARDED_BY(work_mu_);
+  static constexpr size_t kMaxPrerendered = 1024;
+
+  // Indexing thread only (and CatchUp before the replica starts):
   uint64_t indexed_seq_ = 0;  // last event buffered into the index
   absl::flat_hash_map<std::string, absl::optional<std::string>> pending_;  // path → encoded
   size_t pending_bytes_ = 0;

@@ -64,6 +64,7 @@ class IndexerTest : public ::testing::Test {
     auto applied = store_->Apply(event);
     ASSERT_TRUE(applied.ok()) << applied.status();
     indexer_->OnApplied(event, /*caught_up=*/true);
+    indexer_->WaitIdle();
     ASSERT_EQ(indexer_->index().AppliedSeq(), event.seq());
   }
 
@@ -339,6 +340,7 @@ TEST_F(IndexerApiTest, ANewEpochLeavesNothingOfTheOldOne) {
                                "release", "pair", "3.0.0");
   ASSERT_TRUE(store_->Apply(event).ok());
   indexer_->OnApplied(event, /*caught_up=*/true);
+  indexer_->WaitIdle();
   EXPECT_EQ(indexer_->index().AppliedSeq(), 1u);
   EXPECT_EQ(ServeJson("dist/pair.json")["version"], "3.0.0");
   EXPECT_EQ(ServeJson("users/t.json").size(), 1u);

@@ -137,14 +137,18 @@ absl::Status Replica::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
 
 absl::Status Replica::Bootstrap(const v1::Event& head,
                                 const std::function<absl::StatusOr<v1::Op>()>& next_file) {
+  if (extension_ != nullptr) extension_->OnBeforeReset();
   absl::Status status = store_->Bootstrap(head, next_file);
-  if (status.ok() && extension_ != nullptr) extension_->OnReset();
+  // Also after a failed one (which leaves the store empty): the extension
+  // must not stay paused, and what it derived is of a store that is gone.
+  if (extension_ != nullptr) extension_->OnReset();
   return status;
 }
 
 absl::Status Replica::Reset() {
+  if (extension_ != nullptr) extension_->OnBeforeReset();
   absl::Status status = store_->Clear();
-  if (status.ok() && extension_ != nullptr) extension_->OnReset();
+  if (extension_ != nullptr) extension_->OnReset();
   return status;
 }
 

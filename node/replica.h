@@ -60,6 +60,10 @@ class ReplicaExtension {
   // later events (catching up), so work can be batched until it is true. Must
   // not block for long: the feed waits for it.
   virtual void OnApplied(const v1::Event& event, bool caught_up) = 0;
+  // Called on the feed thread just before the store is replaced wholesale:
+  // an extension that reads the store on a thread of its own stops doing so
+  // until OnReset.
+  virtual void OnBeforeReset() {}
   // Called on the feed thread after the store was replaced wholesale: filled
   // from a snapshot, or cleared for a new epoch. Derived state must be
   // rebuilt from the store's tree.
