@@ -28,7 +28,7 @@ void AppendBytes(absl::string_view bytes, std::string* out) {
 
 bool IsKnownKind(absl::string_view kind) {
   return kind == "release" || kind == "user" || kind == "mirrors" || kind == "delete" ||
-         kind == "meta";
+         kind == "meta" || kind == "stats";
 }
 
 absl::Status CheckOp(const v1::Op& op, bool require_content) {
@@ -128,12 +128,14 @@ absl::Status CheckTreePath(absl::string_view path) {
 
 absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content,
                          absl::string_view origin_key) {
+  if (absl::Status s = VerifyEventLink(event, tip); !s.ok()) return s;
+  return VerifyEventAlone(event, require_content, origin_key);
+}
+
+absl::Status VerifyEventLink(const v1::Event& event, const ChainTip& tip) {
   if (!tip.epoch.empty() && event.epoch() != tip.epoch) {
     return absl::FailedPreconditionError(absl::StrCat("Event ", event.seq(), " belongs to epoch ",
                                                       event.epoch(), ", not ", tip.epoch));
-  }
-  if (event.epoch().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("Event ", event.seq(), " has no epoch"));
   }
   if (event.seq() != tip.seq + 1) {
     return absl::FailedPreconditionError(
@@ -144,6 +146,14 @@ absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool requi
     return absl::FailedPreconditionError(
         absl::StrCat("Event ", event.seq(), " does not extend the chain: prev_hash ",
                      HexEncode(event.prev_hash()), ", expected ", HexEncode(expected_prev)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VerifyEventAlone(const v1::Event& event, bool require_content,
+                              absl::string_view origin_key) {
+  if (event.epoch().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("Event ", event.seq(), " has no epoch"));
   }
   if (!IsKnownKind(event.kind())) {
     return absl::InvalidArgumentError(

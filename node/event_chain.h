@@ -62,6 +62,12 @@ absl::Status CheckTreePath(absl::string_view path);
 // signature, InvalidArgument for a malformed event.
 absl::Status VerifyEvent(const v1::Event& event, const ChainTip& tip, bool require_content,
                          absl::string_view origin_key);
+// VerifyEvent in two halves: whether `event` follows `tip` (epoch, seq,
+// prev_hash), and everything else, which needs no tip (so a node can check
+// the next events while it applies this one).
+absl::Status VerifyEventLink(const v1::Event& event, const ChainTip& tip);
+absl::Status VerifyEventAlone(const v1::Event& event, bool require_content,
+                              absl::string_view origin_key);
 
 // The tip after applying `event`.
 ChainTip TipAfter(const v1::Event& event);

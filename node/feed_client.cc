@@ -3,11 +3,15 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <deque>
+#include <thread>
 #include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/optional.h"
 #include "node/log.h"
 #include "node/signing.h"
 #include "pgxn/feed/v1/feed.grpc.pb.h"
@@ -212,6 +216,57 @@ absl::Status FeedClient::BootstrapFrom(const std::string& address) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A message from the stream, with its event checked (EventSink::Check).
+struct Received {
+  v1::FeedMessage message;
+  EventCheck check;
+};
+
+// Between the reading thread and the applying one: bounded, so a slow store
+// holds back the stream (and gRPC's flow control, the upstream).
+class ReceivedQueue {
+ public:
+  static constexpr size_t kCapacity = 64;
+
+  // False once closed: the message is dropped.
+  bool Push(Received message) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ReceivedQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) {
+          return q->closed_ || q->queue_.size() < kCapacity;
+        },
+        this));
+    if (closed_) return false;
+    queue_.push_back(std::move(message));
+    return true;
+  }
+  // The next message; none once closed and drained.
+  absl::optional<Received> Pop() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ReceivedQueue* q)
+             ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->closed_ || !q->queue_.empty(); },
+        this));
+    if (queue_.empty()) return absl::nullopt;
+    Received next = std::move(queue_.front());
+    queue_.pop_front();
+    return next;
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<Received> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
 absl::Status FeedClient::SubscribeOnce(const std::string& address) {
   auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
   grpc::ClientContext context;
@@ -227,12 +282,24 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
     state_.last_message = absl::Now();  // the watchdog's clock starts now
   }
   std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader = feed->Subscribe(&context, request);
+  // A reading thread receives and checks the next events (signature, hashes)
+  // while this one applies the previous ones, in order.
+  ReceivedQueue received;
+  std::thread reading([&] {
+    while (true) {
+      Received next;
+      if (!reader->Read(&next.message)) break;
+      if (next.message.has_event()) next.check = sink_->Check(next.message.event());
+      if (!received.Push(std::move(next))) break;
+    }
+    received.Close();
+  });
   absl::Status refused;
-  v1::FeedMessage message;
-  while (reader->Read(&message)) {
+  while (absl::optional<Received> next = received.Pop()) {
+    const v1::FeedMessage& message = next->message;
     bool progressed = false;
     if (message.has_event()) {
-      absl::Status applied = sink_->Apply(message.event());
+      absl::Status applied = sink_->Apply(message.event(), next->check);
       if (!applied.ok()) {
         refused = absl::Status(applied.code(), absl::StrCat("refused event ", message.event().seq(),
                                                             ": ", applied.message()));
@@ -273,6 +340,10 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
       state_.last_error.clear();
     }
   }
+  // Cancelled (or ended): the reading thread's Read returns false soon, and
+  // a closed queue takes nothing more.
+  received.Close();
+  reading.join();
   grpc::Status finished = reader->Finish();
   absl::Status ended =
       EndCall(finished.ok() ? absl::UnavailableError("stream ended") : FromGrpc(finished));

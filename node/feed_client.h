@@ -37,13 +37,24 @@ namespace pgxn::node {
 
 // Where a FeedClient delivers what it receives; called from the client's
 // thread only (State() of the client may be read concurrently).
+// What EventSink::Check found about an event before its turn to be applied.
+struct EventCheck {
+  absl::Status status;  // OK: all but its link to the tip holds
+  std::string key;      // the origin key it was checked with
+};
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
   // The last applied event; the client subscribes after it.
   virtual ChainTip Tip() const = 0;
-  // Verifies and applies one event. A non-OK status ends the stream.
-  virtual absl::Status Apply(const v1::Event& event) = 0;
+  // Checks what of `event` does not depend on the tip (hash, signature, file
+  // hashes). Called on the client's reading thread, while the events before
+  // it are being applied.
+  virtual EventCheck Check(const v1::Event& event) const = 0;
+  // Refuses `event` if `check` failed; otherwise verifies the rest and
+  // applies it. A non-OK status ends the stream.
+  virtual absl::Status Apply(const v1::Event& event, const EventCheck& check) = 0;
   // The pinned origin key ("" when none), and pinning one.
   virtual std::string OriginKey() const = 0;
   virtual absl::Status PinOriginKey(absl::string_view public_key) = 0;

@@ -28,8 +28,14 @@ class StoreSink final : public EventSink {
  public:
   explicit StoreSink(Store* store) : store_(store) {}
   ChainTip Tip() const override { return store_->Tip(); }
-  absl::Status Apply(const v1::Event& event) override {
-    absl::StatusOr<bool> applied = store_->Apply(event);
+  EventCheck Check(const v1::Event& event) const override {
+    EventCheck check;
+    check.status = store_->CheckEvent(event, &check.key);
+    return check;
+  }
+  absl::Status Apply(const v1::Event& event, const EventCheck& check) override {
+    absl::StatusOr<bool> applied =
+        check.status.ok() ? store_->Apply(event, check.key) : absl::StatusOr<bool>(check.status);
     if (!applied.ok()) Refused(applied.status());
     return applied.status();
   }
@@ -116,7 +122,9 @@ std::unique_ptr<Store> OpenStore(const std::string& dir, bool pin = true) {
   auto store = Store::Open(dir);
   EXPECT_TRUE(store.ok()) << store.status();
   if (!store.ok()) return nullptr;
-  if (pin) EXPECT_TRUE((*store)->PinOriginKey(TestChain::Key().public_key).ok());
+  if (pin) {
+    EXPECT_TRUE((*store)->PinOriginKey(TestChain::Key().public_key).ok());
+  }
   return *std::move(store);
 }
 

@@ -152,8 +152,15 @@ absl::Status Replica::Reset() {
   return status;
 }
 
-absl::Status Replica::Apply(const v1::Event& event) {
-  absl::StatusOr<bool> applied = store_->Apply(event);
+EventCheck Replica::Check(const v1::Event& event) const {
+  EventCheck check;
+  check.status = store_->CheckEvent(event, &check.key);
+  return check;
+}
+
+absl::Status Replica::Apply(const v1::Event& event, const EventCheck& check) {
+  absl::StatusOr<bool> applied =
+      check.status.ok() ? store_->Apply(event, check.key) : absl::StatusOr<bool>(check.status);
   if (!applied.ok()) {
     metrics_->CountEventRefused();
     return applied.status();

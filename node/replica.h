@@ -97,7 +97,8 @@ class Replica final : private EventSink {
   explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);
 
   ChainTip Tip() const override;
-  absl::Status Apply(const v1::Event& event) override;
+  EventCheck Check(const v1::Event& event) const override;
+  absl::Status Apply(const v1::Event& event, const EventCheck& check) override;
   std::string OriginKey() const override;
   absl::Status PinOriginKey(absl::string_view public_key) override;
   absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) override;

@@ -259,7 +259,19 @@ absl::Status Store::PinOriginKey(absl::string_view public_key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Store::Apply(const v1::Event& event) {
+absl::Status Store::CheckEvent(const v1::Event& event, std::string* key) const {
+  const std::string origin_key = CurrentState().origin_key;
+  if (origin_key.empty()) {
+    return absl::FailedPreconditionError("No origin key is pinned; cannot verify events");
+  }
+  if (absl::Status s = VerifyEventAlone(event, /*require_content=*/true, origin_key); !s.ok()) {
+    return s;
+  }
+  *key = origin_key;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Store::Apply(const v1::Event& event, absl::string_view checked_with_key) {
   absl::MutexLock write_lock(&write_mu_);
   const State state = CurrentState();
   if (state.origin_key.empty()) {
@@ -280,10 +292,11 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event) {
     }
     return false;
   }
-  if (absl::Status s = VerifyEvent(event, state.tip, /*require_content=*/true, state.origin_key);
-      !s.ok()) {
-    return s;
-  }
+  absl::Status verified =
+      !checked_with_key.empty() && checked_with_key == state.origin_key
+          ? VerifyEventLink(event, state.tip)
+          : VerifyEvent(event, state.tip, /*require_content=*/true, state.origin_key);
+  if (!verified.ok()) return verified;
 
   rocksdb::WriteBatch batch;
   TreeDigest tree = state.tree;

@@ -67,7 +67,15 @@ class Store final : public EventLog {
   // false if its seq was already applied with the same hash (a replay). A
   // replay whose hash differs from the stored event's is FailedPrecondition:
   // the upstream forked. FailedPrecondition too if no origin key is pinned.
-  absl::StatusOr<bool> Apply(const v1::Event& event);
+  //
+  // `checked_with_key`: the key a CheckEvent of this very event succeeded
+  // with; if it is still the pinned one, only the link to the tip and the
+  // tree digest remain to be verified.
+  absl::StatusOr<bool> Apply(const v1::Event& event, absl::string_view checked_with_key = {});
+  // Everything Apply verifies of `event` that does not depend on the tip
+  // (VerifyEventAlone with contents required and the pinned key); on
+  // success, sets `*key` to the key used, for Apply. Any thread; no write.
+  absl::Status CheckEvent(const v1::Event& event, std::string* key) const;
 
   // Keeps a verified heartbeat of the origin (newer than the one held) for
   // relaying; PermissionDenied for a bad signature, FailedPrecondition for

@@ -83,21 +83,16 @@ absl::Status CheckAvailable(PgConnection& conn, absl::string_view nickname, absl
   return absl::OkStatus();
 }
 
-// The stats, which count active accounts, and the user file, which belongs in
-// the tree while the account is active or has releases (catalog.h).
+// The user file, which belongs in the tree while the account is active or has
+// releases (catalog.h). Its events change the stats, which count active
+// accounts.
 absl::StatusOr<std::vector<FileChange>> UserFiles(PgConnection& conn, absl::string_view nickname) {
-  absl::StatusOr<std::vector<FileChange>> files = RenderStatsFiles(conn);
-  if (!files.ok()) return files.status();
   absl::StatusOr<bool> belongs = UserFileBelongs(conn, nickname);
   if (!belongs.ok()) return belongs.status();
-  if (!*belongs) {
-    files->insert(files->begin(), FileChange{UserJsonPath(nickname), "", "", true});
-    return files;
-  }
+  if (!*belongs) return std::vector<FileChange>{FileChange{UserJsonPath(nickname), "", "", true}};
   absl::StatusOr<FileChange> user_file = RenderUserFile(conn, nickname);
   if (!user_file.ok()) return user_file.status();
-  files->insert(files->begin(), *std::move(user_file));
-  return files;
+  return std::vector<FileChange>{*std::move(user_file)};
 }
 
 std::string TokenDigest(absl::string_view token) { return node::Sha256(token); }
@@ -275,6 +270,7 @@ absl::StatusOr<v1::Event> CreateActiveAccount(PgConnection& conn, const NewAccou
   if (!hash.ok()) return hash.status();
 
   EventHeader header{"user", account.nickname, "", ""};
+  header.changes_stats = true;
   return Publish(
       conn, header,
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
@@ -336,6 +332,7 @@ absl::Status SetAccountStatus(PgConnection& conn, absl::string_view actor,
   if (account->status == status) return absl::OkStatus();
   EventHeader header{"user", actor.empty() ? "pgxnd" : std::string(actor), "", ""};
   header.skip_if_unchanged = true;
+  header.changes_stats = true;
   absl::StatusOr<v1::Event> event = Publish(
       conn, header,
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
@@ -470,6 +467,7 @@ absl::Status UpdateProfile(PgConnection& conn, absl::string_view nickname,
   if (!account.ok()) return account.status();
   EventHeader header{"user", account->nickname, "", ""};
   header.skip_if_unchanged = true;
+  header.changes_stats = true;
   absl::StatusOr<v1::Event> event = Publish(
       conn, header,
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {

@@ -166,9 +166,6 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
     files.push_back(FileChange{
         TagJsonPath(tag), rows->empty() ? "" : RenderTagJson(spelling, *rows), "", rows->empty()});
   }
-  absl::StatusOr<std::vector<FileChange>> stats = RenderStatsFiles(conn);
-  if (!stats.ok()) return stats.status();
-  for (FileChange& file : *stats) files.push_back(std::move(file));
   return files;
 }
 

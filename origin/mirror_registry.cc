@@ -163,14 +163,17 @@ PgParams& BindOptional(PgParams& params, const absl::optional<std::string>& valu
   return value.has_value() ? params.Text(*value) : params.Null();
 }
 
-// meta/mirrors.json and the stats, whose summary counts mirrors.
+// meta/mirrors.json. Its events change the stats, whose summary counts mirrors.
 absl::StatusOr<std::vector<FileChange>> RegistryFiles(PgConnection& conn) {
   absl::StatusOr<FileChange> mirrors = RenderMirrorsFile(conn);
   if (!mirrors.ok()) return mirrors.status();
-  absl::StatusOr<std::vector<FileChange>> files = RenderStatsFiles(conn);
-  if (!files.ok()) return files.status();
-  files->insert(files->begin(), *std::move(mirrors));
-  return files;
+  return std::vector<FileChange>{*std::move(mirrors)};
+}
+
+EventHeader MirrorsHeader(absl::string_view actor) {
+  EventHeader header{"mirrors", std::string(actor), "", ""};
+  header.changes_stats = true;
+  return header;
 }
 
 absl::StatusOr<bool> Exists(PgConnection& conn, absl::string_view uri) {
@@ -192,7 +195,7 @@ absl::StatusOr<v1::Event> AddMirror(PgConnection& conn, absl::string_view actor,
   absl::StatusOr<MirrorRow> mirror = ParseMirror(fields);
   if (!mirror.ok()) return mirror.status();
   return Publish(
-      conn, EventHeader{"mirrors", std::string(actor), "", ""},
+      conn, MirrorsHeader(actor),
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
         absl::StatusOr<bool> exists = Exists(conn, mirror->uri);
         if (!exists.ok()) return exists.status();
@@ -231,7 +234,7 @@ absl::StatusOr<v1::Event> UpdateMirror(PgConnection& conn, absl::string_view act
     CheckKnownFields(changes, &problems);
     return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
   }
-  EventHeader header{"mirrors", std::string(actor), "", ""};
+  EventHeader header = MirrorsHeader(actor);
   header.skip_if_unchanged = true;
   return Publish(
       conn, header,
@@ -275,7 +278,7 @@ absl::StatusOr<v1::Event> UpdateMirror(PgConnection& conn, absl::string_view act
 absl::StatusOr<v1::Event> RemoveMirror(PgConnection& conn, absl::string_view actor,
                                        absl::string_view uri, const Publishing& publishing) {
   return Publish(
-      conn, EventHeader{"mirrors", std::string(actor), "", ""},
+      conn, MirrorsHeader(actor),
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
         auto deleted = conn.Exec("DELETE FROM mirrors WHERE uri = $1", PgParams().Text(uri));
         if (!deleted.ok()) return deleted.status();

@@ -41,7 +41,10 @@ class OriginDatabase {
   const node::KeyPair& key() const { return key_; }
   // How this process publishes: signed with key(), announced to `on_commit`.
   Publishing publishing(CommitListener on_commit = nullptr) const {
-    return Publishing{&key_, std::move(on_commit)};
+    Publishing publishing;
+    publishing.key = &key_;
+    publishing.on_commit = std::move(on_commit);
+    return publishing;
   }
 
  private:

@@ -1,4 +1,5 @@
 #include "origin/origin_server.h"
+#include "origin/stats_refresher.h"
 
 #include <utility>
 
@@ -84,10 +85,15 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
     }
   }
   PgEventLog* event_log = origin->log_.get();
-  origin->manager_ = std::make_unique<Manager>(
-      origin->pool_.get(), std::move(manager_options),
-      origin->database_->publishing(
-          [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); }));
+  Publishing publishing = origin->database_->publishing(
+      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
+  if (o.stats_delay > absl::ZeroDuration()) {
+    origin->stats_ =
+        std::make_unique<StatsRefresher>(origin->pool_.get(), publishing, o.stats_delay);
+    publishing.on_stats_changed = [stats = origin->stats_.get()] { stats->Changed(); };
+  }
+  origin->manager_ = std::make_unique<Manager>(origin->pool_.get(), std::move(manager_options),
+                                               std::move(publishing));
   gateway::Router& router = origin->router_;
   origin->manager_->AddRoutes(&router);
   OriginServer* self = origin.get();
@@ -122,6 +128,9 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
 
 void OriginServer::Stop() {
   if (http_server_ != nullptr) http_server_->Stop();
+  // After the last change, before the feed closes: the refresh still pending
+  // goes out now.
+  if (stats_ != nullptr) stats_->Stop();
   if (feed_server_ != nullptr) feed_server_->Shutdown();
   log_.reset();
   pool_.reset();

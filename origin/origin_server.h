@@ -31,6 +31,7 @@ class OriginDatabase;
 class PgPool;
 class PgEventLog;
 class Manager;
+class StatsRefresher;
 
 struct OriginOptions {
   std::string data_dir;
@@ -43,6 +44,10 @@ struct OriginOptions {
   // the HTTP listener.
   ManagerOptions manager;
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  // The stats files go out in `stats` events of their own at most this long
+  // after a change (stats_refresher.h); zero: in each change's own event,
+  // as PGXN writes them.
+  absl::Duration stats_delay = absl::Seconds(1);
   bool unsafe_no_fsync = false;  // tests and benchmarks only
 };
 
@@ -64,6 +69,7 @@ class OriginServer {
   std::unique_ptr<OriginDatabase> database_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgEventLog> log_;
+  std::unique_ptr<StatsRefresher> stats_;
   std::unique_ptr<Manager> manager_;
   gateway::Router router_;
   std::unique_ptr<node::FeedServer> feed_server_;

@@ -7,6 +7,7 @@
 #include "gateway/media_type.h"
 #include "node/digest.h"
 #include "node/tree_digest.h"
+#include "origin/catalog.h"
 
 namespace pgxn::origin {
 
@@ -50,6 +51,11 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
 
     absl::StatusOr<std::vector<FileChange>> changes = build(time);
     if (!changes.ok()) return changes.status();
+    if (header.changes_stats && !publishing.on_stats_changed) {
+      absl::StatusOr<std::vector<FileChange>> stats = RenderStatsFiles(conn);
+      if (!stats.ok()) return stats.status();
+      for (FileChange& file : *stats) changes->push_back(std::move(file));
+    }
     if (header.recompute_tree_state) tree = TreeStateFromFiles(conn);
     if (!tree.ok()) return tree.status();
 
@@ -186,6 +192,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     return notified.status();
   });
   if (!status.ok()) return status;
+  if (header.changes_stats && publishing.on_stats_changed) publishing.on_stats_changed();
   if (event.seq() == 0) return event;
   if (publishing.on_commit) publishing.on_commit(node::TipAfter(event));
   return event;

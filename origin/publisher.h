@@ -34,7 +34,7 @@ struct FileChange {
 };
 
 struct EventHeader {
-  std::string kind;  // release, user, mirrors, delete, meta
+  std::string kind;  // release, user, mirrors, delete, meta, stats
   std::string actor;
   std::string dist;
   std::string version;
@@ -45,6 +45,11 @@ struct EventHeader {
   // ran) instead of carrying it forward: for repairs of rows changed behind
   // the publisher's back (`pgxnd origin rebuild --fix`).
   bool recompute_tree_state = false;
+  // The change can alter the stats files (stats/*.json: counts, the newest
+  // releases, the most prolific users, the popular tags). They are then
+  // rendered into this event, as PGXN does, unless the publishing defers
+  // them to an event of their own (Publishing::on_stats_changed).
+  bool changes_stats = false;
 };
 
 // Runs inside the transaction with the time the event will carry; makes the
@@ -60,6 +65,11 @@ using CommitListener = std::function<void(const node::ChainTip&)>;
 struct Publishing {
   const node::KeyPair* key = nullptr;  // required
   CommitListener on_commit;            // optional
+  // Optional. If set, events that change the stats leave the stats files
+  // out, and this is called after such a change commits, so that a
+  // StatsRefresher publishes them a moment later, once for many changes
+  // (stats_refresher.h).
+  std::function<void()> on_stats_changed;
 };
 
 // Name of the NOTIFY channel; the payload is the new head seq.

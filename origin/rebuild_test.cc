@@ -156,7 +156,9 @@ TEST_F(RebuildTest, EveryDamageIsReportedAndFixed) {
     absl::StatusOr<v1::Event> event = FixTree(*conn_, "test", &remaining, TestPublishing());
     ASSERT_TRUE(event.ok()) << c.name << ": " << event.status();
     EXPECT_TRUE(remaining.empty()) << c.name << ": " << Lines(remaining)[0];
-    if (event->seq() > 0) EXPECT_EQ(event->kind(), "meta") << c.name;
+    if (event->seq() > 0) {
+      EXPECT_EQ(event->kind(), "meta") << c.name;
+    }
     EXPECT_TRUE(Check().empty()) << c.name;
   }
 }

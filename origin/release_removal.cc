@@ -56,6 +56,7 @@ absl::StatusOr<v1::Event> RemoveRelease(PgConnection& conn, absl::string_view ac
   absl::StatusOr<ReleaseKey> found = FindRelease(conn, dist, version, /*lock=*/false);
   if (!found.ok()) return found.status();
   EventHeader header{"delete", std::string(actor), found->name, found->version};
+  header.changes_stats = true;
   return Publish(
       conn, header,
       [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {

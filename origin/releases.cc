@@ -245,6 +245,7 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
   const std::string lower_version = absl::AsciiStrToLower(release->version);
 
   EventHeader header{"release", upload.user, release->name, release->version};
+  header.changes_stats = true;
   return Publish(
       conn, header,
       [&](absl::Time time) -> absl::StatusOr<std::vector<FileChange>> {

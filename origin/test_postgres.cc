@@ -33,7 +33,11 @@ TestPostgres::TestPostgres() {
 
 const Publishing& TestPublishing() {
   static const node::KeyPair* key = new node::KeyPair(node::GenerateKeyPair());
-  static const Publishing* publishing = new Publishing{key, nullptr};
+  static const Publishing* publishing = [] {
+    auto* made = new Publishing;
+    made->key = key;
+    return made;
+  }();
   return *publishing;
 }
 

@@ -40,6 +40,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   flags.String("mail-from", &options.manager.mail.from, "From: address of the origin's mail");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
+  flags.Duration("stats-delay", &options.stats_delay,
+                 "publish the stats files (stats/*.json) in a `stats` event of their own at "
+                 "most this long after a change, one for all the changes of that moment; 0: in "
+                 "the event of each change, as PGXN does (every release then carries them)");
   flags.Bool("unsafe-no-fsync", &options.unsafe_no_fsync,
              "run the embedded PostgreSQL without fsync (tests and benchmarks only: a crash "
              "of the machine can lose data)");

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -43,6 +45,13 @@ bool Node::Launch(const std::string& http, const std::string& grpc) {
   std::vector<std::string> argv = {PgxndPath(), role_, "--data-dir", dir_,
                                    "--http",    http,  "--grpc",     grpc};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
+  // Tests that count events or compare trees right after a change want the
+  // stats in the change's own event; tests of the deferred stats say so.
+  if (role_ == "origin" && absl::c_none_of(extra_, [](const std::string& arg) {
+        return absl::StartsWith(arg, "--stats-delay");
+      })) {
+    argv.push_back("--stats-delay=0");
+  }
   process_ = std::make_unique<Process>(argv, dir_ + ".log");
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   while (absl::Now() < deadline) {
