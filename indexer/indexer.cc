@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/algorithm/container.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -153,8 +154,18 @@ void Indexer::Prerender(const v1::Event& event) {
   for (const v1::Op& op : event.ops()) {
     if (op.type() != v1::Op::PUT || !IsReleaseMeta(op.path())) continue;
     {
+      // Catching up, the store runs ahead of the index: wait for room (which
+      // paces this thread to the indexing one) rather than leave the
+      // rendering to it; but not for long, should it be stuck.
       absl::MutexLock lock(&work_mu_);
-      if (prerendered_.size() >= kMaxPrerendered) return;  // the thread renders the rest
+      const bool room = work_mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+                return self->prerendered_.size() < kMaxPrerendered;
+              },
+              this),
+          absl::Milliseconds(500));
+      if (!room) return;  // the indexing thread renders these itself
     }
     const Json meta = Json::parse(op.content(), nullptr, /*allow_exceptions=*/false);
     if (!meta.is_object()) continue;
@@ -169,9 +180,22 @@ void Indexer::Prerender(const v1::Event& event) {
   }
 }
 
-ReleaseFiles Indexer::TakeRendered(const std::string& dir, const Json& meta) {
+ReleaseFiles Indexer::TakeRendered(const std::string& dir, const Json& meta, bool wait) {
   {
     absl::MutexLock lock(&work_mu_);
+    if (wait) {
+      // A rebuild's renderer goes through the releases in this thread's
+      // order, so the next one is coming unless it stopped.
+      struct Waiting {
+        Indexer* self;
+        const std::string* dir;
+      } waiting{this, &dir};
+      work_mu_.Await(absl::Condition(
+          +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !w->self->rebuild_rendering_ || w->self->prerendered_.contains(*w->dir);
+          },
+          &waiting));
+    }
     if (auto it = prerendered_.find(dir); it != prerendered_.end()) {
       ReleaseFiles files = std::move(it->second);
       prerendered_.erase(it);
@@ -398,7 +422,7 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
         prerendered_.erase(dir);
         continue;
       }
-      ReleaseFiles files = rebuild ? RenderRelease(dir, meta) : TakeRendered(dir, meta);
+      ReleaseFiles files = TakeRendered(dir, meta, /*wait=*/rebuild);
       DeriveRelease(dir, meta, files);
       // Kept for the search documents of the dist's newest release (a
       // rebuild sees every release, too many to keep; it renders the newest
@@ -693,6 +717,39 @@ absl::Status Indexer::Rebuild() {
   });
   if (!listed.ok()) return listed;
   const uint64_t seq = store_->Tip().seq;
+
+  // A second thread renders the releases' docs ahead of this one, in the
+  // same order: rendering is the larger part of deriving a release.
+  {
+    absl::MutexLock lock(&work_mu_);
+    prerendered_.clear();
+    rebuild_rendering_ = true;
+  }
+  std::thread renderer([&] {
+    for (const std::string& path : releases) {
+      const std::string dir = path.substr(0, path.size() - std::strlen("META.json"));
+      const Json meta = ReadJson(*store_, path);
+      ReleaseFiles files = meta.is_object() ? RenderRelease(dir, meta) : ReleaseFiles();
+      absl::MutexLock lock(&work_mu_);
+      work_mu_.Await(absl::Condition(
+          +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+            return !self->rebuild_rendering_ || self->prerendered_.size() < kMaxPrerendered;
+          },
+          this));
+      if (!rebuild_rendering_) return;
+      prerendered_[dir] = std::move(files);
+    }
+  });
+  auto stop_renderer = absl::MakeCleanup([&] {
+    {
+      absl::MutexLock lock(&work_mu_);
+      rebuild_rendering_ = false;
+    }
+    renderer.join();
+    absl::MutexLock lock(&work_mu_);
+    prerendered_.clear();
+  });
+
   v1::Event chunk;
   auto flush = [&](uint64_t at) -> absl::Status {
     if (absl::Status s = Index(chunk, /*rebuild=*/true); !s.ok()) return s;

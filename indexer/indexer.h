@@ -84,9 +84,9 @@ class Indexer final : public node::ReplicaExtension {
 
   // Renders the docs of the event's releases for the indexing thread.
   void Prerender(const v1::Event& event);
-  // The docs of the release under `dir`: as Prerender left them, or
-  // rendered now.
-  ReleaseFiles TakeRendered(const std::string& dir, const nlohmann::json& meta);
+  // The docs of the release under `dir`: as Prerender (or a rebuild's
+  // renderer, which `wait` waits for) left them, or rendered now.
+  ReleaseFiles TakeRendered(const std::string& dir, const nlohmann::json& meta, bool wait);
   // The indexing thread's loop.
   void Work();
   // Indexes the stored events after indexed_seq_, up to `target` and at most
@@ -167,7 +167,9 @@ class Indexer final : public node::ReplicaExtension {
   std::thread worker_;
   // Release dir → its docs, rendered by Prerender, until the thread takes them.
   absl::flat_hash_map<std::string, ReleaseFiles> prerendered_ ABSL_GUARDED_BY(work_mu_);
-  static constexpr size_t kMaxPrerendered = 1024;
+  static constexpr size_t kMaxPrerendered = 256;
+  // A rebuild's rendering thread is at work (Rebuild).
+  bool rebuild_rendering_ ABSL_GUARDED_BY(work_mu_) = false;
 
   // Indexing thread only (and CatchUp before the replica starts):
   uint64_t indexed_seq_ = 0;  // last event buffered into the index

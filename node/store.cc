@@ -132,10 +132,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
 
   rocksdb::ColumnFamilyOptions plain;
   // Archives can be tens of megabytes: keep large values out of the LSM tree.
+  // The blobs family is content-addressed and append-only (every version of
+  // a file stays, for relaying the log), so it has no garbage to collect:
+  // collecting would only rewrite live blobs over and over in compactions.
   rocksdb::ColumnFamilyOptions blob_options;
   blob_options.enable_blob_files = true;
   blob_options.min_blob_size = 4096;
-  blob_options.enable_blob_garbage_collection = true;
+  // The derived family rewrites documents in place: its old values are garbage.
+  rocksdb::ColumnFamilyOptions derived_options = blob_options;
+  derived_options.enable_blob_garbage_collection = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, plain},
@@ -143,7 +148,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
       {kBlobsFamily, blob_options},
       {kEventsFamily, plain},
       {kMetaFamily, plain},
-      {kDerivedFamily, blob_options},
+      {kDerivedFamily, derived_options},
   };
   auto db = std::make_unique<Db>();
   rocksdb::DB* raw = nullptr;
