@@ -183,22 +183,24 @@ void Indexer::Prerender(const v1::Event& event) {
 ReleaseFiles Indexer::TakeRendered(const std::string& dir, const Json& meta, bool wait) {
   {
     absl::MutexLock lock(&work_mu_);
+    // A renderer (StartRenderer) goes through the releases in this thread's
+    // order, so the next one is coming unless it stopped; Prerender's are
+    // there or not.
+    auto& rendered = wait ? ahead_ : prerendered_;
     if (wait) {
-      // A rebuild's renderer goes through the releases in this thread's
-      // order, so the next one is coming unless it stopped.
       struct Waiting {
         Indexer* self;
         const std::string* dir;
       } waiting{this, &dir};
       work_mu_.Await(absl::Condition(
           +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !w->self->rebuild_rendering_ || w->self->prerendered_.contains(*w->dir);
+            return !w->self->rendering_ahead_ || w->self->ahead_.contains(*w->dir);
           },
           &waiting));
     }
-    if (auto it = prerendered_.find(dir); it != prerendered_.end()) {
+    if (auto it = rendered.find(dir); it != rendered.end()) {
       ReleaseFiles files = std::move(it->second);
-      prerendered_.erase(it);
+      rendered.erase(it);
       return files;
     }
   }
@@ -420,6 +422,7 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
       if (!meta.is_object()) {
         absl::MutexLock lock(&work_mu_);
         prerendered_.erase(dir);
+        ahead_.erase(dir);
         continue;
       }
       ReleaseFiles files = TakeRendered(dir, meta, /*wait=*/rebuild);
@@ -484,19 +487,35 @@ void Indexer::IndexDirty() {
       index_->DeleteTag(tag);
     }
   }
+  // Each dirty dist's newest release; those whose docs this batch did not
+  // render (all of them in a rebuild) are rendered on a second thread ahead.
+  std::vector<std::pair<std::string, std::string>> newest;  // dist, release dir
+  std::vector<std::string> to_render;
   for (const std::string& dist : dirty_dists_) {
     const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
     const std::string version = doc.is_object() ? NewestVersion(doc) : "";
-    const std::string dir = ReleaseDir(dist, version);
+    newest.emplace_back(dist, version.empty() ? "" : ReleaseDir(dist, version));
+    if (!version.empty() && !rendered_.contains(newest.back().second)) {
+      to_render.push_back(newest.back().second + "META.json");
+    }
+  }
+  std::thread renderer;
+  if (to_render.size() >= kRenderAheadMin) renderer = StartRenderer(to_render);
+  auto stop_renderer = absl::MakeCleanup([&] {
+    if (renderer.joinable()) StopRenderer(renderer);
+  });
+  for (const auto& [dist, dir] : newest) {
     const Json meta =
-        version.empty() ? Json(Json::value_t::discarded) : ReadJson(*store_, dir + "META.json");
+        dir.empty() ? Json(Json::value_t::discarded) : ReadJson(*store_, dir + "META.json");
     if (!meta.is_object()) {
       index_->DeleteDist(dist);
       continue;
     }
     auto rendered = rendered_.find(dir);
     IndexRelease(dir, meta,
-                 rendered != rendered_.end() ? rendered->second : RenderRelease(dir, meta));
+                 rendered != rendered_.end()
+                     ? rendered->second
+                     : TakeRendered(dir, meta, /*wait=*/renderer.joinable()));
   }
   for (const std::string& extension : dirty_extensions_) ReindexExtension(extension);
   ForgetDirty();
@@ -698,6 +717,39 @@ void Indexer::ReindexExtension(const std::string& extension) {
   }
 }
 
+std::thread Indexer::StartRenderer(std::vector<std::string> meta_paths) {
+  {
+    absl::MutexLock lock(&work_mu_);
+    ahead_.clear();
+    rendering_ahead_ = true;
+  }
+  return std::thread([this, paths = std::move(meta_paths)] {
+    for (const std::string& path : paths) {
+      const std::string dir = path.substr(0, path.size() - std::strlen("META.json"));
+      const Json meta = ReadJson(*store_, path);
+      ReleaseFiles files = meta.is_object() ? RenderRelease(dir, meta) : ReleaseFiles();
+      absl::MutexLock lock(&work_mu_);
+      work_mu_.Await(absl::Condition(
+          +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+            return !self->rendering_ahead_ || self->ahead_.size() < kMaxPrerendered;
+          },
+          this));
+      if (!rendering_ahead_) return;
+      ahead_[dir] = std::move(files);
+    }
+  });
+}
+
+void Indexer::StopRenderer(std::thread& renderer) {
+  {
+    absl::MutexLock lock(&work_mu_);
+    rendering_ahead_ = false;
+  }
+  renderer.join();
+  absl::MutexLock lock(&work_mu_);
+  ahead_.clear();
+}
+
 absl::Status Indexer::Rebuild() {
   index_->DeleteAll();
   DropPending();
@@ -720,35 +772,8 @@ absl::Status Indexer::Rebuild() {
 
   // A second thread renders the releases' docs ahead of this one, in the
   // same order: rendering is the larger part of deriving a release.
-  {
-    absl::MutexLock lock(&work_mu_);
-    prerendered_.clear();
-    rebuild_rendering_ = true;
-  }
-  std::thread renderer([&] {
-    for (const std::string& path : releases) {
-      const std::string dir = path.substr(0, path.size() - std::strlen("META.json"));
-      const Json meta = ReadJson(*store_, path);
-      ReleaseFiles files = meta.is_object() ? RenderRelease(dir, meta) : ReleaseFiles();
-      absl::MutexLock lock(&work_mu_);
-      work_mu_.Await(absl::Condition(
-          +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
-            return !self->rebuild_rendering_ || self->prerendered_.size() < kMaxPrerendered;
-          },
-          this));
-      if (!rebuild_rendering_) return;
-      prerendered_[dir] = std::move(files);
-    }
-  });
-  auto stop_renderer = absl::MakeCleanup([&] {
-    {
-      absl::MutexLock lock(&work_mu_);
-      rebuild_rendering_ = false;
-    }
-    renderer.join();
-    absl::MutexLock lock(&work_mu_);
-    prerendered_.clear();
-  });
+  std::thread renderer = StartRenderer(releases);
+  auto stop_renderer = absl::MakeCleanup([&] { StopRenderer(renderer); });
 
   v1::Event chunk;
   auto flush = [&](uint64_t at) -> absl::Status {
@@ -767,6 +792,7 @@ absl::Status Indexer::Rebuild() {
     }
   }
   if (absl::Status s = flush(0); !s.ok()) return s;
+  std::move(stop_renderer).Invoke();  // every release is rendered
   for (const std::string& path : tops) {
     v1::Op* op = chunk.add_ops();
     op->set_type(v1::Op::PUT);

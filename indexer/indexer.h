@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -87,6 +88,11 @@ class Indexer final : public node::ReplicaExtension {
   // The docs of the release under `dir`: as Prerender (or a rebuild's
   // renderer, which `wait` waits for) left them, or rendered now.
   ReleaseFiles TakeRendered(const std::string& dir, const nlohmann::json& meta, bool wait);
+  // Renders the releases of `meta_paths` on a thread of its own, in order,
+  // into prerendered_ for TakeRendered(wait=true) to take in the same order;
+  // StopRenderer ends it and drops what was not taken.
+  std::thread StartRenderer(std::vector<std::string> meta_paths);
+  void StopRenderer(std::thread& renderer);
   // The indexing thread's loop.
   void Work();
   // Indexes the stored events after indexed_seq_, up to `target` and at most
@@ -168,8 +174,12 @@ class Indexer final : public node::ReplicaExtension {
   // Release dir → its docs, rendered by Prerender, until the thread takes them.
   absl::flat_hash_map<std::string, ReleaseFiles> prerendered_ ABSL_GUARDED_BY(work_mu_);
   static constexpr size_t kMaxPrerendered = 256;
-  // A rebuild's rendering thread is at work (Rebuild).
-  bool rebuild_rendering_ ABSL_GUARDED_BY(work_mu_) = false;
+  // Fewer releases to render than this are rendered on the indexing thread.
+  static constexpr size_t kRenderAheadMin = 16;
+  // Release dir → its docs, rendered by a renderer (StartRenderer) for
+  // TakeRendered(wait=true); and whether it is at work.
+  absl::flat_hash_map<std::string, ReleaseFiles> ahead_ ABSL_GUARDED_BY(work_mu_);
+  bool rendering_ahead_ ABSL_GUARDED_BY(work_mu_) = false;
 
   // Indexing thread only (and CatchUp before the replica starts):
   uint64_t indexed_seq_ = 0;  // last event buffered into the index
