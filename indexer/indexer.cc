@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -176,31 +177,40 @@ void Indexer::Prerender(const v1::Event& event) {
     absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip->content());
     if (!files.ok()) continue;  // the indexing thread tries again, and logs why
     absl::MutexLock lock(&work_mu_);
-    prerendered_[dir] = *std::move(files);
+    prerendered_[dir] = Prerendered{event.seq(), *std::move(files)};
   }
 }
 
-ReleaseFiles Indexer::TakeRendered(const std::string& dir, const Json& meta, bool wait) {
+ReleaseFiles Indexer::TakePrerendered(const std::string& dir, const Json& meta, uint64_t seq) {
   {
     absl::MutexLock lock(&work_mu_);
-    // A renderer (StartRenderer) goes through the releases in this thread's
-    // order, so the next one is coming unless it stopped; Prerender's are
-    // there or not.
-    auto& rendered = wait ? ahead_ : prerendered_;
-    if (wait) {
-      struct Waiting {
-        Indexer* self;
-        const std::string* dir;
-      } waiting{this, &dir};
-      work_mu_.Await(absl::Condition(
-          +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !w->self->rendering_ahead_ || w->self->ahead_.contains(*w->dir);
-          },
-          &waiting));
+    if (auto it = prerendered_.find(dir); it != prerendered_.end() && it->second.seq == seq) {
+      ReleaseFiles files = std::move(it->second.files);
+      prerendered_.erase(it);
+      return files;
     }
-    if (auto it = rendered.find(dir); it != rendered.end()) {
+  }
+  return RenderRelease(dir, meta);
+}
+
+ReleaseFiles Indexer::TakeRenderedAhead(const std::string& dir, const Json& meta) {
+  {
+    // The renderer goes through the releases in this thread's order (every
+    // one is taken, even those then skipped), so the next one is coming
+    // unless it stopped.
+    absl::MutexLock lock(&work_mu_);
+    struct Waiting {
+      Indexer* self;
+      const std::string* dir;
+    } waiting{this, &dir};
+    work_mu_.Await(absl::Condition(
+        +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return !w->self->rendering_ahead_ || w->self->ahead_.contains(*w->dir);
+        },
+        &waiting));
+    if (auto it = ahead_.find(dir); it != ahead_.end()) {
       ReleaseFiles files = std::move(it->second);
-      rendered.erase(it);
+      ahead_.erase(it);
       return files;
     }
   }
@@ -237,18 +247,28 @@ void Indexer::WaitIdle() {
 
 void Indexer::Work() {
   absl::MutexLock lock(&work_mu_);
+  bool failed = false;  // the last pass failed: retry after kRetryAfter
   while (true) {
-    work_mu_.Await(absl::Condition(
-        +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
-          return self->stopping_ || self->reset_wanted_ ||
-                 (!self->paused_ && self->target_ > self->done_);
-        },
-        this));
+    const bool woken = work_mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](Indexer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->work_mu_) {
+              return self->stopping_ || self->reset_wanted_ ||
+                     (!self->paused_ && self->target_ > self->done_);
+            },
+            this),
+        kRetryAfter);
     if (stopping_) break;
+    if (!woken) {
+      if (paused_) continue;
+      // Quiet: retry what failed, and commit what was indexed while the
+      // upstream still announced more (it may not send it soon).
+      if (failed) done_ = indexed_seq_;
+      if (!failed && indexed_seq_ <= index_->AppliedSeq()) continue;
+    }
     busy_ = true;
     const bool reset = reset_wanted_;
-    const uint64_t target = target_;
-    const bool commit = commit_wanted_;
+    const uint64_t target = std::max(target_, indexed_seq_);
+    const bool commit = commit_wanted_ || !woken;
     work_mu_.Unlock();
     bool finished = true;
     if (reset) {
@@ -258,7 +278,9 @@ void Indexer::Work() {
         node::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
       }
     } else {
-      finished = !Advance(target, commit) || indexed_seq_ >= target;
+      const bool ok = Advance(target, commit);
+      failed = !ok;
+      finished = !ok || indexed_seq_ >= target;
     }
     work_mu_.Lock();
     busy_ = false;
@@ -268,11 +290,21 @@ void Indexer::Work() {
       // What was handed over before the reset is in the rebuilt index, or
       // gone with the old store (whose seqs may be past the new tip).
       target_ = done_ = indexed_seq_;
-    } else if (finished) {
+      failed = false;
+      continue;
+    }
+    if (finished) {
       // Caught up with this target (or stuck on it, logged): wait for the
-      // next event, unless more came meanwhile. A commit wanted at a target
-      // the thread reached without it is made on the next pass.
+      // next event, unless more came meanwhile.
       done_ = std::max(done_, target);
+    }
+    // Renderings of events indexed (or skipped) by now will not be taken.
+    for (auto it = prerendered_.begin(); it != prerendered_.end();) {
+      if (it->second.seq <= indexed_seq_) {
+        prerendered_.erase(it++);
+      } else {
+        ++it;
+      }
     }
   }
   // Stopping: what was indexed is committed, so a restart need not redo it.
@@ -419,13 +451,9 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
         continue;
       }
       Json meta = ReadJson(*store_, path);
-      if (!meta.is_object()) {
-        absl::MutexLock lock(&work_mu_);
-        prerendered_.erase(dir);
-        ahead_.erase(dir);
-        continue;
-      }
-      ReleaseFiles files = TakeRendered(dir, meta, /*wait=*/rebuild);
+      ReleaseFiles files =
+          rebuild ? TakeRenderedAhead(dir, meta) : TakePrerendered(dir, meta, event.seq());
+      if (!meta.is_object()) continue;
       DeriveRelease(dir, meta, files);
       // Kept for the search documents of the dist's newest release (a
       // rebuild sees every release, too many to keep; it renders the newest
@@ -468,7 +496,7 @@ void Indexer::DeriveDirty() {
 
 void Indexer::IndexDirty() {
   // The search documents of what the buffered events touched, from the
-  // store's tree as it is now (at the seq about to be committed): a dist,
+  // store's tree as it is now (at or past the seq about to be committed): a dist,
   // user or extension changed by many events of a batch is indexed once, as
   // of its newest state.
   for (const std::string& user : dirty_users_) {
@@ -489,33 +517,40 @@ void Indexer::IndexDirty() {
   }
   // Each dirty dist's newest release; those whose docs this batch did not
   // render (all of them in a rebuild) are rendered on a second thread ahead.
-  std::vector<std::pair<std::string, std::string>> newest;  // dist, release dir
+  struct Newest {
+    std::string dist;
+    std::string dir;  // "" if the dist is gone
+    bool ahead;       // in the renderer's list
+  };
+  std::vector<Newest> newest;
   std::vector<std::string> to_render;
   for (const std::string& dist : dirty_dists_) {
     const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
     const std::string version = doc.is_object() ? NewestVersion(doc) : "";
-    newest.emplace_back(dist, version.empty() ? "" : ReleaseDir(dist, version));
-    if (!version.empty() && !rendered_.contains(newest.back().second)) {
-      to_render.push_back(newest.back().second + "META.json");
-    }
+    const std::string dir = version.empty() ? "" : ReleaseDir(dist, version);
+    const bool ahead = !dir.empty() && !rendered_.contains(dir);
+    newest.push_back(Newest{dist, dir, ahead});
+    if (ahead) to_render.push_back(dir + "META.json");
   }
   std::thread renderer;
   if (to_render.size() >= kRenderAheadMin) renderer = StartRenderer(to_render);
   auto stop_renderer = absl::MakeCleanup([&] {
     if (renderer.joinable()) StopRenderer(renderer);
   });
-  for (const auto& [dist, dir] : newest) {
-    const Json meta =
-        dir.empty() ? Json(Json::value_t::discarded) : ReadJson(*store_, dir + "META.json");
+  for (const Newest& release : newest) {
+    const Json meta = release.dir.empty() ? Json(Json::value_t::discarded)
+                                          : ReadJson(*store_, release.dir + "META.json");
+    // Taken even if then unused: the renderer's entries go in order.
+    std::optional<ReleaseFiles> files;
+    if (release.ahead) {
+      files = renderer.joinable() ? TakeRenderedAhead(release.dir, meta)
+                                  : RenderRelease(release.dir, meta);
+    }
     if (!meta.is_object()) {
-      index_->DeleteDist(dist);
+      index_->DeleteDist(release.dist);
       continue;
     }
-    auto rendered = rendered_.find(dir);
-    IndexRelease(dir, meta,
-                 rendered != rendered_.end()
-                     ? rendered->second
-                     : TakeRendered(dir, meta, /*wait=*/renderer.joinable()));
+    IndexRelease(release.dir, meta, files.has_value() ? *files : rendered_.at(release.dir));
   }
   for (const std::string& extension : dirty_extensions_) ReindexExtension(extension);
   ForgetDirty();
@@ -532,6 +567,7 @@ void Indexer::ForgetDirty() {
 }
 
 ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) const {
+  if (!meta.is_object()) return ReleaseFiles();
   const std::string zip_path = ZipPath(dir, meta);
   const std::string zip = ReadText(*store_, zip_path);
   if (zip.empty()) return ReleaseFiles();
@@ -759,6 +795,9 @@ absl::Status Indexer::Rebuild() {
   // as after any rewrite. Releases are derived in chunks so that a large
   // tree never has to fit in memory; the chunks are written with seq 0
   // (nothing derived yet), so a crash part-way rebuilds again.
+  // The seq first: events applied while the tree is listed are derived
+  // again by the next pass (harmless), never counted without being derived.
+  const uint64_t seq = store_->Tip().seq;
   std::vector<std::string> releases, tops;
   absl::Status listed = store_->ForEachFile([&](absl::string_view path, const node::StoredFile&) {
     if (IsReleaseMeta(path)) releases.emplace_back(path);
@@ -768,7 +807,6 @@ absl::Status Indexer::Rebuild() {
     return true;
   });
   if (!listed.ok()) return listed;
-  const uint64_t seq = store_->Tip().seq;
 
   // A second thread renders the releases' docs ahead of this one, in the
   // same order: rendering is the larger part of deriving a release.

@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "gateway/tree_handler.h"
 #include "indexer/api_documents.h"
@@ -69,6 +70,9 @@ class Indexer final : public node::ReplicaExtension {
   absl::optional<uint64_t> ServedSeq() const override { return index_->AppliedSeq(); }
 
   static constexpr int kMaxUncommitted = 1000;
+  // A quiet indexing thread commits what it indexed, and retries a failed
+  // pass, after this long.
+  static constexpr absl::Duration kRetryAfter = absl::Seconds(2);
   // Events read from the store's log at a time.
   static constexpr int kChunkEvents = 256;
   // Derived documents buffered before a commit is forced while catching up.
@@ -85,11 +89,14 @@ class Indexer final : public node::ReplicaExtension {
 
   // Renders the docs of the event's releases for the indexing thread.
   void Prerender(const v1::Event& event);
-  // The docs of the release under `dir`: as Prerender (or a rebuild's
-  // renderer, which `wait` waits for) left them, or rendered now.
-  ReleaseFiles TakeRendered(const std::string& dir, const nlohmann::json& meta, bool wait);
+  // The docs of the release under `dir`: as Prerender left them for the
+  // event `seq`, or rendered now.
+  ReleaseFiles TakePrerendered(const std::string& dir, const nlohmann::json& meta, uint64_t seq);
+  // The docs of the release under `dir`, the next the running renderer
+  // (StartRenderer) renders; rendered now if it stopped.
+  ReleaseFiles TakeRenderedAhead(const std::string& dir, const nlohmann::json& meta);
   // Renders the releases of `meta_paths` on a thread of its own, in order,
-  // into prerendered_ for TakeRendered(wait=true) to take in the same order;
+  // into ahead_ for TakeRenderedAhead to take in the same order;
   // StopRenderer ends it and drops what was not taken.
   std::thread StartRenderer(std::vector<std::string> meta_paths);
   void StopRenderer(std::thread& renderer);
@@ -172,12 +179,16 @@ class Indexer final : public node::ReplicaExtension {
   bool stopping_ ABSL_GUARDED_BY(work_mu_) = false;
   std::thread worker_;
   // Release dir → its docs, rendered by Prerender, until the thread takes them.
-  absl::flat_hash_map<std::string, ReleaseFiles> prerendered_ ABSL_GUARDED_BY(work_mu_);
+  struct Prerendered {
+    uint64_t seq;  // of the event that carried the release
+    ReleaseFiles files;
+  };
+  absl::flat_hash_map<std::string, Prerendered> prerendered_ ABSL_GUARDED_BY(work_mu_);
   static constexpr size_t kMaxPrerendered = 256;
   // Fewer releases to render than this are rendered on the indexing thread.
   static constexpr size_t kRenderAheadMin = 16;
   // Release dir → its docs, rendered by a renderer (StartRenderer) for
-  // TakeRendered(wait=true); and whether it is at work.
+  // TakeRenderedAhead; and whether it is at work.
   absl::flat_hash_map<std::string, ReleaseFiles> ahead_ ABSL_GUARDED_BY(work_mu_);
   bool rendering_ahead_ ABSL_GUARDED_BY(work_mu_) = false;
 

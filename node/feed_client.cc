@@ -224,22 +224,27 @@ struct Received {
   EventCheck check;
 };
 
-// Between the reading thread and the applying one: bounded, so a slow store
-// holds back the stream (and gRPC's flow control, the upstream).
+// Between the reading thread and the applying one: bounded in messages and
+// bytes (one message always fits), so a slow store holds back the stream
+// (and, by gRPC's flow control, the upstream).
 class ReceivedQueue {
  public:
   static constexpr size_t kCapacity = 64;
+  static constexpr size_t kCapacityBytes = size_t{64} << 20;
 
   // False once closed: the message is dropped.
   bool Push(Received message) {
+    const size_t bytes = message.message.ByteSizeLong();
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](ReceivedQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) {
-          return q->closed_ || q->queue_.size() < kCapacity;
+          return q->closed_ || q->queue_.empty() ||
+                 (q->queue_.size() < kCapacity && q->bytes_ < kCapacityBytes);
         },
         this));
     if (closed_) return false;
-    queue_.push_back(std::move(message));
+    bytes_ += bytes;
+    queue_.push_back(Queued{bytes, std::move(message)});
     return true;
   }
   // The next message; none once closed and drained.
@@ -250,7 +255,8 @@ class ReceivedQueue {
              ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu_) { return q->closed_ || !q->queue_.empty(); },
         this));
     if (queue_.empty()) return absl::nullopt;
-    Received next = std::move(queue_.front());
+    Received next = std::move(queue_.front().received);
+    bytes_ -= queue_.front().bytes;
     queue_.pop_front();
     return next;
   }
@@ -260,8 +266,13 @@ class ReceivedQueue {
   }
 
  private:
+  struct Queued {
+    size_t bytes;
+    Received received;
+  };
   absl::Mutex mu_;
-  std::deque<Received> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -296,6 +307,10 @@ absl::Status FeedClient::SubscribeOnce(const std::string& address) {
   });
   absl::Status refused;
   while (absl::optional<Received> next = received.Pop()) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;  // what is queued is fetched again next time
+    }
     const v1::FeedMessage& message = next->message;
     bool progressed = false;
     if (message.has_event()) {

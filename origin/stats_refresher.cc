@@ -52,13 +52,14 @@ void StatsRefresher::Run() {
     mu_.Lock();
     if (!refreshed.ok()) {
       node::LogError(absl::StrCat("Cannot publish the stats files: ", refreshed.ToString(),
-                                  stopping_ ? "" : "; will try again"));
+                                  stopping_ ? "; the next start will" : "; will try again"));
+      if (stopping_) return;
       if (!dirty_) {
         dirty_ = true;
         due_ = absl::Now() + std::max(delay_, absl::Seconds(1));
       }
     }
-    if (stopping_) return;
+    if (stopping_ && !dirty_) return;  // a change during that refresh still goes out
   }
 }
 
