@@ -82,6 +82,32 @@ class IndexerTest : public ::testing::Test {
   node::TestChain chain_;
 };
 
+TEST_F(IndexerTest, ReleasesWhoseMetaDoesNotParseDoNotStallTheIndexing) {
+  // More unreadable releases than a renderer runs ahead of the indexing
+  // thread (Indexer::kMaxPrerendered): each of its renderings must still be
+  // taken in order, or indexing would wait forever for room it never gets.
+  std::vector<v1::Op> ops;
+  for (int i = 0; i < 300; ++i) {
+    const std::string name = absl::StrCat("bad", i);
+    ops.push_back(node::PutOp(absl::StrCat("dist/", name, "/1.0.0/META.json"), "{not json"));
+    ops.push_back(node::PutOp(
+        absl::StrCat("dist/", name, ".json"),
+        Json{{"name", name},
+             {"releases", {{"stable", {{{"version", "1.0.0"}, {"date", "2020-01-01T00:00:00Z"}}}}}}}
+            .dump()));
+  }
+  ops.push_back(
+      node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")));
+  ops.push_back(node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})));
+  Apply(std::move(ops), "release", "1.0.0");  // a commit renders the 301 newest ahead
+  EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.0.0");
+  EXPECT_EQ(First(SearchIn::kDists, "bad7", "version"), "");
+
+  indexer_->OnReset();  // a rebuild renders every release ahead
+  EXPECT_EQ(indexer_->index().AppliedSeq(), 1u);
+  EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.0.0");
+}
+
 TEST_F(IndexerTest, RemovingTheLatestReleaseReindexesTheOneBefore) {
   Apply({node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")),
          node::PutOp("dist/pair/1.0.0/README.txt", "alpha readme", "text/plain; charset=utf-8"),
