@@ -83,6 +83,11 @@ std::string NewestVersion(const Json& dist) {
   return version;
 }
 
+// dist/pair/0.1.0/ of dist/pair/0.1.0/META.json.
+std::string ReleaseDirOf(absl::string_view meta_path) {
+  return std::string(meta_path.substr(0, meta_path.size() - std::strlen("META.json")));
+}
+
 // The release's zip in the tree: dist/pair/0.1.0/pair-0.1.0.zip.
 std::string ZipPath(const std::string& dir, const Json& meta) {
   return absl::StrCat(dir, absl::AsciiStrToLower(Str(meta, "name")), "-",
@@ -170,7 +175,7 @@ void Indexer::Prerender(const v1::Event& event) {
     }
     const Json meta = Json::parse(op.content(), nullptr, /*allow_exceptions=*/false);
     if (!meta.is_object()) continue;
-    const std::string dir = op.path().substr(0, op.path().size() - std::strlen("META.json"));
+    const std::string dir = ReleaseDirOf(op.path());
     const std::string zip_path = ZipPath(dir, meta);
     auto zip = absl::c_find_if(event.ops(), [&](const v1::Op& o) { return o.path() == zip_path; });
     if (zip == event.ops().end() || zip->content().empty()) continue;
@@ -318,25 +323,7 @@ void Indexer::Work() {
 }
 
 bool Indexer::Advance(uint64_t target, bool commit) {
-  absl::Status status;
-  if (indexed_seq_ < target) {
-    absl::StatusOr<std::vector<v1::Event>> events =
-        store_->ReadAfter(indexed_seq_, std::min<uint64_t>(kChunkEvents, target - indexed_seq_),
-                          kMaxPendingBytes, /*include_content=*/false);
-    if (!events.ok()) {
-      status = events.status();
-    } else if (events->empty() || events->front().seq() != indexed_seq_ + 1) {
-      status = absl::DataLossError(
-          absl::StrCat("The store's log has no event ", indexed_seq_ + 1, " to index"));
-    }
-    for (size_t i = 0; status.ok() && i < events->size(); ++i) {
-      const v1::Event& event = (*events)[i];
-      if (event.seq() > target) break;
-      status = Index(event, /*rebuild=*/false);
-      if (status.ok()) indexed_seq_ = event.seq();
-      if (pending_bytes_ >= kMaxPendingBytes) break;
-    }
-  }
+  absl::Status status = indexed_seq_ < target ? IndexStored(target) : absl::OkStatus();
   const bool at_target = indexed_seq_ >= target;
   if (status.ok() && indexed_seq_ > index_->AppliedSeq() &&
       ((commit && at_target) || indexed_seq_ >= index_->AppliedSeq() + kMaxUncommitted ||
@@ -350,8 +337,7 @@ bool Indexer::Advance(uint64_t target, bool commit) {
                               "; re-indexing from the store"));
   DropPending();
   if (absl::Status s = CatchUp(); !s.ok()) {
-    node::LogError(
-        absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry with the next event"));
+    node::LogError(absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry"));
     return false;
   }
   return true;
@@ -367,7 +353,7 @@ uint64_t Indexer::DerivedFrom() const {
 
 absl::Status Indexer::CatchUp() {
   const uint64_t target = store_->Tip().seq;
-  uint64_t seq = DerivedFrom();
+  const uint64_t seq = DerivedFrom();
   indexed_seq_ = seq;
   absl::StatusOr<std::string> format = store_->GetMeta(kDerivedFormatKey);
   if (target == 0) {
@@ -391,22 +377,33 @@ absl::Status Indexer::CatchUp() {
     return Rebuild();
   }
   node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
-  while (seq < target) {
-    absl::StatusOr<std::vector<v1::Event>> events =
-        store_->ReadAfter(seq, 256, 64 << 20, /*include_content=*/false);
-    if (!events.ok()) return events.status();
-    if (events->empty()) break;
-    for (const v1::Event& event : *events) {
-      if (absl::Status s = Index(event, /*rebuild=*/false); !s.ok()) return s;
-      seq = event.seq();
-      if (pending_bytes_ >= kMaxPendingBytes) break;
-    }
-    if (absl::Status s = Commit(seq); !s.ok()) {
+  while (indexed_seq_ < target) {
+    absl::Status s = IndexStored(target);
+    if (s.ok()) s = Commit(indexed_seq_);
+    if (!s.ok()) {
+      DropPending();
       indexed_seq_ = DerivedFrom();
       return s;
     }
   }
-  indexed_seq_ = seq;
+  return absl::OkStatus();
+}
+
+absl::Status Indexer::IndexStored(uint64_t target) {
+  absl::StatusOr<std::vector<v1::Event>> events =
+      store_->ReadAfter(indexed_seq_, std::min<uint64_t>(kChunkEvents, target - indexed_seq_),
+                        kMaxPendingBytes, /*include_content=*/false);
+  if (!events.ok()) return events.status();
+  if (events->empty() || events->front().seq() != indexed_seq_ + 1) {
+    return absl::DataLossError(
+        absl::StrCat("The store's log has no event ", indexed_seq_ + 1, " to index"));
+  }
+  for (const v1::Event& event : *events) {
+    if (event.seq() > target) break;
+    if (absl::Status s = Index(event, /*rebuild=*/false); !s.ok()) return s;
+    indexed_seq_ = event.seq();
+    if (pending_bytes_ >= kMaxPendingBytes) break;
+  }
   return absl::OkStatus();
 }
 
@@ -445,7 +442,7 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
       dirty_files_[path] = event.time_us();
       if (!put) removed_tags_.insert(tag);
     } else if (IsReleaseMeta(path)) {
-      const std::string dir = path.substr(0, path.size() - std::string("META.json").size());
+      const std::string dir = ReleaseDirOf(path);
       if (!put) {
         DeleteReleaseDocs(dir);
         continue;
@@ -761,7 +758,7 @@ std::thread Indexer::StartRenderer(std::vector<std::string> meta_paths) {
   }
   return std::thread([this, paths = std::move(meta_paths)] {
     for (const std::string& path : paths) {
-      const std::string dir = path.substr(0, path.size() - std::strlen("META.json"));
+      const std::string dir = ReleaseDirOf(path);
       const Json meta = ReadJson(*store_, path);
       ReleaseFiles files = meta.is_object() ? RenderRelease(dir, meta) : ReleaseFiles();
       absl::MutexLock lock(&work_mu_);

@@ -102,6 +102,9 @@ class Indexer final : public node::ReplicaExtension {
   void StopRenderer(std::thread& renderer);
   // The indexing thread's loop.
   void Work();
+  // Buffers the stored events after indexed_seq_ (a chunk of them, none past
+  // `target`), advancing indexed_seq_; commits nothing.
+  absl::Status IndexStored(uint64_t target);
   // Indexes the stored events after indexed_seq_, up to `target` and at most
   // a chunk of them; commits when it reaches `target` and `commit`, or when
   // enough is buffered. False if that failed (logged; a later event retries).

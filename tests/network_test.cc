@@ -15,7 +15,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "node/digest.h"
 #include "node/temp_dir.h"
@@ -26,17 +25,6 @@ namespace {
 
 constexpr char kUser[] = "alice";
 constexpr char kPassword[] = "correct horse battery";
-
-// Path → sha256 hex, from a node's /_tree listing.
-std::map<std::string, std::string> Tree(const Node& node) {
-  std::map<std::string, std::string> tree;
-  HttpResult listing = node.Get("/_tree");
-  for (absl::string_view line : absl::StrSplit(listing.body, '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits("  ", 1));
-    tree[parts.second] = parts.first;
-  }
-  return tree;
-}
 
 std::string Encode(const std::string& path) {
   std::string out;
@@ -69,14 +57,14 @@ bool Holds(const nlohmann::json& got, const nlohmann::json& want) {
 // everything the origin's file does.
 void ExpectSameTree(const Node& origin, const Node& node, const std::string& name,
                     bool is_indexer) {
-  std::map<std::string, std::string> expected = Tree(origin);
+  std::map<std::string, std::string> expected = origin.Tree();
   ASSERT_FALSE(expected.empty());
   // The digest each node keeps of its tree is the one the origin signed.
   const nlohmann::json origin_status = origin.Status();
   EXPECT_EQ(node.Status()["tree_digest"], origin_status["tree_digest"]) << name;
   EXPECT_EQ(node.Status()["origin_key"], origin_status["origin_key"]) << name;
   EXPECT_EQ(origin.Get("/meta/origin.pub").body.substr(0, 8), "ed25519:");
-  EXPECT_EQ(Tree(node), expected) << name << " holds a different tree";
+  EXPECT_EQ(node.Tree(), expected) << name << " holds a different tree";
   for (const auto& [path, sha256] : expected) {
     HttpResult want = origin.Get("/" + Encode(path));
     HttpResult got = node.Get("/" + Encode(path));
@@ -207,13 +195,9 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
       RunProgram({PgxndPath(), "tail", "--upstream", indexer_->grpc_address(), "--since", "0"});
   EXPECT_EQ(early.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(early.output, "bootstrap from a snapshot")) << early.output;
-  RunResult tail =
-      RunProgram({PgxndPath(), "tail", "--upstream", origin_->grpc_address(), "--since", "0"});
-  ASSERT_EQ(tail.exit_code, 0) << tail.output;
-  std::vector<nlohmann::json> events;
-  for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
-    events.push_back(nlohmann::json::parse(line));
-  }
+  absl::StatusOr<std::vector<nlohmann::json>> tailed = TailEvents(*origin_, 0);
+  ASSERT_TRUE(tailed.ok()) << tailed.status();
+  const std::vector<nlohmann::json>& events = *tailed;
   ASSERT_EQ(events.size(), origin_->AppliedSeq());
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i]["seq"], i + 1);
   const nlohmann::json& last = events.back();

@@ -23,7 +23,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -35,7 +34,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -67,36 +65,10 @@ bool WaitFor(Condition condition, absl::Duration timeout) {
 }
 
 // Path → sha256 hex, from a node's /_tree listing.
-std::map<std::string, std::string> Tree(const Node& node) {
-  std::map<std::string, std::string> tree;
-  HttpResult listing = node.Get("/_tree");
-  EXPECT_EQ(listing.status, 200) << node.dir() << "/_tree: " << listing.error;
-  for (absl::string_view line : absl::StrSplit(listing.body, '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits("  ", 1));
-    tree[parts.second] = parts.first;
-  }
-  return tree;
-}
-
 // A field of a node's /_status (null when the node does not answer).
 nlohmann::json StatusField(const Node& node, const std::string& field) {
   nlohmann::json status = node.Status();
   return status.is_object() && status.contains(field) ? status[field] : nlohmann::json();
-}
-
-// The seqs `pgxnd tail --upstream NODE --since SINCE` prints, in order; the
-// tool's output goes to *output.
-std::vector<uint64_t> TailSeqs(const Node& node, uint64_t since, std::string* output) {
-  RunResult tail = RunProgram(
-      {PgxndPath(), "tail", "--upstream", node.grpc_address(), "--since", std::to_string(since)});
-  *output = tail.output;
-  std::vector<uint64_t> seqs;
-  if (tail.exit_code != 0) return seqs;
-  for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
-    nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
-    seqs.push_back(event.is_object() ? event.value("seq", uint64_t{0}) : 0);
-  }
-  return seqs;
 }
 
 // `count` profile updates of `user` (each a `user` event: the account's
@@ -209,14 +181,14 @@ class ReplicationTest : public ::testing::Test {
     EXPECT_EQ(got["tree_digest"], want["tree_digest"]) << name;
     EXPECT_EQ(got["origin_key"], want["origin_key"]) << name;
     EXPECT_EQ(got["lag_events"], 0) << name;
-    EXPECT_EQ(Tree(mirror), Tree(*origin_)) << name << " holds another tree than the origin";
+    EXPECT_EQ(mirror.Tree(), origin_->Tree()) << name << " holds another tree than the origin";
     const uint64_t log_start = got.value("log_start", uint64_t{0});
-    std::string output;
-    std::vector<uint64_t> seqs = TailSeqs(mirror, log_start, &output);
-    std::vector<uint64_t> expected;
+    absl::StatusOr<std::vector<nlohmann::json>> events = TailEvents(mirror, log_start);
+    ASSERT_TRUE(events.ok()) << name << ": " << events.status();
+    std::vector<uint64_t> seqs, expected;
+    for (const nlohmann::json& event : *events) seqs.push_back(event.value("seq", uint64_t{0}));
     for (uint64_t seq = log_start + 1; seq <= head; ++seq) expected.push_back(seq);
-    EXPECT_EQ(seqs, expected) << name << ": pgxnd tail --since " << log_start << " printed\n"
-                              << output.substr(0, 2000);
+    EXPECT_EQ(seqs, expected) << name << ": pgxnd tail --since " << log_start;
   }
 
   node::TempDir dir_;

@@ -4,7 +4,6 @@
 // the origin's tree; stats pending when the origin stops go out on a clean
 // stop, and on the next start after a crash.
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "node/temp_dir.h"
 #include "tests/support/cluster.h"
@@ -25,26 +23,6 @@ namespace {
 constexpr char kUser[] = "alice";
 constexpr char kPassword[] = "correct horse battery";
 constexpr absl::Duration kDelay = absl::Seconds(3);
-
-std::vector<nlohmann::json> Events(const Node& node) {
-  RunResult tail =
-      RunProgram({PgxndPath(), "tail", "--upstream", node.grpc_address(), "--since", "0"});
-  EXPECT_EQ(tail.exit_code, 0) << tail.output;
-  std::vector<nlohmann::json> events;
-  for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
-    events.push_back(nlohmann::json::parse(line));
-  }
-  return events;
-}
-
-std::map<std::string, std::string> Tree(const Node& node) {
-  std::map<std::string, std::string> tree;
-  for (absl::string_view line : absl::StrSplit(node.Get("/_tree").body, '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits("  ", 1));
-    tree[parts.second] = parts.first;
-  }
-  return tree;
-}
 
 int64_t ReleasesInStats(const Node& node) {
   const nlohmann::json summary =
@@ -86,7 +64,9 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
       Node::Start("mirror", dir_.path() + "/mirror", {"--upstream", origin_->grpc_address()});
   ASSERT_NE(mirror, nullptr);
   ASSERT_TRUE(WaitForStats(*origin_, 0));
-  const size_t before = Events(*origin_).size();
+  absl::StatusOr<std::vector<nlohmann::json>> earlier = TailEvents(*origin_, 0);
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  const uint64_t before = earlier->size();
 
   const absl::Time start = absl::Now();
   constexpr int kReleases = 4;
@@ -98,10 +78,11 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
   }
   ASSERT_TRUE(WaitForStats(*origin_, kReleases));
 
-  const std::vector<nlohmann::json> events = Events(*origin_);
+  absl::StatusOr<std::vector<nlohmann::json>> tailed = TailEvents(*origin_, before);
+  ASSERT_TRUE(tailed.ok()) << tailed.status();
+  const std::vector<nlohmann::json>& events = *tailed;
   int releases = 0, stats = 0;
-  for (size_t i = before; i < events.size(); ++i) {
-    const nlohmann::json& event = events[i];
+  for (const nlohmann::json& event : events) {
     const std::vector<std::string> paths = event["paths"];
     const bool has_stats = std::any_of(paths.begin(), paths.end(), [](const std::string& path) {
       return path.rfind("stats/", 0) == 0;
@@ -124,8 +105,8 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
   }
   EXPECT_EQ(events.back()["kind"], "stats");
 
-  ASSERT_TRUE(mirror->WaitForSeq(events.size()));
-  EXPECT_EQ(Tree(*mirror), Tree(*origin_));
+  ASSERT_TRUE(mirror->WaitForSeq(before + events.size()));
+  EXPECT_EQ(mirror->Tree(), origin_->Tree());
   EXPECT_EQ(mirror->Get("/stats/dist.json").body, origin_->Get("/stats/dist.json").body);
 }
 

@@ -12,9 +12,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "archive/archive.h"
+#include "gtest/gtest.h"
 
 namespace pgxn::testing {
 namespace {
@@ -135,6 +137,36 @@ std::string MakeDistZip(const nlohmann::json& meta, const std::vector<DistFile>&
   std::vector<std::pair<std::string, std::string>> entries = {{top + "META.json", meta.dump(2)}};
   for (const DistFile& file : files) entries.emplace_back(top + file.path, file.content);
   return ZipOf(entries);
+}
+
+std::map<std::string, std::string> Node::Tree() const {
+  std::map<std::string, std::string> tree;
+  HttpResult listing = Get("/_tree");
+  EXPECT_EQ(listing.status, 200) << dir_ << "/_tree: " << listing.error;
+  for (absl::string_view line : absl::StrSplit(listing.body, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits("  ", 1));
+    tree[parts.second] = parts.first;
+  }
+  return tree;
+}
+
+absl::StatusOr<std::vector<nlohmann::json>> TailEvents(const Node& node, uint64_t since) {
+  RunResult tail = RunProgram(
+      {PgxndPath(), "tail", "--upstream", node.grpc_address(), "--since", std::to_string(since)});
+  if (tail.exit_code != 0) {
+    return absl::UnknownError(
+        absl::StrCat("pgxnd tail exited with ", tail.exit_code, ": ", tail.output));
+  }
+  std::vector<nlohmann::json> events;
+  for (absl::string_view line : absl::StrSplit(tail.output, '\n', absl::SkipEmpty())) {
+    nlohmann::json event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!event.is_object()) {
+      return absl::DataLossError(
+          absl::StrCat("pgxnd tail printed a line that is not an event: ", line));
+    }
+    events.push_back(std::move(event));
+  }
+  return events;
 }
 
 bool AddUser(const std::string& data_dir, const std::string& nickname,

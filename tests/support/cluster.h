@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -43,6 +44,8 @@ class Node {
 
   HttpResult Get(const std::string& path) const { return HttpGet(url() + path); }
   nlohmann::json Status() const;
+  // Path → sha256 hex, from /_tree (empty, with a test failure, if that fails).
+  std::map<std::string, std::string> Tree() const;
   uint64_t AppliedSeq() const;
   // Waits until /_status shows applied_seq >= seq; false on timeout.
   bool WaitForSeq(uint64_t seq, absl::Duration timeout = absl::Seconds(60)) const;
@@ -76,6 +79,10 @@ std::string ZipOf(const std::vector<std::pair<std::string, std::string>>& files)
 // A valid Meta Spec v1 document for one extension of the same name.
 nlohmann::json MakeMeta(const std::string& name, const std::string& version,
                         const std::string& abstract);
+
+// The events `pgxnd tail --upstream NODE --since SINCE` prints, parsed; an
+// error with the tool's output if it fails or prints something else.
+absl::StatusOr<std::vector<nlohmann::json>> TailEvents(const Node& node, uint64_t since);
 
 // `pgxnd user add` on the origin's data dir; true on success.
 bool AddUser(const std::string& data_dir, const std::string& nickname, const std::string& password);
