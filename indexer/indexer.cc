@@ -452,10 +452,15 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
           rebuild ? TakeRenderedAhead(dir, meta) : TakePrerendered(dir, meta, event.seq());
       if (!meta.is_object()) continue;
       DeriveRelease(dir, meta, files);
-      // Kept for the search documents of the dist's newest release (a
-      // rebuild sees every release, too many to keep; it renders the newest
-      // again).
-      if (!rebuild) rendered_[dir] = std::move(files);
+      if (!rebuild) {
+        // Kept for the search documents of the dist's newest release.
+        rendered_[dir] = std::move(files);
+      } else if (auto newest = newest_releases_.find(dir); newest != newest_releases_.end()) {
+        // A rebuild sees every release, too many to keep: the newest of each
+        // dist is indexed now, and IndexDirty skips its dist.
+        IndexRelease(dir, meta, files);
+        indexed_dists_.insert(newest->second);
+      }
     }
   }
   return absl::OkStatus();
@@ -522,6 +527,7 @@ void Indexer::IndexDirty() {
   std::vector<Newest> newest;
   std::vector<std::string> to_render;
   for (const std::string& dist : dirty_dists_) {
+    if (indexed_dists_.contains(dist)) continue;
     const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
     const std::string version = doc.is_object() ? NewestVersion(doc) : "";
     const std::string dir = version.empty() ? "" : ReleaseDir(dist, version);
@@ -561,6 +567,7 @@ void Indexer::ForgetDirty() {
   dirty_extensions_.clear();
   removed_tags_.clear();
   rendered_.clear();
+  indexed_dists_.clear();
 }
 
 ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) const {
@@ -804,6 +811,16 @@ absl::Status Indexer::Rebuild() {
     return true;
   });
   if (!listed.ok()) return listed;
+  // The newest release of each dist, whose search documents are built as it
+  // is derived (it is rendered then).
+  newest_releases_.clear();
+  auto forget_newest = absl::MakeCleanup([&] { newest_releases_.clear(); });
+  for (const std::string& path : tops) {
+    const std::string dist = NameIn(path, "dist");
+    if (dist.empty()) continue;
+    const std::string version = NewestVersion(ReadJson(*store_, path));
+    if (!version.empty()) newest_releases_[ReleaseDir(dist, version)] = dist;
+  }
 
   // A second thread renders the releases' docs ahead of this one, in the
   // same order: rendering is the larger part of deriving a release.

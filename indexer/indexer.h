@@ -205,6 +205,10 @@ class Indexer final : public node::ReplicaExtension {
   // the docs rendered for their releases (by release dir).
   absl::flat_hash_set<std::string> dirty_users_, dirty_dists_, dirty_extensions_, removed_tags_;
   absl::flat_hash_map<std::string, ReleaseFiles> rendered_;
+  // In a rebuild: each dist's newest release dir → the dist (its file's
+  // name); and the dists whose search documents are buffered already.
+  absl::flat_hash_map<std::string, std::string> newest_releases_;
+  absl::flat_hash_set<std::string> indexed_dists_;
   absl::flat_hash_map<std::string, int64_t> dirty_files_;     // top file path → event time
   absl::flat_hash_map<std::string, std::string> user_names_;  // nickname → name, this commit
   // Lower-cased dist name → the abstract its derived JSON shows, as the

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -534,21 +536,31 @@ class SearchIndex::Impl {
   Impl(std::string dir, Xapian::WritableDatabase writer, uint64_t applied_seq)
       : dir_(std::move(dir)), writer_(std::move(writer)), applied_seq_(applied_seq) {}
 
-  // A document must hold its key term for replace_document(term, ...) to
-  // find it again.
+  ~Impl() { FinishApplier(/*drop=*/true).IgnoreError(); }
+
   // Everything goes at the next commit, which may record any seq: the index
   // follows a log that started over.
   void BufferDeleteAll() {
+    // What an earlier restart handed to the applier goes first (its errors
+    // do not matter: these deletions undo it).
+    FinishApplier().IgnoreError();
     for (SearchIn in : kAllSearchIns) Buffer(SchemaFor(in).type_term, std::nullopt);
     restarting_ = true;
     emptied_at_ = pending_.size();
+    terms_added_.clear();
+    groups_added_.clear();
   }
 
   // `group`: a term the document shares with others, by which they are
   // deleted together (DocsOfDistTerm), or "".
   void Buffer(std::string term, std::optional<Xapian::Document> doc, std::string group = "") {
+    // A document must hold its key term for replace_document(term, ...) to
+    // find it again.
     if (doc.has_value()) doc->add_boolean_term(term);
     pending_.push_back({std::move(term), std::move(doc), std::move(group)});
+    if (restarting_ && !in_memory() && pending_.size() - emptied_at_ >= kRestartChunkDocs) {
+      HandOff();
+    }
   }
 
   absl::Status Commit(uint64_t applied_seq);
@@ -566,8 +578,22 @@ class SearchIndex::Impl {
     std::string group;                    // see Buffer
   };
 
+  // Ops handed to the applier thread in a restart.
+  struct Batch {
+    std::vector<PendingOp> ops;
+    size_t emptied_at;  // as emptied_at_ was for them
+  };
+
   bool in_memory() const { return dir_.empty(); }
-  void ApplyPending();
+  // Applies `ops` in order (`restart`: the index is empty from `emptied_at` on).
+  void ApplyOps(const std::vector<PendingOp>& ops, size_t emptied_at, bool restart);
+  // Hands the buffered ops of a restart to the applier thread, starting it.
+  void HandOff();
+  // The applier thread's loop: applies and commits each batch (with seq 0).
+  void ApplyBatches();
+  // Waits for the applier to apply what it was handed (or, with `drop`,
+  // only what it is applying) and stops it; its first error, if any.
+  absl::Status FinishApplier(bool drop = false);
   std::unique_ptr<Xapian::Database> AcquireReader() const;
   void ReleaseReader(std::unique_ptr<Xapian::Database> reader) const;
 
@@ -578,7 +604,19 @@ class SearchIndex::Impl {
   std::vector<PendingOp> pending_;  // writer thread only
   bool restarting_ = false;         // writer thread only: see BufferDeleteAll
   size_t emptied_at_ = 0;           // writer thread only: pending_ index after the DeleteAll
+  bool handed_off_ = false;         // writer thread only: this restart has batches
+  // Since the DeleteAll: key terms of the documents added, and their group
+  // terms. The applier's while it runs, the writer thread's otherwise.
+  absl::flat_hash_set<std::string> terms_added_, groups_added_;
   std::atomic<uint64_t> applied_seq_;
+
+  // A restart's applier thread (see Commit in the header) and its queue.
+  static constexpr size_t kMaxQueuedBatches = 2;
+  std::thread applier_;  // writer thread only
+  absl::Mutex apply_mu_;
+  std::deque<Batch> batches_ ABSL_GUARDED_BY(apply_mu_);
+  bool finishing_ ABSL_GUARDED_BY(apply_mu_) = false;
+  absl::Status apply_status_ ABSL_GUARDED_BY(apply_mu_);
 
   // Held exclusively by Commit while it changes the database. On disk, a
   // search holds it shared only for its last attempt; in memory, searches hold
@@ -588,39 +626,102 @@ class SearchIndex::Impl {
   mutable std::vector<std::unique_ptr<Xapian::Database>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
 };
 
-void SearchIndex::Impl::ApplyPending() {
+void SearchIndex::Impl::ApplyOps(const std::vector<PendingOp>& ops, size_t emptied_at,
+                                 bool restart) {
   // Only the last op on each term matters: a replace or delete by a term
   // affects every document holding it, whatever earlier ops left (key terms
   // are held by one document each; a group term is only ever deleted by).
   // A catch-up batch that touches one document many times applies it once.
-  std::vector<bool> kept(pending_.size(), false);
+  std::vector<bool> kept(ops.size(), false);
   absl::flat_hash_set<absl::string_view> seen;
-  for (size_t i = pending_.size(); i-- > 0;) kept[i] = seen.insert(pending_[i].term).second;
+  for (size_t i = ops.size(); i-- > 0;) kept[i] = seen.insert(ops[i].term).second;
 
-  // After a DeleteAll the index is empty, so a document whose key no kept op
-  // touched before can be added without Xapian looking its key up (which
-  // costs a postlist read per document, most of a rebuild's time).
-  absl::flat_hash_set<std::string> groups_added;
-  for (size_t i = 0; i < pending_.size(); ++i) {
+  // After a DeleteAll the index is empty, so a document whose key no op
+  // since added can be added without Xapian looking its key up (which costs
+  // a postlist read per document, most of a rebuild's time).
+  for (size_t i = 0; i < ops.size(); ++i) {
     if (!kept[i]) continue;
-    const PendingOp& op = pending_[i];
-    const bool empty_before = restarting_ && i >= emptied_at_;
-    if (!empty_before) {
+    const PendingOp& op = ops[i];
+    if (!restart || i < emptied_at) {
       if (op.doc.has_value()) {
         writer_.replace_document(op.term, *op.doc);
       } else {
         writer_.delete_document(op.term);
       }
     } else if (op.doc.has_value()) {
-      writer_.add_document(*op.doc);
-      if (!op.group.empty()) groups_added.insert(op.group);
-    } else if (groups_added.erase(op.term) > 0) {
-      // Documents added since the DeleteAll hold this group term.
+      if (terms_added_.insert(op.term).second) {
+        writer_.add_document(*op.doc);
+      } else {
+        writer_.replace_document(op.term, *op.doc);  // added by an earlier batch
+      }
+      if (!op.group.empty()) groups_added_.insert(op.group);
+    } else if (terms_added_.erase(op.term) + groups_added_.erase(op.term) > 0) {
       writer_.delete_document(op.term);
     }
     // Otherwise a delete of a key no document holds any more: nothing to do.
   }
   writer_.set_metadata(kSchemaKey, kSchemaVersion);
+}
+
+void SearchIndex::Impl::HandOff() {
+  Batch batch{std::move(pending_), emptied_at_};
+  pending_.clear();
+  emptied_at_ = 0;  // everything buffered from now on is after the DeleteAll
+  handed_off_ = true;
+  absl::MutexLock lock(&apply_mu_);
+  // Bounded: the applier paces whoever builds the documents.
+  apply_mu_.Await(absl::Condition(
+      +[](Impl* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->apply_mu_) {
+        return self->batches_.size() < kMaxQueuedBatches;
+      },
+      this));
+  batches_.push_back(std::move(batch));
+  if (!applier_.joinable()) applier_ = std::thread([this] { ApplyBatches(); });
+}
+
+void SearchIndex::Impl::ApplyBatches() {
+  absl::MutexLock lock(&apply_mu_);
+  while (true) {
+    apply_mu_.Await(absl::Condition(
+        +[](Impl* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->apply_mu_) {
+          return !self->batches_.empty() || self->finishing_;
+        },
+        this));
+    if (batches_.empty()) return;  // finishing
+    Batch batch = std::move(batches_.front());
+    batches_.pop_front();
+    if (!apply_status_.ok()) continue;  // after a failure, the rest is dropped
+    apply_mu_.Unlock();
+    absl::Status status;
+    {
+      absl::MutexLock commit_lock(&commit_mu_);
+      try {
+        ApplyOps(batch.ops, batch.emptied_at, /*restart=*/true);
+        // What this leaves on disk says seq 0: a crash before the last
+        // batch makes the next start rebuild again.
+        writer_.set_metadata(kAppliedSeqKey, "0");
+        writer_.commit();
+        applied_seq_.store(0);
+      } catch (const Xapian::Error& error) {
+        status = FromXapian(error, "Cannot commit the search index");
+      }
+    }
+    apply_mu_.Lock();
+    if (!status.ok() && apply_status_.ok()) apply_status_ = status;
+  }
+}
+
+absl::Status SearchIndex::Impl::FinishApplier(bool drop) {
+  if (!applier_.joinable()) return absl::OkStatus();
+  {
+    absl::MutexLock lock(&apply_mu_);
+    finishing_ = true;
+    if (drop) batches_.clear();
+  }
+  applier_.join();
+  absl::MutexLock lock(&apply_mu_);
+  finishing_ = false;
+  return std::exchange(apply_status_, absl::OkStatus());
 }
 
 absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq) {
@@ -629,37 +730,48 @@ absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq) {
         absl::StrFormat("Applied seq %d is below the search index's applied seq %d", applied_seq,
                         applied_seq_.load()));
   }
-  absl::MutexLock lock(&commit_mu_);
-  try {
-    if (in_memory()) {
-      // The in-memory backend has no transactions; searches wait on the mutex,
-      // so they still see all of this commit or none of it.
-      ApplyPending();
-      writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
-      writer_.commit();
-    } else {
-      // Without a transaction Xapian would flush by itself every 10,000
-      // changes, exposing a half-applied batch without its seq.
-      writer_.begin_transaction(/*flushed=*/true);
-      ApplyPending();
-      writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
-      writer_.commit_transaction();
-    }
-  } catch (const Xapian::Error& error) {
-    if (!in_memory()) {
-      try {
-        writer_.cancel_transaction();
-      } catch (const Xapian::Error&) {
-        // No transaction was open: begin_transaction itself failed.
+  absl::Status status = FinishApplier();
+  if (status.ok()) {
+    absl::MutexLock lock(&commit_mu_);
+    try {
+      if (in_memory() || handed_off_) {
+        // In memory there are no transactions, but searches wait on the
+        // mutex, so they still see all of this commit or none of it. A
+        // restart in batches has committed them already.
+        ApplyOps(pending_, emptied_at_, restarting_);
+        writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
+        writer_.commit();
+      } else {
+        // Without a transaction Xapian would flush by itself every 10,000
+        // changes, exposing a half-applied batch without its seq.
+        writer_.begin_transaction(/*flushed=*/true);
+        ApplyOps(pending_, emptied_at_, restarting_);
+        writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
+        writer_.commit_transaction();
       }
+    } catch (const Xapian::Error& error) {
+      if (!in_memory()) {
+        try {
+          writer_.cancel_transaction();
+        } catch (const Xapian::Error&) {
+          // No transaction was open: begin_transaction itself failed, or
+          // this was a restart in batches. Its uncommitted changes go out
+          // with the next commit, after the deletions buffered below.
+        }
+      }
+      status = FromXapian(error, "Cannot commit the search index");
     }
-    pending_.clear();
-    // A restart that failed to commit still has to delete everything.
-    if (restarting_) BufferDeleteAll();
-    return FromXapian(error, "Cannot commit the search index");
   }
   pending_.clear();
+  handed_off_ = false;
+  if (!status.ok()) {
+    // A restart that failed to commit still has to delete everything.
+    if (restarting_) BufferDeleteAll();
+    return status;
+  }
   restarting_ = false;
+  terms_added_.clear();
+  groups_added_.clear();
   applied_seq_.store(applied_seq);
   return absl::OkStatus();
 }

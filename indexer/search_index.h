@@ -10,7 +10,8 @@
 // term namespace with its own field prefixes, so that one Xapian commit covers
 // every index and the applied seq together (DESIGN.md §4). Writes are buffered
 // in memory until Commit, which applies them and stores the seq in a single
-// transaction: a crash leaves the index at the previous commit, never between.
+// transaction: a crash leaves the index at the previous commit, never between
+// (but for a rebuild after DeleteAll, applied in batches: see Commit).
 //
 // Concurrency: Xapian objects are not thread-safe, so readers never share one.
 //  - On disk, a search takes a read-only Database handle from a small pool
@@ -122,6 +123,9 @@ class SearchIndex {
  public:
   // Read-only handles kept for reuse by the on-disk backend.
   static constexpr int kMaxIdleReaders = 8;
+  // After DeleteAll, the on-disk index applies buffered changes in batches of
+  // this many on a thread of its own (see Commit).
+  static constexpr size_t kRestartChunkDocs = 500;
 
   // Opens the on-disk index in `dir`, creating the directory and an empty index
   // if missing. FailedPrecondition if another writer holds the index or it was
@@ -163,6 +167,15 @@ class SearchIndex {
   // buffer is kept). On a storage error (Internal) the index stays at its
   // previous commit and the buffer is dropped: the caller re-applies its
   // events after AppliedSeq().
+  // Exception, a rebuild: after DeleteAll, the on-disk index hands every
+  // kRestartChunkDocs buffered changes to a thread of its own, which applies
+  // and commits them while the caller builds the next documents (one
+  // transaction for a whole rebuild is also much slower: Xapian's buffer
+  // grows slow past a few thousand documents). Searches then see the index
+  // fill up, as they see a rebuild's API documents appear, and AppliedSeq()
+  // is 0 until the Commit, on disk too: a crash part-way leaves an index
+  // that asks to be rebuilt. Commit waits for that thread, and reports its
+  // errors.
   absl::Status Commit(uint64_t applied_seq);
 
   // The seq of the last successful Commit (read back from the index on Open);

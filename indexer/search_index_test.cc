@@ -731,6 +731,51 @@ TEST_P(BackendTest, ABatchTouchingDocumentsManyTimesEndsAsAppliedInOrder) {
   EXPECT_EQ(Find(SearchIn::kTags, "kept OR again"), std::set<std::string>{"AGAIN"});
 }
 
+TEST_P(BackendTest, ARebuildLargerThanABatchEndsAsAppliedInOrder) {
+  // On disk, a rebuild is applied in batches of kRestartChunkDocs on a
+  // thread of its own: changes to documents of an earlier batch (a put
+  // again, a delete by key or by dist) must still end as applied in order.
+  ASSERT_TRUE(PutCorpus(*index_).ok());
+  ASSERT_TRUE(index_->Commit(10).ok());
+
+  index_->DeleteAll();
+  DistDoc pair = CorpusDists()[0];
+  pair.abstract = "first abstract";
+  ASSERT_TRUE(index_->Put(pair).ok());
+  DocDoc doc = CorpusDocs()[0];
+  DocDoc readme = doc;
+  readme.docpath = "README";
+  readme.body = "yak farming";
+  ASSERT_TRUE(index_->Put(doc).ok());
+  ASSERT_TRUE(index_->Put(readme).ok());
+  const size_t tags = 3 * SearchIndex::kRestartChunkDocs + 7;
+  for (size_t i = 0; i < tags; ++i) {
+    ASSERT_TRUE(index_->Put(TagDoc{absl::StrCat("t", i)}).ok());
+    if (i == SearchIndex::kRestartChunkDocs + 1) index_->DeleteDocs(pair.dist);
+    if (i == 2 * SearchIndex::kRestartChunkDocs + 3) {
+      pair.abstract = "second abstract";
+      ASSERT_TRUE(index_->Put(pair).ok());
+      index_->DeleteTag("t5");
+      readme.body = "zebra crossing";
+      ASSERT_TRUE(index_->Put(readme).ok());
+    }
+  }
+  ASSERT_TRUE(index_->Commit(7).ok());  // a rebuild may go below the old seq
+
+  EXPECT_EQ(index_->AppliedSeq(), 7u);
+  absl::StatusOr<nlohmann::json> all_tags = index_->Search(SearchIn::kTags, "NOT nothing", 0, 10);
+  ASSERT_TRUE(all_tags.ok()) << all_tags.status();
+  EXPECT_EQ(all_tags->at("count"), tags - 1);
+  EXPECT_EQ(Find(SearchIn::kTags, "t5 OR t6"), std::set<std::string>{"t6"});
+  EXPECT_EQ(Find(SearchIn::kDists, "second"), std::set<std::string>{"pair"});
+  EXPECT_EQ(Find(SearchIn::kDists, "first OR pgtap"), std::set<std::string>{});
+  absl::StatusOr<nlohmann::json> docs = index_->Search(SearchIn::kDocs, "dist:pair", 0, 50);
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  EXPECT_EQ(ValueSet(*docs, "docpath"), std::set<std::string>{"README"});
+  EXPECT_EQ(Find(SearchIn::kDocs, "zebra"), std::set<std::string>{"README"});
+  EXPECT_EQ(Find(SearchIn::kDocs, "farming"), std::set<std::string>{});
+}
+
 TEST_P(BackendTest, SearchesSeeOnlyCommittedChanges) {
   ASSERT_TRUE(index_->Put(CorpusDists()[0]).ok());
   EXPECT_EQ(Find(SearchIn::kDists, "pair"), std::set<std::string>{}) << "before Commit";
@@ -943,6 +988,35 @@ TEST(SearchIndexDiskTest, ReopenKeepsDocumentsAndAppliedSeq) {
     absl::StatusOr<nlohmann::json> result = (*reopened)->Search(c.in, c.q, 0, 50);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->at("count"), c.count) << SearchInName(c.in) << " q=" << c.q;
+  }
+}
+
+TEST(SearchIndexDiskTest, ARebuildNeverCommittedNeverClaimsASeq) {
+  // A rebuild's batches are committed as they are applied, with seq 0; an
+  // index closed before the rebuild's Commit either still is the old one or
+  // says it has to be rebuilt.
+  TempDir dir;
+  const size_t tags = 4 * SearchIndex::kRestartChunkDocs;
+  {
+    absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(dir.path());
+    ASSERT_TRUE(index.ok()) << index.status();
+    ASSERT_TRUE(PutCorpus(**index).ok());
+    ASSERT_TRUE((*index)->Commit(42).ok());
+    (*index)->DeleteAll();
+    for (size_t i = 0; i < tags; ++i) {
+      ASSERT_TRUE((*index)->Put(TagDoc{absl::StrCat("t", i)}).ok());
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SearchIndex>> reopened = SearchIndex::Open(dir.path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  absl::StatusOr<nlohmann::json> dists =
+      (*reopened)->Search(SearchIn::kDists, "NOT nothing", 0, 10);
+  ASSERT_TRUE(dists.ok()) << dists.status();
+  if ((*reopened)->AppliedSeq() != 0) {
+    EXPECT_EQ((*reopened)->AppliedSeq(), 42u);
+    EXPECT_EQ(dists->at("count"), CorpusDists().size()) << "the old index, whole";
+  } else {
+    EXPECT_EQ(dists->at("count"), 0u) << "the old index was deleted first";
   }
 }
 
