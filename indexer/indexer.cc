@@ -325,10 +325,12 @@ void Indexer::Work() {
 bool Indexer::Advance(uint64_t target, bool commit) {
   absl::Status status = indexed_seq_ < target ? IndexStored(target) : absl::OkStatus();
   const bool at_target = indexed_seq_ >= target;
-  if (status.ok() && indexed_seq_ > index_->AppliedSeq() &&
-      ((commit && at_target) || indexed_seq_ >= index_->AppliedSeq() + kMaxUncommitted ||
+  if (status.ok() && indexed_seq_ > index_->CommittedSeq() &&
+      ((commit && at_target) || indexed_seq_ >= index_->CommittedSeq() + kMaxUncommitted ||
        pending_bytes_ >= kMaxPendingBytes)) {
-    status = Commit(indexed_seq_);
+    // Catching up, the index applies a batch while the next is built;
+    // caught up, the commit is waited for.
+    status = Commit(indexed_seq_, /*exact=*/false, /*wait=*/commit && at_target);
   }
   if (status.ok()) return true;
   // Out of step (a failed index or commit dropped buffered changes): index
@@ -379,7 +381,7 @@ absl::Status Indexer::CatchUp() {
   node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
   while (indexed_seq_ < target) {
     absl::Status s = IndexStored(target);
-    if (s.ok()) s = Commit(indexed_seq_);
+    if (s.ok()) s = Commit(indexed_seq_, /*exact=*/false, /*wait=*/indexed_seq_ >= target);
     if (!s.ok()) {
       DropPending();
       indexed_seq_ = DerivedFrom();
@@ -909,7 +911,7 @@ absl::Status Indexer::CommitDerived(uint64_t seq) {
   return s;
 }
 
-absl::Status Indexer::Commit(uint64_t seq, bool exact) {
+absl::Status Indexer::Commit(uint64_t seq, bool exact, bool wait) {
   // The index must never record a seq the store could lose; the derived
   // documents are written (synced) before the index commits, and a restart
   // resumes from the lower of the two (DerivedFrom).
@@ -923,7 +925,8 @@ absl::Status Indexer::Commit(uint64_t seq, bool exact) {
   // Re-deriving events the index already has (it committed, the derived
   // documents did not) leaves the index at its own seq; a rebuild after a
   // new epoch records exactly the new log's seq.
-  return index_->Commit(exact ? seq : std::max(seq, index_->AppliedSeq()));
+  const uint64_t index_seq = exact ? seq : std::max(seq, index_->CommittedSeq());
+  return wait ? index_->Commit(index_seq) : index_->CommitInBackground(index_seq);
 }
 
 void Indexer::AddRoutes(gateway::Router* router) {

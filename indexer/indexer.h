@@ -162,8 +162,10 @@ class Indexer final : public node::ReplicaExtension {
   template <typename Doc>
   void PutOrLog(const Doc& doc);
   // Syncs the store, writes the derived documents, then commits the index, at
-  // `seq` (not below the index's own seq unless `exact`: after a rebuild).
-  absl::Status Commit(uint64_t seq, bool exact = false);
+  // `seq` (not below the index's own seq unless `exact`: after a rebuild);
+  // without `wait`, in the background (SearchIndex::CommitInBackground: an
+  // error may then be an earlier commit's).
+  absl::Status Commit(uint64_t seq, bool exact = false, bool wait = true);
   // Writes the buffered derived documents with `seq`.
   absl::Status CommitDerived(uint64_t seq);
   gateway::Response HandleIndexJson(const gateway::Request& request) const;

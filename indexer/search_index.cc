@@ -534,21 +534,19 @@ class SearchIndex::Impl {
  public:
   // `dir` empty: the in-memory backend.
   Impl(std::string dir, Xapian::WritableDatabase writer, uint64_t applied_seq)
-      : dir_(std::move(dir)), writer_(std::move(writer)), applied_seq_(applied_seq) {}
+      : dir_(std::move(dir)),
+        writer_(std::move(writer)),
+        handed_seq_(applied_seq),
+        applied_seq_(applied_seq) {}
 
-  ~Impl() { FinishApplier(/*drop=*/true).IgnoreError(); }
+  ~Impl();
 
   // Everything goes at the next commit, which may record any seq: the index
   // follows a log that started over.
   void BufferDeleteAll() {
-    // What an earlier restart handed to the applier goes first (its errors
-    // do not matter: these deletions undo it).
-    FinishApplier().IgnoreError();
     for (SearchIn in : kAllSearchIns) Buffer(SchemaFor(in).type_term, std::nullopt);
     restarting_ = true;
     emptied_at_ = pending_.size();
-    terms_added_.clear();
-    groups_added_.clear();
   }
 
   // `group`: a term the document shares with others, by which they are
@@ -559,12 +557,15 @@ class SearchIndex::Impl {
     if (doc.has_value()) doc->add_boolean_term(term);
     pending_.push_back({std::move(term), std::move(doc), std::move(group)});
     if (restarting_ && !in_memory() && pending_.size() - emptied_at_ >= kRestartChunkDocs) {
-      HandOff();
+      HandOff(std::nullopt);
     }
   }
 
-  absl::Status Commit(uint64_t applied_seq);
+  // `wait`: until the applier has applied it (see the header's Commit and
+  // CommitInBackground).
+  absl::Status Commit(uint64_t applied_seq, bool wait);
   uint64_t AppliedSeq() const { return applied_seq_.load(); }
+  uint64_t CommittedSeq() const { return handed_seq_; }
 
   // Runs `search` on a database showing the latest commit (see the header for
   // the scheme).
@@ -578,22 +579,35 @@ class SearchIndex::Impl {
     std::string group;                    // see Buffer
   };
 
-  // Ops handed to the applier thread in a restart.
+  // Ops handed to the applier thread.
   struct Batch {
     std::vector<PendingOp> ops;
     size_t emptied_at;  // as emptied_at_ was for them
+    bool restart;       // as restarting_ was
+    // The seq to record, or none: part of a restart, committed with seq 0.
+    std::optional<uint64_t> seq;
+    bool after_parts;  // the last of a restart handed off in parts
   };
 
   bool in_memory() const { return dir_.empty(); }
   // Applies `ops` in order (`restart`: the index is empty from `emptied_at` on).
   void ApplyOps(const std::vector<PendingOp>& ops, size_t emptied_at, bool restart);
-  // Hands the buffered ops of a restart to the applier thread, starting it.
-  void HandOff();
-  // The applier thread's loop: applies and commits each batch (with seq 0).
+  // Applies the buffered ops and commits them with `applied_seq`, on the
+  // caller's thread (in memory).
+  absl::Status ApplyNow(uint64_t applied_seq);
+  // Hands the buffered ops to the applier thread, starting it if needed;
+  // waits while kMaxQueuedBatches are queued.
+  void HandOff(std::optional<uint64_t> seq);
+  // The applier thread's loop.
   void ApplyBatches();
-  // Waits for the applier to apply what it was handed (or, with `drop`,
-  // only what it is applying) and stops it; its first error, if any.
-  absl::Status FinishApplier(bool drop = false);
+  absl::Status ApplyBatch(const Batch& batch);
+  // Waits until the applier has dealt with every batch handed to it; its
+  // first error since the last call, if any (it dropped the batches after
+  // that one), after which a restart starts over (BufferDeleteAll).
+  absl::Status WaitApplied();
+  // The applier's error, if it hit one since the last call (then as
+  // WaitApplied); does not wait otherwise.
+  absl::Status AppliedSoFar();
   std::unique_ptr<Xapian::Database> AcquireReader() const;
   void ReleaseReader(std::unique_ptr<Xapian::Database> reader) const;
 
@@ -604,19 +618,24 @@ class SearchIndex::Impl {
   std::vector<PendingOp> pending_;  // writer thread only
   bool restarting_ = false;         // writer thread only: see BufferDeleteAll
   size_t emptied_at_ = 0;           // writer thread only: pending_ index after the DeleteAll
-  bool handed_off_ = false;         // writer thread only: this restart has batches
+  bool handed_off_ = false;         // writer thread only: this restart has parts
+  uint64_t handed_seq_;             // writer thread only: of the last Commit
   // Since the DeleteAll: key terms of the documents added, and their group
-  // terms. The applier's while it runs, the writer thread's otherwise.
+  // terms. Used by whichever thread applies (the applier, on disk).
   absl::flat_hash_set<std::string> terms_added_, groups_added_;
   std::atomic<uint64_t> applied_seq_;
 
-  // A restart's applier thread (see Commit in the header) and its queue.
+  // The applier thread (on disk) and its queue.
   static constexpr size_t kMaxQueuedBatches = 2;
   std::thread applier_;  // writer thread only
   absl::Mutex apply_mu_;
   std::deque<Batch> batches_ ABSL_GUARDED_BY(apply_mu_);
-  bool finishing_ ABSL_GUARDED_BY(apply_mu_) = false;
+  bool applying_ ABSL_GUARDED_BY(apply_mu_) = false;  // a batch is out of the queue
+  bool stopping_ ABSL_GUARDED_BY(apply_mu_) = false;
+  // The first error since the writer last asked, and whether its batch was
+  // part of a restart. Batches handed after it are dropped.
   absl::Status apply_status_ ABSL_GUARDED_BY(apply_mu_);
+  bool restart_failed_ ABSL_GUARDED_BY(apply_mu_) = false;
 
   // Held exclusively by Commit while it changes the database. On disk, a
   // search holds it shared only for its last attempt; in memory, searches hold
@@ -635,6 +654,11 @@ void SearchIndex::Impl::ApplyOps(const std::vector<PendingOp>& ops, size_t empti
   std::vector<bool> kept(ops.size(), false);
   absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = ops.size(); i-- > 0;) kept[i] = seen.insert(ops[i].term).second;
+  if (restart && emptied_at > 0) {
+    // These ops include the DeleteAll (a restart's later parts start at 0).
+    terms_added_.clear();
+    groups_added_.clear();
+  }
 
   // After a DeleteAll the index is empty, so a document whose key no op
   // since added can be added without Xapian looking its key up (which costs
@@ -663,11 +687,29 @@ void SearchIndex::Impl::ApplyOps(const std::vector<PendingOp>& ops, size_t empti
   writer_.set_metadata(kSchemaKey, kSchemaVersion);
 }
 
-void SearchIndex::Impl::HandOff() {
-  Batch batch{std::move(pending_), emptied_at_};
+SearchIndex::Impl::~Impl() {
+  if (!applier_.joinable()) return;
+  {
+    // What is still queued is dropped: a Commit that returned without
+    // waiting promised nothing durable, and the index on disk says which
+    // seq it has.
+    absl::MutexLock lock(&apply_mu_);
+    stopping_ = true;
+    batches_.clear();
+  }
+  applier_.join();
+}
+
+void SearchIndex::Impl::HandOff(std::optional<uint64_t> seq) {
+  Batch batch{std::move(pending_), emptied_at_, restarting_, seq, seq.has_value() && handed_off_};
   pending_.clear();
-  emptied_at_ = 0;  // everything buffered from now on is after the DeleteAll
-  handed_off_ = true;
+  if (seq.has_value()) {
+    restarting_ = false;
+    handed_off_ = false;
+  } else {
+    handed_off_ = true;  // a part of a restart
+  }
+  emptied_at_ = 0;  // a restart's next ops are all after its DeleteAll
   absl::MutexLock lock(&apply_mu_);
   // Bounded: the applier paces whoever builds the documents.
   apply_mu_.Await(absl::Condition(
@@ -684,96 +726,124 @@ void SearchIndex::Impl::ApplyBatches() {
   while (true) {
     apply_mu_.Await(absl::Condition(
         +[](Impl* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->apply_mu_) {
-          return !self->batches_.empty() || self->finishing_;
+          return !self->batches_.empty() || self->stopping_;
         },
         this));
-    if (batches_.empty()) return;  // finishing
+    if (stopping_) return;
     Batch batch = std::move(batches_.front());
     batches_.pop_front();
     if (!apply_status_.ok()) continue;  // after a failure, the rest is dropped
+    applying_ = true;
     apply_mu_.Unlock();
-    absl::Status status;
-    {
-      absl::MutexLock commit_lock(&commit_mu_);
-      try {
-        ApplyOps(batch.ops, batch.emptied_at, /*restart=*/true);
-        // What this leaves on disk says seq 0: a crash before the last
-        // batch makes the next start rebuild again.
-        writer_.set_metadata(kAppliedSeqKey, "0");
-        writer_.commit();
-        applied_seq_.store(0);
-      } catch (const Xapian::Error& error) {
-        status = FromXapian(error, "Cannot commit the search index");
-      }
-    }
+    absl::Status status = ApplyBatch(batch);
+    batch.ops.clear();  // its documents are freed outside the lock
     apply_mu_.Lock();
-    if (!status.ok() && apply_status_.ok()) apply_status_ = status;
+    applying_ = false;
+    if (!status.ok()) {
+      apply_status_ = status;
+      restart_failed_ = batch.restart;
+    }
   }
 }
 
-absl::Status SearchIndex::Impl::FinishApplier(bool drop) {
-  if (!applier_.joinable()) return absl::OkStatus();
+absl::Status SearchIndex::Impl::ApplyBatch(const Batch& batch) {
+  absl::MutexLock lock(&commit_mu_);
+  try {
+    if (!batch.seq.has_value() || batch.after_parts) {
+      // A rebuild, in parts: Xapian's buffer of one transaction grows slow
+      // past a few thousand documents (a whole rebuild took twice as long).
+      // What a part leaves on disk says seq 0, so a crash before the last
+      // part makes the next start rebuild again.
+      ApplyOps(batch.ops, batch.emptied_at, batch.restart);
+      writer_.set_metadata(kAppliedSeqKey, absl::StrCat(batch.seq.value_or(0)));
+      writer_.commit();
+      applied_seq_.store(batch.seq.value_or(0));
+      return absl::OkStatus();
+    }
+    // Without a transaction Xapian would flush by itself every 10,000
+    // changes, exposing a half-applied batch without its seq.
+    writer_.begin_transaction(/*flushed=*/true);
+    ApplyOps(batch.ops, batch.emptied_at, batch.restart);
+    writer_.set_metadata(kAppliedSeqKey, absl::StrCat(*batch.seq));
+    writer_.commit_transaction();
+    applied_seq_.store(*batch.seq);
+    return absl::OkStatus();
+  } catch (const Xapian::Error& error) {
+    try {
+      writer_.cancel_transaction();
+    } catch (const Xapian::Error&) {
+      // No transaction was open: begin_transaction itself failed, or this
+      // was a part of a restart. Its uncommitted changes go out with the
+      // next commit, after the deletions of the DeleteAll that follows.
+    }
+    return FromXapian(error, "Cannot commit the search index");
+  }
+}
+
+absl::Status SearchIndex::Impl::WaitApplied() {
+  bool restart_failed = false;
+  absl::Status status;
   {
     absl::MutexLock lock(&apply_mu_);
-    finishing_ = true;
-    if (drop) batches_.clear();
+    apply_mu_.Await(absl::Condition(
+        +[](Impl* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->apply_mu_) {
+          return self->batches_.empty() && !self->applying_;
+        },
+        this));
+    status = std::exchange(apply_status_, absl::OkStatus());
+    restart_failed = std::exchange(restart_failed_, false);
   }
-  applier_.join();
-  absl::MutexLock lock(&apply_mu_);
-  finishing_ = false;
-  return std::exchange(apply_status_, absl::OkStatus());
+  if (!status.ok()) {
+    // What was buffered since builds on what failed.
+    pending_.clear();
+    handed_off_ = false;
+    handed_seq_ = applied_seq_.load();
+    // A restart that failed still has to delete everything.
+    if (restart_failed || restarting_) BufferDeleteAll();
+  }
+  return status;
 }
 
-absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq) {
-  if (applied_seq < applied_seq_.load() && !restarting_) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("Applied seq %d is below the search index's applied seq %d", applied_seq,
-                        applied_seq_.load()));
+absl::Status SearchIndex::Impl::AppliedSoFar() {
+  {
+    absl::MutexLock lock(&apply_mu_);
+    if (apply_status_.ok()) return absl::OkStatus();
   }
-  absl::Status status = FinishApplier();
-  if (status.ok()) {
-    absl::MutexLock lock(&commit_mu_);
-    try {
-      if (in_memory() || handed_off_) {
-        // In memory there are no transactions, but searches wait on the
-        // mutex, so they still see all of this commit or none of it. A
-        // restart in batches has committed them already.
-        ApplyOps(pending_, emptied_at_, restarting_);
-        writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
-        writer_.commit();
-      } else {
-        // Without a transaction Xapian would flush by itself every 10,000
-        // changes, exposing a half-applied batch without its seq.
-        writer_.begin_transaction(/*flushed=*/true);
-        ApplyOps(pending_, emptied_at_, restarting_);
-        writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
-        writer_.commit_transaction();
-      }
-    } catch (const Xapian::Error& error) {
-      if (!in_memory()) {
-        try {
-          writer_.cancel_transaction();
-        } catch (const Xapian::Error&) {
-          // No transaction was open: begin_transaction itself failed, or
-          // this was a restart in batches. Its uncommitted changes go out
-          // with the next commit, after the deletions buffered below.
-        }
-      }
-      status = FromXapian(error, "Cannot commit the search index");
-    }
-  }
-  pending_.clear();
-  handed_off_ = false;
-  if (!status.ok()) {
+  return WaitApplied();
+}
+
+absl::Status SearchIndex::Impl::ApplyNow(uint64_t applied_seq) {
+  absl::MutexLock lock(&commit_mu_);
+  try {
+    // No transactions in memory, but searches wait on the mutex, so they
+    // still see all of this commit or none of it.
+    ApplyOps(pending_, emptied_at_, restarting_);
+    writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
+    writer_.commit();
+  } catch (const Xapian::Error& error) {
+    pending_.clear();
     // A restart that failed to commit still has to delete everything.
     if (restarting_) BufferDeleteAll();
-    return status;
+    return FromXapian(error, "Cannot commit the search index");
   }
+  pending_.clear();
   restarting_ = false;
-  terms_added_.clear();
-  groups_added_.clear();
+  handed_seq_ = applied_seq;
   applied_seq_.store(applied_seq);
   return absl::OkStatus();
+}
+
+absl::Status SearchIndex::Impl::Commit(uint64_t applied_seq, bool wait) {
+  if (applied_seq < handed_seq_ && !restarting_) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "Applied seq %d is below the search index's applied seq %d", applied_seq, handed_seq_));
+  }
+  if (in_memory()) return ApplyNow(applied_seq);
+  // An earlier batch failed: this one, built on it, is dropped too.
+  if (absl::Status earlier = AppliedSoFar(); !earlier.ok()) return earlier;
+  handed_seq_ = applied_seq;
+  HandOff(applied_seq);
+  return wait ? WaitApplied() : absl::OkStatus();
 }
 
 std::unique_ptr<Xapian::Database> SearchIndex::Impl::AcquireReader() const {
@@ -966,9 +1036,17 @@ void SearchIndex::DeleteDocs(absl::string_view dist) {
   impl_->Buffer(DocsOfDistTerm(dist), std::nullopt);
 }
 
-absl::Status SearchIndex::Commit(uint64_t applied_seq) { return impl_->Commit(applied_seq); }
+absl::Status SearchIndex::Commit(uint64_t applied_seq) {
+  return impl_->Commit(applied_seq, /*wait=*/true);
+}
+
+absl::Status SearchIndex::CommitInBackground(uint64_t applied_seq) {
+  return impl_->Commit(applied_seq, /*wait=*/false);
+}
 
 uint64_t SearchIndex::AppliedSeq() const { return impl_->AppliedSeq(); }
+
+uint64_t SearchIndex::CommittedSeq() const { return impl_->CommittedSeq(); }
 
 absl::StatusOr<nlohmann::json> SearchIndex::Search(SearchIn in, absl::string_view q,
                                                    uint64_t offset, uint64_t limit) const {

@@ -3,8 +3,10 @@
 // the whole contract; Xapian stays inside search_index.cc.
 //
 // Who calls it: the indexer's event applier is the only writer (Put*/Delete*/
-// Commit, from one thread); the HTTP gateway's search handler (search_handler.h)
-// calls Search/SearchAll from any number of I/O threads at the same time.
+// Commit, from one thread; on disk the index applies the changes on an
+// applier thread of its own, see CommitInBackground); the HTTP gateway's
+// search handler (search_handler.h) calls Search/SearchAll from any number
+// of I/O threads at the same time.
 //
 // Storage: all five indexes live in one Xapian database, each index in its own
 // term namespace with its own field prefixes, so that one Xapian commit covers
@@ -163,24 +165,39 @@ class SearchIndex {
 
   // Makes every buffered change visible to searches and durable, together with
   // `applied_seq`, atomically. Commit with nothing buffered just records the seq.
-  // InvalidArgument if `applied_seq` < AppliedSeq() (nothing is applied, the
+  // InvalidArgument if `applied_seq` is below that of the last Commit or
+  // CommitInBackground (nothing is applied, the
   // buffer is kept). On a storage error (Internal) the index stays at its
   // previous commit and the buffer is dropped: the caller re-applies its
   // events after AppliedSeq().
   // Exception, a rebuild: after DeleteAll, the on-disk index hands every
-  // kRestartChunkDocs buffered changes to a thread of its own, which applies
-  // and commits them while the caller builds the next documents (one
-  // transaction for a whole rebuild is also much slower: Xapian's buffer
-  // grows slow past a few thousand documents). Searches then see the index
-  // fill up, as they see a rebuild's API documents appear, and AppliedSeq()
-  // is 0 until the Commit, on disk too: a crash part-way leaves an index
-  // that asks to be rebuilt. Commit waits for that thread, and reports its
-  // errors.
+  // kRestartChunkDocs buffered changes to its applier thread (below), which
+  // applies and commits them while the caller builds the next documents
+  // (one transaction for a whole rebuild is also much slower: Xapian's
+  // buffer grows slow past a few thousand documents). Searches then see the
+  // index fill up, as they see a rebuild's API documents appear, and
+  // AppliedSeq() is 0 until the Commit, on disk too: a crash part-way leaves
+  // an index that asks to be rebuilt.
   absl::Status Commit(uint64_t applied_seq);
 
-  // The seq of the last successful Commit (read back from the index on Open);
+  // As Commit, but on disk it returns once the changes are handed to the
+  // index's applier thread, which applies them in order after those handed
+  // before, while the caller builds the next ones. At most two batches wait
+  // (the call waits for room). Returns the error of an earlier batch, if one
+  // failed: that batch and every one handed after it (this one too) are
+  // dropped, and AppliedSeq() says what the index has. AppliedSeq() moves
+  // when a batch is committed; a later Commit waits for all of them.
+  // Batches still waiting when the index is destroyed are dropped.
+  absl::Status CommitInBackground(uint64_t applied_seq);
+
+  // The seq of the last successful commit (read back from the index on Open);
   // 0 for a new index. Any thread.
   uint64_t AppliedSeq() const;
+
+  // The seq of the last Commit or CommitInBackground, applied or not: what
+  // AppliedSeq() becomes when the applier is done, unless it fails (then
+  // AppliedSeq(), once the writer learns of it). The writer thread only.
+  uint64_t CommittedSeq() const;
 
   // Searches one index; any thread, concurrently with the writer. Returns
   // {"query","offset","limit","count","hits":[...]} as PGXN does (hit keys in

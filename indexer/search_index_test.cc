@@ -776,6 +776,30 @@ TEST_P(BackendTest, ARebuildLargerThanABatchEndsAsAppliedInOrder) {
   EXPECT_EQ(Find(SearchIn::kDocs, "farming"), std::set<std::string>{});
 }
 
+TEST_P(BackendTest, CommitsInTheBackgroundApplyInOrder) {
+  // Batches handed to the applier one after the other, each changing what
+  // the one before added, end as if each had been committed in turn.
+  DistDoc pair = CorpusDists()[0];
+  for (uint64_t seq = 1; seq <= 6; ++seq) {
+    pair.abstract = absl::StrCat("version", seq);
+    ASSERT_TRUE(index_->Put(pair).ok());
+    ASSERT_TRUE(index_->Put(TagDoc{absl::StrCat("tag", seq)}).ok());
+    if (seq > 1) index_->DeleteTag(absl::StrCat("tag", seq - 1));
+    ASSERT_TRUE(index_->CommitInBackground(seq).ok());
+    EXPECT_EQ(index_->CommittedSeq(), seq);
+    EXPECT_LE(index_->AppliedSeq(), seq);
+  }
+  const absl::Status back = index_->CommitInBackground(5);
+  EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument) << back;
+  ASSERT_TRUE(index_->Commit(7).ok());  // waits for the batches before it
+  EXPECT_EQ(index_->AppliedSeq(), 7u);
+  EXPECT_EQ(Find(SearchIn::kDists, "version6"), std::set<std::string>{"pair"});
+  EXPECT_EQ(Find(SearchIn::kDists, "version5 OR version1"), std::set<std::string>{});
+  absl::StatusOr<nlohmann::json> tags = index_->Search(SearchIn::kTags, "NOT nothing", 0, 10);
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_EQ(ValueSet(*tags, "tag"), std::set<std::string>{"tag6"});
+}
+
 TEST_P(BackendTest, SearchesSeeOnlyCommittedChanges) {
   ASSERT_TRUE(index_->Put(CorpusDists()[0]).ok());
   EXPECT_EQ(Find(SearchIn::kDists, "pair"), std::set<std::string>{}) << "before Commit";

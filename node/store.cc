@@ -129,6 +129,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // A write-ahead log file is kept until every family with writes in it is
+  // flushed, and the small families (meta, events) fill their memtables
+  // rarely: by default RocksDB then keeps up to ~3 GB of log (as much as the
+  // blobs themselves after 10,000 releases, all replayed at the next start).
+  // Past this much, the families holding the oldest log are flushed.
+  db_options.max_total_wal_size = uint64_t{256} << 20;
 
   rocksdb::ColumnFamilyOptions plain;
   // Archives can be tens of megabytes: keep large values out of the LSM tree.
