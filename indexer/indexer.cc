@@ -331,6 +331,10 @@ bool Indexer::Advance(uint64_t target, bool commit) {
     // Catching up, the index applies a batch while the next is built;
     // caught up, the commit is waited for.
     status = Commit(indexed_seq_, /*exact=*/false, /*wait=*/commit && at_target);
+  } else if (status.ok() && commit && at_target && index_->AppliedSeq() < index_->CommittedSeq()) {
+    // Everything is handed to the index: wait for it, and learn whether the
+    // batches in the background failed.
+    status = index_->Commit(index_->CommittedSeq());
   }
   if (status.ok()) return true;
   // Out of step (a failed index or commit dropped buffered changes): index
@@ -338,7 +342,7 @@ bool Indexer::Advance(uint64_t target, bool commit) {
   node::LogError(absl::StrCat("Indexing up to event ", target, " failed: ", status.ToString(),
                               "; re-indexing from the store"));
   DropPending();
-  if (absl::Status s = CatchUp(); !s.ok()) {
+  if (absl::Status s = IndexTheStore(); !s.ok()) {
     node::LogError(absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry"));
     return false;
   }
@@ -354,6 +358,21 @@ uint64_t Indexer::DerivedFrom() const {
 }
 
 absl::Status Indexer::CatchUp() {
+  // The indexing thread may wake up on its own (kRetryAfter) meanwhile: it
+  // must not index at the same time.
+  {
+    absl::MutexLock lock(&work_mu_);
+    paused_ = true;
+    work_mu_.Await(absl::Condition(
+        +[](bool* busy) { return !*busy; }, &busy_));
+  }
+  absl::Status status = IndexTheStore();
+  absl::MutexLock lock(&work_mu_);
+  paused_ = false;
+  return status;
+}
+
+absl::Status Indexer::IndexTheStore() {
   const uint64_t target = store_->Tip().seq;
   const uint64_t seq = DerivedFrom();
   indexed_seq_ = seq;

@@ -109,6 +109,8 @@ class Indexer final : public node::ReplicaExtension {
   // a chunk of them; commits when it reaches `target` and `commit`, or when
   // enough is buffered. False if that failed (logged; a later event retries).
   bool Advance(uint64_t target, bool commit);
+  // CatchUp, on the indexing thread (or with it paused).
+  absl::Status IndexTheStore();
   // The seq to resume from: the lower of the index's and the derived
   // documents' last commit.
   uint64_t DerivedFrom() const;

@@ -544,7 +544,8 @@ class SearchIndex::Impl {
   // Everything goes at the next commit, which may record any seq: the index
   // follows a log that started over.
   void BufferDeleteAll() {
-    for (SearchIn in : kAllSearchIns) Buffer(SchemaFor(in).type_term, std::nullopt);
+    // Appended whole, never split between two batches by a hand-off.
+    for (SearchIn in : kAllSearchIns) Append(SchemaFor(in).type_term, std::nullopt);
     restarting_ = true;
     emptied_at_ = pending_.size();
   }
@@ -552,10 +553,7 @@ class SearchIndex::Impl {
   // `group`: a term the document shares with others, by which they are
   // deleted together (DocsOfDistTerm), or "".
   void Buffer(std::string term, std::optional<Xapian::Document> doc, std::string group = "") {
-    // A document must hold its key term for replace_document(term, ...) to
-    // find it again.
-    if (doc.has_value()) doc->add_boolean_term(term);
-    pending_.push_back({std::move(term), std::move(doc), std::move(group)});
+    Append(std::move(term), std::move(doc), std::move(group));
     if (restarting_ && !in_memory() && pending_.size() - emptied_at_ >= kRestartChunkDocs) {
       HandOff(std::nullopt);
     }
@@ -586,10 +584,20 @@ class SearchIndex::Impl {
     bool restart;       // as restarting_ was
     // The seq to record, or none: part of a restart, committed with seq 0.
     std::optional<uint64_t> seq;
-    bool after_parts;  // the last of a restart handed off in parts
   };
 
   bool in_memory() const { return dir_.empty(); }
+  void Append(std::string term, std::optional<Xapian::Document> doc, std::string group = "") {
+    // A document must hold its key term for replace_document(term, ...) to
+    // find it again.
+    if (doc.has_value()) doc->add_boolean_term(term);
+    pending_.push_back({std::move(term), std::move(doc), std::move(group)});
+  }
+  // Forgets the buffered ops.
+  void DropPending() {
+    pending_.clear();
+    emptied_at_ = 0;
+  }
   // Applies `ops` in order (`restart`: the index is empty from `emptied_at` on).
   void ApplyOps(const std::vector<PendingOp>& ops, size_t emptied_at, bool restart);
   // Applies the buffered ops and commits them with `applied_seq`, on the
@@ -618,7 +626,6 @@ class SearchIndex::Impl {
   std::vector<PendingOp> pending_;  // writer thread only
   bool restarting_ = false;         // writer thread only: see BufferDeleteAll
   size_t emptied_at_ = 0;           // writer thread only: pending_ index after the DeleteAll
-  bool handed_off_ = false;         // writer thread only: this restart has parts
   uint64_t handed_seq_;             // writer thread only: of the last Commit
   // Since the DeleteAll: key terms of the documents added, and their group
   // terms. Used by whichever thread applies (the applier, on disk).
@@ -701,15 +708,11 @@ SearchIndex::Impl::~Impl() {
 }
 
 void SearchIndex::Impl::HandOff(std::optional<uint64_t> seq) {
-  Batch batch{std::move(pending_), emptied_at_, restarting_, seq, seq.has_value() && handed_off_};
+  Batch batch{std::move(pending_), emptied_at_, restarting_, seq};
   pending_.clear();
-  if (seq.has_value()) {
-    restarting_ = false;
-    handed_off_ = false;
-  } else {
-    handed_off_ = true;  // a part of a restart
-  }
-  emptied_at_ = 0;  // a restart's next ops are all after its DeleteAll
+  // A restart's next ops are all after its DeleteAll; a commit ends it.
+  emptied_at_ = 0;
+  if (seq.has_value()) restarting_ = false;
   absl::MutexLock lock(&apply_mu_);
   // Bounded: the applier paces whoever builds the documents.
   apply_mu_.Await(absl::Condition(
@@ -748,36 +751,33 @@ void SearchIndex::Impl::ApplyBatches() {
 
 absl::Status SearchIndex::Impl::ApplyBatch(const Batch& batch) {
   absl::MutexLock lock(&commit_mu_);
+  // A part of a rebuild (handed off every kRestartChunkDocs: Xapian's buffer
+  // of one transaction grows slow past a few thousand documents, a whole
+  // rebuild took twice as long) records seq 0, so a crash before the last
+  // part makes the next start rebuild again.
+  const uint64_t seq = batch.seq.value_or(0);
   try {
-    if (!batch.seq.has_value() || batch.after_parts) {
-      // A rebuild, in parts: Xapian's buffer of one transaction grows slow
-      // past a few thousand documents (a whole rebuild took twice as long).
-      // What a part leaves on disk says seq 0, so a crash before the last
-      // part makes the next start rebuild again.
-      ApplyOps(batch.ops, batch.emptied_at, batch.restart);
-      writer_.set_metadata(kAppliedSeqKey, absl::StrCat(batch.seq.value_or(0)));
-      writer_.commit();
-      applied_seq_.store(batch.seq.value_or(0));
-      return absl::OkStatus();
-    }
     // Without a transaction Xapian would flush by itself every 10,000
     // changes, exposing a half-applied batch without its seq.
     writer_.begin_transaction(/*flushed=*/true);
     ApplyOps(batch.ops, batch.emptied_at, batch.restart);
-    writer_.set_metadata(kAppliedSeqKey, absl::StrCat(*batch.seq));
+    writer_.set_metadata(kAppliedSeqKey, absl::StrCat(seq));
     writer_.commit_transaction();
-    applied_seq_.store(*batch.seq);
-    return absl::OkStatus();
   } catch (const Xapian::Error& error) {
     try {
       writer_.cancel_transaction();
     } catch (const Xapian::Error&) {
-      // No transaction was open: begin_transaction itself failed, or this
-      // was a part of a restart. Its uncommitted changes go out with the
-      // next commit, after the deletions of the DeleteAll that follows.
+      // No transaction was open: begin_transaction itself failed.
     }
     return FromXapian(error, "Cannot commit the search index");
   }
+  applied_seq_.store(seq);
+  if (batch.seq.has_value()) {
+    // The end of a restart (if this was one): its keys are no longer needed.
+    terms_added_.clear();
+    groups_added_.clear();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SearchIndex::Impl::WaitApplied() {
@@ -795,8 +795,7 @@ absl::Status SearchIndex::Impl::WaitApplied() {
   }
   if (!status.ok()) {
     // What was buffered since builds on what failed.
-    pending_.clear();
-    handed_off_ = false;
+    DropPending();
     handed_seq_ = applied_seq_.load();
     // A restart that failed still has to delete everything.
     if (restart_failed || restarting_) BufferDeleteAll();
@@ -821,12 +820,12 @@ absl::Status SearchIndex::Impl::ApplyNow(uint64_t applied_seq) {
     writer_.set_metadata(kAppliedSeqKey, absl::StrCat(applied_seq));
     writer_.commit();
   } catch (const Xapian::Error& error) {
-    pending_.clear();
+    DropPending();
     // A restart that failed to commit still has to delete everything.
     if (restarting_) BufferDeleteAll();
     return FromXapian(error, "Cannot commit the search index");
   }
-  pending_.clear();
+  DropPending();
   restarting_ = false;
   handed_seq_ = applied_seq;
   applied_seq_.store(applied_seq);

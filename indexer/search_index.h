@@ -176,8 +176,8 @@ class SearchIndex {
   // (one transaction for a whole rebuild is also much slower: Xapian's
   // buffer grows slow past a few thousand documents). Searches then see the
   // index fill up, as they see a rebuild's API documents appear, and
-  // AppliedSeq() is 0 until the Commit, on disk too: a crash part-way leaves
-  // an index that asks to be rebuilt.
+  // AppliedSeq() is 0 from the first part until the Commit, on disk too: a
+  // crash part-way leaves an index that asks to be rebuilt.
   absl::Status Commit(uint64_t applied_seq);
 
   // As Commit, but on disk it returns once the changes are handed to the

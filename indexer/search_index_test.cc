@@ -776,6 +776,23 @@ TEST_P(BackendTest, ARebuildLargerThanABatchEndsAsAppliedInOrder) {
   EXPECT_EQ(Find(SearchIn::kDocs, "farming"), std::set<std::string>{});
 }
 
+TEST_P(BackendTest, ASecondDeleteAllInOneRebuildDeletesWhatTheFirstLeft) {
+  // The second DeleteAll comes when the rebuild's next part is almost full:
+  // its deletions must all apply, whichever part they end up in.
+  ASSERT_TRUE(PutCorpus(*index_).ok());
+  ASSERT_TRUE(index_->Commit(10).ok());
+  index_->DeleteAll();
+  ASSERT_TRUE(index_->Put(CorpusDists()[0]).ok());
+  for (size_t i = 0; i + 4 < SearchIndex::kRestartChunkDocs; ++i) {
+    ASSERT_TRUE(index_->Put(TagDoc{absl::StrCat("a", i)}).ok());
+  }
+  index_->DeleteAll();
+  ASSERT_TRUE(index_->Put(TagDoc{"b"}).ok());
+  ASSERT_TRUE(index_->Commit(3).ok());
+  EXPECT_EQ(Find(SearchIn::kDists, "NOT nothing"), std::set<std::string>{});
+  EXPECT_EQ(Find(SearchIn::kTags, "NOT nothing"), std::set<std::string>{"b"});
+}
+
 TEST_P(BackendTest, CommitsInTheBackgroundApplyInOrder) {
   // Batches handed to the applier one after the other, each changing what
   // the one before added, end as if each had been committed in turn.
