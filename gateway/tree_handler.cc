@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/types/optional.h"
+#include "gateway/recent_feed.h"
 #include "gateway/status_http.h"
 
 namespace pgxn::gateway {
@@ -203,6 +204,8 @@ Response ServeTreeListing(const Request& request, const TreeReader& reader) {
 void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader) {
   router->Handle("GET", "/_tree",
                  [reader](const Request& request) { return ServeTreeListing(request, *reader); });
+  router->Handle("GET", kRecentFeedPath,
+                 [reader](const Request& request) { return ServeRecentFeed(request, *reader); });
   router->HandlePrefix(
       "GET", "/", [reader](const Request& request) { return ServeTreeFile(request, *reader); });
 }

@@ -69,8 +69,9 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader);
 // and the SHA-256 of the listing itself is a digest of the whole tree.
 Response ServeTreeListing(const Request& request, const TreeReader& reader);
 
-// Registers GET /_tree and, as the fallback for every other GET path, the
-// tree's files. Other routes registered on the router take precedence.
+// Registers GET /_tree, GET /feeds/recent.atom (recent_feed.h) and, as the
+// fallback for every other GET path, the tree's files. Other routes
+// registered on the router take precedence.
 void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader);
 
 }  // namespace pgxn::gateway

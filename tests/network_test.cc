@@ -188,6 +188,22 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   HttpResult index = indexer_->Get("/index.json");
   EXPECT_TRUE(absl::StrContains(index.body, "\"search\"")) << index.body;
 
+  // The Atom feed of recent releases: the same on every node, newest first.
+  const HttpResult atom = origin_->Get("/feeds/recent.atom");
+  EXPECT_EQ(atom.status, 200);
+  const size_t newest = atom.body.find("<title>pair 0.1.1</title>");
+  EXPECT_NE(newest, std::string::npos) << atom.body;
+  EXPECT_LT(newest, atom.body.find("<title>widget 1.0.0</title>")) << atom.body;
+  EXPECT_LT(atom.body.find("<title>widget 1.0.0</title>"), atom.body.find("<title>pair 0.1.0"))
+      << atom.body;
+  EXPECT_TRUE(absl::StrContains(atom.body, "<summary>Widgets for your database</summary>"))
+      << atom.body;
+  for (const Node* node : {mirror1_.get(), mirror2_.get(), indexer_.get()}) {
+    const HttpResult copy = node->Get("/feeds/recent.atom");
+    EXPECT_EQ(copy.status, 200);
+    EXPECT_EQ(copy.body, atom.body) << node->http_port();
+  }
+
   // The feed as a subscriber sees it. The nodes started on a log that already
   // held the origin's first events, so they bootstrapped from a snapshot and
   // serve events from there on; the origin serves them all.

@@ -1,0 +1,39 @@
+// /feeds/recent.atom (DESIGN.md §5): the newest releases as an Atom feed
+// (RFC 4287), so feed readers can follow a PGXN network without polling JSON.
+//
+// Every node has the tree's stats/dist.json, whose `recent` list names the
+// newest releases (at most 56, newest first; PGXN.md §2); the feed is that
+// list rendered, so it is the same on the origin, every mirror and every
+// indexer, whether the node replayed the log or bootstrapped from a snapshot.
+// Links are relative (resolved against the feed's own URL, so they work on any
+// node and behind any proxy); entry ids are tag: URIs built from the dist and
+// version, the same on every node.
+#ifndef PGXN_GATEWAY_RECENT_FEED_H_
+#define PGXN_GATEWAY_RECENT_FEED_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "gateway/http.h"
+#include "gateway/tree_handler.h"
+
+namespace pgxn::gateway {
+
+inline constexpr char kRecentFeedPath[] = "/feeds/recent.atom";
+
+// The Atom document for the content of stats/dist.json. Content that is not
+// such a document (absent, not JSON, no `recent` list) gives a feed without
+// entries; entries without a dist or version are skipped. `updated_fallback`
+// (RFC 3339) is the feed's <updated> when no entry has a date.
+std::string RenderRecentFeed(absl::string_view stats_dist_json, absl::string_view updated_fallback);
+
+// Answers GET or HEAD of kRecentFeedPath from the tree in `reader`, with
+// ServeTreeFile's rules (ETag derived from stats/dist.json's sha256,
+// Last-Modified its time, If-None-Match → 304). Content-Type
+// application/atom+xml.
+Response ServeRecentFeed(const Request& request, const TreeReader& reader);
+
+}  // namespace pgxn::gateway
+
+#endif  // PGXN_GATEWAY_RECENT_FEED_H_
