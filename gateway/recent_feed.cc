@@ -4,8 +4,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "gateway/path.h"
 #include "nlohmann/json.hpp"
 
 namespace pgxn::gateway {
@@ -61,12 +63,25 @@ std::string Str(const Json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-// A date as PGXN writes them (YYYY-MM-DDTHH:MM:SSZ) is already RFC 3339;
-// anything else is not trusted into the feed.
-bool IsRfc3339(const std::string& date) {
+constexpr char kDateFormat[] = "%Y-%m-%dT%H:%M:%SZ";
+
+// A date exactly as PGXN writes them (YYYY-MM-DDTHH:MM:SSZ, a real time) is
+// already RFC 3339; anything else is not trusted into the feed (absl's
+// parser alone also takes "infinite-future", spaces, single digits).
+bool IsPgxnDate(const std::string& date) {
   absl::Time time;
   std::string error;
-  return absl::ParseTime("%Y-%m-%d%ET%H:%M:%SZ", date, &time, &error);
+  return date.size() == 20 && absl::ParseTime(kDateFormat, date, &time, &error) &&
+         absl::FormatTime(kDateFormat, time, absl::UTCTimeZone()) == date;
+}
+
+// A name as one segment of a relative link or tag: id: lower case (as the
+// tree's paths are, PGXN.md §2), percent-encoded (RFC 3986 unreserved
+// characters kept); "" for what cannot be one ("", ".", "..", anything with a
+// slash), so no link leaves the release's directory.
+std::string Segment(absl::string_view name) {
+  if (name.empty() || name == "." || name == ".." || absl::StrContains(name, '/')) return "";
+  return PercentEncodePath(absl::AsciiStrToLower(name));
 }
 
 // Serves only the feed, built from the tree behind it, to ServeTreeFile.
@@ -82,13 +97,16 @@ class FeedReader : public TreeReader {
     // Without stats (a network with no release yet) the feed is empty, and
     // as new as anything can tell.
     const int64_t modified = stats.ok() ? stats->modified_unix_seconds : 0;
-    feed.content =
-        RenderRecentFeed(stats.ok() ? absl::string_view(stats->content) : absl::string_view(),
-                         absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixSeconds(modified),
-                                          absl::UTCTimeZone()));
-    feed.sha256_hex = stats.ok() && !stats->sha256_hex.empty()
-                          ? absl::StrCat(stats->sha256_hex, "-", kFormat)
-                          : absl::StrCat("empty-", kFormat);
+    feed.content = RenderRecentFeed(
+        stats.ok() ? absl::string_view(stats->content) : absl::string_view(),
+        absl::FormatTime(kDateFormat, absl::FromUnixSeconds(modified), absl::UTCTimeZone()));
+    // The entity tag covers everything the body is made of: the stats file,
+    // its time (the fallback date) and this rendering's format.
+    if (!stats.ok()) {
+      feed.sha256_hex = absl::StrCat("empty-", kFormat);
+    } else if (!stats->sha256_hex.empty()) {
+      feed.sha256_hex = absl::StrCat(stats->sha256_hex, "-", modified, "-", kFormat);
+    }
     feed.media_type = "application/atom+xml";
     feed.modified_unix_seconds = modified;
     return feed;
@@ -116,18 +134,20 @@ std::string RenderRecentFeed(absl::string_view stats_dist_json,
   std::string entries;
   std::string updated;  // the newest entry's date
   if (recent != nullptr) {
+    size_t count = 0;
     for (const Json& release : *recent) {
+      if (count == kMaxEntries) break;
       if (!release.is_object()) continue;
       const std::string dist = Str(release, "dist"), version = Str(release, "version");
-      if (dist.empty() || version.empty()) continue;
+      const std::string dist_segment = Segment(dist), version_segment = Segment(version);
+      if (dist_segment.empty() || version_segment.empty()) continue;
+      ++count;
       std::string date = Str(release, "date");
-      if (!IsRfc3339(date)) date = std::string(updated_fallback);
+      if (!IsPgxnDate(date)) date = std::string(updated_fallback);
       if (date > updated) updated = date;
       const std::string user = Str(release, "user");
       const std::string name = Str(release, "user_name").empty() ? user : Str(release, "user_name");
-      // The tree's paths are lower case (PGXN.md §2).
-      const std::string dir = absl::StrCat("dist/", absl::AsciiStrToLower(dist), "/",
-                                           absl::AsciiStrToLower(version), "/");
+      const std::string dir = absl::StrCat("dist/", dist_segment, "/", version_segment, "/");
       absl::StrAppend(&entries, "  <entry>\n",                                  //
                       "    <id>tag:pgxn.org,2010:", XmlEscape(dir), "</id>\n",  //
                       "    <title>", XmlEscape(dist), " ", XmlEscape(version), "</title>\n",
@@ -136,9 +156,8 @@ std::string RenderRecentFeed(absl::string_view stats_dist_json,
                       "    <updated>", XmlEscape(date), "</updated>\n",                  //
                       "    <author><name>", XmlEscape(name.empty() ? "unknown" : name),  //
                       "</name>");
-      if (!user.empty()) {
-        absl::StrAppend(&entries, "<uri>user/", XmlEscape(absl::AsciiStrToLower(user)),
-                        ".json</uri>");
+      if (const std::string user_segment = Segment(user); !user_segment.empty()) {
+        absl::StrAppend(&entries, "<uri>user/", XmlEscape(user_segment), ".json</uri>");
       }
       absl::StrAppend(&entries, "</author>\n");
       const std::string abstract = Str(release, "abstract");
@@ -149,11 +168,11 @@ std::string RenderRecentFeed(absl::string_view stats_dist_json,
     }
   }
   if (updated.empty()) updated = std::string(updated_fallback);
-  // xml:base: the links are relative to the node's root, whatever the
-  // feed's own URL.
+  // xml:base: the links are relative to the node's root, the parent of the
+  // feed's own URL (also under a proxy's path prefix).
   return absl::StrCat(
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n",
-      "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"/\">\n",
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"../\">\n",
       "  <id>tag:pgxn.org,2010:feeds/recent</id>\n", "  <title>PGXN: recent releases</title>\n",
       "  <link rel=\"self\" href=\"feeds/recent.atom\"/>\n",
       "  <link rel=\"alternate\" type=\"application/json\" href=\"stats/dist.json\"/>\n",

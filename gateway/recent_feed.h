@@ -5,12 +5,13 @@
 // newest releases (at most 56, newest first; PGXN.md §2); the feed is that
 // list rendered, so it is the same on the origin, every mirror and every
 // indexer, whether the node replayed the log or bootstrapped from a snapshot.
-// Links are relative (resolved against the feed's own URL, so they work on any
-// node and behind any proxy); entry ids are tag: URIs built from the dist and
-// version, the same on every node.
+// Links are relative to the node's root (xml:base "../" against the feed's own
+// URL, so they work on any node, also behind a proxy's path prefix); entry ids
+// are tag: URIs built from the dist and version, the same on every node.
 #ifndef PGXN_GATEWAY_RECENT_FEED_H_
 #define PGXN_GATEWAY_RECENT_FEED_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,15 +22,19 @@
 namespace pgxn::gateway {
 
 inline constexpr char kRecentFeedPath[] = "/feeds/recent.atom";
+// Entries at most, as many as PGXN's stats lists hold.
+inline constexpr size_t kMaxEntries = 56;
 
 // The Atom document for the content of stats/dist.json. Content that is not
 // such a document (absent, not JSON, no `recent` list) gives a feed without
-// entries; entries without a dist or version are skipped. `updated_fallback`
-// (RFC 3339) is the feed's <updated> when no entry has a date.
+// entries; entries without a usable dist or version (empty, ".", "..", with a
+// slash) are skipped, and at most kMaxEntries are rendered. `updated_fallback`
+// (RFC 3339) stands in for a date that is not PGXN's YYYY-MM-DDTHH:MM:SSZ, and
+// is the feed's <updated> when no entry has one.
 std::string RenderRecentFeed(absl::string_view stats_dist_json, absl::string_view updated_fallback);
 
 // Answers GET or HEAD of kRecentFeedPath from the tree in `reader`, with
-// ServeTreeFile's rules (ETag derived from stats/dist.json's sha256,
+// ServeTreeFile's rules (ETag derived from stats/dist.json's sha256 and time,
 // Last-Modified its time, If-None-Match → 304). Content-Type
 // application/atom+xml.
 Response ServeRecentFeed(const Request& request, const TreeReader& reader);
