@@ -99,6 +99,13 @@ std::string ReleaseDir(absl::string_view dist, absl::string_view version) {
                       "/");
 }
 
+// The dir of the newest release dist/DIST.json lists in the store's tree
+// (`dist` as the file is named); "" if it is gone or lists none.
+std::string NewestReleaseDir(const node::Store& store, const std::string& dist) {
+  const std::string version = NewestVersion(ReadJson(store, absl::StrCat("dist/", dist, ".json")));
+  return version.empty() ? "" : ReleaseDir(dist, version);
+}
+
 }  // namespace
 
 template <typename Doc>
@@ -549,9 +556,7 @@ void Indexer::IndexDirty() {
   std::vector<std::string> to_render;
   for (const std::string& dist : dirty_dists_) {
     if (indexed_dists_.contains(dist)) continue;
-    const Json doc = ReadJson(*store_, absl::StrCat("dist/", dist, ".json"));
-    const std::string version = doc.is_object() ? NewestVersion(doc) : "";
-    const std::string dir = version.empty() ? "" : ReleaseDir(dist, version);
+    const std::string dir = NewestReleaseDir(*store_, dist);
     const bool ahead = !dir.empty() && !rendered_.contains(dir);
     newest.push_back(Newest{dist, dir, ahead});
     if (ahead) to_render.push_back(dir + "META.json");
@@ -839,8 +844,9 @@ absl::Status Indexer::Rebuild() {
   for (const std::string& path : tops) {
     const std::string dist = NameIn(path, "dist");
     if (dist.empty()) continue;
-    const std::string version = NewestVersion(ReadJson(*store_, path));
-    if (!version.empty()) newest_releases_[ReleaseDir(dist, version)] = dist;
+    if (std::string dir = NewestReleaseDir(*store_, dist); !dir.empty()) {
+      newest_releases_[std::move(dir)] = dist;
+    }
   }
 
   // A second thread renders the releases' docs ahead of this one, in the
