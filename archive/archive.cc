@@ -12,8 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "text/quote.h"
-#include "text/utf8.h"
+#include "base/quote.h"
+#include "base/utf8.h"
 
 namespace pgxn::archive {
 namespace {
@@ -36,7 +36,7 @@ using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
 
 // Untrusted text (the uploaded file's name, an entry path) quoted into a
 // message, cut at 200 bytes.
-std::string Quote(absl::string_view text) { return text::QuoteUntrusted(text, 200); }
+std::string Quote(absl::string_view text) { return base::QuoteUntrusted(text, 200); }
 
 const char* ErrorText(struct archive* a) {
   const char* why = archive_error_string(a);
@@ -50,7 +50,7 @@ absl::StatusOr<std::string> NormalizePath(absl::string_view raw) {
     return absl::InvalidArgumentError(
         absl::StrCat("has a path longer than ", kMaxPathBytes, " bytes"));
   }
-  if (!text::IsValidUtf8(raw))
+  if (!base::IsValidUtf8(raw))
     return absl::InvalidArgumentError("has a name that is not valid UTF-8");
   for (char c : raw) {
     const unsigned char u = static_cast<unsigned char>(c);

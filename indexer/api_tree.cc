@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "node/digest.h"
+#include "base/digest.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -32,7 +32,7 @@ std::string MediaTypeOf(absl::string_view path) {
 }  // namespace
 
 std::string EncodeDerived(absl::string_view content, int64_t time_us) {
-  std::string out = node::Sha256(content);
+  std::string out = base::Sha256(content);
   uint64_t time = static_cast<uint64_t>(time_us);
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(time >> shift));
   out.append(content.data(), content.size());
@@ -51,7 +51,7 @@ absl::StatusOr<gateway::TreeFile> ApiTree::ReadFile(absl::string_view path) cons
     return absl::DataLossError(absl::StrCat("Derived document ", path, " is truncated"));
   }
   gateway::TreeFile file;
-  file.sha256_hex = node::HexEncode(value->substr(0, kHashBytes));
+  file.sha256_hex = base::HexEncode(value->substr(0, kHashBytes));
   uint64_t time_us = 0;
   for (size_t i = kHashBytes; i < kHeaderBytes; ++i) {
     time_us = (time_us << 8) | static_cast<unsigned char>((*value)[i]);
@@ -71,7 +71,7 @@ absl::StatusOr<gateway::TreeFile> ApiTree::ReadFile(absl::string_view path) cons
       if (meta.is_object() && dist_file.is_object() && dist_file.contains("releases")) {
         meta["releases"] = dist_file["releases"];
         file.content = meta.dump(3);
-        file.sha256_hex = node::Sha256Hex(file.content);
+        file.sha256_hex = base::Sha256Hex(file.content);
         file.modified_unix_seconds =
             std::max(file.modified_unix_seconds, dist->modified_unix_seconds);
       }

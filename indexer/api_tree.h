@@ -12,8 +12,8 @@
 
 #include "absl/strings/string_view.h"
 #include "gateway/tree_handler.h"
-#include "node/store.h"
-#include "node/store_tree.h"
+#include "replica/store.h"
+#include "replica/store_tree.h"
 
 namespace pgxn::indexer {
 
@@ -26,7 +26,7 @@ absl::string_view DerivedContent(absl::string_view value);
 
 class ApiTree final : public gateway::TreeReader {
  public:
-  explicit ApiTree(const node::Store* store) : store_(store), tree_(store) {}
+  explicit ApiTree(const replica::Store* store) : store_(store), tree_(store) {}
 
   // The derived document at `path` if there is one, else the tree's file.
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
@@ -36,8 +36,8 @@ class ApiTree final : public gateway::TreeReader {
       const override;
 
  private:
-  const node::Store* const store_;
-  const node::StoreTree tree_;
+  const replica::Store* const store_;
+  const replica::StoreTree tree_;
 };
 
 }  // namespace pgxn::indexer

@@ -16,12 +16,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/log.h"
 #include "gateway/status_http.h"
 #include "indexer/api_tree.h"
 #include "indexer/search_handler.h"
 #include "indexer/source_handler.h"
 #include "indexer/version_order.h"
-#include "node/log.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -29,16 +29,16 @@ namespace {
 using Json = nlohmann::json;
 
 // The file at `path` in the store, parsed; a discarded value if absent or not JSON.
-Json ReadJson(const node::Store& store, absl::string_view path) {
-  absl::StatusOr<node::StoredFile> file = store.GetFile(path);
+Json ReadJson(const replica::Store& store, absl::string_view path) {
+  absl::StatusOr<replica::StoredFile> file = store.GetFile(path);
   if (!file.ok()) return Json(Json::value_t::discarded);
   absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
   if (!content.ok()) return Json(Json::value_t::discarded);
   return Json::parse(*content, nullptr, /*allow_exceptions=*/false);
 }
 
-std::string ReadText(const node::Store& store, absl::string_view path) {
-  absl::StatusOr<node::StoredFile> file = store.GetFile(path);
+std::string ReadText(const replica::Store& store, absl::string_view path) {
+  absl::StatusOr<replica::StoredFile> file = store.GetFile(path);
   if (!file.ok()) return "";
   absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
   return content.ok() ? *std::move(content) : "";
@@ -101,7 +101,7 @@ std::string ReleaseDir(absl::string_view dist, absl::string_view version) {
 
 // The dir of the newest release dist/DIST.json lists in the store's tree
 // (`dist` as the file is named); "" if it is gone or lists none.
-std::string NewestReleaseDir(const node::Store& store, const std::string& dist) {
+std::string NewestReleaseDir(const replica::Store& store, const std::string& dist) {
   const std::string version = NewestVersion(ReadJson(store, absl::StrCat("dist/", dist, ".json")));
   return version.empty() ? "" : ReleaseDir(dist, version);
 }
@@ -113,11 +113,11 @@ void Indexer::PutOrLog(const Doc& doc) {
   // A document the index refuses (an empty key) is skipped, not allowed to
   // stop the indexing of everything after it.
   if (absl::Status s = index_->Put(doc); !s.ok()) {
-    node::LogWarning(absl::StrCat("Not indexed: ", s.message()));
+    base::LogWarning(absl::StrCat("Not indexed: ", s.message()));
   }
 }
 
-absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(node::Store* store,
+absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(replica::Store* store,
                                                        const std::string& index_dir) {
   absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(index_dir);
   if (!index.ok()) return index.status();
@@ -125,7 +125,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(node::Store* store,
     // Only possible if the store lost events it had applied (a machine crash
     // before its log was synced): the index describes a tree the store no
     // longer has, so rebuild it from the store.
-    node::LogWarning(absl::StrCat("The search index in ", index_dir, " is at seq ",
+    base::LogWarning(absl::StrCat("The search index in ", index_dir, " is at seq ",
                                   (*index)->AppliedSeq(), ", ahead of the store at ",
                                   store->Tip().seq, "; rebuilding it"));
     index->reset();
@@ -140,7 +140,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(node::Store* store,
   return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
 }
 
-Indexer::Indexer(node::Store* store, std::unique_ptr<SearchIndex> index)
+Indexer::Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index)
     : store_(store), index_(std::move(index)) {
   worker_ = std::thread([this] { Work(); });
 }
@@ -287,7 +287,7 @@ void Indexer::Work() {
       if (absl::Status s = Rebuild(); !s.ok()) {
         DropPending();
         indexed_seq_ = DerivedFrom();
-        node::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
+        base::LogError(absl::StrCat("Rebuilding the search index failed: ", s.ToString()));
       }
     } else {
       const bool ok = Advance(target, commit);
@@ -323,7 +323,7 @@ void Indexer::Work() {
   if (indexed_seq_ > index_->AppliedSeq() && !paused_) {
     work_mu_.Unlock();
     if (absl::Status s = Commit(indexed_seq_); !s.ok()) {
-      node::LogError(absl::StrCat("Cannot commit the search index: ", s.ToString()));
+      base::LogError(absl::StrCat("Cannot commit the search index: ", s.ToString()));
     }
     work_mu_.Lock();
   }
@@ -346,11 +346,11 @@ bool Indexer::Advance(uint64_t target, bool commit) {
   if (status.ok()) return true;
   // Out of step (a failed index or commit dropped buffered changes): index
   // again from the store, which has every event up to the target.
-  node::LogError(absl::StrCat("Indexing up to event ", target, " failed: ", status.ToString(),
+  base::LogError(absl::StrCat("Indexing up to event ", target, " failed: ", status.ToString(),
                               "; re-indexing from the store"));
   DropPending();
   if (absl::Status s = IndexTheStore(); !s.ok()) {
-    node::LogError(absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry"));
+    base::LogError(absl::StrCat("Re-indexing failed: ", s.ToString(), "; will retry"));
     return false;
   }
   return true;
@@ -391,7 +391,7 @@ absl::Status Indexer::IndexTheStore() {
   if (!format.ok() || *format != kDerivedFormat) {
     // Documents rendered by another version (a sanitiser fix, a new field)
     // would otherwise be served until their release changes.
-    node::LogInfo("The API documents were derived by another version; rebuilding them");
+    base::LogInfo("The API documents were derived by another version; rebuilding them");
     return Rebuild();
   }
   if (store_->DerivedSeq() > target) {
@@ -404,7 +404,7 @@ absl::Status Indexer::IndexTheStore() {
     // from a snapshot): derive everything from the tree instead.
     return Rebuild();
   }
-  node::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
+  base::LogInfo(absl::StrCat("Indexing events ", seq + 1, " to ", target, " from the store"));
   while (indexed_seq_ < target) {
     absl::Status s = IndexStored(target);
     if (s.ok()) s = Commit(indexed_seq_, /*exact=*/false, /*wait=*/indexed_seq_ >= target);
@@ -503,9 +503,9 @@ void Indexer::DeriveDirty() {
   });
   const int64_t batch_time_us = event_time_us_;
   for (const auto& [path, time_us] : files) {
-    absl::StatusOr<node::StoredFile> stored = store_->GetFile(path);
+    absl::StatusOr<replica::StoredFile> stored = store_->GetFile(path);
     if (!stored.ok() && !absl::IsNotFound(stored.status())) {
-      node::LogWarning(absl::StrCat("Cannot read ", path, ": ", stored.status().message()));
+      base::LogWarning(absl::StrCat("Cannot read ", path, ": ", stored.status().message()));
       continue;
     }
     // Dated by the event that last changed the file, as the tree dates it.
@@ -605,7 +605,7 @@ ReleaseFiles Indexer::RenderRelease(const std::string& dir, const Json& meta) co
   if (!files.ok()) {
     // The origin accepted this archive, so this is a bug or a damaged blob;
     // the release is still served and searchable, without its docs.
-    node::LogWarning(
+    base::LogWarning(
         absl::StrCat("Cannot read the docs of ", zip_path, ": ", files.status().message()));
     return ReleaseFiles();
   }
@@ -829,13 +829,14 @@ absl::Status Indexer::Rebuild() {
   // again by the next pass (harmless), never counted without being derived.
   const uint64_t seq = store_->Tip().seq;
   std::vector<std::string> releases, tops;
-  absl::Status listed = store_->ForEachFile([&](absl::string_view path, const node::StoredFile&) {
-    if (IsReleaseMeta(path)) releases.emplace_back(path);
-    // Only the top files (dist/D.json, ...): a release's own META.json is
-    // derived above, not indexed as its dist's newest.
-    if (std::count(path.begin(), path.end(), '/') == 1) tops.emplace_back(path);
-    return true;
-  });
+  absl::Status listed =
+      store_->ForEachFile([&](absl::string_view path, const replica::StoredFile&) {
+        if (IsReleaseMeta(path)) releases.emplace_back(path);
+        // Only the top files (dist/D.json, ...): a release's own META.json is
+        // derived above, not indexed as its dist's newest.
+        if (std::count(path.begin(), path.end(), '/') == 1) tops.emplace_back(path);
+        return true;
+      });
   if (!listed.ok()) return listed;
   // The newest release of each dist, whose search documents are built as it
   // is derived (it is rendered then).
@@ -880,7 +881,7 @@ absl::Status Indexer::Rebuild() {
   if (absl::Status s = flush(seq); !s.ok()) return s;
   if (absl::Status s = store_->PutMeta(kDerivedFormatKey, kDerivedFormat); !s.ok()) return s;
   indexed_seq_ = seq;
-  node::LogInfo(absl::StrCat("Search index and API documents rebuilt from the tree at seq ", seq,
+  base::LogInfo(absl::StrCat("Search index and API documents rebuilt from the tree at seq ", seq,
                              " (", releases.size(), " releases)"));
   return absl::OkStatus();
 }
@@ -924,7 +925,7 @@ void Indexer::ClearPending() {
 }
 
 absl::Status Indexer::CommitDerived(uint64_t seq) {
-  std::vector<node::Store::DerivedChange> changes;
+  std::vector<replica::Store::DerivedChange> changes;
   changes.reserve(pending_.size());
   for (auto& [path, value] : pending_) changes.emplace_back(path, std::move(value));
   absl::Status s = store_->WriteDerived(changes, seq, clear_derived_);

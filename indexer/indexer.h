@@ -29,17 +29,17 @@
 #include "indexer/api_documents.h"
 #include "indexer/search_index.h"
 #include "nlohmann/json.hpp"
-#include "node/replica.h"
-#include "node/store.h"
+#include "replica/replica.h"
+#include "replica/store.h"
 
 namespace pgxn::indexer {
 
 namespace v1 = ::pgxn::feed::v1;
 
-class Indexer final : public node::ReplicaExtension {
+class Indexer final : public replica::ReplicaExtension {
  public:
   // Opens (or creates) the index in `index_dir` over `store` (not owned).
-  static absl::StatusOr<std::unique_ptr<Indexer>> Open(node::Store* store,
+  static absl::StatusOr<std::unique_ptr<Indexer>> Open(replica::Store* store,
                                                        const std::string& index_dir);
 
   // Indexes every stored event the index or the derived documents have not
@@ -85,7 +85,7 @@ class Indexer final : public node::ReplicaExtension {
   const SearchIndex& index() const { return *index_; }
 
  private:
-  Indexer(node::Store* store, std::unique_ptr<SearchIndex> index);
+  Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index);
 
   // Renders the docs of the event's releases for the indexing thread.
   void Prerender(const v1::Event& event);
@@ -172,7 +172,7 @@ class Indexer final : public node::ReplicaExtension {
   absl::Status CommitDerived(uint64_t seq);
   gateway::Response HandleIndexJson(const gateway::Request& request) const;
 
-  node::Store* const store_;
+  replica::Store* const store_;
   std::unique_ptr<SearchIndex> index_;
 
   // Between the feed thread and the indexing thread:

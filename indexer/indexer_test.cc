@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "archive/archive.h"
+#include "base/temp_dir.h"
+#include "feed/test_events.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
-#include "node/test_events.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -50,10 +50,10 @@ std::string ExtensionJson(const std::string& version) {
 class IndexerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = node::Store::Open(dir_.path() + "/store");
+    auto store = replica::Store::Open(dir_.path() + "/store");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    ASSERT_TRUE(store_->PinOriginKey(node::TestChain::Key().public_key).ok());
+    ASSERT_TRUE(store_->PinOriginKey(feed::TestChain::Key().public_key).ok());
     auto indexer = Indexer::Open(store_.get(), dir_.path() + "/index");
     ASSERT_TRUE(indexer.ok()) << indexer.status();
     indexer_ = *std::move(indexer);
@@ -76,10 +76,10 @@ class IndexerTest : public ::testing::Test {
     return (*result)["hits"][0].value(key, "");
   }
 
-  node::TempDir dir_;
-  std::unique_ptr<node::Store> store_;
+  base::TempDir dir_;
+  std::unique_ptr<replica::Store> store_;
   std::unique_ptr<Indexer> indexer_;
-  node::TestChain chain_;
+  feed::TestChain chain_;
 };
 
 TEST_F(IndexerTest, ReleasesWhoseMetaDoesNotParseDoNotStallTheIndexing) {
@@ -89,16 +89,16 @@ TEST_F(IndexerTest, ReleasesWhoseMetaDoesNotParseDoNotStallTheIndexing) {
   std::vector<v1::Op> ops;
   for (int i = 0; i < 300; ++i) {
     const std::string name = absl::StrCat("bad", i);
-    ops.push_back(node::PutOp(absl::StrCat("dist/", name, "/1.0.0/META.json"), "{not json"));
-    ops.push_back(node::PutOp(
+    ops.push_back(feed::PutOp(absl::StrCat("dist/", name, "/1.0.0/META.json"), "{not json"));
+    ops.push_back(feed::PutOp(
         absl::StrCat("dist/", name, ".json"),
         Json{{"name", name},
              {"releases", {{"stable", {{{"version", "1.0.0"}, {"date", "2020-01-01T00:00:00Z"}}}}}}}
             .dump()));
   }
   ops.push_back(
-      node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")));
-  ops.push_back(node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})));
+      feed::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")));
+  ops.push_back(feed::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})));
   Apply(std::move(ops), "release", "1.0.0");  // a commit renders the 301 newest ahead
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.0.0");
   EXPECT_EQ(First(SearchIn::kDists, "bad7", "version"), "");
@@ -109,16 +109,16 @@ TEST_F(IndexerTest, ReleasesWhoseMetaDoesNotParseDoNotStallTheIndexing) {
 }
 
 TEST_F(IndexerTest, RemovingTheLatestReleaseReindexesTheOneBefore) {
-  Apply({node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")),
-         node::PutOp("dist/pair/1.0.0/README.txt", "alpha readme", "text/plain; charset=utf-8"),
-         node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
-         node::PutOp("extension/pair.json", ExtensionJson("1.0.0"))},
+  Apply({feed::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", "2020-01-01T00:00:00Z", "first")),
+         feed::PutOp("dist/pair/1.0.0/README.txt", "alpha readme", "text/plain; charset=utf-8"),
+         feed::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
+         feed::PutOp("extension/pair.json", ExtensionJson("1.0.0"))},
         "release", "1.0.0");
-  Apply({node::PutOp("dist/pair/1.1.0/META.json", Meta("1.1.0", "2020-02-01T00:00:00Z", "second")),
-         node::PutOp("dist/pair/1.1.0/README.txt", "beta readme", "text/plain; charset=utf-8"),
-         node::PutOp("dist/pair.json", DistJson({{"1.1.0", "2020-02-01T00:00:00Z"},
+  Apply({feed::PutOp("dist/pair/1.1.0/META.json", Meta("1.1.0", "2020-02-01T00:00:00Z", "second")),
+         feed::PutOp("dist/pair/1.1.0/README.txt", "beta readme", "text/plain; charset=utf-8"),
+         feed::PutOp("dist/pair.json", DistJson({{"1.1.0", "2020-02-01T00:00:00Z"},
                                                  {"1.0.0", "2020-01-01T00:00:00Z"}})),
-         node::PutOp("extension/pair.json", ExtensionJson("1.1.0"))},
+         feed::PutOp("extension/pair.json", ExtensionJson("1.1.0"))},
         "release", "1.1.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.1.0");
   EXPECT_EQ(First(SearchIn::kExtensions, "pair", "version"), "1.1.0");
@@ -126,10 +126,10 @@ TEST_F(IndexerTest, RemovingTheLatestReleaseReindexesTheOneBefore) {
 
   // What the origin publishes when an admin removes 1.1.0: its files go, the
   // dist and extension files are rewritten.
-  Apply({node::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
-         node::DeleteOp("dist/pair/1.1.0/META.json"), node::DeleteOp("dist/pair/1.1.0/README.txt"),
-         node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
-         node::PutOp("extension/pair.json", ExtensionJson("1.0.0"))},
+  Apply({feed::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
+         feed::DeleteOp("dist/pair/1.1.0/META.json"), feed::DeleteOp("dist/pair/1.1.0/README.txt"),
+         feed::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
+         feed::PutOp("extension/pair.json", ExtensionJson("1.0.0"))},
         "delete", "1.1.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "1.0.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "abstract"), "first");
@@ -140,8 +140,8 @@ TEST_F(IndexerTest, RemovingTheLatestReleaseReindexesTheOneBefore) {
 
   // Removing the last release removes the dist and extension files, and
   // with them every document.
-  Apply({node::DeleteOp("dist/pair/1.0.0/META.json"), node::DeleteOp("dist/pair/1.0.0/README.txt"),
-         node::DeleteOp("dist/pair.json"), node::DeleteOp("extension/pair.json")},
+  Apply({feed::DeleteOp("dist/pair/1.0.0/META.json"), feed::DeleteOp("dist/pair/1.0.0/README.txt"),
+         feed::DeleteOp("dist/pair.json"), feed::DeleteOp("extension/pair.json")},
         "delete", "1.0.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "");
   EXPECT_EQ(First(SearchIn::kExtensions, "pair", "version"), "");
@@ -150,17 +150,17 @@ TEST_F(IndexerTest, RemovingTheLatestReleaseReindexesTheOneBefore) {
 
 TEST_F(IndexerTest, ReleasesOfTheSameSecondAreOrderedByVersion) {
   const std::string date = "2020-01-01T00:00:00Z";
-  Apply({node::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", date, "one")),
-         node::PutOp("dist/pair/1.10.0/META.json", Meta("1.10.0", date, "ten")),
-         node::PutOp("dist/pair/1.9.0/META.json", Meta("1.9.0", date, "nine")),
-         node::PutOp("dist/pair/2.0.0/META.json", Meta("2.0.0", date, "two")),
-         node::PutOp(
+  Apply({feed::PutOp("dist/pair/1.0.0/META.json", Meta("1.0.0", date, "one")),
+         feed::PutOp("dist/pair/1.10.0/META.json", Meta("1.10.0", date, "ten")),
+         feed::PutOp("dist/pair/1.9.0/META.json", Meta("1.9.0", date, "nine")),
+         feed::PutOp("dist/pair/2.0.0/META.json", Meta("2.0.0", date, "two")),
+         feed::PutOp(
              "dist/pair.json",
              DistJson({{"1.0.0", date}, {"2.0.0", date}, {"1.10.0", date}, {"1.9.0", date}}))},
         "release", "2.0.0");
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "2.0.0");
-  Apply({node::DeleteOp("dist/pair/2.0.0/META.json"),
-         node::PutOp("dist/pair.json",
+  Apply({feed::DeleteOp("dist/pair/2.0.0/META.json"),
+         feed::PutOp("dist/pair.json",
                      DistJson({{"1.0.0", date}, {"1.10.0", date}, {"1.9.0", date}}))},
         "delete", "2.0.0");
   // Numerically, not as text.
@@ -209,13 +209,13 @@ std::vector<v1::Op> ReleaseOps(const std::string& version, const std::string& da
   const std::string dir = absl::StrCat("dist/pair/", version, "/");
   std::vector<std::string> versions;
   for (const auto& [v, d] : dist) versions.push_back(v);
-  return {node::PutOp(dir + "META.json", MetaWithDocfile(version, date)),
-          node::PutOp(absl::StrCat(dir, "pair-", version, ".zip"), Zip(version, readme),
+  return {feed::PutOp(dir + "META.json", MetaWithDocfile(version, date)),
+          feed::PutOp(absl::StrCat(dir, "pair-", version, ".zip"), Zip(version, readme),
                       "application/zip"),
-          node::PutOp("dist/pair.json", DistJson(dist)),
-          node::PutOp("extension/pair.json", ExtensionJson(version)),
-          node::PutOp("user/theory.json", UserJson(versions)),
-          node::PutOp("tag/key value.json",
+          feed::PutOp("dist/pair.json", DistJson(dist)),
+          feed::PutOp("extension/pair.json", ExtensionJson(version)),
+          feed::PutOp("user/theory.json", UserJson(versions)),
+          feed::PutOp("tag/key value.json",
                       Json{{"tag", "Key Value"},
                            {"releases", {{"pair", {{"stable", {{{"version", version}}}}}}}}}
                           .dump())};
@@ -302,11 +302,11 @@ TEST_F(IndexerApiTest, ServesEnrichedJsonAndRenderedDocs) {
 TEST_F(IndexerApiTest, RemovedReleaseTakesItsPagesAlong) {
   PublishTwo();
   ASSERT_NE(Serve("dist/pair/1.1.0/doc/pair.html"), "");
-  Apply({node::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
-         node::DeleteOp("dist/pair/1.1.0/META.json"),
-         node::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
-         node::PutOp("extension/pair.json", ExtensionJson("1.0.0")),
-         node::PutOp("user/theory.json", api::UserJson({"1.0.0"}))},
+  Apply({feed::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
+         feed::DeleteOp("dist/pair/1.1.0/META.json"),
+         feed::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
+         feed::PutOp("extension/pair.json", ExtensionJson("1.0.0")),
+         feed::PutOp("user/theory.json", api::UserJson({"1.0.0"}))},
         "delete", "1.1.0");
   EXPECT_EQ(Serve("dist/pair/1.1.0/doc/pair.html"), "");
   EXPECT_EQ(Serve("dist/pair/1.1.0/README.html"), "");
@@ -315,10 +315,10 @@ TEST_F(IndexerApiTest, RemovedReleaseTakesItsPagesAlong) {
   EXPECT_NE(Serve("dist/pair/1.0.0/doc/pair.html"), "");
   EXPECT_EQ(First(SearchIn::kDocs, "alpha", "version"), "1.0.0");
 
-  Apply({node::DeleteOp("dist/pair/1.0.0/pair-1.0.0.zip"),
-         node::DeleteOp("dist/pair/1.0.0/META.json"), node::DeleteOp("dist/pair.json"),
-         node::DeleteOp("extension/pair.json"), node::DeleteOp("user/theory.json"),
-         node::DeleteOp("tag/key value.json")},
+  Apply({feed::DeleteOp("dist/pair/1.0.0/pair-1.0.0.zip"),
+         feed::DeleteOp("dist/pair/1.0.0/META.json"), feed::DeleteOp("dist/pair.json"),
+         feed::DeleteOp("extension/pair.json"), feed::DeleteOp("user/theory.json"),
+         feed::DeleteOp("tag/key value.json")},
         "delete", "1.0.0");
   for (const auto& [path, content] : Snapshot()) {
     if (path == "users/t.json") {
@@ -360,7 +360,7 @@ TEST_F(IndexerApiTest, ANewEpochLeavesNothingOfTheOldOne) {
   for (const auto& [path, content] : Snapshot()) EXPECT_EQ(content, "") << path;
   EXPECT_EQ(First(SearchIn::kDists, "pair", "version"), "");
 
-  node::TestChain fresh("ffffffffffffffffffffffffffffffff");
+  feed::TestChain fresh("ffffffffffffffffffffffffffffffff");
   v1::Event event = fresh.Next(api::ReleaseOps("3.0.0", "2021-01-01T00:00:00Z", "# pair 3.0.0\n",
                                                {{"3.0.0", "2021-01-01T00:00:00Z"}}),
                                "release", "pair", "3.0.0");

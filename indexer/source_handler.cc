@@ -21,12 +21,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "base/digest.h"
+#include "base/utf8.h"
 #include "gateway/path.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
 #include "indexer/html_sanitizer.h"
-#include "node/digest.h"
-#include "text/utf8.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -111,8 +111,8 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
     AddDirectory(tree, parent);
     tree.directories[std::string(parent)][std::string(name)] = Child{false, e.data.size()};
     SourceFile file;
-    file.sha256_hex = node::Sha256Hex(e.data);
-    file.text = !absl::StrContains(e.data, '\0') && text::IsValidUtf8(e.data);
+    file.sha256_hex = base::Sha256Hex(e.data);
+    file.text = !absl::StrContains(e.data, '\0') && base::IsValidUtf8(e.data);
     file.content = std::move(e.data);
     tree.bytes += 2 * path.size() + file.content.size();
     tree.files.emplace(std::string(path), std::move(file));
@@ -336,7 +336,7 @@ class SourceHandler::Cache {
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-SourceHandler::SourceHandler(const node::Store* store, SourceOptions options)
+SourceHandler::SourceHandler(const replica::Store* store, SourceOptions options)
     : store_(store),
       limits_(options.limits),
       cache_(std::make_unique<Cache>(options.cache_archives, options.cache_bytes)) {}
@@ -357,7 +357,7 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
 
   // The zip the store holds now, whatever the cache has seen before; read
   // again once if it was replaced between reading its entry and its bytes.
-  absl::StatusOr<node::StoredFile> zip;
+  absl::StatusOr<replica::StoredFile> zip;
   std::shared_ptr<const SourceTree> tree;
   for (int attempt = 0; attempt < 2 && tree == nullptr; ++attempt) {
     zip = store_->GetFile(path.zip_path);
@@ -407,12 +407,12 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
            : HtmlListing(request.path, path.inner.empty(), directory->second);
   gateway::Response response = gateway::ServeTreeFile(
       request,
-      OneFileReader(listing, node::Sha256Hex(listing), json ? kJsonType : kHtmlType, modified));
+      OneFileReader(listing, base::Sha256Hex(listing), json ? kJsonType : kHtmlType, modified));
   response.SetHeader("Vary", "Accept");
   return response;
 }
 
-void AddSourceRoutes(gateway::Router* router, const node::Store* store, SourceOptions options) {
+void AddSourceRoutes(gateway::Router* router, const replica::Store* store, SourceOptions options) {
   auto handler = std::make_shared<const SourceHandler>(store, std::move(options));
   router->HandlePrefix(
       "GET", std::string(kSourcePrefix),

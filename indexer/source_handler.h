@@ -19,7 +19,7 @@
 #include "archive/archive.h"
 #include "gateway/http.h"
 #include "gateway/router.h"
-#include "node/store.h"
+#include "replica/store.h"
 
 namespace pgxn::indexer {
 
@@ -44,7 +44,7 @@ struct SourceCacheStats {
 class SourceHandler {
  public:
   // `store` is not owned.
-  explicit SourceHandler(const node::Store* store, SourceOptions options = {});
+  explicit SourceHandler(const replica::Store* store, SourceOptions options = {});
   ~SourceHandler();
   SourceHandler(const SourceHandler&) = delete;
   SourceHandler& operator=(const SourceHandler&) = delete;
@@ -82,14 +82,15 @@ class SourceHandler {
  private:
   class Cache;
 
-  const node::Store* const store_;
+  const replica::Store* const store_;
   const archive::ArchiveLimits limits_;
   std::unique_ptr<Cache> cache_;
 };
 
 // Registers GET (and so HEAD) of every path under /src/ with a SourceHandler
 // over `store`, which must outlive `router`.
-void AddSourceRoutes(gateway::Router* router, const node::Store* store, SourceOptions options = {});
+void AddSourceRoutes(gateway::Router* router, const replica::Store* store,
+                     SourceOptions options = {});
 
 }  // namespace pgxn::indexer
 

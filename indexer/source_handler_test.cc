@@ -11,12 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "archive/archive.h"
+#include "base/digest.h"
+#include "base/temp_dir.h"
+#include "feed/test_events.h"
 #include "gateway/router.h"
 #include "gtest/gtest.h"
-#include "node/digest.h"
-#include "node/store.h"
-#include "node/temp_dir.h"
-#include "node/test_events.h"
+#include "replica/store.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -63,10 +63,10 @@ std::string PairZip() {
 class SourceHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = node::Store::Open(dir_.path() + "/store");
+    auto store = replica::Store::Open(dir_.path() + "/store");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    ASSERT_TRUE(store_->PinOriginKey(node::TestChain::Key().public_key).ok());
+    ASSERT_TRUE(store_->PinOriginKey(feed::TestChain::Key().public_key).ok());
     handler_ = std::make_unique<SourceHandler>(store_.get());
   }
 
@@ -77,7 +77,7 @@ class SourceHandlerTest : public ::testing::Test {
   }
 
   void PutZip(const std::string& dist, const std::string& version, const std::string& zip) {
-    Apply({node::PutOp(ZipPath(dist, version), zip, "application/zip")}, version);
+    Apply({feed::PutOp(ZipPath(dist, version), zip, "application/zip")}, version);
   }
 
   gateway::Response Get(const std::string& path, const std::string& accept = "",
@@ -90,9 +90,9 @@ class SourceHandlerTest : public ::testing::Test {
     return handler_->Handle(request);
   }
 
-  node::TempDir dir_;
-  std::unique_ptr<node::Store> store_;
-  node::TestChain chain_;
+  base::TempDir dir_;
+  std::unique_ptr<replica::Store> store_;
+  feed::TestChain chain_;
   std::unique_ptr<SourceHandler> handler_;
 };
 
@@ -118,7 +118,7 @@ TEST_F(SourceHandlerTest, ServesFilesWithTypeByContent) {
       EXPECT_EQ(response.status, 200) << method << " " << c.path << ": " << response.body;
       EXPECT_EQ(response.body, c.body) << method << " " << c.path;
       EXPECT_EQ(response.Header("Content-Type"), c.type) << method << " " << c.path;
-      EXPECT_EQ(response.Header("ETag"), absl::StrCat("\"", node::Sha256Hex(c.body), "\""))
+      EXPECT_EQ(response.Header("ETag"), absl::StrCat("\"", base::Sha256Hex(c.body), "\""))
           << method << " " << c.path;
       EXPECT_FALSE(response.Header("Last-Modified").empty()) << method << " " << c.path;
     }
@@ -131,7 +131,7 @@ TEST_F(SourceHandlerTest, ListsDirectoriesAsHtml) {
   ASSERT_EQ(top.status, 200) << top.body;
   EXPECT_EQ(top.Header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(top.Header("Vary"), "Accept");
-  EXPECT_EQ(top.Header("ETag"), absl::StrCat("\"", node::Sha256Hex(top.body), "\""));
+  EXPECT_EQ(top.Header("ETag"), absl::StrCat("\"", base::Sha256Hex(top.body), "\""));
   EXPECT_TRUE(absl::StrContains(top.body, "<title>Index of /src/pair/pair-0.1.0/</title>"))
       << top.body;
   EXPECT_FALSE(absl::StrContains(top.body, "href=\"../\"")) << top.body;
@@ -284,7 +284,7 @@ TEST_F(SourceHandlerTest, NeverServesAReplacedOrRemovedZipFromTheCache) {
   EXPECT_EQ(Get("/src/pair/pair-0.1.0/old.txt").status, 404);
   EXPECT_EQ(Get("/src/pair/pair-0.1.0/new.txt").body, "new\n");
 
-  Apply({node::DeleteOp(ZipPath("pair", "0.1.0"))});
+  Apply({feed::DeleteOp(ZipPath("pair", "0.1.0"))});
   EXPECT_EQ(Get("/src/pair/pair-0.1.0/").status, 404);
   EXPECT_EQ(Get("/src/pair/pair-0.1.0/new.txt").status, 404);
 }

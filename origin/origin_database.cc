@@ -5,18 +5,19 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "node/files.h"
-#include "origin/bootstrap.h"
-#include "origin/migrations.h"
-#include "origin/origin_key.h"
-#include "origin/pg.h"
+#include "base/files.h"
+#include "origin/catalog/bootstrap.h"
+#include "origin/catalog/catalog.h"
+#include "origin/pg/migrations.h"
+#include "origin/pg/pg.h"
+#include "origin/publishing/origin_key.h"
 
 namespace pgxn::origin {
 
 absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
     OriginDatabaseOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
-  if (absl::Status s = node::MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
+  if (absl::Status s = base::MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
   auto db = std::unique_ptr<OriginDatabase>(new OriginDatabase());
   const std::string lock_path = options.data_dir + "/origin.lock";
   db->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -47,7 +48,7 @@ absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
   if (!conn.ok()) return conn.status();
   absl::StatusOr<int> migrated = ApplyMigrations(**conn, EmbeddedMigrations());
   if (!migrated.ok()) return migrated.status();
-  absl::StatusOr<node::KeyPair> key = LoadOrCreateOriginKey(options.data_dir);
+  absl::StatusOr<feed::KeyPair> key = LoadOrCreateOriginKey(options.data_dir);
   if (!key.ok()) return key.status();
   db->key_ = *std::move(key);
   if (absl::Status s = CheckOriginKey(**conn, db->key_); !s.ok()) return s;
@@ -56,6 +57,14 @@ absl::StatusOr<std::unique_ptr<OriginDatabase>> OriginDatabase::Open(
     if (!meta.ok()) return meta.status();
   }
   return db;
+}
+
+Publishing OriginDatabase::publishing(CommitListener on_commit) const {
+  Publishing publishing;
+  publishing.key = &key_;
+  publishing.on_commit = std::move(on_commit);
+  publishing.render_stats = [](PgConnection& conn) { return RenderStatsFiles(conn); };
+  return publishing;
 }
 
 OriginDatabase::~OriginDatabase() {

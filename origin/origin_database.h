@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "origin/embedded_postgres.h"
-#include "origin/publisher.h"
+#include "origin/pg/embedded_postgres.h"
+#include "origin/publishing/publisher.h"
 
 namespace pgxn::origin {
 
@@ -38,21 +38,17 @@ class OriginDatabase {
   ~OriginDatabase();
 
   const std::string& dsn() const { return dsn_; }
-  const node::KeyPair& key() const { return key_; }
-  // How this process publishes: signed with key(), announced to `on_commit`.
-  Publishing publishing(CommitListener on_commit = nullptr) const {
-    Publishing publishing;
-    publishing.key = &key_;
-    publishing.on_commit = std::move(on_commit);
-    return publishing;
-  }
+  const feed::KeyPair& key() const { return key_; }
+  // How this process publishes: signed with key(), announced to `on_commit`,
+  // the stats rendered by the catalog.
+  Publishing publishing(CommitListener on_commit = nullptr) const;
 
  private:
   OriginDatabase() = default;
   int lock_fd_ = -1;
   std::unique_ptr<EmbeddedPostgres> embedded_;  // null when external or shared
   std::string dsn_;
-  node::KeyPair key_;
+  feed::KeyPair key_;
 };
 
 }  // namespace pgxn::origin

@@ -1,23 +1,24 @@
 #include "origin/origin_server.h"
-#include "origin/stats_refresher.h"
+#include "origin/catalog/stats_refresher.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/address.h"
+#include "base/log.h"
+#include "base/ports_file.h"
+#include "feed/feed_service.h"
+#include "feed/tree_digest.h"
 #include "gateway/http_server.h"
 #include "gateway/status_http.h"
-#include "node/address.h"
-#include "node/feed_service.h"
-#include "node/log.h"
-#include "node/node_status.h"
-#include "node/ports_file.h"
-#include "node/tree_digest.h"
-#include "origin/accounts.h"
-#include "origin/manager_http.h"
+#include "host/node_status.h"
+#include "origin/accounts/accounts.h"
+#include "origin/manager/manager_http.h"
 #include "origin/origin_database.h"
-#include "origin/pg.h"
-#include "origin/pg_event_log.h"
-#include "origin/pg_tree.h"
+#include "origin/pg/pg.h"
+#include "origin/publishing/pg_event_log.h"
+#include "origin/publishing/pg_tree.h"
+#include "origin/publishing/settings.h"
 
 namespace pgxn::origin {
 namespace {
@@ -32,9 +33,9 @@ OriginServer::OriginServer(OriginOptions options) : options_(std::move(options))
 OriginServer::~OriginServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions options) {
-  absl::StatusOr<node::HostPort> http = node::ParseHostPort(options.http_address);
+  absl::StatusOr<base::HostPort> http = base::ParseHostPort(options.http_address);
   if (!http.ok()) return http.status();
-  if (absl::Status s = node::ParseHostPort(options.grpc_address).status(); !s.ok()) return s;
+  if (absl::Status s = base::ParseHostPort(options.grpc_address).status(); !s.ok()) return s;
   auto origin = std::unique_ptr<OriginServer>(new OriginServer(std::move(options)));
   const OriginOptions& o = origin->options_;
 
@@ -49,12 +50,12 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   if (!log.ok()) return log.status();
   origin->log_ = *std::move(log);
 
-  node::GrpcServerOptions grpc_options;
+  feed::GrpcServerOptions grpc_options;
   grpc_options.address = o.grpc_address;
-  node::FeedServiceOptions feed_options;
+  feed::FeedServiceOptions feed_options;
   feed_options.role = "origin";
   feed_options.heartbeat_interval = o.heartbeat_interval;
-  auto feed_server = node::FeedServer::Start(grpc_options, feed_options, origin->log_.get());
+  auto feed_server = feed::FeedServer::Start(grpc_options, feed_options, origin->log_.get());
   if (!feed_server.ok()) return feed_server.status();
   origin->feed_server_ = *std::move(feed_server);
 
@@ -80,13 +81,14 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
     // Operator commands run beside the origin (pgxnd user ...) mail the same links.
     auto conn = origin->pool_->Acquire();
     if (!conn.ok()) return conn.status();
-    if (absl::Status s = PutSetting(**conn, "public_url", manager_options.public_url); !s.ok()) {
+    if (absl::Status s = PutSetting(**conn, Setting::kPublicUrl, manager_options.public_url);
+        !s.ok()) {
       return s;
     }
   }
   PgEventLog* event_log = origin->log_.get();
   Publishing publishing = origin->database_->publishing(
-      [event_log](const node::ChainTip& tip) { event_log->NoteCommitted(tip); });
+      [event_log](const feed::ChainTip& tip) { event_log->NoteCommitted(tip); });
   if (o.stats_delay > absl::ZeroDuration()) {
     origin->stats_ =
         std::make_unique<StatsRefresher>(origin->pool_.get(), publishing, o.stats_delay);
@@ -99,9 +101,9 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   OriginServer* self = origin.get();
   router.Handle("GET", "/_status",
                 [self](const gateway::Request& request) { return self->HandleStatus(request); });
-  origin->metrics_ = std::make_unique<node::Metrics>("origin", [self] {
-    node::MetricsSample sample;
-    absl::StatusOr<node::ChainTip> head = self->log_->Head();
+  origin->metrics_ = std::make_unique<host::Metrics>("origin", [self] {
+    host::MetricsSample sample;
+    absl::StatusOr<feed::ChainTip> head = self->log_->Head();
     if (head.ok()) sample.applied_seq = sample.upstream_head_seq = head->seq;
     sample.feed_streams = self->feed_server_->active_streams();
     return sample;
@@ -114,12 +116,12 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
   origin->routes_ready_.store(true);
 
-  if (absl::Status s = node::WritePortsFile(o.data_dir, origin->http_port(), origin->grpc_port());
+  if (absl::Status s = base::WritePortsFile(o.data_dir, origin->http_port(), origin->grpc_port());
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<node::ChainTip> head = origin->log_->Head();
-  node::LogInfo(absl::StrCat("origin serving HTTP on ", http->host, ":", origin->http_port(),
+  absl::StatusOr<feed::ChainTip> head = origin->log_->Head();
+  base::LogInfo(absl::StrCat("origin serving HTTP on ", http->host, ":", origin->http_port(),
                              " and the Feed on port ", origin->grpc_port(), "; epoch ",
                              head.ok() ? head->epoch : "?", ", head seq ",
                              head.ok() ? head->seq : 0));
@@ -150,9 +152,9 @@ gateway::Response OriginServer::Dispatch(const gateway::Request& request) const 
 }
 
 gateway::Response OriginServer::HandleStatus(const gateway::Request& request) const {
-  absl::StatusOr<node::ChainTip> head = log_->Head();
+  absl::StatusOr<feed::ChainTip> head = log_->Head();
   if (!head.ok()) return gateway::ErrorResponse(head.status(), request);
-  node::NodeStatus status;
+  host::NodeStatus status;
   status.role = "origin";
   status.epoch = head->epoch;
   status.applied_seq = head->seq;
@@ -169,11 +171,11 @@ gateway::Response OriginServer::HandleStatus(const gateway::Request& request) co
   if (conn.ok()) {
     auto state = (*conn)->Exec("SELECT tree_state FROM feed_head WHERE tree_state IS NOT NULL");
     if (state.ok() && state->rows() == 1) {
-      absl::StatusOr<node::TreeDigest> tree = node::TreeDigest::FromState(state->Get(0, 0));
+      absl::StatusOr<feed::TreeDigest> tree = feed::TreeDigest::FromState(state->Get(0, 0));
       if (tree.ok()) status.tree_digest = tree->Digest();
     }
   }
-  return gateway::JsonResponse(200, node::StatusJson(status, absl::Now()));
+  return gateway::JsonResponse(200, host::StatusJson(status, absl::Now()));
 }
 
 }  // namespace pgxn::origin

@@ -15,13 +15,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
-#include "node/metrics.h"
-#include "origin/manager_context.h"
+#include "host/metrics.h"
+#include "origin/manager/manager_context.h"
 
 namespace pgxn::gateway {
 class HttpServer;
 }
-namespace pgxn::node {
+namespace pgxn::feed {
 class FeedServer;
 }
 
@@ -72,9 +72,9 @@ class OriginServer {
   std::unique_ptr<StatsRefresher> stats_;
   std::unique_ptr<Manager> manager_;
   gateway::Router router_;
-  std::unique_ptr<node::FeedServer> feed_server_;
+  std::unique_ptr<feed::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
-  std::unique_ptr<node::Metrics> metrics_;
+  std::unique_ptr<host::Metrics> metrics_;
   // The public URL in mail needs the bound port, so routes are added after
   // the server listens; until then requests get 503.
   std::atomic<bool> routes_ready_{false};

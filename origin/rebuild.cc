@@ -8,14 +8,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/digest.h"
+#include "feed/signing.h"
 #include "gateway/media_type.h"
-#include "node/digest.h"
-#include "node/signing.h"
-#include "origin/accounts.h"
-#include "origin/bootstrap.h"
-#include "origin/catalog.h"
-#include "origin/distribution_archive.h"
-#include "origin/tree_render.h"
+#include "origin/accounts/accounts.h"
+#include "origin/catalog/bootstrap.h"
+#include "origin/catalog/catalog.h"
+#include "origin/catalog/tree_render.h"
+#include "origin/intake/distribution_archive.h"
+#include "origin/publishing/settings.h"
 
 namespace pgxn::origin {
 namespace {
@@ -72,7 +73,7 @@ absl::StatusOr<std::map<std::string, StoredFile>> ReadStored(PgConnection& conn)
 
 void AddRendered(Expected& expected, std::string path, std::string content) {
   ExpectedFile file;
-  file.sha256 = node::Sha256(content);
+  file.sha256 = base::Sha256(content);
   file.content = std::move(content);
   expected.files[std::move(path)] = std::move(file);
 }
@@ -128,7 +129,7 @@ absl::Status AddReleases(PgConnection& conn, Expected& expected) {
         absl::StrCat(absl::AsciiStrToLower(name), "-", absl::AsciiStrToLower(version), ".zip");
     ExpectedFile zip;
     zip.rendered = false;
-    zip.sha256 = node::HexDecode(releases->Get(row, 2)).value_or("");
+    zip.sha256 = base::HexDecode(releases->Get(row, 2)).value_or("");
     absl::StatusOr<absl::optional<std::string>> readme = ReadmeOf(conn, zip.sha256, zip_name);
     if (readme.ok()) {
       if (readme->has_value()) AddRendered(expected, absl::StrCat(dir, "/README.txt"), **readme);
@@ -147,10 +148,10 @@ absl::StatusOr<Expected> RenderExpected(PgConnection& conn) {
   AddRendered(expected, "index.json", RenderIndexJson());
   AddRendered(expected, "meta/spec.txt", kMetaSpecText);
   // The key the database's events are signed with (origin_key.h records it).
-  absl::StatusOr<std::string> key_hex = GetSetting(conn, "origin_public_key");
+  absl::StatusOr<std::string> key_hex = GetSetting(conn, Setting::kOriginPublicKey);
   if (key_hex.ok()) {
-    absl::optional<std::string> key = node::HexDecode(*key_hex);
-    if (key.has_value()) AddRendered(expected, "meta/origin.pub", node::FormatPublicKey(*key));
+    absl::optional<std::string> key = base::HexDecode(*key_hex);
+    if (key.has_value()) AddRendered(expected, "meta/origin.pub", feed::FormatPublicKey(*key));
   } else if (!absl::IsNotFound(key_hex.status())) {
     return key_hex.status();
   }
@@ -233,8 +234,8 @@ Comparison Compare(const Expected& expected, const std::map<std::string, StoredF
     if (found.sha256 != file.sha256) {
       detail = file.rendered
                    ? "stored content differs from the rows"
-                   : absl::StrCat("stored archive has sha256 ", node::HexEncode(found.sha256),
-                                  ", the release's is ", node::HexEncode(file.sha256));
+                   : absl::StrCat("stored archive has sha256 ", base::HexEncode(found.sha256),
+                                  ", the release's is ", base::HexEncode(file.sha256));
     } else if (!found.intact) {
       detail = "stored content does not match its sha256";
     } else if (found.media_type != media_type) {
@@ -304,7 +305,7 @@ absl::StatusOr<TreeCheck> CheckTree(PgConnection& conn) {
 absl::StatusOr<v1::Event> FixTree(PgConnection& conn, absl::string_view actor,
                                   std::vector<TreeDifference>* remaining,
                                   const Publishing& publishing) {
-  EventHeader header{"meta", std::string(actor), "", ""};
+  EventHeader header{feed::EventKind::kMeta, std::string(actor), "", ""};
   header.skip_if_unchanged = true;
   // The rows were changed behind the publisher's back: the digest state it
   // carries forward no longer describes them.

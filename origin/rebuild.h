@@ -26,8 +26,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "origin/pg.h"
-#include "origin/publisher.h"
+#include "origin/pg/pg.h"
+#include "origin/publishing/publisher.h"
 
 namespace pgxn::origin {
 

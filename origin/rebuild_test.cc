@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "origin/bootstrap.h"
-#include "origin/mirror_registry.h"
-#include "origin/release_removal.h"
-#include "origin/test_postgres.h"
-#include "origin/test_releases.h"
+#include "origin/accounts/mirror_registry.h"
+#include "origin/catalog/bootstrap.h"
+#include "origin/intake/release_removal.h"
+#include "origin/testing/test_postgres.h"
+#include "origin/testing/test_releases.h"
 
 namespace pgxn::origin {
 namespace {

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "origin/mail.h"
+#include "origin/accounts/mail.h"
+#include "origin/catalog/tree_render.h"
 #include "origin/origin_database.h"
-#include "origin/tree_render.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "node/node_status.h"
+#include "host/node_status.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   if (command == "user") return RunUserCommand(args);
   if (command == "mail") return RunMailCommand(args);
   if (command == "version" || command == "--version") {
-    std::cout << "pgxnd " << pgxn::node::kVersion << "\n";
+    std::cout << "pgxnd " << pgxn::host::kVersion << "\n";
     return kExitOk;
   }
   if (command == "help" || command == "--help" || command == "-h") {

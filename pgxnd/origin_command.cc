@@ -1,5 +1,5 @@
-#include "node/log.h"
-#include "node/signals.h"
+#include "base/log.h"
+#include "base/signals.h"
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
@@ -56,14 +56,14 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   options.manager.limits.max_entry_bytes =
       std::min(options.manager.limits.max_entry_bytes, options.manager.limits.max_total_bytes);
 
-  node::BlockTerminationSignals();
+  base::BlockTerminationSignals();
   absl::StatusOr<std::unique_ptr<origin::OriginServer>> server =
       origin::OriginServer::Start(options);
   if (!server.ok()) return Fail(server.status());
-  const int signal_number = node::WaitForTerminationSignal();
-  node::LogInfo(absl::StrCat("origin stopping on signal ", signal_number));
+  const int signal_number = base::WaitForTerminationSignal();
+  base::LogInfo(absl::StrCat("origin stopping on signal ", signal_number));
   (*server)->Stop();
-  node::LogInfo("origin stopped");
+  base::LogInfo("origin stopped");
   return kExitOk;
 }
 

@@ -1,13 +1,13 @@
 // pgxnd mirror and pgxnd indexer: both are replicas of the log; the indexer
 // adds its search indexes as a replica extension.
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
+#include "base/signals.h"
 #include "indexer/indexer.h"
-#include "node/log.h"
-#include "node/replica.h"
-#include "node/signals.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 #include "pgxnd/replica_flags.h"
+#include "replica/replica.h"
 
 namespace pgxn::cli {
 namespace {
@@ -31,7 +31,7 @@ constexpr char kIndexerSummary[] =
 int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   const bool is_indexer = role == "indexer";
   const std::string command = absl::StrCat("pgxnd ", role);
-  node::ReplicaOptions options;
+  replica::ReplicaOptions options;
   options.role = role;
   options.http_address = is_indexer ? "127.0.0.1:7200" : "127.0.0.1:7100";
   options.grpc_address = is_indexer ? "127.0.0.1:7201" : "127.0.0.1:7101";
@@ -46,8 +46,8 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
     return UsageError(problem);
   }
 
-  node::BlockTerminationSignals();
-  absl::StatusOr<std::unique_ptr<node::Replica>> replica = node::Replica::Open(options);
+  base::BlockTerminationSignals();
+  absl::StatusOr<std::unique_ptr<replica::Replica>> replica = replica::Replica::Open(options);
   if (!replica.ok()) return Fail(replica.status());
   std::unique_ptr<indexer::Indexer> index;
   if (is_indexer) {
@@ -58,10 +58,10 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
     if (absl::Status s = index->CatchUp(); !s.ok()) return Fail(s);
   }
   if (absl::Status s = (*replica)->Start(index.get()); !s.ok()) return Fail(s);
-  const int signal_number = node::WaitForTerminationSignal();
-  node::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
+  const int signal_number = base::WaitForTerminationSignal();
+  base::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
   (*replica)->Stop();
-  node::LogInfo(absl::StrCat(role, " stopped"));
+  base::LogInfo(absl::StrCat(role, " stopped"));
   return kExitOk;
 }
 

@@ -1,11 +1,11 @@
 #include "pgxnd/replica_flags.h"
 
 #include "absl/strings/str_cat.h"
-#include "node/address.h"
+#include "base/address.h"
 
 namespace pgxn::cli {
 
-void AddReplicaFlags(FlagSet& flags, node::ReplicaOptions* options) {
+void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
   flags.String("data-dir", &options->data_dir, "data directory (required)");
   flags.Strings("upstream", &options->upstreams,
                 "Feed address HOST:PORT of the origin or another node (required; repeat the flag "
@@ -28,16 +28,17 @@ void AddReplicaFlags(FlagSet& flags, node::ReplicaOptions* options) {
              "snapshot (a relay that must serve the full history to others needs this)");
 }
 
-std::string CheckReplicaOptions(const std::string& command, const node::ReplicaOptions& options) {
+std::string CheckReplicaOptions(const std::string& command,
+                                const replica::ReplicaOptions& options) {
   if (options.data_dir.empty()) return absl::StrCat(command, ": --data-dir is required");
   if (options.upstreams.empty()) return absl::StrCat(command, ": --upstream is required");
   for (const std::string& address : options.upstreams) {
-    if (absl::Status s = node::ParseHostPort(address).status(); !s.ok()) {
+    if (absl::Status s = base::ParseHostPort(address).status(); !s.ok()) {
       return absl::StrCat(command, ": --upstream ", s.message());
     }
   }
   for (const std::string* address : {&options.http_address, &options.grpc_address}) {
-    if (absl::Status s = node::ParseHostPort(*address).status(); !s.ok()) {
+    if (absl::Status s = base::ParseHostPort(*address).status(); !s.ok()) {
       return absl::StrCat(command, ": ", s.message());
     }
   }

@@ -1,20 +1,20 @@
 // pgxnd tail: prints the release feed as JSON lines, for scripts and people.
-// Events are checked as they arrive (each hash, and the chain from the first
-// event printed on), so a corrupted relay cannot feed a script bad data.
-#include <grpcpp/grpcpp.h>
-
+// It follows the feed with the same client as a mirror (feed/feed_client.h),
+// into a sink that prints instead of storing. Events are checked as they
+// arrive (each hash and signature, and the chain from the first event
+// printed on), so a corrupted relay cannot feed a script bad data.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "node/address.h"
-#include "node/digest.h"
-#include "node/event_chain.h"
-#include "node/files.h"
-#include "node/signing.h"
-#include "pgxn/feed/v1/feed.grpc.pb.h"
+#include "base/address.h"
+#include "base/digest.h"
+#include "base/files.h"
+#include "feed/event_chain.h"
+#include "feed/feed_client.h"
+#include "feed/signing.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 
@@ -39,40 +39,100 @@ std::string EventLine(const v1::Event& event) {
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-// Checks `event` against the previous one printed (if any) and the origin's key.
-absl::Status Check(const v1::Event& event, const absl::optional<node::ChainTip>& previous,
-                   absl::string_view origin_key) {
-  if (previous.has_value()) {
-    return node::VerifyEvent(event, *previous, /*require_content=*/false, origin_key);
+// Where the feed client delivers: each event is checked (its hash and the
+// origin's signature on the client's reading thread, its link to the one
+// printed before on the applying thread) and printed as one line. The first
+// event printed has no predecessor to link to; every later one must.
+class PrintingSink final : public feed::EventSink {
+ public:
+  PrintingSink(uint64_t since, std::string origin_key, absl::optional<uint64_t> stop_at,
+               bool flush_each)
+      : origin_key_(std::move(origin_key)), stop_at_(stop_at), flush_each_(flush_each) {
+    tip_.seq = since;
   }
-  if (node::ComputeEventHash(event) != event.hash()) {
-    return absl::DataLossError(absl::StrCat("Event ", event.seq(), " hash does not match"));
-  }
-  return node::VerifyEventSignature(origin_key, event);
-}
 
-absl::StatusOr<v1::Head> GetHead(const std::string& upstream) {
-  auto feed = v1::Feed::NewStub(grpc::CreateChannel(upstream, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  v1::Head head;
-  grpc::Status status = feed->GetHead(&context, v1::GetHeadRequest(), &head);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("Cannot reach ", upstream, ": ", status.error_message()));
+  feed::ChainTip Tip() const override {
+    absl::MutexLock lock(&mu_);
+    return tip_;
   }
-  return head;
-}
+  feed::EventCheck Check(const v1::Event& event) const override {
+    feed::EventCheck check;
+    check.key = OriginKey();
+    check.status = feed::VerifyEventAlone(event, /*require_content=*/false, check.key);
+    return check;
+  }
+  absl::Status Apply(const v1::Event& event, const feed::EventCheck& check) override {
+    absl::Status status = check.status;
+    absl::MutexLock lock(&mu_);
+    if (status.ok() && printed_) status = feed::VerifyEventLink(event, tip_);
+    if (!status.ok()) {
+      failure_ = status;
+      return status;
+    }
+    std::cout << EventLine(event) << "\n";
+    if (flush_each_) std::cout.flush();
+    tip_ = feed::TipAfter(event);
+    printed_ = true;
+    return absl::OkStatus();
+  }
+  std::string OriginKey() const override {
+    absl::MutexLock lock(&mu_);
+    return origin_key_;
+  }
+  absl::Status PinOriginKey(absl::string_view public_key) override {
+    absl::MutexLock lock(&mu_);
+    origin_key_ = std::string(public_key);
+    return absl::OkStatus();
+  }
+  absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) override {
+    return feed::VerifyHeartbeat(OriginKey(), heartbeat);
+  }
+  absl::Status Bootstrap(const v1::Event&,
+                         const std::function<absl::StatusOr<v1::Op>()>&) override {
+    return absl::UnimplementedError("pgxnd tail does not take snapshots");
+  }
+  absl::Status Reset() override {
+    return absl::UnimplementedError("pgxnd tail does not follow a new epoch");
+  }
+
+  // Notes why the feed ended; false when tail should stop trying.
+  bool Retry(const absl::Status& ended, bool follow) {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return false;  // a refused event: never printed past
+    if (follow && !absl::IsFailedPrecondition(ended)) return true;
+    failure_ = ended;
+    return false;
+  }
+  // Waits until the head seen at start was printed (OK) or the feed failed.
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &PrintingSink::Finished));
+    return failure_;
+  }
+
+ private:
+  bool Finished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !failure_.ok() || (stop_at_.has_value() && tip_.seq >= *stop_at_);
+  }
+
+  mutable absl::Mutex mu_;
+  feed::ChainTip tip_ ABSL_GUARDED_BY(mu_);
+  bool printed_ ABSL_GUARDED_BY(mu_) = false;
+  std::string origin_key_ ABSL_GUARDED_BY(mu_);
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  const absl::optional<uint64_t> stop_at_;
+  const bool flush_each_;
+};
 
 // The origin key to check events with: --origin-key, or what the node reports.
 absl::StatusOr<std::string> OriginKeyFor(const v1::Head& head, const std::string& upstream,
                                          const std::string& flag) {
   if (!flag.empty()) {
-    absl::StatusOr<std::string> text = node::ReadFile(flag);
+    absl::StatusOr<std::string> text = base::ReadFile(flag);
     if (!text.ok()) return text.status();
-    return node::ParsePublicKey(*text);
+    return feed::ParsePublicKey(*text);
   }
-  if (head.origin_key().size() != node::kPublicKeyBytes) {
+  if (head.origin_key().size() != feed::kPublicKeyBytes) {
     return absl::UnavailableError(absl::StrCat(upstream, " does not know the origin's key yet"));
   }
   return head.origin_key();
@@ -103,63 +163,35 @@ int RunTailCommand(const std::vector<std::string>& args) {
   if (!positional.has_value()) return exit_code;
   if (!positional->empty()) return UsageError("pgxnd tail takes no arguments (see --help)");
   if (upstream.empty()) return UsageError("pgxnd tail: --upstream is required");
-  if (absl::Status s = node::ParseHostPort(upstream).status(); !s.ok()) {
+  if (absl::Status s = base::ParseHostPort(upstream).status(); !s.ok()) {
     return UsageError(absl::StrCat("pgxnd tail: --upstream ", s.message()));
   }
 
-  absl::StatusOr<v1::Head> node_head = GetHead(upstream);
+  absl::StatusOr<v1::Head> node_head = feed::FetchHead(upstream, absl::Seconds(30));
   if (!node_head.ok()) return Fail(node_head.status());
   absl::StatusOr<std::string> origin_key = OriginKeyFor(*node_head, upstream, origin_key_file);
   if (!origin_key.ok()) return Fail(origin_key.status());
-  absl::optional<node::ChainTip> previous;
-  uint64_t cursor = since;
   // Without --follow, stop at the node's head as it was when we started.
   absl::optional<uint64_t> stop_at;
   if (!follow) stop_at = node_head->seq();
   if (stop_at.has_value() && since >= *stop_at) return kExitOk;
-  absl::Duration backoff = absl::Milliseconds(100);
-  absl::BitGen random;
-  while (true) {
-    auto feed =
-        v1::Feed::NewStub(grpc::CreateChannel(upstream, grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    v1::SubscribeRequest request;
-    request.set_after_seq(cursor);
-    request.set_include_content(false);
-    if (previous.has_value()) request.set_epoch(previous->epoch);
-    auto reader = feed->Subscribe(&context, request);
-    v1::FeedMessage message;
-    while (reader->Read(&message)) {
-      if (message.has_event()) {
-        const v1::Event& event = message.event();
-        if (absl::Status s = Check(event, previous, *origin_key); !s.ok()) {
-          context.TryCancel();
-          reader->Finish();
-          return Fail(s);
-        }
-        std::cout << EventLine(event) << "\n";
-        previous = node::TipAfter(event);
-        cursor = event.seq();
-        backoff = absl::Milliseconds(100);
-      }
-      if (stop_at.has_value() && cursor >= *stop_at) {
-        std::cout.flush();
-        context.TryCancel();
-        reader->Finish();
-        return kExitOk;
-      }
-      if (follow) std::cout.flush();
-    }
-    grpc::Status status = reader->Finish();
-    if (!follow || status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      return Fail(absl::UnavailableError(
-          absl::StrCat("Feed from ", upstream, " ended: ", status.error_message())));
-    }
-    std::cerr << "pgxnd tail: feed from " << upstream << " ended (" << status.error_message()
-              << "); reconnecting" << std::endl;
-    absl::SleepFor(backoff * absl::Uniform(random, 0.5, 1.5));
-    backoff = std::min(backoff * 2, absl::Seconds(10));
+
+  PrintingSink sink(since, *origin_key, stop_at, /*flush_each=*/follow);
+  feed::FeedClientOptions options;
+  options.upstreams = {upstream};
+  options.include_content = false;
+  options.bootstrap_from_snapshot = false;
+  options.retry = [&sink, follow](const absl::Status& ended) { return sink.Retry(ended, follow); };
+  feed::FeedClient client(options, &sink);
+  client.Start();
+  absl::Status status = sink.Wait();
+  client.Stop();
+  std::cout.flush();
+  if (!status.ok()) {
+    return Fail(absl::Status(status.code(), absl::StrCat("Feed from ", upstream,
+                                                         " ended: ", status.message())));
   }
+  return kExitOk;
 }
 
 }  // namespace pgxn::cli

@@ -8,9 +8,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "origin/accounts.h"
+#include "origin/accounts/accounts.h"
+#include "origin/catalog/tree_render.h"
 #include "origin/origin_database.h"
-#include "origin/tree_render.h"
+#include "origin/publishing/settings.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 
@@ -69,7 +70,7 @@ absl::StatusOr<Session> Open(const Common& common) {
 // Links in mail use the URL the origin recorded when it last ran.
 origin::Links LinksFor(origin::PgConnection& conn, const std::string& flag) {
   if (!flag.empty()) return origin::Links{flag};
-  absl::StatusOr<std::string> recorded = origin::GetSetting(conn, "public_url");
+  absl::StatusOr<std::string> recorded = origin::GetSetting(conn, origin::Setting::kPublicUrl);
   return origin::Links{recorded.ok() ? *recorded : "http://127.0.0.1:7000"};
 }
 
@@ -128,14 +129,21 @@ int RunList(const std::vector<std::string>& args) {
   if (common.db.data_dir.empty()) return UsageError("pgxnd user list: --data-dir is required");
   absl::StatusOr<Session> session = Open(common);
   if (!session.ok()) return Fail(session.status());
+  absl::optional<origin::AccountStatus> only;
+  if (!status.empty()) {
+    absl::StatusOr<origin::AccountStatus> parsed = origin::ParseAccountStatus(status);
+    if (!parsed.ok())
+      return UsageError(absl::StrCat("pgxnd user list: ", parsed.status().message()));
+    only = *parsed;
+  }
   absl::StatusOr<std::vector<origin::Account>> accounts =
-      origin::ListAccounts(*session->conn, status);
+      origin::ListAccounts(*session->conn, only);
   if (!accounts.ok()) return Fail(accounts.status());
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const origin::Account& a : *accounts) {
       list.push_back({{"nickname", a.nickname},
-                      {"status", a.status},
+                      {"status", origin::AccountStatusName(a.status)},
                       {"is_admin", a.is_admin},
                       {"email", a.email},
                       {"full_name", a.full_name},
@@ -148,9 +156,9 @@ int RunList(const std::vector<std::string>& args) {
     return kExitOk;
   }
   for (const origin::Account& a : *accounts) {
-    std::cout << a.nickname << "\t" << a.status << (a.is_admin ? "\tadmin" : "\t-") << "\t"
-              << a.email << "\t" << a.full_name;
-    if (a.status == "new") std::cout << "\t" << a.why;
+    std::cout << a.nickname << "\t" << origin::AccountStatusName(a.status)
+              << (a.is_admin ? "\tadmin" : "\t-") << "\t" << a.email << "\t" << a.full_name;
+    if (a.status == origin::AccountStatus::kNew) std::cout << "\t" << a.why;
     std::cout << "\n";
   }
   return kExitOk;
@@ -174,8 +182,11 @@ int RunSetStatus(const std::vector<std::string>& args) {
   absl::StatusOr<Session> session = Open(common);
   if (!session.ok()) return Fail(session.status());
   origin::Mailer mailer{origin::MailOptions{}};
+  absl::StatusOr<origin::AccountStatus> new_status =
+      origin::ParseModerationStatus((*positional)[1]);
+  if (!new_status.ok()) return Fail(new_status.status());
   absl::Status status = origin::SetAccountStatus(
-      *session->conn, "", (*positional)[0], (*positional)[1], mailer,
+      *session->conn, "", (*positional)[0], *new_status, mailer,
       LinksFor(*session->conn, common.public_url), session->db->publishing());
   if (!status.ok()) return Fail(status);
   std::cout << "User " << (*positional)[0] << " is " << (*positional)[1] << std::endl;

@@ -7,8 +7,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/temp_dir.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -24,7 +24,7 @@ std::string Basic(const std::string& user, const std::string& password) {
 class AccountTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new node::TempDir();
+    dir_ = new base::TempDir();
     admin_added_ =
         RunProgram({PgxndPath(), "user", "add", "--data-dir", dir_->path() + "/origin", kAdmin,
                     "--email", "root@example.com", "--name", "Root", "--admin", "--password-stdin"},
@@ -91,12 +91,12 @@ class AccountTest : public ::testing::Test {
     return "";
   }
 
-  static node::TempDir* dir_;
+  static base::TempDir* dir_;
   static Node* origin_;
   static bool admin_added_;
 };
 
-node::TempDir* AccountTest::dir_ = nullptr;
+base::TempDir* AccountTest::dir_ = nullptr;
 Node* AccountTest::origin_ = nullptr;
 bool AccountTest::admin_added_ = false;
 

@@ -10,12 +10,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/temp_dir.h"
 #include "gateway/path.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
-#include "origin/accounts.h"
-#include "origin/embedded_postgres.h"
-#include "origin/pg.h"
+#include "origin/accounts/accounts.h"
+#include "origin/pg/embedded_postgres.h"
+#include "origin/pg/pg.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -47,7 +47,7 @@ struct Footprint {
 class AdminTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new node::TempDir();
+    dir_ = new base::TempDir();
     const std::string data = dir_->path() + "/origin";
     origin_ = Node::Start("origin", data, {"--unsafe-no-fsync"}).release();
     if (origin_ == nullptr) return;
@@ -140,13 +140,13 @@ class AdminTest : public ::testing::Test {
 
   static bool MirrorCaughtUp() { return mirror_->WaitForSeq(origin_->AppliedSeq()); }
 
-  static node::TempDir* dir_;
+  static base::TempDir* dir_;
   static Node* origin_;
   static Node* mirror_;
   static bool users_added_;
 };
 
-node::TempDir* AdminTest::dir_ = nullptr;
+base::TempDir* AdminTest::dir_ = nullptr;
 Node* AdminTest::origin_ = nullptr;
 Node* AdminTest::mirror_ = nullptr;
 bool AdminTest::users_added_ = false;

@@ -26,10 +26,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/temp_dir.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
-#include "origin/embedded_postgres.h"
-#include "origin/pg.h"
+#include "origin/pg/embedded_postgres.h"
+#include "origin/pg/pg.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -48,7 +48,7 @@ const Account kOtherAccount{"mallory", "mallorys password"};
 
 // The origin every case runs against, started once for the whole binary.
 struct Shared {
-  node::TempDir dir;
+  base::TempDir dir;
   std::unique_ptr<Node> origin;
   int next_work_dir = 0;
 };

@@ -15,9 +15,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/digest.h"
+#include "base/temp_dir.h"
 #include "gtest/gtest.h"
-#include "node/digest.h"
-#include "node/temp_dir.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -70,7 +70,7 @@ void ExpectSameTree(const Node& origin, const Node& node, const std::string& nam
     HttpResult got = node.Get("/" + Encode(path));
     ASSERT_EQ(want.status, 200) << "origin /" << path;
     ASSERT_EQ(got.status, 200) << name << " /" << path;
-    EXPECT_EQ(node::Sha256Hex(want.body), sha256) << "origin /" << path;
+    EXPECT_EQ(base::Sha256Hex(want.body), sha256) << "origin /" << path;
     if (is_indexer && absl::EndsWith(path, ".json") && !absl::StartsWith(path, "stats/") &&
         !absl::StartsWith(path, "meta/")) {
       EXPECT_TRUE(Holds(nlohmann::json::parse(got.body, nullptr, false),
@@ -128,7 +128,7 @@ class NetworkTest : public ::testing::Test {
     return RunProgram(args);
   }
 
-  node::TempDir dir_;
+  base::TempDir dir_;
   std::unique_ptr<Node> origin_, mirror1_, mirror2_, indexer_;
 };
 

@@ -28,12 +28,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/temp_dir.h"
 #include "gateway/path.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
-#include "origin/embedded_postgres.h"
-#include "origin/pg.h"
-#include "origin/semver.h"
+#include "origin/catalog/semver.h"
+#include "origin/pg/embedded_postgres.h"
+#include "origin/pg/pg.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -352,7 +352,7 @@ class PropertyTest : public ::testing::Test {
 
   uint32_t seed_ = kDefaultSeed;
   std::mt19937 rng_;
-  node::TempDir dir_;
+  base::TempDir dir_;
   std::string data_;
   std::unique_ptr<Node> origin_;
   std::unique_ptr<Node> mirror_;

@@ -36,9 +36,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "base/temp_dir.h"
+#include "feed/signing.h"
 #include "gtest/gtest.h"
-#include "node/signing.h"
-#include "node/temp_dir.h"
 #include "tests/support/cluster.h"
 #include "tests/support/tcp_proxy.h"
 
@@ -191,7 +191,7 @@ class ReplicationTest : public ::testing::Test {
     EXPECT_EQ(seqs, expected) << name << ": pgxnd tail --since " << log_start;
   }
 
-  node::TempDir dir_;
+  base::TempDir dir_;
   std::unique_ptr<Node> origin_;
 };
 
@@ -543,7 +543,7 @@ TEST_F(ReplicationTest, FreshMirrorBootstrapsFromAMirrorsSnapshot) {
 TEST_F(ReplicationTest, MirrorPinnedToAnotherKeyRefusesTheOriginsEvents) {
   Publish("signed", 0, 2);
   const std::string wrong_key = dir_.path() + "/wrong.pub";
-  WriteWholeFile(wrong_key, node::FormatPublicKey(node::GenerateKeyPair().public_key));
+  WriteWholeFile(wrong_key, feed::FormatPublicKey(feed::GenerateKeyPair().public_key));
   std::unique_ptr<Node> wrong =
       StartMirror("wrong", origin_->grpc_address(), {"--origin-key", wrong_key, "--replay-log"});
   ASSERT_NE(wrong, nullptr);

@@ -29,8 +29,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "base/temp_dir.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -530,7 +530,7 @@ Json Shape(const Json& value, const ShapeRules& rules, const std::string& path =
 class SearchTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new node::TempDir();
+    dir_ = new base::TempDir();
     const std::string origin_dir = dir_->path() + "/origin";
     origin_ = Node::Start("origin", origin_dir, {"--unsafe-no-fsync"}).release();
     if (origin_ == nullptr) return;
@@ -619,7 +619,7 @@ class SearchTest : public ::testing::Test {
     return RunProgram(args);
   }
 
-  static node::TempDir* dir_;
+  static base::TempDir* dir_;
   static Node* origin_;
   static Node* indexer_;
   static std::string setup_error_;
@@ -627,7 +627,7 @@ class SearchTest : public ::testing::Test {
   static size_t published_;
 };
 
-node::TempDir* SearchTest::dir_ = nullptr;
+base::TempDir* SearchTest::dir_ = nullptr;
 Node* SearchTest::origin_ = nullptr;
 Node* SearchTest::indexer_ = nullptr;
 std::string SearchTest::setup_error_;

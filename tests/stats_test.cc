@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "node/temp_dir.h"
+#include "base/temp_dir.h"
 #include "tests/support/cluster.h"
 #include "tests/support/process.h"
 
@@ -55,7 +55,7 @@ class StatsTest : public ::testing::Test {
     ASSERT_EQ(result.status, 200) << name << ": " << result.body;
   }
 
-  node::TempDir dir_;
+  base::TempDir dir_;
   std::unique_ptr<Node> origin_;
 };
 

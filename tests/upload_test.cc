@@ -8,10 +8,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/temp_dir.h"
 #include "gtest/gtest.h"
-#include "node/temp_dir.h"
-#include "origin/embedded_postgres.h"
-#include "origin/pg.h"
+#include "origin/pg/embedded_postgres.h"
+#include "origin/pg/pg.h"
 #include "tests/support/cluster.h"
 
 namespace pgxn::testing {
@@ -36,7 +36,7 @@ struct Footprint {
 class UploadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new node::TempDir();
+    dir_ = new base::TempDir();
     // The account is created before the origin ever ran: `user add` brings up
     // the embedded cluster itself, applies the schema and stops it again.
     user_added_ = AddUser(dir_->path() + "/origin", kUser, kPassword);
@@ -88,12 +88,12 @@ class UploadTest : public ::testing::Test {
     EXPECT_TRUE(Measure() == before) << name << " left something behind";
   }
 
-  static node::TempDir* dir_;
+  static base::TempDir* dir_;
   static Node* origin_;
   static bool user_added_;
 };
 
-node::TempDir* UploadTest::dir_ = nullptr;
+base::TempDir* UploadTest::dir_ = nullptr;
 bool UploadTest::user_added_ = false;
 Node* UploadTest::origin_ = nullptr;
 

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "origin/command.h"
+#include "origin/pg/command.h"
 
 extern char** environ;
 

@@ -1,0 +1,18 @@
+// Clean shutdown on SIGINT/SIGTERM (DESIGN.md §6). main() calls
+// BlockTerminationSignals() before starting any thread, so every thread
+// inherits the mask and the signals can only be received by
+// WaitForTerminationSignal(). SIGPIPE is ignored: a peer that hangs up is an
+// error on that connection, not a reason to die.
+#ifndef PGXN_BASE_SIGNALS_H_
+#define PGXN_BASE_SIGNALS_H_
+
+namespace pgxn::base {
+
+void BlockTerminationSignals();
+
+// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+int WaitForTerminationSignal();
+
+}  // namespace pgxn::base
+
+#endif  // PGXN_BASE_SIGNALS_H_

@@ -1,0 +1,62 @@
+// What the Feed service serves from: a readable, append-only event log. The
+// origin implements it over Postgres (origin/pg_event_log.h), every other node
+// over its RocksDB store (node/store.h). Implementations are thread-safe.
+#ifndef PGXN_FEED_EVENT_LOG_H_
+#define PGXN_FEED_EVENT_LOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "feed/event_chain.h"
+#include "pgxn/feed/v1/feed.pb.h"
+
+namespace pgxn::feed {
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // The newest event's seq, epoch and hash (seq 0 and GenesisHash() when empty;
+  // the epoch may be empty on a node that has not received anything yet).
+  virtual absl::StatusOr<ChainTip> Head() const = 0;
+
+  // Events with seq > after_seq in seq order: at most max_events, and stopping
+  // once max_bytes of content is reached (always at least one event if any).
+  // Without include_content the ops carry no bytes.
+  virtual absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t after_seq, size_t max_events,
+                                                           size_t max_bytes,
+                                                           bool include_content) const = 0;
+
+  // Blocks until the head seq exceeds `seq` or `deadline` passes; returns the
+  // head seq seen last. Wakes as soon as an event is committed.
+  virtual uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const = 0;
+
+  // The origin's Ed25519 public key (32 bytes); empty while a node has not
+  // pinned one yet.
+  virtual std::string OriginKey() const = 0;
+
+  // A signed heartbeat of the origin: at the origin a fresh one for its head,
+  // on a relay the newest one it received. nullopt when there is none yet.
+  virtual absl::optional<v1::Heartbeat> OriginHeartbeat() const = 0;
+
+  // The first seq after which this log can stream events: 0 for a full log,
+  // S for a node bootstrapped from a snapshot at seq S (it holds the event
+  // at S but none before). ReadAfter needs after_seq >= LogStart().
+  virtual uint64_t LogStart() const = 0;
+
+  // The whole tree at one moment: calls `head` once with the event at the
+  // head (without contents; the head of an empty log has no event and this
+  // is FailedPrecondition), then `file` with a PUT op, with content, per
+  // file. Either callback returning false stops the walk (Cancelled).
+  virtual absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
+                                const std::function<bool(v1::Op file)>& file) const = 0;
+};
+
+}  // namespace pgxn::feed
+
+#endif  // PGXN_FEED_EVENT_LOG_H_

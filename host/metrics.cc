@@ -1,0 +1,83 @@
+#include "host/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+
+namespace pgxn::host {
+
+struct Metrics::Impl {
+  std::function<MetricsSample()> sample;
+  prometheus::Registry registry;
+  // Requests by status class (1xx..5xx), created up front: no allocation or
+  // lock on the request path.
+  std::array<prometheus::Counter*, 5> http_by_class{};
+  prometheus::Counter* applied = nullptr;
+  prometheus::Counter* refused = nullptr;
+  prometheus::Gauge* applied_seq = nullptr;
+  prometheus::Gauge* head_seq = nullptr;
+  prometheus::Gauge* lag = nullptr;
+  prometheus::Gauge* streams = nullptr;
+  prometheus::Gauge* stale = nullptr;
+};
+
+Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->sample = std::move(sample);
+  const prometheus::Labels labels{{"role", role}};
+  auto& http = prometheus::BuildCounter()
+                   .Name("pgxn_http_requests_total")
+                   .Help("HTTP requests answered, by status class")
+                   .Register(impl_->registry);
+  for (int i = 0; i < 5; ++i) {
+    prometheus::Labels with_code = labels;
+    with_code["code"] = absl::StrCat(i + 1, "xx");
+    impl_->http_by_class[i] = &http.Add(with_code);
+  }
+  impl_->applied = &prometheus::BuildCounter()
+                        .Name("pgxn_events_applied_total")
+                        .Help("Events verified and applied by this node")
+                        .Register(impl_->registry)
+                        .Add(labels);
+  impl_->refused = &prometheus::BuildCounter()
+                        .Name("pgxn_events_refused_total")
+                        .Help("Events refused (bad signature, chain, content or digest)")
+                        .Register(impl_->registry)
+                        .Add(labels);
+  auto gauge = [&](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(impl_->registry).Add(labels);
+  };
+  impl_->applied_seq = gauge("pgxn_applied_seq", "Seq of the newest event this node holds");
+  impl_->head_seq = gauge("pgxn_upstream_head_seq", "The origin's head as this node last heard");
+  impl_->lag = gauge("pgxn_lag_events", "Events the origin has that this node does not");
+  impl_->streams = gauge("pgxn_feed_streams", "Feed subscribers this node serves now");
+  impl_->stale = gauge("pgxn_stale", "1 when no fresh signed heartbeat arrived in time");
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::CountHttpRequest(int status) {
+  const int index = status / 100 - 1;
+  if (index >= 0 && index < 5) impl_->http_by_class[index]->Increment();
+}
+
+void Metrics::CountEventApplied() { impl_->applied->Increment(); }
+void Metrics::CountEventRefused() { impl_->refused->Increment(); }
+
+std::string Metrics::Render() const {
+  const MetricsSample sample = impl_->sample();
+  const uint64_t head = std::max(sample.upstream_head_seq, sample.applied_seq);
+  impl_->applied_seq->Set(static_cast<double>(sample.applied_seq));
+  impl_->head_seq->Set(static_cast<double>(head));
+  impl_->lag->Set(static_cast<double>(head - sample.applied_seq));
+  impl_->streams->Set(static_cast<double>(sample.feed_streams));
+  impl_->stale->Set(sample.stale ? 1 : 0);
+  return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
+}
+
+}  // namespace pgxn::host

@@ -1,0 +1,45 @@
+// The numbers every node serves at GET /metrics in Prometheus' text format:
+// HTTP requests by status, events applied and refused, feed subscribers, and
+// the gauges of /_status (applied seq, upstream head, lag) sampled at scrape
+// time. prometheus-cpp stays inside metrics.cc.
+//
+// Thread-safety: every method may be called from any thread.
+#ifndef PGXN_HOST_METRICS_H_
+#define PGXN_HOST_METRICS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace pgxn::host {
+
+// Values read when /metrics is scraped.
+struct MetricsSample {
+  uint64_t applied_seq = 0;
+  uint64_t upstream_head_seq = 0;
+  uint64_t feed_streams = 0;  // Subscribe streams this node serves now
+  bool stale = false;
+};
+
+class Metrics {
+ public:
+  // `role` becomes a label on every series; `sample` is called per scrape.
+  Metrics(std::string role, std::function<MetricsSample()> sample);
+  ~Metrics();
+
+  void CountHttpRequest(int status);
+  void CountEventApplied();
+  void CountEventRefused();
+
+  // The exposition text for GET /metrics.
+  std::string Render() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pgxn::host
+
+#endif  // PGXN_HOST_METRICS_H_

@@ -1,0 +1,45 @@
+// What every Manager endpoint of the origin shares: the database, the
+// publishing hook, the login guard and the mailer, plus the settings. Owned by
+// the Manager (manager_http.h); handlers receive it by pointer. Thread-safe
+// (each member is).
+#ifndef PGXN_ORIGIN_MANAGER_MANAGER_CONTEXT_H_
+#define PGXN_ORIGIN_MANAGER_MANAGER_CONTEXT_H_
+
+#include <string>
+
+#include "archive/archive.h"
+#include "origin/accounts/login_guard.h"
+#include "origin/accounts/mail.h"
+#include "origin/pg/pg.h"
+#include "origin/publishing/publisher.h"
+
+namespace pgxn::origin {
+
+struct ManagerOptions {
+  archive::ArchiveLimits limits;
+  // The largest archive accepted, as sent and as stored after repacking.
+  uint64_t max_upload_bytes = uint64_t{64} << 20;
+  // Where people reach this origin, for links in mail, e.g. https://manager.example.org.
+  std::string public_url;
+  MailOptions mail;
+  LoginGuardOptions login;
+};
+
+struct ManagerContext {
+  ManagerContext(PgPool* pool_in, ManagerOptions options_in, Publishing publishing_in)
+      : pool(pool_in),
+        options(std::move(options_in)),
+        publishing(std::move(publishing_in)),
+        guard(options.login),
+        mailer(options.mail) {}
+
+  PgPool* const pool;
+  const ManagerOptions options;
+  const Publishing publishing;
+  LoginGuard guard;
+  const Mailer mailer;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_MANAGER_MANAGER_CONTEXT_H_

@@ -1,0 +1,63 @@
+// The Manager's HTTP endpoints on the origin (PGXN.md §3), registered on the
+// origin's router. Each group lives in its own file and shares one
+// ManagerContext:
+//   upload_http.cc    POST /upload (pgxn-release's contract)
+//   account_http.cc   registration, passwords, profile, moderation of accounts
+//   ownership_http.cc owners and co-owners of extensions
+//   admin_http.cc     removal of a release by an administrator
+//   mirrors_http.cc   the mirror registry
+// Thread-safe: handlers run concurrently on the HTTP server's threads.
+#ifndef PGXN_ORIGIN_MANAGER_MANAGER_HTTP_H_
+#define PGXN_ORIGIN_MANAGER_MANAGER_HTTP_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+
+#include "gateway/router.h"
+#include "origin/manager/manager_context.h"
+
+namespace pgxn::origin {
+
+void AddUploadRoutes(gateway::Router* router, ManagerContext* context);
+void AddAccountRoutes(gateway::Router* router, ManagerContext* context);
+void AddOwnershipRoutes(gateway::Router* router, ManagerContext* context);
+void AddReleaseRemovalRoutes(gateway::Router* router, ManagerContext* context);
+void AddMirrorRoutes(gateway::Router* router, ManagerContext* context);
+
+class Manager {
+ public:
+  // With a sendmail command configured, also starts a thread that hands
+  // recorded mail to it every kMailInterval (mail recorded by operator
+  // commands; mail from requests goes out at once).
+  Manager(PgPool* pool, ManagerOptions options, Publishing publishing);
+  ~Manager();
+
+  // Registers every Manager endpoint; `this` must outlive the router's use.
+  void AddRoutes(gateway::Router* router);
+
+  // The HTTP server's screen (gateway/http_server.h): refuses before the body
+  // is read what would be refused anyway, so an anonymous client cannot make
+  // the origin take in 64 MiB or hold a thread for it: an upload without
+  // credentials (401), and a body over kMaxFormBytes anywhere but /upload (413).
+  static absl::optional<gateway::Response> Screen(const gateway::Request& head);
+
+  static constexpr uint64_t kMaxFormBytes = 1 << 20;
+
+  static constexpr absl::Duration kMailInterval = absl::Seconds(10);
+
+ private:
+  void DeliverMail();
+
+  ManagerContext context_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread mail_thread_;
+};
+
+}  // namespace pgxn::origin
+
+#endif  // PGXN_ORIGIN_MANAGER_MANAGER_HTTP_H_

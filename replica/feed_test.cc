@@ -1,0 +1,447 @@
+// The Feed end to end inside one process: a FeedServer over one store, a
+// feed::FeedClient applying into another, over real gRPC on a loopback port. The
+// upstream stands for the origin (its events and heartbeats are signed by
+// feed::TestChain's key); tampering logs stand for hostile relays.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "base/digest.h"
+#include "base/temp_dir.h"
+#include "feed/feed_client.h"
+#include "feed/feed_service.h"
+#include "feed/signing.h"
+#include "feed/test_events.h"
+#include "gtest/gtest.h"
+#include "pgxn/feed/v1/feed.grpc.pb.h"
+#include "replica/store.h"
+
+namespace pgxn::replica {
+namespace {
+
+// Applies into a store, like a mirror; remembers the refusals.
+class StoreSink final : public feed::EventSink {
+ public:
+  explicit StoreSink(Store* store) : store_(store) {}
+  feed::ChainTip Tip() const override { return store_->Tip(); }
+  feed::EventCheck Check(const v1::Event& event) const override {
+    feed::EventCheck check;
+    check.status = store_->CheckEvent(event, &check.key);
+    return check;
+  }
+  absl::Status Apply(const v1::Event& event, const feed::EventCheck& check) override {
+    absl::StatusOr<bool> applied =
+        check.status.ok() ? store_->Apply(event, check.key) : absl::StatusOr<bool>(check.status);
+    if (!applied.ok()) Refused(applied.status());
+    return applied.status();
+  }
+  std::string OriginKey() const override { return store_->OriginKey(); }
+  absl::Status PinOriginKey(absl::string_view key) override { return store_->PinOriginKey(key); }
+  absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) override {
+    absl::Status s = store_->RecordHeartbeat(heartbeat);
+    if (!s.ok()) Refused(s);
+    return s;
+  }
+  absl::Status Bootstrap(const v1::Event& head,
+                         const std::function<absl::StatusOr<v1::Op>()>& next) override {
+    absl::Status s = store_->Bootstrap(head, next);
+    if (!s.ok()) Refused(s);
+    return s;
+  }
+  absl::Status Reset() override {
+    absl::MutexLock lock(&mu_);
+    ++resets_;
+    return store_->Clear();
+  }
+  std::vector<absl::Status> refusals() const {
+    absl::MutexLock lock(&mu_);
+    return refusals_;
+  }
+  int resets() const {
+    absl::MutexLock lock(&mu_);
+    return resets_;
+  }
+
+ private:
+  void Refused(const absl::Status& s) {
+    absl::MutexLock lock(&mu_);
+    refusals_.push_back(s);
+  }
+  Store* const store_;
+  mutable absl::Mutex mu_;
+  std::vector<absl::Status> refusals_;
+  int resets_ = 0;
+};
+
+// Serves a store's log but alters what it sends, like a hostile relay.
+class TamperingLog final : public feed::EventLog {
+ public:
+  using Tamper = std::function<void(std::vector<v1::Event>*)>;
+  TamperingLog(const Store* store, Tamper tamper) : store_(store), tamper_(std::move(tamper)) {}
+  absl::StatusOr<feed::ChainTip> Head() const override { return store_->Head(); }
+  absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t after, size_t max_events,
+                                                   size_t max_bytes,
+                                                   bool include_content) const override {
+    auto events = store_->ReadAfter(after, max_events, max_bytes, include_content);
+    if (events.ok()) tamper_(&*events);
+    return events;
+  }
+  uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override {
+    return store_->WaitForHeadAbove(seq, deadline);
+  }
+  std::string OriginKey() const override { return store_->OriginKey(); }
+  absl::optional<v1::Heartbeat> OriginHeartbeat() const override {
+    return store_->OriginHeartbeat();
+  }
+  uint64_t LogStart() const override { return store_->LogStart(); }
+  absl::Status Snapshot(const std::function<bool(const v1::Event&)>& head,
+                        const std::function<bool(v1::Op)>& file) const override {
+    // Alters the first file's content, keeping its claimed sha256 consistent.
+    bool first = true;
+    return store_->Snapshot(head, [&](v1::Op op) {
+      if (first) {
+        first = false;
+        op.set_content(op.content() + "!");
+        op.set_size(op.content().size());
+        op.set_sha256(base::Sha256(op.content()));
+      }
+      return file(std::move(op));
+    });
+  }
+
+ private:
+  const Store* const store_;
+  const Tamper tamper_;
+};
+
+std::unique_ptr<Store> OpenStore(const std::string& dir, bool pin = true) {
+  auto store = Store::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return nullptr;
+  if (pin) {
+    EXPECT_TRUE((*store)->PinOriginKey(feed::TestChain::Key().public_key).ok());
+  }
+  return *std::move(store);
+}
+
+feed::FeedClientOptions ClientOptions(int port) {
+  feed::FeedClientOptions options;
+  options.upstreams = {"127.0.0.1:" + std::to_string(port)};
+  options.min_backoff = absl::Milliseconds(20);
+  options.max_backoff = absl::Milliseconds(200);
+  return options;
+}
+
+feed::FeedServiceOptions ServiceOptions() {
+  feed::FeedServiceOptions options;
+  options.role = "mirror";
+  options.heartbeat_interval = absl::Milliseconds(100);
+  return options;
+}
+
+// Waits (re-checking often) until `done` holds or 30 s pass.
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+void ExpectSameLog(const Store& a, const Store& b) {
+  auto sent = a.ReadAfter(a.LogStart(), 100000, SIZE_MAX, true);
+  auto relayed = b.ReadAfter(a.LogStart(), 100000, SIZE_MAX, true);
+  ASSERT_TRUE(sent.ok() && relayed.ok());
+  ASSERT_EQ(sent->size(), relayed->size());
+  for (size_t i = 0; i < sent->size(); ++i) {
+    EXPECT_EQ((*sent)[i].SerializeAsString(), (*relayed)[i].SerializeAsString()) << i;
+  }
+}
+
+TEST(FeedTest, ReplicatesBacklogThenLiveEventsAndRelaysHeartbeats) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  auto downstream = OpenStore(dir.path() + "/down");
+  feed::TestChain chain;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        upstream->Apply(chain.Next({feed::PutOp("f" + std::to_string(i % 5), std::to_string(i))}))
+            .ok());
+  }
+  ASSERT_TRUE(upstream->RecordHeartbeat(chain.Heartbeat(absl::ToUnixMicros(absl::Now()))).ok());
+  auto server =
+      feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok()) << server.status();
+  StoreSink sink(downstream.get());
+  feed::FeedClientOptions options = ClientOptions((*server)->port());
+  options.bootstrap_from_snapshot = false;  // replay the whole log
+  feed::FeedClient client(options, &sink);
+  client.Start();
+  EXPECT_EQ(downstream->WaitForHeadAbove(19, absl::Now() + absl::Seconds(30)), 20u);
+
+  // Live: an event applied upstream now reaches the subscriber.
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("live.json", "fresh")})).ok());
+  EXPECT_EQ(downstream->WaitForHeadAbove(20, absl::Now() + absl::Seconds(30)), 21u);
+  EXPECT_EQ(downstream->Tip().hash, upstream->Tip().hash);
+  EXPECT_EQ(downstream->TreeDigestNow(), upstream->TreeDigestNow());
+  auto file = downstream->GetFile("live.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(*downstream->GetBlob(file->sha256), "fresh");
+  ExpectSameLog(*upstream, *downstream);
+
+  // The origin's heartbeat is passed on as it was signed.
+  ASSERT_TRUE(WaitUntil([&] { return downstream->OriginHeartbeat().has_value(); }));
+  EXPECT_EQ(downstream->OriginHeartbeat()->SerializeAsString(),
+            upstream->OriginHeartbeat()->SerializeAsString());
+  ASSERT_TRUE(WaitUntil([&] { return client.State().head_seq >= 21; }));
+  feed::UpstreamState state = client.State();
+  EXPECT_TRUE(state.connected);
+  EXPECT_EQ(state.head_seq, 21u);
+  EXPECT_TRUE(sink.refusals().empty());
+  client.Stop();
+  (*server)->Shutdown();
+}
+
+TEST(FeedTest, AnEmptyNodeTrustsTheKeyOnFirstUseAndBootstrapsFromASnapshot) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  auto downstream = OpenStore(dir.path() + "/down", /*pin=*/false);
+  feed::TestChain chain;
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(upstream
+                    ->Apply(chain.Next({feed::PutOp("dist/d" + std::to_string(i % 7) + ".json",
+                                                    std::to_string(i))}))
+                    .ok());
+  }
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::DeleteOp("dist/d0.json")})).ok());
+  auto server =
+      feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  StoreSink sink(downstream.get());
+  feed::FeedClient client(ClientOptions((*server)->port()), &sink);
+  client.Start();
+  EXPECT_EQ(downstream->WaitForHeadAbove(30, absl::Now() + absl::Seconds(30)), 31u);
+  EXPECT_EQ(downstream->OriginKey(), feed::TestChain::Key().public_key);
+  EXPECT_EQ(downstream->LogStart(), 31u) << "no earlier event was replayed";
+  EXPECT_EQ(downstream->TreeDigestNow(), upstream->TreeDigestNow());
+  EXPECT_TRUE(absl::IsNotFound(downstream->GetFile("dist/d0.json").status()));
+  // And then it tails.
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("dist/new.json", "n")})).ok());
+  EXPECT_EQ(downstream->WaitForHeadAbove(31, absl::Now() + absl::Seconds(30)), 32u);
+  EXPECT_EQ(downstream->TreeDigestNow(), upstream->TreeDigestNow());
+  // A node bootstrapped at 31 cannot serve what came before it.
+  auto early = downstream->ReadAfter(0, 10, SIZE_MAX, false);
+  EXPECT_TRUE(absl::IsFailedPrecondition(early.status())) << early.status();
+  client.Stop();
+}
+
+TEST(FeedTest, ATamperedSnapshotIsRefusedWholeAndTheLogIsReplayedInstead) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  auto downstream = OpenStore(dir.path() + "/down");
+  feed::TestChain chain;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("f" + std::to_string(i), "x")})).ok());
+  }
+  TamperingLog hostile(upstream.get(), [](std::vector<v1::Event>*) {});
+  auto server = feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), &hostile);
+  ASSERT_TRUE(server.ok());
+  StoreSink sink(downstream.get());
+  feed::FeedClient client(ClientOptions((*server)->port()), &sink);
+  client.Start();
+  // The snapshot is refused (its files do not add up to the signed digest);
+  // the client retries and keeps refusing it.
+  ASSERT_TRUE(WaitUntil([&] { return !sink.refusals().empty(); }));
+  client.Stop();
+  EXPECT_EQ(sink.refusals()[0].code(), absl::StatusCode::kDataLoss) << sink.refusals()[0];
+  EXPECT_NE(sink.refusals()[0].message().find("add up to digest"), absl::string_view::npos)
+      << sink.refusals()[0];
+  EXPECT_EQ(downstream->Tip().seq, 0u);
+  EXPECT_TRUE(absl::IsNotFound(downstream->GetFile("f0").status())) << "nothing was kept";
+}
+
+TEST(FeedTest, ResumesAfterTheUpstreamRestarts) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  auto downstream = OpenStore(dir.path() + "/down");
+  feed::TestChain chain;
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+  auto server =
+      feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  const int port = (*server)->port();
+  StoreSink sink(downstream.get());
+  feed::FeedClient client(ClientOptions(port), &sink);
+  client.Start();
+  EXPECT_EQ(downstream->WaitForHeadAbove(0, absl::Now() + absl::Seconds(30)), 1u);
+  (*server)->Shutdown();
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("a", "2")})).ok());
+  feed::GrpcServerOptions same_port;
+  same_port.address = "127.0.0.1:" + std::to_string(port);
+  auto restarted = feed::FeedServer::Start(same_port, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ(downstream->WaitForHeadAbove(1, absl::Now() + absl::Seconds(30)), 2u);
+  client.Stop();
+}
+
+struct TamperCase {
+  std::string name;
+  TamperingLog::Tamper tamper;
+  absl::StatusCode code;
+  std::string message_part;
+};
+
+TEST(FeedTest, HostileRelaysAreCaughtAndNothingPastTheLastGoodEventIsApplied) {
+  const TamperCase cases[] = {
+      {"one byte of one file",
+       [](std::vector<v1::Event>* events) {
+         for (v1::Event& e : *events) {
+           if (e.seq() == 4) (*e.mutable_ops(0)->mutable_content())[0] ^= 0x20;
+         }
+       },
+       absl::StatusCode::kDataLoss, "does not match its sha256"},
+      {"a dropped event",
+       [](std::vector<v1::Event>* events) {
+         events->erase(std::remove_if(events->begin(), events->end(),
+                                      [](const v1::Event& e) { return e.seq() == 4; }),
+                       events->end());
+       },
+       absl::StatusCode::kFailedPrecondition, "does not follow 3"},
+      {"two events swapped",
+       [](std::vector<v1::Event>* events) {
+         for (size_t i = 0; i + 1 < events->size(); ++i) {
+           if ((*events)[i].seq() == 4) std::swap((*events)[i], (*events)[i + 1]);
+         }
+       },
+       absl::StatusCode::kFailedPrecondition, "does not follow 3"},
+      {"a re-signed event",
+       [](std::vector<v1::Event>* events) {
+         const feed::KeyPair forger = feed::GenerateKeyPair();
+         for (v1::Event& e : *events) {
+           if (e.seq() != 4) continue;
+           e.mutable_ops(0)->set_content("forged");
+           e.mutable_ops(0)->set_size(6);
+           e.mutable_ops(0)->set_sha256(base::Sha256("forged"));
+           e.set_hash(feed::ComputeEventHash(e));
+           feed::SignEvent(forger.secret_key, &e);
+         }
+       },
+       absl::StatusCode::kPermissionDenied, "not signed by the origin"},
+  };
+  for (const TamperCase& c : cases) {
+    base::TempDir dir;
+    auto upstream = OpenStore(dir.path() + "/up");
+    auto downstream = OpenStore(dir.path() + "/down");
+    feed::TestChain chain;
+    for (int i = 0; i < 6; ++i) {
+      ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("f", std::to_string(i))})).ok());
+    }
+    TamperingLog hostile(upstream.get(), c.tamper);
+    auto server = feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), &hostile);
+    ASSERT_TRUE(server.ok());
+    StoreSink sink(downstream.get());
+    feed::FeedClientOptions options = ClientOptions((*server)->port());
+    options.bootstrap_from_snapshot = false;
+    feed::FeedClient client(options, &sink);
+    client.Start();
+    // The client retries; wait for two refusals, then check it never went
+    // past the last good seq.
+    ASSERT_TRUE(WaitUntil([&] { return sink.refusals().size() >= 2; })) << c.name;
+    client.Stop();
+    EXPECT_EQ(sink.refusals()[0].code(), c.code) << c.name << ": " << sink.refusals()[0];
+    EXPECT_NE(sink.refusals()[0].message().find(c.message_part), absl::string_view::npos)
+        << c.name << ": " << sink.refusals()[0];
+    EXPECT_EQ(downstream->Tip().seq, 3u) << c.name;
+    EXPECT_EQ(*downstream->GetBlob(downstream->GetFile("f")->sha256), "2") << c.name;
+    EXPECT_NE(client.State().last_error.find("refused event"), std::string::npos)
+        << c.name << ": " << client.State().last_error;
+  }
+}
+
+TEST(FeedTest, AForgedHeartbeatIsRefused) {
+  base::TempDir dir;
+  auto store = OpenStore(dir.path());
+  feed::TestChain chain;
+  ASSERT_TRUE(store->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+  v1::Heartbeat heartbeat = chain.Heartbeat(1);
+  heartbeat.set_head_seq(99);  // a relay claiming the origin is further ahead
+  EXPECT_TRUE(absl::IsPermissionDenied(store->RecordHeartbeat(heartbeat)));
+  EXPECT_FALSE(store->OriginHeartbeat().has_value());
+  EXPECT_TRUE(store->RecordHeartbeat(chain.Heartbeat(2)).ok());
+  EXPECT_TRUE(store->RecordHeartbeat(chain.Heartbeat(1)).ok());  // older: kept the newer
+  EXPECT_EQ(store->OriginHeartbeat()->time_us(), 2);
+}
+
+TEST(FeedTest, ANewEpochIsRefusedUnlessResettingIsAllowed) {
+  for (bool reset : {false, true}) {
+    base::TempDir dir;
+    auto upstream = OpenStore(dir.path() + "/up");
+    auto downstream = OpenStore(dir.path() + "/down");
+    feed::TestChain chain("aaaa"), other("bbbb");
+    ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+    ASSERT_TRUE(downstream->Apply(other.Next({feed::PutOp("a", "x")})).ok());
+    auto server =
+        feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), upstream.get());
+    ASSERT_TRUE(server.ok());
+    StoreSink sink(downstream.get());
+    feed::FeedClientOptions options = ClientOptions((*server)->port());
+    options.reset_on_new_epoch = reset;
+    feed::FeedClient client(options, &sink);
+    client.Start();
+    if (reset) {
+      ASSERT_TRUE(WaitUntil([&] { return downstream->Tip().epoch == "aaaa"; }));
+      EXPECT_EQ(sink.resets(), 1);
+      EXPECT_EQ(downstream->Tip().hash, upstream->Tip().hash);
+    } else {
+      ASSERT_TRUE(WaitUntil([&] { return !client.State().last_error.empty(); }));
+      EXPECT_NE(client.State().last_error.find("--reset-on-new-epoch"), std::string::npos)
+          << client.State().last_error;
+      EXPECT_EQ(downstream->Tip().epoch, "bbbb");
+      EXPECT_EQ(sink.resets(), 0);
+    }
+    client.Stop();
+  }
+}
+
+TEST(FeedTest, LightSubscribersGetPathsAndHashesThatStillVerify) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  feed::TestChain chain;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        upstream->Apply(chain.Next({feed::PutOp("f" + std::to_string(i), "content")})).ok());
+  }
+  auto server =
+      feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_include_content(false);
+  auto reader = feed->Subscribe(&context, request);
+  feed::ChainTip tip;
+  v1::FeedMessage message;
+  while (tip.seq < 3 && reader->Read(&message)) {
+    if (!message.has_event()) continue;
+    const v1::Event& event = message.event();
+    ASSERT_EQ(event.ops_size(), 1);
+    EXPECT_TRUE(event.ops(0).content().empty());
+    EXPECT_EQ(event.ops(0).size(), 7u);
+    absl::Status s =
+        feed::VerifyEvent(event, tip, /*require_content=*/false, feed::TestChain::Key().public_key);
+    EXPECT_TRUE(s.ok()) << s;
+    tip = feed::TipAfter(event);
+  }
+  EXPECT_EQ(tip.seq, 3u);
+  context.TryCancel();
+  reader->Finish();
+}
+
+}  // namespace
+}  // namespace pgxn::replica

@@ -1,0 +1,211 @@
+#include "replica/replica.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/address.h"
+#include "base/files.h"
+#include "base/log.h"
+#include "base/ports_file.h"
+#include "feed/feed_service.h"
+#include "feed/signing.h"
+#include "gateway/http_server.h"
+#include "gateway/status_http.h"
+#include "host/node_status.h"
+#include "replica/store_tree.h"
+
+namespace pgxn::replica {
+
+absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
+  if (options.upstreams.empty()) return absl::InvalidArgumentError("--upstream is required");
+  if (absl::Status s = base::MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options.data_dir + "/store");
+  if (!store.ok()) return store.status();
+  if (!options.origin_key.empty()) {
+    absl::StatusOr<std::string> text = base::ReadFile(options.origin_key);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<std::string> key = feed::ParsePublicKey(*text);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--origin-key ", options.origin_key, ": ", key.status().message()));
+    }
+    if (absl::Status s = (*store)->PinOriginKey(*key); !s.ok()) return s;
+  }
+  return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store)));
+}
+
+Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store)
+    : options_(std::move(options)), store_(std::move(store)) {}
+
+Replica::~Replica() { Stop(); }
+
+absl::Status Replica::Start(ReplicaExtension* extension) {
+  extension_ = extension;
+  absl::StatusOr<base::HostPort> http = base::ParseHostPort(options_.http_address);
+  if (!http.ok()) return http.status();
+  // Created before the HTTP server (whose /_status reads it), started last.
+  feed::FeedClientOptions client_options;
+  client_options.upstreams = options_.upstreams;
+  client_options.stale_after = options_.stale_after;
+  client_options.max_message_bytes = options_.max_message_bytes;
+  client_options.bootstrap_from_snapshot = !options_.replay_log;
+  client_options.reset_on_new_epoch = options_.reset_on_new_epoch;
+  feed_client_ =
+      std::make_unique<feed::FeedClient>(client_options, static_cast<feed::EventSink*>(this));
+
+  feed::GrpcServerOptions grpc_options;
+  grpc_options.address = options_.grpc_address;
+  grpc_options.max_message_bytes = options_.max_message_bytes;
+  feed::FeedServiceOptions feed_options;
+  feed_options.role = options_.role;
+  feed_options.heartbeat_interval = options_.heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<feed::FeedServer>> feed_server =
+      feed::FeedServer::Start(grpc_options, feed_options, store_.get());
+  if (!feed_server.ok()) return feed_server.status();
+  feed_server_ = *std::move(feed_server);
+
+  metrics_ = std::make_unique<host::Metrics>(options_.role, [this] {
+    host::MetricsSample sample;
+    sample.applied_seq = store_->Tip().seq;
+    if (feed_client_ != nullptr) {
+      const feed::UpstreamState upstream = feed_client_->State();
+      sample.upstream_head_seq = upstream.head_seq;
+      sample.stale = absl::Now() - upstream.last_fresh_heartbeat > options_.stale_after;
+    }
+    if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
+    return sample;
+  });
+  router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
+    gateway::Response response = gateway::TextResponse(200, metrics_->Render());
+    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
+  router_.Handle("GET", "/_status",
+                 [this](const gateway::Request& request) { return HandleStatus(request); });
+  std::shared_ptr<const gateway::TreeReader> tree;
+  if (extension_ != nullptr) {
+    extension_->AddRoutes(&router_);
+    tree = extension_->HttpTree();
+  }
+  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get());
+  gateway::AddTreeRoutes(&router_, std::move(tree));
+
+  gateway::HttpServerOptions http_options;
+  http_options.host = http->host;
+  http_options.port = http->port;
+  http_options.threads = options_.http_threads;
+  http_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
+  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server =
+      gateway::HttpServer::Start(http_options, [this](const gateway::Request& request) {
+        gateway::Response response = router_.Dispatch(request);
+        metrics_->CountHttpRequest(response.status);
+        return response;
+      });
+  if (!http_server.ok()) return http_server.status();
+  http_server_ = *std::move(http_server);
+
+  if (absl::Status s = base::WritePortsFile(options_.data_dir, http_port(), grpc_port()); !s.ok()) {
+    return s;
+  }
+  base::LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
+                             " and the Feed on port ", grpc_port(), "; applied seq ",
+                             store_->Tip().seq));
+
+  feed_client_->Start();
+  return absl::OkStatus();
+}
+
+void Replica::Stop() {
+  if (feed_client_ != nullptr) feed_client_->Stop();
+  if (feed_server_ != nullptr) feed_server_->Shutdown();
+  if (http_server_ != nullptr) http_server_->Stop();
+}
+
+int Replica::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
+int Replica::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+
+feed::ChainTip Replica::Tip() const { return store_->Tip(); }
+
+std::string Replica::OriginKey() const { return store_->OriginKey(); }
+
+absl::Status Replica::PinOriginKey(absl::string_view public_key) {
+  return store_->PinOriginKey(public_key);
+}
+
+absl::Status Replica::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
+  return store_->RecordHeartbeat(heartbeat);
+}
+
+absl::Status Replica::Bootstrap(const v1::Event& head,
+                                const std::function<absl::StatusOr<v1::Op>()>& next_file) {
+  if (extension_ != nullptr) extension_->OnBeforeReset();
+  absl::Status status = store_->Bootstrap(head, next_file);
+  // Also after a failed one (which leaves the store empty): the extension
+  // must not stay paused, and what it derived is of a store that is gone.
+  if (extension_ != nullptr) extension_->OnReset();
+  return status;
+}
+
+absl::Status Replica::Reset() {
+  if (extension_ != nullptr) extension_->OnBeforeReset();
+  absl::Status status = store_->Clear();
+  if (extension_ != nullptr) extension_->OnReset();
+  return status;
+}
+
+feed::EventCheck Replica::Check(const v1::Event& event) const {
+  feed::EventCheck check;
+  check.status = store_->CheckEvent(event, &check.key);
+  return check;
+}
+
+absl::Status Replica::Apply(const v1::Event& event, const feed::EventCheck& check) {
+  absl::StatusOr<bool> applied =
+      check.status.ok() ? store_->Apply(event, check.key) : absl::StatusOr<bool>(check.status);
+  if (!applied.ok()) {
+    metrics_->CountEventRefused();
+    return applied.status();
+  }
+  if (*applied) metrics_->CountEventApplied();
+  if (*applied && extension_ != nullptr) {
+    extension_->OnApplied(event, feed_client_->State().head_seq <= event.seq());
+  }
+  return absl::OkStatus();
+}
+
+gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
+  const feed::ChainTip tip = store_->Tip();
+  host::NodeStatus status;
+  status.role = options_.role;
+  status.epoch = tip.epoch;
+  status.applied_seq = tip.seq;
+  if (extension_ != nullptr) {
+    if (absl::optional<uint64_t> served = extension_->ServedSeq(); served && *served < tip.seq) {
+      status.applied_seq = *served;
+      status.stored_seq = tip.seq;
+    }
+  }
+  if (status.applied_seq > 0) {
+    absl::StatusOr<v1::Event> event =
+        store_->GetEvent(status.applied_seq, /*include_content=*/false);
+    if (event.ok()) status.last_event_time = absl::FromUnixMicros(event->time_us());
+  }
+  status.stale_after = options_.stale_after;
+  status.origin_key = store_->OriginKey();
+  status.log_start = store_->LogStart();
+  status.tree_digest = store_->TreeDigestNow();
+  if (feed_client_ != nullptr) {
+    feed::UpstreamState upstream = feed_client_->State();
+    status.upstream = upstream.address;
+    status.connected = upstream.connected;
+    status.upstream_head_seq = upstream.head_seq;
+    status.last_message = upstream.last_message;
+    status.last_fresh_heartbeat = upstream.last_fresh_heartbeat;
+    status.caught_up_at = upstream.caught_up_at;
+    status.last_error = upstream.last_error;
+  }
+  return gateway::JsonResponse(200, host::StatusJson(status, absl::Now()));
+}
+
+}  // namespace pgxn::replica

@@ -1,0 +1,126 @@
+// The mirror role (DESIGN.md §1): follow an upstream Feed into the RocksDB
+// store, serve the tree over HTTP, and relay the Feed to nodes below. The
+// indexer is a replica with an extension that indexes each applied event and
+// adds routes.
+//
+// Life cycle: Open() (store only, so an extension can read it), then Start()
+// (gRPC feed server, HTTP gateway, DIR/ports.json, then the upstream feed),
+// then Stop() (or the destructor). Not thread-safe itself; its servers are.
+#ifndef PGXN_REPLICA_REPLICA_H_
+#define PGXN_REPLICA_REPLICA_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "feed/feed_client.h"
+#include "gateway/router.h"
+#include "gateway/tree_handler.h"
+#include "host/metrics.h"
+#include "replica/store.h"
+
+namespace pgxn::gateway {
+class HttpServer;
+}
+namespace pgxn::feed {
+class FeedServer;
+}
+
+namespace pgxn::replica {
+
+namespace v1 = ::pgxn::feed::v1;
+
+struct ReplicaOptions {
+  std::string role = "mirror";
+  std::string data_dir;
+  std::vector<std::string> upstreams;  // host:port of Feed servers
+  std::string http_address = "127.0.0.1:0";
+  std::string grpc_address = "127.0.0.1:0";
+  int http_threads = 4;
+  absl::Duration heartbeat_interval = absl::Seconds(2);
+  absl::Duration stale_after = absl::Seconds(30);
+  // A file holding the origin's public key as "ed25519:<hex>" (--origin-key);
+  // empty: trust the key the first upstream reports, and remember it.
+  std::string origin_key;
+  // Fill an empty node by replaying the whole log (--replay-log) instead of
+  // bootstrapping from a snapshot.
+  bool replay_log = false;
+  bool reset_on_new_epoch = false;
+  int max_message_bytes = feed::kMaxFeedMessageBytes;
+};
+
+// What a role adds to a plain mirror.
+class ReplicaExtension {
+ public:
+  virtual ~ReplicaExtension() = default;
+  // Routes answered before the tree (e.g. /search/, an /index.json override).
+  virtual void AddRoutes(gateway::Router* router) = 0;
+  // Called on the feed thread after each event is applied to the store, with
+  // its contents. `caught_up` is false while the upstream is known to hold
+  // later events (catching up), so work can be batched until it is true. Must
+  // not block for long: the feed waits for it.
+  virtual void OnApplied(const v1::Event& event, bool caught_up) = 0;
+  // Called on the feed thread just before the store is replaced wholesale:
+  // an extension that reads the store on a thread of its own stops doing so
+  // until OnReset.
+  virtual void OnBeforeReset() {}
+  // Called on the feed thread after the store was replaced wholesale: filled
+  // from a snapshot, or cleared for a new epoch. Derived state must be
+  // rebuilt from the store's tree.
+  virtual void OnReset() = 0;
+  // The tree the HTTP gateway serves for paths no route claims: by default
+  // (nullptr) the store's tree as replicated; an indexer overlays its
+  // derived documents.
+  virtual std::shared_ptr<const gateway::TreeReader> HttpTree() { return nullptr; }
+  // The newest seq the extension's own state (an index) reflects, if it can
+  // lag behind the store; /_status reports the lower of it and the store's
+  // as the applied seq, so that a client waiting for a seq waits for what
+  // the node serves. Any thread.
+  virtual absl::optional<uint64_t> ServedSeq() const { return absl::nullopt; }
+};
+
+class Replica final : private feed::EventSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<Replica>> Open(ReplicaOptions options);
+  ~Replica() override;
+
+  // `extension` may be null; if not, it must outlive the replica.
+  absl::Status Start(ReplicaExtension* extension);
+  // Stops the feed (finishing the event being applied), then the servers.
+  void Stop();
+
+  Store& store() { return *store_; }
+  int http_port() const;
+  int grpc_port() const;
+
+ private:
+  explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);
+
+  feed::ChainTip Tip() const override;
+  feed::EventCheck Check(const v1::Event& event) const override;
+  absl::Status Apply(const v1::Event& event, const feed::EventCheck& check) override;
+  std::string OriginKey() const override;
+  absl::Status PinOriginKey(absl::string_view public_key) override;
+  absl::Status RecordHeartbeat(const v1::Heartbeat& heartbeat) override;
+  absl::Status Bootstrap(const v1::Event& head,
+                         const std::function<absl::StatusOr<v1::Op>()>& next_file) override;
+  absl::Status Reset() override;
+
+  gateway::Response HandleStatus(const gateway::Request& request) const;
+
+  const ReplicaOptions options_;
+  std::unique_ptr<Store> store_;
+  ReplicaExtension* extension_ = nullptr;
+  gateway::Router router_;
+  std::unique_ptr<feed::FeedServer> feed_server_;
+  std::unique_ptr<gateway::HttpServer> http_server_;
+  std::unique_ptr<feed::FeedClient> feed_client_;
+  std::unique_ptr<host::Metrics> metrics_;
+};
+
+}  // namespace pgxn::replica
+
+#endif  // PGXN_REPLICA_REPLICA_H_

@@ -1,0 +1,28 @@
+#include "replica/store_tree.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/digest.h"
+
+namespace pgxn::replica {
+
+absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
+  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string> content = store_->GetBlob(file->sha256);
+  if (!content.ok()) return content.status();
+  gateway::TreeFile tree_file;
+  tree_file.content = *std::move(content);
+  tree_file.sha256_hex = base::HexEncode(file->sha256);
+  tree_file.media_type = file->media_type;
+  tree_file.modified_unix_seconds = file->time_us / 1'000'000;
+  return tree_file;
+}
+
+absl::Status StoreTree::ForEachFile(
+    const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit) const {
+  return store_->ForEachFile([&visit](absl::string_view path, const StoredFile& file) {
+    return visit(path, base::HexEncode(file.sha256));
+  });
+}
+
+}  // namespace pgxn::replica
