@@ -2,15 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace pgxn::base {
+#include "base/utf8.h"
 
-absl::string_view ShortenUtf8(absl::string_view text, size_t max_bytes, bool* cut) {
-  *cut = text.size() > max_bytes;
-  if (!*cut) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
+namespace pgxn::base {
 
 std::string QuoteUntrusted(absl::string_view text, size_t max_bytes) {
   bool cut = false;

@@ -11,10 +11,6 @@
 
 namespace pgxn::base {
 
-// `text` cut to at most `max_bytes` without splitting a UTF-8 sequence; sets
-// *cut when it was shortened.
-absl::string_view ShortenUtf8(absl::string_view text, size_t max_bytes, bool* cut);
-
 // "text" (JSON-escaped), or "te..." when longer than `max_bytes`.
 std::string QuoteUntrusted(absl::string_view text, size_t max_bytes);
 

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "base/log.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
@@ -383,8 +384,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Response InternalError(const Request& request, absl::string_view what) {
-    absl::FPrintF(stderr, "pgxnd http: handler for %s %s from %s %s\n",
-                  absl::CEscape(request.method), absl::CEscape(request.target), remote_, what);
+    base::LogError(absl::StrFormat("HTTP: handler for %s %s from %s %s",
+                                   absl::CEscape(request.method), absl::CEscape(request.target),
+                                   remote_, what));
     return TextResponse(500, "Internal server error\n");
   }
 
@@ -573,7 +575,7 @@ struct HttpServer::Impl {
     }
     if (ec) {
       // Typically out of file descriptors: retrying at once would spin.
-      absl::FPrintF(stderr, "pgxnd http: accept failed: %s\n", ec.message());
+      base::LogError(absl::StrCat("HTTP: accept failed: ", ec.message()));
       retry_timer->expires_after(kAcceptRetryDelay);
       retry_timer->async_wait([this](beast::error_code wait_ec) {
         if (!wait_ec && acceptor->is_open()) Accept();
@@ -594,7 +596,7 @@ struct HttpServer::Impl {
         io->run();
         return;
       } catch (const std::exception& e) {
-        absl::FPrintF(stderr, "pgxnd http: I/O thread caught: %s\n", e.what());
+        base::LogError(absl::StrCat("HTTP: I/O thread caught: ", e.what()));
       }
     }
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/escape.h"
 #include "gateway/path.h"
 #include "nlohmann/json.hpp"
 
@@ -19,44 +20,6 @@ constexpr char kStatsPath[] = "stats/dist.json";
 // Bump when the rendering changes: it is part of the feed's ETag, so caches
 // do not keep a feed rendered by another version.
 constexpr char kFormat[] = "atom1";
-
-// Text for XML character data and attribute values: the five special
-// characters escaped, and what XML 1.0 cannot carry at all (C0 controls but
-// tab, newline and return; U+FFFE, U+FFFF) dropped. The input is valid UTF-8
-// (it comes from a parsed JSON string).
-std::string XmlEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        if (text.substr(i, 2) == "\xEF\xBF" && i + 2 < text.size() &&
-            (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) {
-          i += 2;
-          break;
-        }
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string Str(const Json& object, const char* key) {
   auto it = object.find(key);
@@ -148,21 +111,22 @@ std::string RenderRecentFeed(absl::string_view stats_dist_json,
       const std::string user = Str(release, "user");
       const std::string name = Str(release, "user_name").empty() ? user : Str(release, "user_name");
       const std::string dir = absl::StrCat("dist/", dist_segment, "/", version_segment, "/");
-      absl::StrAppend(&entries, "  <entry>\n",                                  //
-                      "    <id>tag:pgxn.org,2010:", XmlEscape(dir), "</id>\n",  //
-                      "    <title>", XmlEscape(dist), " ", XmlEscape(version), "</title>\n",
-                      "    <link rel=\"alternate\" type=\"application/json\" href=\"",   //
-                      XmlEscape(dir), "META.json\"/>\n",                                 //
-                      "    <updated>", XmlEscape(date), "</updated>\n",                  //
-                      "    <author><name>", XmlEscape(name.empty() ? "unknown" : name),  //
+      absl::StrAppend(&entries, "  <entry>\n",                                        //
+                      "    <id>tag:pgxn.org,2010:", base::EscapeXml(dir), "</id>\n",  //
+                      "    <title>", base::EscapeXml(dist), " ", base::EscapeXml(version),
+                      "</title>\n",
+                      "    <link rel=\"alternate\" type=\"application/json\" href=\"",         //
+                      base::EscapeXml(dir), "META.json\"/>\n",                                 //
+                      "    <updated>", base::EscapeXml(date), "</updated>\n",                  //
+                      "    <author><name>", base::EscapeXml(name.empty() ? "unknown" : name),  //
                       "</name>");
       if (const std::string user_segment = Segment(user); !user_segment.empty()) {
-        absl::StrAppend(&entries, "<uri>user/", XmlEscape(user_segment), ".json</uri>");
+        absl::StrAppend(&entries, "<uri>user/", base::EscapeXml(user_segment), ".json</uri>");
       }
       absl::StrAppend(&entries, "</author>\n");
       const std::string abstract = Str(release, "abstract");
       if (!abstract.empty()) {
-        absl::StrAppend(&entries, "    <summary>", XmlEscape(abstract), "</summary>\n");
+        absl::StrAppend(&entries, "    <summary>", base::EscapeXml(abstract), "</summary>\n");
       }
       absl::StrAppend(&entries, "  </entry>\n");
     }
@@ -176,7 +140,7 @@ std::string RenderRecentFeed(absl::string_view stats_dist_json,
       "  <id>tag:pgxn.org,2010:feeds/recent</id>\n", "  <title>PGXN: recent releases</title>\n",
       "  <link rel=\"self\" href=\"feeds/recent.atom\"/>\n",
       "  <link rel=\"alternate\" type=\"application/json\" href=\"stats/dist.json\"/>\n",
-      "  <updated>", XmlEscape(updated), "</updated>\n",  //
+      "  <updated>", base::EscapeXml(updated), "</updated>\n",  //
       entries, "</feed>\n");
 }
 

@@ -19,6 +19,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "base/escape.h"
+#include "base/utf8.h"
 #include "indexer/html_sanitizer.h"
 
 namespace pgxn::indexer {
@@ -265,20 +267,20 @@ std::string IdFromText(absl::string_view text) {
   std::string id;
   bool separate = false;
   for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-    uint32_t cp = length == 1 ? lead : lead & (0x7F >> length);
-    for (size_t k = 1; k < length && i + k < text.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    const size_t start = i;
+    char32_t cp;
+    if (!base::DecodeUtf8(text, &i, &cp)) {
+      ++i;  // not expected (the text is valid); a separator then
+      separate = true;
+      continue;
     }
     if (IsIdCodePoint(cp)) {
       if (separate && !id.empty()) id += '.';
       separate = false;
-      absl::StrAppend(&id, text.substr(i, length));
+      absl::StrAppend(&id, text.substr(start, i - start));
     } else {
       separate = true;
     }
-    i += length;
   }
   return id;
 }
@@ -310,7 +312,7 @@ std::string InsertIds(absl::string_view body, const std::vector<Heading>& headin
   for (const Heading& heading : headings) {
     if (heading.id.empty()) continue;
     absl::StrAppend(&out, body.substr(copied, heading.tag_begin - copied), "<h", heading.level,
-                    " id=\"", EscapeHtml(heading.id), "\">");
+                    " id=\"", base::EscapeHtml(heading.id), "\">");
     copied = heading.tag_end;
   }
   absl::StrAppend(&out, body.substr(copied));
@@ -339,8 +341,8 @@ std::string TableOfContents(const std::vector<Heading>& headings) {
       out += "\n<ul>\n";
       open.back().has_list = true;
     }
-    absl::StrAppend(&out, "<li><a href=\"#", EscapeHtml(heading.id), "\">",
-                    EscapeHtml(heading.text), "</a>");
+    absl::StrAppend(&out, "<li><a href=\"#", base::EscapeHtml(heading.id), "\">",
+                    base::EscapeHtml(heading.text), "</a>");
     open.push_back(OpenItem{heading.level, false});
   }
   if (out.empty()) return out;
@@ -382,8 +384,9 @@ RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
   std::string unsafe;
   switch (MarkupOf(path)) {
     case Markup::kMarkdown:
-      unsafe = TooCostlyForCmark(content) ? absl::StrCat("<pre>", EscapeHtml(content), "</pre>\n")
-                                          : MarkdownToHtml(content);
+      unsafe = TooCostlyForCmark(content)
+                   ? absl::StrCat("<pre>", base::EscapeHtml(content), "</pre>\n")
+                   : MarkdownToHtml(content);
       break;
     case Markup::kHtml:
       unsafe = std::string(content);
@@ -391,7 +394,7 @@ RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
     case Markup::kText:
     case Markup::kOther:
     case Markup::kNone:
-      unsafe = absl::StrCat("<pre>", EscapeHtml(content), "</pre>\n");
+      unsafe = absl::StrCat("<pre>", base::EscapeHtml(content), "</pre>\n");
       break;
   }
   std::string body = SanitizeHtml(

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/test_seed.h"
 #include "gtest/gtest.h"
 
 namespace pgxn::indexer {
@@ -309,7 +310,7 @@ TEST(DocHtmlTest, HtmlDocsAreSanitized) {
 }
 
 TEST(DocHtmlTest, HostileBytesStillRender) {
-  std::mt19937 random(7);
+  std::mt19937 random(base::TestSeed(7));
   std::uniform_int_distribution<int> byte(0, 255);
   static constexpr absl::string_view kPieces[] = {
       "#", "\n", "`",        "```", "<",    ">",     "[",           "](",   ")", "*", "|",

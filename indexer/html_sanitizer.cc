@@ -14,6 +14,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/escape.h"
+#include "base/utf8.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -21,62 +23,6 @@ namespace {
 // --- Characters --------------------------------------------------------------
 
 bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// The length of the well-formed UTF-8 sequence starting at s[i] (which is not
-// ASCII), or 0 if there is none: overlong forms, surrogates and code points
-// above U+10FFFF are refused, as browsers and JSON encoders refuse them.
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t length;
-  unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c == 0xE0) {
-    length = 3;
-    low = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    length = 3;
-  } else if (c == 0xED) {
-    length = 3;
-    high = 0x9F;
-  } else if (c == 0xF0) {
-    length = 4;
-    low = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    length = 4;
-  } else if (c == 0xF4) {
-    length = 4;
-    high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < length) return 0;
-  const auto second = static_cast<unsigned char>(s[i + 1]);
-  if (second < low || second > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(s[i + k]);
-    if (next < 0x80 || next > 0xBF) return 0;
-  }
-  return length;
-}
 
 enum class Escape { kNone, kText, kAttribute };
 
@@ -92,27 +38,17 @@ void AppendClean(absl::string_view s, Escape escape, std::string& out) {
         continue;
       }
       if (escape != Escape::kNone) {
-        if (c == '&') {
-          out += "&amp;";
-          continue;
-        }
-        if (c == '<') {
-          out += "&lt;";
-          continue;
-        }
-        if (c == '>') {
-          out += "&gt;";
-          continue;
-        }
-        if (c == '"' && escape == Escape::kAttribute) {
-          out += "&quot;";
+        const absl::string_view entity =
+            base::HtmlEntityFor(c, /*in_attribute=*/escape == Escape::kAttribute);
+        if (!entity.empty()) {
+          out.append(entity.data(), entity.size());
           continue;
         }
       }
       out += c;
       continue;
     }
-    const size_t length = Utf8SequenceLength(s, i);
+    const size_t length = base::Utf8SequenceLength(s, i);
     if (length == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -237,7 +173,7 @@ std::string DecodeReferences(absl::string_view s) {
           (code_point >= 0xD800 && code_point <= 0xDFFF)) {
         code_point = 0xFFFD;
       }
-      AppendUtf8(code_point, out);
+      base::AppendUtf8(code_point, out);
       i = j - 1;
       continue;
     }
@@ -248,7 +184,7 @@ std::string DecodeReferences(absl::string_view s) {
     if (j < s.size() && s[j] == ';') {
       const auto& references = NamedReferences();
       if (auto it = references.find(s.substr(i + 1, j - i - 1)); it != references.end()) {
-        AppendUtf8(it->second, out);
+        base::AppendUtf8(it->second, out);
         i = j;
         continue;
       }
@@ -666,30 +602,6 @@ bool IsTextSpaceAt(absl::string_view s, size_t i, size_t& length) {
 }
 
 }  // namespace
-
-std::string EscapeHtml(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 bool IsSafeUrl(absl::string_view url) {
   // Browsers ignore tabs and newlines anywhere in a URL and control characters

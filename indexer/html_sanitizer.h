@@ -73,9 +73,6 @@ bool IsSafeUrl(absl::string_view url);
 // decoded, runs of whitespace collapsed to one space, trimmed. Valid UTF-8.
 std::string HtmlToText(absl::string_view html);
 
-// `text` with & < > " escaped, for use as HTML text or a quoted attribute.
-std::string EscapeHtml(absl::string_view text);
-
 }  // namespace pgxn::indexer
 
 #endif  // PGXN_INDEXER_HTML_SANITIZER_H_

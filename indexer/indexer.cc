@@ -145,12 +145,14 @@ Indexer::Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index)
   worker_ = std::thread([this] { Work(); });
 }
 
-Indexer::~Indexer() {
+Indexer::~Indexer() { Stop(); }
+
+void Indexer::Stop() {
   {
     absl::MutexLock lock(&work_mu_);
     stopping_ = true;
   }
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 void Indexer::OnApplied(const v1::Event& event, bool caught_up) {

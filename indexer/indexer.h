@@ -47,8 +47,10 @@ class Indexer final : public replica::ReplicaExtension {
   // commits; rebuilds from the tree if those events are not in the log.
   absl::Status CatchUp();
 
-  // Stops the indexing thread, committing what it indexed.
+  // Stop().
   ~Indexer() override;
+  // Stops the indexing thread, committing what it indexed; idempotent.
+  void Stop() override;
 
   void AddRoutes(gateway::Router* router) override;
   // Hands the event to the indexing thread, which indexes it from the

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "base/utf8.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -161,66 +162,7 @@ const Field& FieldOf(const Schema& schema, absl::string_view name) {
   std::abort();
 }
 
-// --- UTF-8 -----------------------------------------------------------------
-
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 if there is
-// none (stray continuation byte, overlong form, surrogate, beyond U+10FFFF,
-// truncated).
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length;
-  unsigned char min_second = 0x80, max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;  // overlong
-    if (lead == 0xED) max_second = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;  // overlong
-    if (lead == 0xF4) max_second = 0x8F;  // beyond U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  if (byte(i + 1) < min_second || byte(i + 1) > max_second) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// README files are raw bytes from archives and may be Latin-1; JSON output
-// and Xapian's tokenizer both want UTF-8.
-std::string ValidUtf8(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) {
-      out.append("\xEF\xBF\xBD");  // U+FFFD
-      ++i;
-    } else {
-      out.append(s.data() + i, n);
-      i += n;
-    }
-  }
-  return out;
-}
-
-std::string Lower(absl::string_view s) { return Xapian::Unicode::tolower(ValidUtf8(s)); }
+std::string Lower(absl::string_view s) { return Xapian::Unicode::tolower(base::ToValidUtf8(s)); }
 
 // --- Terms -----------------------------------------------------------------
 
@@ -244,7 +186,7 @@ std::string BoundedTerm(absl::string_view prefix, absl::string_view value) {
 
 std::string ExactTerm(const Field& field, absl::string_view value) {
   const std::string normalized =
-      field.analysis == Analysis::kExactLower ? Lower(value) : ValidUtf8(value);
+      field.analysis == Analysis::kExactLower ? Lower(value) : base::ToValidUtf8(value);
   return BoundedTerm(absl::StrCat(field.prefix, ":"), normalized);
 }
 
@@ -254,7 +196,7 @@ std::string KeyTerm(const Schema& schema, absl::string_view key) {
 
 std::string DocKey(absl::string_view dist, absl::string_view docpath) {
   // A dist name never contains '/', so the first '/' ends it.
-  return absl::StrCat(Lower(dist), "/", ValidUtf8(docpath));
+  return absl::StrCat(Lower(dist), "/", base::ToValidUtf8(docpath));
 }
 
 std::string DocsOfDistTerm(absl::string_view dist) {
@@ -290,7 +232,7 @@ Xapian::Document BuildDocument(const Schema& schema, const FieldValues& values,
   generator.set_document(doc);
   for (const auto& [name, raw] : values) {
     const Field& field = FieldOf(schema, name);
-    const std::string value = ValidUtf8(raw);
+    const std::string value = base::ToValidUtf8(raw);
     if (value.empty()) continue;
     if (field.analysis == Analysis::kText) {
       generator.index_text(value, 1, field.prefix);
@@ -304,7 +246,7 @@ Xapian::Document BuildDocument(const Schema& schema, const FieldValues& values,
   doc.add_boolean_term(schema.type_term);
   // `replace`: bytes that are not UTF-8 become U+FFFD instead of throwing.
   doc.set_data(hit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (schema.has_excerpt) doc.add_value(kExcerptSlot, ValidUtf8(excerpt_text));
+  if (schema.has_excerpt) doc.add_value(kExcerptSlot, base::ToValidUtf8(excerpt_text));
   return doc;
 }
 
@@ -435,7 +377,7 @@ absl::Status CheckQuery(absl::string_view q) {
   if (q.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("query contains a NUL byte");
   }
-  if (!IsValidUtf8(q)) return absl::InvalidArgumentError("query is not valid UTF-8");
+  if (!base::IsValidUtf8(q)) return absl::InvalidArgumentError("query is not valid UTF-8");
   return absl::OkStatus();
 }
 

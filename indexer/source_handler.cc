@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "base/digest.h"
+#include "base/escape.h"
 #include "base/utf8.h"
 #include "gateway/path.h"
 #include "gateway/status_http.h"
@@ -174,15 +175,15 @@ bool PrefersJson(const gateway::Request& request) {
 
 std::string HtmlListing(absl::string_view request_path, bool top,
                         const std::map<std::string, Child>& entries) {
-  const std::string title = EscapeHtml(absl::StrCat("Index of ", request_path));
+  const std::string title = base::EscapeHtml(absl::StrCat("Index of ", request_path));
   std::string html = absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
                                   title, "</title></head>\n<body>\n<h1>", title, "</h1>\n<ul>\n");
   if (!top) absl::StrAppend(&html, "<li><a href=\"../\">../</a></li>\n");
   for (const auto& [name, child] : entries) {
     const absl::string_view slash = child.directory ? "/" : "";
     // Percent-encoding keeps a name such as "a:b" from reading as a scheme.
-    absl::StrAppend(&html, "<li><a href=\"", EscapeHtml(gateway::PercentEncodePath(name)), slash,
-                    "\">", EscapeHtml(name), slash, "</a></li>\n");
+    absl::StrAppend(&html, "<li><a href=\"", base::EscapeHtml(gateway::PercentEncodePath(name)),
+                    slash, "\">", base::EscapeHtml(name), slash, "</a></li>\n");
   }
   absl::StrAppend(&html, "</ul>\n</body></html>\n");
   return html;

@@ -1,18 +1,12 @@
 #include "origin/origin_server.h"
-#include "origin/catalog/stats_refresher.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "base/address.h"
-#include "base/log.h"
-#include "base/ports_file.h"
-#include "feed/feed_service.h"
 #include "feed/tree_digest.h"
-#include "gateway/http_server.h"
-#include "gateway/status_http.h"
+#include "gateway/tree_handler.h"
 #include "host/node_status.h"
-#include "origin/accounts/accounts.h"
+#include "origin/catalog/stats_refresher.h"
 #include "origin/manager/manager_http.h"
 #include "origin/origin_database.h"
 #include "origin/pg/pg.h"
@@ -33,9 +27,6 @@ OriginServer::OriginServer(OriginOptions options) : options_(std::move(options))
 OriginServer::~OriginServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions options) {
-  absl::StatusOr<base::HostPort> http = base::ParseHostPort(options.http_address);
-  if (!http.ok()) return http.status();
-  if (absl::Status s = base::ParseHostPort(options.grpc_address).status(); !s.ok()) return s;
   auto origin = std::unique_ptr<OriginServer>(new OriginServer(std::move(options)));
   const OriginOptions& o = origin->options_;
 
@@ -50,112 +41,86 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   if (!log.ok()) return log.status();
   origin->log_ = *std::move(log);
 
-  feed::GrpcServerOptions grpc_options;
-  grpc_options.address = o.grpc_address;
-  feed::FeedServiceOptions feed_options;
-  feed_options.role = "origin";
-  feed_options.heartbeat_interval = o.heartbeat_interval;
-  auto feed_server = feed::FeedServer::Start(grpc_options, feed_options, origin->log_.get());
-  if (!feed_server.ok()) return feed_server.status();
-  origin->feed_server_ = *std::move(feed_server);
+  host::NodeHostOptions host_options;
+  host_options.role = "origin";
+  host_options.data_dir = o.data_dir;
+  host_options.http_address = o.http_address;
+  host_options.grpc_address = o.grpc_address;
+  host_options.http_threads = o.http_threads;
+  host_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
+  host_options.screen = &Manager::Screen;
+  host_options.heartbeat_interval = o.heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
+      host::NodeHost::Start(std::move(host_options), origin.get());
+  if (!host.ok()) return host.status();
+  origin->host_ = *std::move(host);
+  return origin;
+}
 
-  gateway::HttpServerOptions http_options;
-  http_options.host = http->host;
-  http_options.port = http->port;
-  http_options.threads = o.http_threads;
-  http_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
-  http_options.screen = &Manager::Screen;
-  auto http_server = gateway::HttpServer::Start(
-      http_options,
-      [self = origin.get()](const gateway::Request& request) { return self->Dispatch(request); });
-  if (!http_server.ok()) return http_server.status();
-  origin->http_server_ = *std::move(http_server);
+const feed::EventLog* OriginServer::FeedLog() const { return log_.get(); }
 
-  // Routes are in place before the ports file tells anyone to connect.
-  ManagerOptions manager_options = o.manager;
-  manager_options.max_upload_bytes = o.max_upload_bytes;
+absl::Status OriginServer::AddRoutes(gateway::Router* router, const host::Listening& listening) {
+  // The public URL in mail needs the bound port.
+  ManagerOptions manager_options = options_.manager;
+  manager_options.max_upload_bytes = options_.max_upload_bytes;
   if (manager_options.public_url.empty()) {
-    manager_options.public_url = absl::StrCat("http://", http->host, ":", origin->http_port());
+    manager_options.public_url =
+        absl::StrCat("http://", listening.http_host, ":", listening.http_port);
   }
   {
     // Operator commands run beside the origin (pgxnd user ...) mail the same links.
-    auto conn = origin->pool_->Acquire();
+    auto conn = pool_->Acquire();
     if (!conn.ok()) return conn.status();
     if (absl::Status s = PutSetting(**conn, Setting::kPublicUrl, manager_options.public_url);
         !s.ok()) {
       return s;
     }
   }
-  PgEventLog* event_log = origin->log_.get();
-  Publishing publishing = origin->database_->publishing(
+  PgEventLog* event_log = log_.get();
+  Publishing publishing = database_->publishing(
       [event_log](const feed::ChainTip& tip) { event_log->NoteCommitted(tip); });
-  if (o.stats_delay > absl::ZeroDuration()) {
-    origin->stats_ =
-        std::make_unique<StatsRefresher>(origin->pool_.get(), publishing, o.stats_delay);
-    publishing.on_stats_changed = [stats = origin->stats_.get()] { stats->Changed(); };
+  if (options_.stats_delay > absl::ZeroDuration()) {
+    stats_ = std::make_unique<StatsRefresher>(pool_.get(), publishing, options_.stats_delay);
+    publishing.on_stats_changed = [stats = stats_.get()] { stats->Changed(); };
   }
-  origin->manager_ = std::make_unique<Manager>(origin->pool_.get(), std::move(manager_options),
-                                               std::move(publishing));
-  gateway::Router& router = origin->router_;
-  origin->manager_->AddRoutes(&router);
-  OriginServer* self = origin.get();
-  router.Handle("GET", "/_status",
-                [self](const gateway::Request& request) { return self->HandleStatus(request); });
-  origin->metrics_ = std::make_unique<host::Metrics>("origin", [self] {
-    host::MetricsSample sample;
-    absl::StatusOr<feed::ChainTip> head = self->log_->Head();
-    if (head.ok()) sample.applied_seq = sample.upstream_head_seq = head->seq;
-    sample.feed_streams = self->feed_server_->active_streams();
-    return sample;
-  });
-  router.Handle("GET", "/metrics", [self](const gateway::Request&) {
-    gateway::Response response = gateway::TextResponse(200, self->metrics_->Render());
-    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    return response;
-  });
-  gateway::AddTreeRoutes(&router, std::make_shared<PgTree>(origin->pool_.get()));
-  origin->routes_ready_.store(true);
-
-  if (absl::Status s = base::WritePortsFile(o.data_dir, origin->http_port(), origin->grpc_port());
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<feed::ChainTip> head = origin->log_->Head();
-  base::LogInfo(absl::StrCat("origin serving HTTP on ", http->host, ":", origin->http_port(),
-                             " and the Feed on port ", origin->grpc_port(), "; epoch ",
-                             head.ok() ? head->epoch : "?", ", head seq ",
-                             head.ok() ? head->seq : 0));
-  return origin;
+  manager_ =
+      std::make_unique<Manager>(pool_.get(), std::move(manager_options), std::move(publishing));
+  manager_->AddRoutes(router);
+  gateway::AddTreeRoutes(router, std::make_shared<PgTree>(pool_.get()));
+  return absl::OkStatus();
 }
 
-void OriginServer::Stop() {
-  if (http_server_ != nullptr) http_server_->Stop();
-  // After the last change, before the feed closes: the refresh still pending
-  // goes out now.
+void OriginServer::StopWork() {
+  // After the last request, before the Feed stops: a pending stats refresh
+  // goes out now; the mail thread lets go of its connection.
   if (stats_ != nullptr) stats_->Stop();
-  if (feed_server_ != nullptr) feed_server_->Shutdown();
+  if (manager_ != nullptr) manager_->Stop();
+}
+
+void OriginServer::Close() {
   log_.reset();
   pool_.reset();
   database_.reset();
 }
 
-int OriginServer::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
-int OriginServer::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
-
-gateway::Response OriginServer::Dispatch(const gateway::Request& request) const {
-  if (!routes_ready_.load()) {
-    return gateway::TextResponse(503, "The origin is starting; try again shortly");
-  }
-  gateway::Response response = router_.Dispatch(request);
-  metrics_->CountHttpRequest(response.status);
-  return response;
+void OriginServer::Stop() {
+  if (host_ != nullptr) host_->Stop();
 }
 
-gateway::Response OriginServer::HandleStatus(const gateway::Request& request) const {
+int OriginServer::http_port() const { return host_ == nullptr ? 0 : host_->http_port(); }
+int OriginServer::grpc_port() const { return host_ == nullptr ? 0 : host_->grpc_port(); }
+
+host::MetricsSample OriginServer::Sample() const {
+  host::MetricsSample sample;
   absl::StatusOr<feed::ChainTip> head = log_->Head();
-  if (!head.ok()) return gateway::ErrorResponse(head.status(), request);
+  if (head.ok()) sample.applied_seq = sample.upstream_head_seq = head->seq;
+  return sample;
+}
+
+absl::StatusOr<host::NodeStatus> OriginServer::Status() const {
+  absl::StatusOr<feed::ChainTip> head = log_->Head();
+  if (!head.ok()) return head.status();
   host::NodeStatus status;
-  status.role = "origin";
   status.epoch = head->epoch;
   status.applied_seq = head->seq;
   auto conn = pool_->Acquire();
@@ -175,7 +140,7 @@ gateway::Response OriginServer::HandleStatus(const gateway::Request& request) co
       if (tree.ok()) status.tree_digest = tree->Digest();
     }
   }
-  return gateway::JsonResponse(200, host::StatusJson(status, absl::Now()));
+  return status;
 }
 
 }  // namespace pgxn::origin

@@ -2,9 +2,10 @@
 // the Feed served from its event log, and the published tree over HTTP.
 //
 // Start() opens the database (embedded or --postgres), applies migrations,
-// starts the Feed (gRPC) and the HTTP gateway, and writes DIR/ports.json.
-// Stop() or the destructor shuts down in reverse order and stops an embedded
-// Postgres. Not thread-safe itself; its servers are.
+// then runs the node host (host/node_host.h): the Feed (gRPC) over the event
+// log, the HTTP gateway with the Manager's routes, DIR/ports.json. Stop() or
+// the destructor stops in the host's order and stops an embedded Postgres.
+// Not thread-safe itself; its servers are.
 #ifndef PGXN_ORIGIN_ORIGIN_SERVER_H_
 #define PGXN_ORIGIN_ORIGIN_SERVER_H_
 
@@ -15,15 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
-#include "host/metrics.h"
+#include "host/node_host.h"
 #include "origin/manager/manager_context.h"
-
-namespace pgxn::gateway {
-class HttpServer;
-}
-namespace pgxn::feed {
-class FeedServer;
-}
 
 namespace pgxn::origin {
 
@@ -51,19 +45,28 @@ struct OriginOptions {
   bool unsafe_no_fsync = false;  // tests and benchmarks only
 };
 
-class OriginServer {
+class OriginServer final : public host::NodeRole {
  public:
   static absl::StatusOr<std::unique_ptr<OriginServer>> Start(OriginOptions options);
-  ~OriginServer();
+  ~OriginServer() override;
 
+  // Stops the node in the host's order (host/node_host.h): HTTP, then the
+  // stats refresher (publishing what is pending) and the mail thread, then
+  // the Feed, then the event log, the pool and the database; idempotent.
   void Stop();
   int http_port() const;
   int grpc_port() const;
 
  private:
   explicit OriginServer(OriginOptions options);
-  gateway::Response Dispatch(const gateway::Request& request) const;
-  gateway::Response HandleStatus(const gateway::Request& request) const;
+
+  // host::NodeRole
+  const feed::EventLog* FeedLog() const override;
+  absl::Status AddRoutes(gateway::Router* router, const host::Listening& listening) override;
+  absl::StatusOr<host::NodeStatus> Status() const override;
+  host::MetricsSample Sample() const override;
+  void StopWork() override;
+  void Close() override;
 
   const OriginOptions options_;
   std::unique_ptr<OriginDatabase> database_;
@@ -71,13 +74,7 @@ class OriginServer {
   std::unique_ptr<PgEventLog> log_;
   std::unique_ptr<StatsRefresher> stats_;
   std::unique_ptr<Manager> manager_;
-  gateway::Router router_;
-  std::unique_ptr<feed::FeedServer> feed_server_;
-  std::unique_ptr<gateway::HttpServer> http_server_;
-  std::unique_ptr<host::Metrics> metrics_;
-  // The public URL in mail needs the bound port, so routes are added after
-  // the server listens; until then requests get 503.
-  std::atomic<bool> routes_ready_{false};
+  std::unique_ptr<host::NodeHost> host_;
 };
 
 }  // namespace pgxn::origin

@@ -1,5 +1,4 @@
-#include "base/log.h"
-#include "base/signals.h"
+#include "host/node_host.h"
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
@@ -56,14 +55,11 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   options.manager.limits.max_entry_bytes =
       std::min(options.manager.limits.max_entry_bytes, options.manager.limits.max_total_bytes);
 
-  base::BlockTerminationSignals();
+  host::PrepareForSignals();
   absl::StatusOr<std::unique_ptr<origin::OriginServer>> server =
       origin::OriginServer::Start(options);
   if (!server.ok()) return Fail(server.status());
-  const int signal_number = base::WaitForTerminationSignal();
-  base::LogInfo(absl::StrCat("origin stopping on signal ", signal_number));
-  (*server)->Stop();
-  base::LogInfo("origin stopped");
+  host::ServeUntilSignal("origin", [&] { (*server)->Stop(); });
   return kExitOk;
 }
 

@@ -1,8 +1,7 @@
 // pgxnd mirror and pgxnd indexer: both are replicas of the log; the indexer
 // adds its search indexes as a replica extension.
 #include "absl/strings/str_cat.h"
-#include "base/log.h"
-#include "base/signals.h"
+#include "host/node_host.h"
 #include "indexer/indexer.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
@@ -46,7 +45,7 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
     return UsageError(problem);
   }
 
-  base::BlockTerminationSignals();
+  host::PrepareForSignals();
   absl::StatusOr<std::unique_ptr<replica::Replica>> replica = replica::Replica::Open(options);
   if (!replica.ok()) return Fail(replica.status());
   std::unique_ptr<indexer::Indexer> index;
@@ -58,10 +57,7 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
     if (absl::Status s = index->CatchUp(); !s.ok()) return Fail(s);
   }
   if (absl::Status s = (*replica)->Start(index.get()); !s.ok()) return Fail(s);
-  const int signal_number = base::WaitForTerminationSignal();
-  base::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
-  (*replica)->Stop();
-  base::LogInfo(absl::StrCat(role, " stopped"));
+  host::ServeUntilSignal(role, [&] { (*replica)->Stop(); });
   return kExitOk;
 }
 

@@ -3,15 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "base/address.h"
 #include "base/files.h"
 #include "base/log.h"
-#include "base/ports_file.h"
-#include "feed/feed_service.h"
 #include "feed/signing.h"
-#include "gateway/http_server.h"
-#include "gateway/status_http.h"
-#include "host/node_status.h"
 #include "replica/store_tree.h"
 
 namespace pgxn::replica {
@@ -42,9 +36,7 @@ Replica::~Replica() { Stop(); }
 
 absl::Status Replica::Start(ReplicaExtension* extension) {
   extension_ = extension;
-  absl::StatusOr<base::HostPort> http = base::ParseHostPort(options_.http_address);
-  if (!http.ok()) return http.status();
-  // Created before the HTTP server (whose /_status reads it), started last.
+  // Created before the host (whose /_status reads it), started last.
   feed::FeedClientOptions client_options;
   client_options.upstreams = options_.upstreams;
   client_options.stale_after = options_.stale_after;
@@ -54,76 +46,69 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   feed_client_ =
       std::make_unique<feed::FeedClient>(client_options, static_cast<feed::EventSink*>(this));
 
-  feed::GrpcServerOptions grpc_options;
-  grpc_options.address = options_.grpc_address;
-  grpc_options.max_message_bytes = options_.max_message_bytes;
-  feed::FeedServiceOptions feed_options;
-  feed_options.role = options_.role;
-  feed_options.heartbeat_interval = options_.heartbeat_interval;
-  absl::StatusOr<std::unique_ptr<feed::FeedServer>> feed_server =
-      feed::FeedServer::Start(grpc_options, feed_options, store_.get());
-  if (!feed_server.ok()) return feed_server.status();
-  feed_server_ = *std::move(feed_server);
-
-  metrics_ = std::make_unique<host::Metrics>(options_.role, [this] {
-    host::MetricsSample sample;
-    sample.applied_seq = store_->Tip().seq;
-    if (feed_client_ != nullptr) {
-      const feed::UpstreamState upstream = feed_client_->State();
-      sample.upstream_head_seq = upstream.head_seq;
-      sample.stale = absl::Now() - upstream.last_fresh_heartbeat > options_.stale_after;
-    }
-    if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
-    return sample;
-  });
-  router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
-    gateway::Response response = gateway::TextResponse(200, metrics_->Render());
-    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    return response;
-  });
-  router_.Handle("GET", "/_status",
-                 [this](const gateway::Request& request) { return HandleStatus(request); });
-  std::shared_ptr<const gateway::TreeReader> tree;
-  if (extension_ != nullptr) {
-    extension_->AddRoutes(&router_);
-    tree = extension_->HttpTree();
-  }
-  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get());
-  gateway::AddTreeRoutes(&router_, std::move(tree));
-
-  gateway::HttpServerOptions http_options;
-  http_options.host = http->host;
-  http_options.port = http->port;
-  http_options.threads = options_.http_threads;
-  http_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
-  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server =
-      gateway::HttpServer::Start(http_options, [this](const gateway::Request& request) {
-        gateway::Response response = router_.Dispatch(request);
-        metrics_->CountHttpRequest(response.status);
-        return response;
-      });
-  if (!http_server.ok()) return http_server.status();
-  http_server_ = *std::move(http_server);
-
-  if (absl::Status s = base::WritePortsFile(options_.data_dir, http_port(), grpc_port()); !s.ok()) {
-    return s;
-  }
-  base::LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
-                             " and the Feed on port ", grpc_port(), "; applied seq ",
-                             store_->Tip().seq));
-
-  feed_client_->Start();
+  host::NodeHostOptions host_options;
+  host_options.role = options_.role;
+  host_options.data_dir = options_.data_dir;
+  host_options.http_address = options_.http_address;
+  host_options.grpc_address = options_.grpc_address;
+  host_options.http_threads = options_.http_threads;
+  host_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
+  host_options.max_message_bytes = options_.max_message_bytes;
+  host_options.heartbeat_interval = options_.heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
+      host::NodeHost::Start(std::move(host_options), this);
+  if (!host.ok()) return host.status();
+  host_ = *std::move(host);
   return absl::OkStatus();
 }
 
-void Replica::Stop() {
-  if (feed_client_ != nullptr) feed_client_->Stop();
-  if (feed_server_ != nullptr) feed_server_->Shutdown();
-  if (http_server_ != nullptr) http_server_->Stop();
+absl::Status Replica::AddRoutes(gateway::Router* router, const host::Listening&) {
+  std::shared_ptr<const gateway::TreeReader> tree;
+  if (extension_ != nullptr) {
+    extension_->AddRoutes(router);
+    tree = extension_->HttpTree();
+  }
+  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get());
+  gateway::AddTreeRoutes(router, std::move(tree));
+  return absl::OkStatus();
 }
 
-int Replica::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
-int Replica::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+void Replica::StartWork(host::Metrics& metrics) {
+  metrics_ = &metrics;
+  feed_client_->Start();
+}
+
+void Replica::StopWork() {
+  // The event being applied is finished; then nothing calls the extension.
+  if (feed_client_ != nullptr) feed_client_->Stop();
+  if (extension_ != nullptr) extension_->Stop();
+}
+
+void Replica::Close() {
+  // The store itself is closed with the replica, whose owner may still read
+  // it; what was applied is on disk now.
+  if (absl::Status s = store_->SyncWal(); !s.ok()) {
+    base::LogError(absl::StrCat("Cannot sync the store: ", s.ToString()));
+  }
+}
+
+void Replica::Stop() {
+  if (host_ != nullptr) host_->Stop();
+}
+
+int Replica::http_port() const { return host_ == nullptr ? 0 : host_->http_port(); }
+int Replica::grpc_port() const { return host_ == nullptr ? 0 : host_->grpc_port(); }
+
+host::MetricsSample Replica::Sample() const {
+  host::MetricsSample sample;
+  sample.applied_seq = store_->Tip().seq;
+  if (feed_client_ != nullptr) {
+    const feed::UpstreamState upstream = feed_client_->State();
+    sample.upstream_head_seq = upstream.head_seq;
+    sample.stale = absl::Now() - upstream.last_fresh_heartbeat > options_.stale_after;
+  }
+  return sample;
+}
 
 feed::ChainTip Replica::Tip() const { return store_->Tip(); }
 
@@ -174,10 +159,9 @@ absl::Status Replica::Apply(const v1::Event& event, const feed::EventCheck& chec
   return absl::OkStatus();
 }
 
-gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
+absl::StatusOr<host::NodeStatus> Replica::Status() const {
   const feed::ChainTip tip = store_->Tip();
   host::NodeStatus status;
-  status.role = options_.role;
   status.epoch = tip.epoch;
   status.applied_seq = tip.seq;
   if (extension_ != nullptr) {
@@ -205,7 +189,7 @@ gateway::Response Replica::HandleStatus(const gateway::Request& request) const {
     status.caught_up_at = upstream.caught_up_at;
     status.last_error = upstream.last_error;
   }
-  return gateway::JsonResponse(200, host::StatusJson(status, absl::Now()));
+  return status;
 }
 
 }  // namespace pgxn::replica

@@ -4,8 +4,11 @@
 // adds routes.
 //
 // Life cycle: Open() (store only, so an extension can read it), then Start()
-// (gRPC feed server, HTTP gateway, DIR/ports.json, then the upstream feed),
-// then Stop() (or the destructor). Not thread-safe itself; its servers are.
+// (the node host: Feed server, HTTP gateway, DIR/ports.json; then the
+// upstream feed), then Stop() (or the destructor): the host's order
+// (host/node_host.h), in which the upstream feed and then the extension's
+// threads stop before the Feed server. Not thread-safe itself; its servers
+// are.
 #ifndef PGXN_REPLICA_REPLICA_H_
 #define PGXN_REPLICA_REPLICA_H_
 
@@ -19,15 +22,8 @@
 #include "feed/feed_client.h"
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
-#include "host/metrics.h"
+#include "host/node_host.h"
 #include "replica/store.h"
-
-namespace pgxn::gateway {
-class HttpServer;
-}
-namespace pgxn::feed {
-class FeedServer;
-}
 
 namespace pgxn::replica {
 
@@ -71,6 +67,10 @@ class ReplicaExtension {
   // from a snapshot, or cleared for a new epoch. Derived state must be
   // rebuilt from the store's tree.
   virtual void OnReset() = 0;
+  // Called once the upstream feed has stopped (no more OnApplied), while the
+  // node stops: the extension stops its own threads, keeping what they did,
+  // before the store is closed.
+  virtual void Stop() {}
   // The tree the HTTP gateway serves for paths no route claims: by default
   // (nullptr) the store's tree as replicated; an indexer overlays its
   // derived documents.
@@ -82,14 +82,14 @@ class ReplicaExtension {
   virtual absl::optional<uint64_t> ServedSeq() const { return absl::nullopt; }
 };
 
-class Replica final : private feed::EventSink {
+class Replica final : public host::NodeRole, private feed::EventSink {
  public:
   static absl::StatusOr<std::unique_ptr<Replica>> Open(ReplicaOptions options);
   ~Replica() override;
 
   // `extension` may be null; if not, it must outlive the replica.
   absl::Status Start(ReplicaExtension* extension);
-  // Stops the feed (finishing the event being applied), then the servers.
+  // Stops the node in the host's order; idempotent.
   void Stop();
 
   Store& store() { return *store_; }
@@ -109,16 +109,21 @@ class Replica final : private feed::EventSink {
                          const std::function<absl::StatusOr<v1::Op>()>& next_file) override;
   absl::Status Reset() override;
 
-  gateway::Response HandleStatus(const gateway::Request& request) const;
+  // host::NodeRole
+  const feed::EventLog* FeedLog() const override { return store_.get(); }
+  absl::Status AddRoutes(gateway::Router* router, const host::Listening& listening) override;
+  absl::StatusOr<host::NodeStatus> Status() const override;
+  host::MetricsSample Sample() const override;
+  void StartWork(host::Metrics& metrics) override;
+  void StopWork() override;
+  void Close() override;
 
   const ReplicaOptions options_;
   std::unique_ptr<Store> store_;
   ReplicaExtension* extension_ = nullptr;
-  gateway::Router router_;
-  std::unique_ptr<feed::FeedServer> feed_server_;
-  std::unique_ptr<gateway::HttpServer> http_server_;
   std::unique_ptr<feed::FeedClient> feed_client_;
-  std::unique_ptr<host::Metrics> metrics_;
+  host::Metrics* metrics_ = nullptr;  // the host's, set before the feed starts
+  std::unique_ptr<host::NodeHost> host_;
 };
 
 }  // namespace pgxn::replica

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "base/digest.h"
 #include "base/quote.h"
+#include "base/utf8.h"
 #include "origin/accounts/password.h"
 #include "origin/catalog/catalog.h"
 
@@ -33,12 +34,6 @@ bool HasControl(absl::string_view s) {
     if (c < 0x20 || c == 0x7f) return true;
   }
   return false;
-}
-
-size_t Utf8Chars(absl::string_view s) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
-  return chars;
 }
 
 const char kAccountColumns[] =
@@ -248,7 +243,7 @@ absl::StatusOr<Account> RegisterAccount(PgConnection& conn, const Registration& 
         CheckTwitter(registration.twitter)}) {
     if (!s.ok()) return s;
   }
-  if (Utf8Chars(absl::StripAsciiWhitespace(registration.why)) < kMinWhyChars ||
+  if (base::CountUtf8Chars(absl::StripAsciiWhitespace(registration.why)) < kMinWhyChars ||
       registration.why.size() > 4096) {
     return absl::InvalidArgumentError(absl::StrCat("Field why: tell the moderators in a sentence (",
                                                    kMinWhyChars,

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 
 namespace pgxn::origin {
 namespace {
@@ -19,16 +20,10 @@ void InitSodium() {
   (void)ready;
 }
 
-size_t Utf8Chars(absl::string_view s) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
-  return chars;
-}
-
 }  // namespace
 
 absl::Status CheckPasswordRules(absl::string_view password) {
-  if (Utf8Chars(password) < kMinPasswordChars) {
+  if (base::CountUtf8Chars(password) < kMinPasswordChars) {
     return absl::InvalidArgumentError(
         absl::StrCat("Password must be at least ", kMinPasswordChars, " characters long"));
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "base/quote.h"
+#include "base/utf8.h"
 #include "origin/catalog/semver.h"
 
 namespace pgxn::origin {
@@ -70,41 +71,6 @@ const char* TypeName(const Json& value) {
   }
 }
 
-// Decodes one code point at text[*i], advancing *i. Returns false on malformed
-// UTF-8 (overlong forms and surrogates included).
-bool NextCodePoint(absl::string_view text, size_t* i, char32_t* cp) {
-  const unsigned char lead = static_cast<unsigned char>(text[*i]);
-  size_t len;
-  char32_t value;
-  if (lead < 0x80) {
-    *cp = lead;
-    ++*i;
-    return true;
-  } else if ((lead & 0xE0) == 0xC0) {
-    len = 2;
-    value = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    len = 3;
-    value = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    len = 4;
-    value = lead & 0x07;
-  } else {
-    return false;
-  }
-  if (*i + len > text.size()) return false;
-  for (size_t k = 1; k < len; ++k) {
-    const unsigned char c = static_cast<unsigned char>(text[*i + k]);
-    if ((c & 0xC0) != 0x80) return false;
-    value = (value << 6) | (c & 0x3F);
-  }
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (value < kMin[len] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
-  *cp = value;
-  *i += len;
-  return true;
-}
-
 // Unicode White_Space, as Perl's [[:space:]] sees it (PGXN checks terms so).
 bool IsSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
@@ -120,7 +86,7 @@ std::string StringClassProblem(absl::string_view text, bool allow_space, size_t 
   size_t chars = 0;
   for (size_t i = 0; i < text.size(); ++chars) {
     char32_t c;
-    if (!NextCodePoint(text, &i, &c)) return "it is not valid UTF-8";
+    if (!base::DecodeUtf8(text, &i, &c)) return "it is not valid UTF-8";
     if (!allow_space && IsSpace(c)) return "it contains whitespace";
     if (IsControl(c)) return "it contains a control character";
     if (c == '/') return "it contains \"/\"";

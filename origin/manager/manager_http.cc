@@ -13,7 +13,9 @@ Manager::Manager(PgPool* pool, ManagerOptions options, Publishing publishing)
   }
 }
 
-Manager::~Manager() {
+Manager::~Manager() { Stop(); }
+
+void Manager::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;

@@ -34,7 +34,11 @@ class Manager {
   // recorded mail to it every kMailInterval (mail recorded by operator
   // commands; mail from requests goes out at once).
   Manager(PgPool* pool, ManagerOptions options, Publishing publishing);
-  ~Manager();
+  ~Manager();  // Stop()
+
+  // Stops the mail thread (it lets go of its connection); idempotent. The
+  // routes keep working: mail from requests still goes out at once.
+  void Stop();
 
   // Registers every Manager endpoint; `this` must outlive the router's use.
   void AddRoutes(gateway::Router* router);

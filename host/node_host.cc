@@ -1,0 +1,126 @@
+#include "host/node_host.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/address.h"
+#include "base/log.h"
+#include "base/ports_file.h"
+#include "base/signals.h"
+#include "feed/feed_service.h"
+#include "gateway/http_server.h"
+#include "gateway/status_http.h"
+
+namespace pgxn::host {
+
+NodeHost::NodeHost(NodeHostOptions options, NodeRole* role)
+    : options_(std::move(options)), role_(role) {}
+
+NodeHost::~NodeHost() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<NodeHost>> NodeHost::Start(NodeHostOptions options, NodeRole* role) {
+  auto host = std::unique_ptr<NodeHost>(new NodeHost(std::move(options), role));
+  if (absl::Status s = host->StartAll(); !s.ok()) {
+    host->Stop();
+    return s;
+  }
+  return host;
+}
+
+absl::Status NodeHost::StartAll() {
+  absl::StatusOr<base::HostPort> http = base::ParseHostPort(options_.http_address);
+  if (!http.ok()) return http.status();
+  if (absl::Status s = base::ParseHostPort(options_.grpc_address).status(); !s.ok()) return s;
+
+  metrics_ = std::make_unique<Metrics>(options_.role, [this] {
+    MetricsSample sample = role_->Sample();
+    if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
+    return sample;
+  });
+
+  feed::GrpcServerOptions grpc_options;
+  grpc_options.address = options_.grpc_address;
+  grpc_options.max_message_bytes = options_.max_message_bytes;
+  feed::FeedServiceOptions feed_options;
+  feed_options.role = options_.role;
+  feed_options.heartbeat_interval = options_.heartbeat_interval;
+  absl::StatusOr<std::unique_ptr<feed::FeedServer>> feed_server =
+      feed::FeedServer::Start(grpc_options, feed_options, role_->FeedLog());
+  if (!feed_server.ok()) return feed_server.status();
+  feed_server_ = *std::move(feed_server);
+
+  gateway::HttpServerOptions http_options;
+  http_options.host = http->host;
+  http_options.port = http->port;
+  http_options.threads = options_.http_threads;
+  http_options.max_body_bytes = options_.max_body_bytes;
+  http_options.screen = options_.screen;
+  absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server = gateway::HttpServer::Start(
+      http_options, [this](const gateway::Request& request) { return Dispatch(request); });
+  if (!http_server.ok()) return http_server.status();
+  http_server_ = *std::move(http_server);
+
+  const Listening listening{http->host, http_port(), grpc_port()};
+  if (absl::Status s = role_->AddRoutes(&router_, listening); !s.ok()) return s;
+  router_.Handle("GET", "/_status",
+                 [this](const gateway::Request& request) { return HandleStatus(request); });
+  router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
+    gateway::Response response = gateway::TextResponse(200, metrics_->Render());
+    response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return response;
+  });
+  routes_ready_.store(true);
+
+  if (absl::Status s = base::WritePortsFile(options_.data_dir, http_port(), grpc_port()); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<NodeStatus> now = role_->Status();
+  base::LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
+                             " and the Feed on port ", grpc_port(),
+                             now.ok()
+                                 ? absl::StrCat("; epoch ", now->epoch.empty() ? "-" : now->epoch,
+                                                ", applied seq ", now->applied_seq)
+                                 : ""));
+  role_->StartWork(*metrics_);
+  return absl::OkStatus();
+}
+
+void NodeHost::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (http_server_ != nullptr) http_server_->Stop();
+  role_->StopWork();
+  if (feed_server_ != nullptr) feed_server_->Shutdown();
+  role_->Close();
+}
+
+int NodeHost::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
+int NodeHost::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+
+gateway::Response NodeHost::Dispatch(const gateway::Request& request) const {
+  if (!routes_ready_.load()) {
+    return gateway::TextResponse(
+        503, absl::StrCat("The ", options_.role, " is starting; try again shortly"));
+  }
+  gateway::Response response = router_.Dispatch(request);
+  metrics_->CountHttpRequest(response.status);
+  return response;
+}
+
+gateway::Response NodeHost::HandleStatus(const gateway::Request& request) const {
+  absl::StatusOr<NodeStatus> status = role_->Status();
+  if (!status.ok()) return gateway::ErrorResponse(status.status(), request);
+  status->role = options_.role;
+  return gateway::JsonResponse(200, StatusJson(*status, absl::Now()));
+}
+
+void PrepareForSignals() { base::BlockTerminationSignals(); }
+
+void ServeUntilSignal(const std::string& role, const std::function<void()>& stop) {
+  const int signal_number = base::WaitForTerminationSignal();
+  base::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
+  stop();
+  base::LogInfo(absl::StrCat(role, " stopped"));
+}
+
+}  // namespace pgxn::host

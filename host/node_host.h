@@ -1,0 +1,139 @@
+// What every node runs around its role, written once for the origin, mirrors
+// and indexers: the HTTP gateway with /_status and /metrics, the Feed (gRPC)
+// server over the role's log, DIR/ports.json, and the order in which all of
+// it starts and stops.
+//
+// Start, in this order:
+//   1. the Feed server over role->FeedLog(), and the HTTP server (answering
+//      503 "starting" until step 2 is done);
+//   2. role->AddRoutes(router, ports): the role's routes, given the bound
+//      ports (the origin's mail links need the HTTP port); the host adds
+//      GET /_status (role->Status()) and GET /metrics (role->Sample());
+//   3. DIR/ports.json, so that whoever waits for it finds everything up;
+//   4. role->StartWork(): threads that change the role's state (a replica's
+//      upstream feed).
+// Stop, in this order, so that no thread outlives what it uses:
+//   1. stop accepting: the HTTP server finishes the requests in flight;
+//   2. role->StopWork(): the role's threads stop, finishing what they are
+//      doing and publishing or applying what they owe (a pending stats
+//      event, the event being applied);
+//   3. the Feed server ends its streams (after the last event published);
+//   4. role->Close(): stores and pools are closed, nothing uses them now.
+//
+// Thread-safety: Start and Stop from one thread.
+// The role must outlive the host.
+#ifndef PGXN_HOST_NODE_HOST_H_
+#define PGXN_HOST_NODE_HOST_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "feed/event_chain.h"
+#include "feed/event_log.h"
+#include "gateway/http.h"
+#include "gateway/router.h"
+#include "host/metrics.h"
+#include "host/node_status.h"
+
+namespace pgxn::gateway {
+class HttpServer;
+}
+namespace pgxn::feed {
+class FeedServer;
+}
+
+namespace pgxn::host {
+
+struct NodeHostOptions {
+  std::string role;      // origin, mirror, indexer: in /_status, /metrics and the log
+  std::string data_dir;  // where ports.json goes
+  std::string http_address = "127.0.0.1:0";  // HOST:PORT; port 0 picks one
+  std::string grpc_address = "127.0.0.1:0";
+  int http_threads = 4;
+  uint64_t max_body_bytes = 1 << 20;  // the largest request body accepted
+  // Refuses a request from its header alone (gateway/http_server.h); optional.
+  std::function<absl::optional<gateway::Response>(const gateway::Request& head)> screen;
+  int max_message_bytes = feed::kMaxFeedMessageBytes;  // Feed messages
+  absl::Duration heartbeat_interval = absl::Seconds(2);
+};
+
+// Where the node listens, once it does.
+struct Listening {
+  std::string http_host;
+  int http_port = 0;
+  int grpc_port = 0;
+};
+
+// What a role gives its host. Called on the thread that starts and stops the
+// host, except Status and Sample (HTTP threads, concurrently).
+class NodeRole {
+ public:
+  virtual ~NodeRole() = default;
+  // The log the Feed serves: the origin's event log, a replica's store.
+  virtual const feed::EventLog* FeedLog() const = 0;
+  // Adds the role's routes; /_status and /metrics are the host's.
+  virtual absl::Status AddRoutes(gateway::Router* router, const Listening& listening) = 0;
+  // What /_status shows (the host sets role).
+  virtual absl::StatusOr<NodeStatus> Status() const = 0;
+  // What /metrics shows (the host sets feed_streams).
+  virtual MetricsSample Sample() const = 0;
+  // Starts the role's own threads; the node is listening. `metrics` (the
+  // host's, alive until Close) takes the role's counters.
+  virtual void StartWork(Metrics& metrics) {}
+  // Stops them (see the order above). Also called when Start failed, before
+  // or after StartWork, so it must cope with threads that never started.
+  virtual void StopWork() {}
+  // Closes what the role's threads and handlers used.
+  virtual void Close() {}
+};
+
+class NodeHost {
+ public:
+  // Starts the node (steps 1-4 above). On failure, what was started is
+  // stopped again, in order, and the error says what failed.
+  static absl::StatusOr<std::unique_ptr<NodeHost>> Start(NodeHostOptions options, NodeRole* role);
+  ~NodeHost();  // Stop()
+  NodeHost(const NodeHost&) = delete;
+  NodeHost& operator=(const NodeHost&) = delete;
+
+  // Stops the node (steps 1-4 above); idempotent.
+  void Stop();
+
+  int http_port() const;
+  int grpc_port() const;
+
+ private:
+  NodeHost(NodeHostOptions options, NodeRole* role);
+  absl::Status StartAll();
+  gateway::Response Dispatch(const gateway::Request& request) const;
+  gateway::Response HandleStatus(const gateway::Request& request) const;
+
+  const NodeHostOptions options_;
+  NodeRole* const role_;
+  gateway::Router router_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<feed::FeedServer> feed_server_;
+  std::unique_ptr<gateway::HttpServer> http_server_;
+  // Requests get 503 until the role's routes are in place.
+  std::atomic<bool> routes_ready_{false};
+  bool stopped_ = false;
+};
+
+// For `pgxnd origin|mirror|indexer`: blocks SIGINT and SIGTERM in this and
+// every later thread (call it before anything starts a thread), so that
+// ServeUntilSignal can wait for them.
+void PrepareForSignals();
+// Waits for SIGINT or SIGTERM, then calls `stop` (which stops the node's
+// host), logging both.
+void ServeUntilSignal(const std::string& role, const std::function<void()>& stop);
+
+}  // namespace pgxn::host
+
+#endif  // PGXN_HOST_NODE_HOST_H_
