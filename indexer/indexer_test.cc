@@ -84,7 +84,7 @@ class IndexerTest : public ::testing::Test {
 
 TEST_F(IndexerTest, ReleasesWhoseMetaDoesNotParseDoNotStallTheIndexing) {
   // More unreadable releases than a renderer runs ahead of the indexing
-  // thread (Indexer::kMaxPrerendered): each of its renderings must still be
+  // thread (ReleaseRenderer::kMaxWaiting): each of its renderings must still be
   // taken in order, or indexing would wait forever for room it never gets.
   std::vector<v1::Op> ops;
   for (int i = 0; i < 300; ++i) {

@@ -27,7 +27,6 @@
 #include "gateway/path.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
-#include "indexer/html_sanitizer.h"
 
 namespace pgxn::indexer {
 namespace {

@@ -1,4 +1,4 @@
-#include "indexer/api_tree.h"
+#include "indexer/derived/api_tree.h"
 
 #include <algorithm>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "indexer/doc_html.h"
+#include "indexer/docs/doc_html.h"
 
 #include <iterator>
 #include <random>

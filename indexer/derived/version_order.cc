@@ -1,4 +1,4 @@
-#include "indexer/version_order.h"
+#include "indexer/derived/version_order.h"
 
 #include <cstdint>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "indexer/search_index.h"
+#include "indexer/search/search_index.h"
 
 #include <xapian.h>
 

@@ -1,4 +1,4 @@
-#include "indexer/search_handler.h"
+#include "indexer/search/search_handler.h"
 
 #include <memory>
 #include <set>

@@ -1,4 +1,4 @@
-#include "indexer/html_sanitizer.h"
+#include "indexer/docs/html_sanitizer.h"
 
 #include <algorithm>
 #include <cstddef>

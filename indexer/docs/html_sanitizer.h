@@ -40,8 +40,8 @@
 // refusing it keeps every byte scanned at most twice). A '<' that starts no
 // tag is text (`&lt;`). An unterminated comment or `<!...` declaration runs to
 // the end of the input, as in browsers.
-#ifndef PGXN_INDEXER_HTML_SANITIZER_H_
-#define PGXN_INDEXER_HTML_SANITIZER_H_
+#ifndef PGXN_INDEXER_DOCS_HTML_SANITIZER_H_
+#define PGXN_INDEXER_DOCS_HTML_SANITIZER_H_
 
 #include <string>
 
@@ -75,4 +75,4 @@ std::string HtmlToText(absl::string_view html);
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_HTML_SANITIZER_H_
+#endif  // PGXN_INDEXER_DOCS_HTML_SANITIZER_H_

@@ -6,11 +6,11 @@
 // Called by the indexer's gateway router for every path under /search, on the
 // server's I/O threads, concurrently: it keeps no state and is as thread-safe as
 // SearchIndex::Search.
-#ifndef PGXN_INDEXER_SEARCH_HANDLER_H_
-#define PGXN_INDEXER_SEARCH_HANDLER_H_
+#ifndef PGXN_INDEXER_SEARCH_SEARCH_HANDLER_H_
+#define PGXN_INDEXER_SEARCH_SEARCH_HANDLER_H_
 
 #include "gateway/http.h"
-#include "indexer/search_index.h"
+#include "indexer/search/search_index.h"
 
 namespace pgxn::indexer {
 
@@ -33,4 +33,4 @@ gateway::Response HandleSearch(const gateway::Request& request, const SearchInde
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_SEARCH_HANDLER_H_
+#endif  // PGXN_INDEXER_SEARCH_SEARCH_HANDLER_H_

@@ -2,8 +2,8 @@
 // newest" among releases listed in tree files without trusting them to be
 // valid SemVer: numeric major.minor.patch, then a release above its
 // prereleases, then the text. Thread-safe (pure).
-#ifndef PGXN_INDEXER_VERSION_ORDER_H_
-#define PGXN_INDEXER_VERSION_ORDER_H_
+#ifndef PGXN_INDEXER_DERIVED_VERSION_ORDER_H_
+#define PGXN_INDEXER_DERIVED_VERSION_ORDER_H_
 
 #include "absl/strings/string_view.h"
 
@@ -14,4 +14,4 @@ bool VersionBefore(absl::string_view a, absl::string_view b);
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_VERSION_ORDER_H_
+#endif  // PGXN_INDEXER_DERIVED_VERSION_ORDER_H_

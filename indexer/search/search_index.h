@@ -30,8 +30,8 @@
 //    same lock exclusively, and buffered writes are applied only at Commit, so
 //    searches still see only committed changes. This backend is for tests and
 //    small deployments: its searches run one at a time.
-#ifndef PGXN_INDEXER_SEARCH_INDEX_H_
-#define PGXN_INDEXER_SEARCH_INDEX_H_
+#ifndef PGXN_INDEXER_SEARCH_SEARCH_INDEX_H_
+#define PGXN_INDEXER_SEARCH_SEARCH_INDEX_H_
 
 #include <cstdint>
 #include <memory>
@@ -223,4 +223,4 @@ class SearchIndex {
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_SEARCH_INDEX_H_
+#endif  // PGXN_INDEXER_SEARCH_SEARCH_INDEX_H_

@@ -1,4 +1,4 @@
-#include "indexer/doc_html.h"
+#include "indexer/docs/doc_html.h"
 
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
@@ -21,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/escape.h"
 #include "base/utf8.h"
-#include "indexer/html_sanitizer.h"
+#include "indexer/docs/html_sanitizer.h"
 
 namespace pgxn::indexer {
 namespace {

@@ -4,8 +4,8 @@
 // live in the store's `derived` family in the encoding below.
 //
 // Thread-safe (the store is); called from the HTTP server's threads.
-#ifndef PGXN_INDEXER_API_TREE_H_
-#define PGXN_INDEXER_API_TREE_H_
+#ifndef PGXN_INDEXER_DERIVED_API_TREE_H_
+#define PGXN_INDEXER_DERIVED_API_TREE_H_
 
 #include <cstdint>
 #include <string>
@@ -42,4 +42,4 @@ class ApiTree final : public gateway::TreeReader {
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_API_TREE_H_
+#endif  // PGXN_INDEXER_DERIVED_API_TREE_H_

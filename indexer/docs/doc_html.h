@@ -13,8 +13,8 @@
 // doc; the table of contents nests them by level. The body has gone through
 // SanitizeHtml (html_sanitizer.h), and relative links to other docs of the
 // same release point at their .html pages.
-#ifndef PGXN_INDEXER_DOC_HTML_H_
-#define PGXN_INDEXER_DOC_HTML_H_
+#ifndef PGXN_INDEXER_DOCS_DOC_HTML_H_
+#define PGXN_INDEXER_DOCS_DOC_HTML_H_
 
 #include <string>
 
@@ -60,4 +60,4 @@ RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
 
 }  // namespace pgxn::indexer
 
-#endif  // PGXN_INDEXER_DOC_HTML_H_
+#endif  // PGXN_INDEXER_DOCS_DOC_HTML_H_

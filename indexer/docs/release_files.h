@@ -1,0 +1,60 @@
+// The files of a release that the indexer reads from its archive: the docs,
+// found as PGXN finds them (each extension's docfile, then every file in a
+// markup it renders, and the READMEs; not what META's no_index names) and
+// rendered to PGXN's HTML fragment (doc_html.h), and the special files PGXN
+// lists (Changes, README, LICENSE, ...). Bounded, so that a hostile archive
+// cannot make a node render more than a few megabytes.
+//
+// Pure functions of the META and the zip's bytes; thread-safe.
+#ifndef PGXN_INDEXER_DOCS_RELEASE_FILES_H_
+#define PGXN_INDEXER_DOCS_RELEASE_FILES_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace pgxn::indexer {
+
+// One document of a release, rendered.
+struct ReleaseDoc {
+  std::string path;      // inside the release: "doc/pair.md"
+  std::string docpath;   // path without its last extension: "doc/pair"
+  std::string title;     // the extension's name for a docfile, else the first heading
+  std::string abstract;  // the extension's abstract for a docfile, else empty
+  std::string html;      // the pgxndoc fragment
+  std::string text;      // plain text of the body, for search
+};
+
+struct ReleaseFiles {
+  std::vector<ReleaseDoc> docs;  // in archive order, docfiles first
+  // Top-level files PGXN lists: Changes, README*, LICENSE*, INSTALL*,
+  // COPYING*, AUTHORS*, META.json, Makefile, MANIFEST, NAME.control.
+  std::vector<std::string> special_files;
+};
+
+// Bounds on what one release may make the indexer render; a hostile archive
+// cannot make it render more.
+inline constexpr size_t kMaxDocsPerRelease = 200;
+inline constexpr size_t kMaxDocBytes = size_t{2} << 20;
+// Pages (and their search text) rendered for one release stop once they
+// reach this many bytes.
+inline constexpr size_t kMaxRenderedBytesPerRelease = size_t{16} << 20;
+
+// Reads the release zip `zip` (every entry under "NAME-VERSION/") described by
+// `meta` (its release META.json) and renders its docs: each extension's
+// docfile, then every other file that is a recognised markup or a README,
+// skipping what META's no_index names. FailedPrecondition if the zip cannot
+// be read.
+absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const nlohmann::json& meta, absl::string_view zip);
+
+// A path as META gives it ("./doc/x.md", "test/") as an archive path
+// inside the release ("doc/x.md", "test").
+std::string ArchivePathOf(absl::string_view meta_path);
+
+}  // namespace pgxn::indexer
+
+#endif  // PGXN_INDEXER_DOCS_RELEASE_FILES_H_
