@@ -2,7 +2,7 @@
 // tar.gz, tar.bz2) into memory with every hostile construct refused, and writes
 // a zip. The only file in the project that includes libarchive's headers. A
 // leaf library (absl and libarchive only), because both sides of the Feed need
-// it: the origin's release intake (origin/distribution_archive.cc) and the
+// it: the origin's release intake (origin/intake/distribution_archive.cc) and the
 // indexer, which reads published zips (indexer/source_handler.cc); tests use
 // it to build archives.
 //

@@ -1,4 +1,4 @@
-// Clean shutdown on SIGINT/SIGTERM (DESIGN.md §6). main() calls
+// Clean shutdown on SIGINT/SIGTERM (docs/architecture.md §6). main() calls
 // BlockTerminationSignals() before starting any thread, so every thread
 // inherits the mask and the signals can only be received by
 // WaitForTerminationSignal(). SIGPIPE is ignored: a peer that hangs up is an

@@ -1,4 +1,4 @@
-// The event log's hash chain (DESIGN.md §2): the canonical encoding an event's
+// The event log's hash chain (docs/architecture.md §2): the canonical encoding an event's
 // hash covers, and the checks every node runs before applying an event it
 // received. The origin uses SealEvent to fill in prev_hash and hash; nodes use
 // VerifyEvent. Pure functions; thread-safe.

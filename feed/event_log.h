@@ -1,6 +1,6 @@
 // What the Feed service serves from: a readable, append-only event log. The
-// origin implements it over Postgres (origin/pg_event_log.h), every other node
-// over its RocksDB store (node/store.h). Implementations are thread-safe.
+// origin implements it over Postgres (origin/publishing/pg_event_log.h), every other node
+// over its RocksDB store (replica/store.h). Implementations are thread-safe.
 #ifndef PGXN_FEED_EVENT_LOG_H_
 #define PGXN_FEED_EVENT_LOG_H_
 

@@ -1,4 +1,4 @@
-// The HTTP/1.1 server every node runs (DESIGN.md §5): Boost.Beast/Asio behind a
+// The HTTP/1.1 server every node runs (docs/architecture.md §5): Boost.Beast/Asio behind a
 // plain interface, so no Beast header leaks into the rest of the project. A few
 // I/O threads serve every connection asynchronously (no thread per
 // connection); each connection is handled on its own strand, one request at a

@@ -1,5 +1,5 @@
 // The Content-Type the gateway sends for a file of the published tree, chosen by
-// its name's extension (DESIGN.md §5). Called by the tree publisher and the tree
+// its name's extension (docs/architecture.md §5). Called by the tree publisher and the tree
 // handler. A pure function: safe from any thread.
 #ifndef PGXN_GATEWAY_MEDIA_TYPE_H_
 #define PGXN_GATEWAY_MEDIA_TYPE_H_

@@ -39,7 +39,7 @@ bool IsPgxnDate(const std::string& date) {
 }
 
 // A name as one segment of a relative link or tag: id: lower case (as the
-// tree's paths are, PGXN.md §2), percent-encoded (RFC 3986 unreserved
+// tree's paths are, docs/pgxn.md §2), percent-encoded (RFC 3986 unreserved
 // characters kept); "" for what cannot be one ("", ".", "..", anything with a
 // slash), so no link leaves the release's directory.
 std::string Segment(absl::string_view name) {

@@ -1,8 +1,8 @@
-// /feeds/recent.atom (DESIGN.md §5): the newest releases as an Atom feed
+// /feeds/recent.atom (docs/architecture.md §5): the newest releases as an Atom feed
 // (RFC 4287), so feed readers can follow a PGXN network without polling JSON.
 //
 // Every node has the tree's stats/dist.json, whose `recent` list names the
-// newest releases (at most 56, newest first; PGXN.md §2); the feed is that
+// newest releases (at most 56, newest first; docs/pgxn.md §2); the feed is that
 // list rendered, so it is the same on the origin, every mirror and every
 // indexer, whether the node replayed the log or bootstrapped from a snapshot.
 // Links are relative to the node's root (xml:base "../" against the feed's own

@@ -1,4 +1,4 @@
-// The one table from absl::Status codes to HTTP status codes (STYLE.md), and the
+// The one table from absl::Status codes to HTTP status codes (docs/developing.md, "Style"), and the
 // error response every handler sends for a failed Status. Called by handlers of
 // every role and by the tree handler. Pure functions: safe from any thread.
 #ifndef PGXN_GATEWAY_STATUS_HTTP_H_

@@ -2,7 +2,7 @@
 // over HTTP with the caching and partial-content rules clients rely on: ETag,
 // Last-Modified, If-None-Match, If-Modified-Since, Range and If-Range
 // (RFC 9110). The tree itself lives behind TreeReader, so the gateway never
-// touches RocksDB, Postgres or the local filesystem (DESIGN.md §5, §7).
+// touches RocksDB, Postgres or the local filesystem (docs/architecture.md §5, §7).
 //
 // Called by every role's router for GET/HEAD of tree paths. ServeTreeFile is
 // thread-safe as long as the TreeReader is.
@@ -30,7 +30,7 @@ struct TreeFile {
   int64_t modified_unix_seconds = 0;
 };
 
-// Read access to a node's tree, implemented by each store (node/, origin/) and
+// Read access to a node's tree, implemented by each store (replica/, origin/publishing/) and
 // by fakes in tests.
 class TreeReader {
  public:

@@ -1,4 +1,4 @@
-// The JSON document every node serves at GET /_status (DESIGN.md §5): what it
+// The JSON document every node serves at GET /_status (docs/architecture.md §5): what it
 // holds and how far behind its upstream it is. Pure formatting; thread-safe.
 #ifndef PGXN_HOST_NODE_STATUS_H_
 #define PGXN_HOST_NODE_STATUS_H_
@@ -35,7 +35,7 @@ struct NodeStatus {
   std::string last_error;
   std::string origin_key;   // 32 bytes; shown as ed25519:<hex>
   uint64_t log_start = 0;   // first seq after which this node can stream events
-  std::string tree_digest;  // 32 bytes: node/tree_digest.h of the tree it holds
+  std::string tree_digest;  // 32 bytes: feed/tree_digest.h of the tree it holds
 };
 
 // {"role","version","epoch","applied_seq",["stored_seq",]"upstream_head_seq","lag_events",

@@ -451,7 +451,7 @@ gateway::Response Indexer::HandleIndexJson(const gateway::Request& request) cons
   nlohmann::ordered_json templates = nlohmann::ordered_json::parse(
       ReadTreeText(*store_, "index.json"), nullptr, /*allow_exceptions=*/false);
   if (!templates.is_object()) templates = nlohmann::ordered_json::object();
-  // What an indexer adds to a mirror's templates (PGXN.md §5).
+  // What an indexer adds to a mirror's templates (docs/pgxn.md §5).
   templates["source"] = "/src/{dist}/{dist}-{version}/";
   templates["search"] = "/search/{in}/";
   templates["htmldoc"] = "/dist/{dist}/{version}/{+docpath}.html";

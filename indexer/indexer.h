@@ -1,4 +1,4 @@
-// The indexer role (DESIGN.md §1): a replica whose extension keeps the search
+// The indexer role (docs/architecture.md §1): a replica whose extension keeps the search
 // index and the API documents (enriched JSON, rendered docs, user lists) in
 // step with the store, and serves the search API, those documents over the
 // tree, the archives' files under /src/ and an index.json that lists them.

@@ -1,4 +1,4 @@
-// The API's `source` template, `/src/{dist}/{dist}-{version}/` (PGXN.md §2,
+// The API's `source` template, `/src/{dist}/{dist}-{version}/` (docs/pgxn.md §2,
 // §5): the files of a release, unpacked from the zip the tree holds at
 // dist/{dist}/{version}/{dist}-{version}.zip, and its directories as listings.
 // PGXN unpacks every archive onto disk; here the zip stays the only copy and

@@ -1,4 +1,4 @@
-// The origin role (`pgxnd origin`, DESIGN.md §1): the Manager on PostgreSQL,
+// The origin role (`pgxnd origin`, docs/architecture.md §1): the Manager on PostgreSQL,
 // the Feed served from its event log, and the published tree over HTTP.
 //
 // Start() opens the database (embedded or --postgres), applies migrations,

@@ -1,4 +1,4 @@
-// The pgxnd subcommands (DESIGN.md §6). Each takes the arguments after its
+// The pgxnd subcommands (docs/architecture.md §6). Each takes the arguments after its
 // name and returns the process exit code: 0 success, 1 failure, 2 bad usage.
 #ifndef PGXN_PGXND_COMMANDS_H_
 #define PGXN_PGXND_COMMANDS_H_

@@ -1,4 +1,4 @@
-// pgxnd: one binary for every role of the network (DESIGN.md §6).
+// pgxnd: one binary for every role of the network (docs/architecture.md §6).
 #include <iostream>
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// The mirror role (DESIGN.md §1): follow an upstream Feed into the RocksDB
+// The mirror role (docs/architecture.md §1): follow an upstream Feed into the RocksDB
 // store, serve the tree over HTTP, and relay the Feed to nodes below. The
 // indexer is a replica with an extension that indexes each applied event and
 // adds routes.

@@ -1,8 +1,8 @@
-// The node's durable state in RocksDB (DESIGN.md §4): the tree (`files`:
+// The node's durable state in RocksDB (docs/architecture.md §4): the tree (`files`:
 // path → sha256, size, media type, seq; `blobs`: sha256 → bytes), the event
 // log as received (`events`: big-endian seq → the event without contents), and
 // `meta`: applied seq, epoch, chain hash, the pinned origin key, the tree's
-// LtHash state (node/tree_digest.h), the newest origin heartbeat, the seq the
+// LtHash state (feed/tree_digest.h), the newest origin heartbeat, the seq the
 // log starts at, and small named values for other components. A role that
 // derives documents from the tree (the indexer's enriched JSON and rendered
 // docs) keeps them in `derived`, with the seq they describe; they are never
@@ -114,7 +114,7 @@ class Store final : public feed::EventLog {
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, const StoredFile&)>& visit) const;
 
-  // The digest of the tree as this store holds it (node/tree_digest.h).
+  // The digest of the tree as this store holds it (feed/tree_digest.h).
   std::string TreeDigestNow() const;
 
   // Small named values owned by other components (e.g. the indexer).

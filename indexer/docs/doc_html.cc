@@ -78,17 +78,10 @@ void MarkTaskListItems(cmark_node* document) {
   }
 }
 
-std::string MarkdownToHtml(absl::string_view markdown) {
-  static const bool registered = [] {
-    cmark_gfm_core_extensions_ensure_registered();
-    return true;
-  }();
-  (void)registered;
-  // UNSAFE: inline HTML and every URL reach the sanitizer, which decides. No
-  // tagfilter either: it turns <script> into visible text, where the
-  // sanitizer removes the element with its content.
-  const int options = CMARK_OPT_UNSAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
-  absl::MutexLock lock(&cmark_mutex);
+// Parses and renders `markdown`; cmark_mutex must be held for all of it,
+// which the compiler checks (clang's -Wthread-safety, ops/check-locking).
+std::string MarkdownToHtmlLocked(absl::string_view markdown, int options)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(cmark_mutex) {
   std::unique_ptr<cmark_parser, CmarkParserDeleter> parser(cmark_parser_new(options));
   for (const char* name : {"table", "strikethrough", "autolink", "tasklist"}) {
     if (cmark_syntax_extension* extension = cmark_find_syntax_extension(name)) {
@@ -101,6 +94,20 @@ std::string MarkdownToHtml(absl::string_view markdown) {
   std::unique_ptr<char, CmarkStringDeleter> html(
       cmark_render_html(document.get(), options, cmark_parser_get_syntax_extensions(parser.get())));
   return std::string(html.get());
+}
+
+std::string MarkdownToHtml(absl::string_view markdown) {
+  static const bool registered = [] {
+    cmark_gfm_core_extensions_ensure_registered();
+    return true;
+  }();
+  (void)registered;
+  // UNSAFE: inline HTML and every URL reach the sanitizer, which decides. No
+  // tagfilter either: it turns <script> into visible text, where the
+  // sanitizer removes the element with its content.
+  const int options = CMARK_OPT_UNSAFE | CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
+  absl::MutexLock lock(&cmark_mutex);
+  return MarkdownToHtmlLocked(markdown, options);
 }
 
 // Whether cmark-gfm 0.29.0.gfm.6 (Debian 12's) would take superlinear time on

@@ -1,5 +1,5 @@
 // Doc rendering: which files of a release are docs, their docpaths, and the
-// HTML fragment, title and search text of each (PGXN.md §5, "Enriched JSON
+// HTML fragment, title and search text of each (docs/pgxn.md §5, "Enriched JSON
 // and docs"). Called by the indexer for every doc of a release it processes.
 // Pure functions, safe to call from any thread (cmark-gfm, which keeps some
 // parser state in globals, is serialized inside doc_html.cc; no cmark-gfm type

@@ -567,9 +567,9 @@ void AppendStartTag(const ElementSpec& element, const Token& token, HrefRewriter
   out += '<';
   absl::StrAppend(&out, element.name);
   for (const auto& [name, value] : token.attributes) {
-    auto spec =
-        std::find_if(element.attributes.begin(), element.attributes.end(),
-                     [&](const AttributeSpec& attribute) { return attribute.name == name; });
+    auto spec = std::find_if(
+        element.attributes.begin(), element.attributes.end(),
+        [&name = name](const AttributeSpec& attribute) { return attribute.name == name; });
     if (spec == element.attributes.end()) continue;
     std::optional<std::string> checked = CheckedValue(spec->kind, value, rewrite_href);
     if (!checked.has_value()) continue;

@@ -1,4 +1,4 @@
-// Where PGXN's tree keeps what the indexer reads (PGXN.md §2): a release's
+// Where PGXN's tree keeps what the indexer reads (docs/pgxn.md §2): a release's
 // directory, META.json and zip, and the top files named for a dist, user,
 // extension or tag. Every part of the indexer finds files through here.
 // Pure functions; thread-safe.

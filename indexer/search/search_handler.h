@@ -1,5 +1,5 @@
 // HandleSearch: the HTTP face of SearchIndex, PGXN's search API
-// `GET /search/{in}/?q=&o=&l=` (PGXN.md §5), answered exactly as PGXN answers,
+// `GET /search/{in}/?q=&o=&l=` (docs/pgxn.md §5), answered exactly as PGXN answers,
 // plus `GET /search/all/?q=`, which searches every index and tags each hit with
 // "in": "<index>" (an extension of PGXN's API).
 //

@@ -1,5 +1,5 @@
 // SearchIndex: the indexer node's full-text indexes (docs, dists, extensions,
-// users, tags) and the PGXN search API over them (PGXN.md §5). This header is
+// users, tags) and the PGXN search API over them (docs/pgxn.md §5). This header is
 // the whole contract; Xapian stays inside search_index.cc.
 //
 // Who calls it: the indexer's event applier is the only writer (Put*/Delete*/
@@ -10,7 +10,7 @@
 //
 // Storage: all five indexes live in one Xapian database, each index in its own
 // term namespace with its own field prefixes, so that one Xapian commit covers
-// every index and the applied seq together (DESIGN.md §4). Writes are buffered
+// every index and the applied seq together (docs/architecture.md §4). Writes are buffered
 // in memory until Commit, which applies them and stores the seq in a single
 // transaction: a crash leaves the index at the previous commit, never between
 // (but for a rebuild after DeleteAll, applied in batches: see Commit).
@@ -201,7 +201,7 @@ class SearchIndex {
 
   // Searches one index; any thread, concurrently with the writer. Returns
   // {"query","offset","limit","count","hits":[...]} as PGXN does (hit keys in
-  // PGXN.md §5, `score` a string with 3 decimals, hits by descending score).
+  // docs/pgxn.md §5, `score` a string with 3 decimals, hits by descending score).
   // `limit` follows PGXN's rule (kDefaultLimit, kMaxLimit). A query that Xapian
   // cannot parse is searched as plain words. InvalidArgument for a query with a
   // NUL byte, invalid UTF-8 or over kMaxQueryBytes; Internal for storage

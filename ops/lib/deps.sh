@@ -1,7 +1,7 @@
 # Debian 12 packages the build, the tests and the benchmarks need; sourced by
 # ops/test and ops/quickstart. Installs what is missing when run as root.
 PGXN_PACKAGES=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libpq-dev libxapian-dev libabsl-dev libgtest-dev libgmock-dev
   libboost-dev nlohmann-json3-dev libarchive-dev libssl-dev libsodium-dev

@@ -1,4 +1,4 @@
-// Accounts on the origin and their life cycle (PGXN.md §3 "Accounts"):
+// Accounts on the origin and their life cycle (docs/pgxn.md §3 "Accounts"):
 // registration as `new`, moderation to active / inactive / deleted, password
 // tokens sent by mail, password changes and profile updates. Changes that
 // alter the published tree (a user file, the user counts in the stats) are

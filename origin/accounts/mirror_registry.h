@@ -1,4 +1,4 @@
-// The mirror registry (PGXN.md §3 "Mirrors registry"): administrators add,
+// The mirror registry (docs/pgxn.md §3 "Mirrors registry"): administrators add,
 // update and remove the mirrors listed in meta/mirrors.json. Each change is
 // one `mirrors` event rewriting meta/mirrors.json and the stats (the summary
 // counts mirrors); a change that alters nothing publishes nothing.

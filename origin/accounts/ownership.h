@@ -1,4 +1,4 @@
-// Shared ownership of extension names (PGXN.md §3 "Ownership can be shared"):
+// Shared ownership of extension names (docs/pgxn.md §3 "Ownership can be shared"):
 // the owner of an extension (its first uploader) or an administrator may grant
 // co-ownership to another account, revoke it, or transfer ownership. Owners
 // and co-owners may release the extension (releases.cc checks that); nothing

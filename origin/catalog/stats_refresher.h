@@ -1,4 +1,4 @@
-// Publishes the stats files (stats/*.json, PGXN.md §2) in `stats` events of
+// Publishes the stats files (stats/*.json, docs/pgxn.md §2) in `stats` events of
 // their own, a moment after the changes that alter them, instead of in each
 // release's event.
 //

@@ -1,4 +1,4 @@
-// Renders the JSON files of PGXN's tree (PGXN.md §2) from relational rows:
+// Renders the JSON files of PGXN's tree (docs/pgxn.md §2) from relational rows:
 // dist, extension, user and tag documents, the five stats files, the release
 // META.json and index.json. Pure functions of their inputs (the same rows give
 // the same bytes), so `rebuild` can compare; thread-safe.

@@ -1,7 +1,7 @@
 // An uploaded distribution opened for release intake: its entries, where its
 // META.json is and what it says, its README, and the zip to store for it with
 // every member under "<name>-<version>/". Called by release intake
-// (origin/releases.cc) before validation and publishing; no database involved.
+// (origin/intake/releases.cc) before validation and publishing; no database involved.
 //
 // Pure functions of their arguments: safe to call from any thread.
 #ifndef PGXN_ORIGIN_INTAKE_DISTRIBUTION_ARCHIVE_H_

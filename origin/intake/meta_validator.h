@@ -1,6 +1,6 @@
 // Validation of a distribution's META.json against the PGXN Meta Spec v1, the
 // check an upload must pass before anything is published. Called by release
-// intake (origin/releases.cc) with the META parsed by OpenDistribution.
+// intake (origin/intake/releases.cc) with the META parsed by OpenDistribution.
 //
 // A pure function of its argument: safe to call from any thread.
 #ifndef PGXN_ORIGIN_INTAKE_META_VALIDATOR_H_

@@ -1,4 +1,4 @@
-// Release intake on the origin (PGXN.md §3 "Release processing"): an uploaded
+// Release intake on the origin (docs/pgxn.md §3 "Release processing"): an uploaded
 // archive is opened, its META.json validated, ownership and version order
 // checked, and the release published as one `release` event with every tree
 // file it changes. Every rejection is FailedPrecondition (HTTP 409) with

@@ -21,7 +21,7 @@ TEST(VersionOrderTest, FollowsPgxnRules) {
       {{"1.0.0"}, "1.0.1", ""},
       {{"1.0.0"}, "2.0.0", ""},
       {{"1.0.0"}, "1.0.0", ""},  // equal: left to the duplicate check
-      // PGXN.md §3 step 6's examples.
+      // docs/pgxn.md §3 step 6's examples.
       {{"1.2.3", "1.4.2"}, "1.2.4", ""},
       {{"1.2.3", "1.4.2"},
        "1.2.2",

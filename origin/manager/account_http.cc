@@ -1,4 +1,4 @@
-// The account endpoints of the Manager (PGXN.md §3 "Accounts"): registration,
+// The account endpoints of the Manager (docs/pgxn.md §3 "Accounts"): registration,
 // moderation, forgotten and changed passwords, and profiles. Bodies may be
 // form-encoded, multipart or JSON; answers are JSON when the client accepts
 // it, plain text otherwise.

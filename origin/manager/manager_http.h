@@ -1,4 +1,4 @@
-// The Manager's HTTP endpoints on the origin (PGXN.md §3), registered on the
+// The Manager's HTTP endpoints on the origin (docs/pgxn.md §3), registered on the
 // origin's router. Each group lives in its own file and shares one
 // ManagerContext:
 //   upload_http.cc    POST /upload (pgxn-release's contract)

@@ -1,4 +1,4 @@
-// Ownership endpoints of the Manager (PGXN.md §3, rules in ownership.h):
+// Ownership endpoints of the Manager (docs/pgxn.md §3, rules in ownership.h):
 //   GET    /extensions/{ext}/owners            {"extension","owner","coowners":[...]}
 //   POST   /extensions/{ext}/coowners          field nickname: grant co-ownership
 //   DELETE /extensions/{ext}/coowners/{nick}   revoke it

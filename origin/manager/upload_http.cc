@@ -1,4 +1,4 @@
-// POST /upload exactly as pgxn-release and PGXN's web form call it (PGXN.md §3):
+// POST /upload exactly as pgxn-release and PGXN's web form call it (docs/pgxn.md §3):
 // Basic auth (401 "Authorization required" with a Basic challenge), multipart
 // form data with the file in `archive` (400 "Bad request: no archive
 // parameter." without it), then 409 with the reason for any archive or META

@@ -19,7 +19,7 @@ foreach(file IN LISTS FILES)
   endif()
   string(APPEND body "      {${number}, \"${label}\", R\"pgxnsql(${sql})pgxnsql\"},\n")
 endforeach()
-file(WRITE "${OUT}.tmp" "// Generated from origin/sql by origin/embed_sql.cmake. Do not edit.
+file(WRITE "${OUT}.tmp" "// Generated from origin/pg/sql by origin/pg/embed_sql.cmake. Do not edit.
 #include \"origin/pg/migrations.h\"
 
 namespace pgxn::origin {

@@ -1,4 +1,4 @@
-// The origin's embedded PostgreSQL (DESIGN.md §6): a private cluster in
+// The origin's embedded PostgreSQL (docs/architecture.md §6): a private cluster in
 // DIR/postgres, created with initdb on first start, listening only on a unix
 // socket in a private directory (no TCP), run as the `postgres` system user
 // when pgxnd runs as root (Postgres refuses root). A cluster left running by a

@@ -1,4 +1,4 @@
-// The origin's schema, as numbered SQL files (origin/sql/NNN_name.sql) compiled
+// The origin's schema, as numbered SQL files (origin/pg/sql/NNN_name.sql) compiled
 // into pgxnd and applied in order at start, all pending ones in one
 // transaction, each recorded in schema_migrations. Safe to run from several
 // processes at once (an advisory lock serialises them).
@@ -18,7 +18,7 @@ struct Migration {
   const char* sql;
 };
 
-// Every migration in origin/sql, in version order.
+// Every migration in origin/pg/sql, in version order.
 const std::vector<Migration>& EmbeddedMigrations();
 
 // Applies the migrations not yet recorded; returns how many it applied.

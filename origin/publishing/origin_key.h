@@ -1,4 +1,4 @@
-// The origin's signing key (node/signing.h) in DIR/origin.key, mode 0600,
+// The origin's signing key (feed/signing.h) in DIR/origin.key, mode 0600,
 // created on first start. Every process that publishes for this origin (the
 // server, `pgxnd user ...`, `pgxnd origin rebuild --fix`) loads it from the
 // data directory; the database records the public half, so a data directory

@@ -1,4 +1,4 @@
-// Appends events to the origin's log (DESIGN.md §2, §4). One Publish call is
+// Appends events to the origin's log (docs/architecture.md §2, §4). One Publish call is
 // one Postgres transaction that locks the feed head (so seqs are gapless and in
 // commit order), lets the caller make its domain changes and name the tree
 // files they produce, stores those files (contents once per sha256), appends
@@ -62,7 +62,7 @@ using BuildEvent = std::function<absl::StatusOr<std::vector<FileChange>>(absl::T
 using CommitListener = std::function<void(const feed::ChainTip&)>;
 
 // How events are sealed and announced: every event is signed with the
-// origin's key (node/signing.h).
+// origin's key (feed/signing.h).
 struct Publishing {
   const feed::KeyPair* key = nullptr;  // required
   CommitListener on_commit;            // optional

@@ -1,4 +1,4 @@
--- The origin's system of record (DESIGN.md §4): accounts, releases and their
+-- The origin's system of record (docs/architecture.md §4): accounts, releases and their
 -- extensions and tags, the published tree, and the event log that streams it.
 
 CREATE TABLE users (

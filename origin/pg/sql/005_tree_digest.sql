@@ -1,4 +1,4 @@
--- The LtHash state of the published tree (node/tree_digest.h), kept beside
+-- The LtHash state of the published tree (feed/tree_digest.h), kept beside
 -- the head so each event can carry the digest of the tree it leaves. NULL
 -- until the first publication after this migration computes it from
 -- tree_files.
