@@ -6,6 +6,8 @@
 #include <archive_entry.h>
 
 #include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <random>
 #include <string>
 #include <thread>
@@ -175,8 +177,14 @@ TEST(WriteZipTest, SameEntriesGiveSameBytesLater) {
                                              Entry("a/c", BinaryBytes(), 1, 0600)};
   absl::StatusOr<std::string> first = WriteZip(entries);
   ASSERT_TRUE(first.ok()) << first.status();
-  // Anything taken from the clock would change within a second and a bit.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // Anything taken from the clock would differ once the clock is in a later
+  // two-second slot (zip's times have that resolution) by both its fine and
+  // its coarse reading (time(), which can lag a tick behind).
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t slot = std::chrono::duration_cast<std::chrono::seconds>(now).count() / 2;
+  while (std::time(nullptr) / 2 <= slot) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   absl::StatusOr<std::string> second = WriteZip(entries);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*first, *second);

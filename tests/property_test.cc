@@ -9,8 +9,8 @@
 //   - every dist, extension, tag and user file the origin serves agrees with
 //     the relational rows, and no other such file is served;
 //   - a mirror serves the same tree, byte for byte.
-// The seed is fixed (PGXN_PROPERTY_SEED overrides it) so a failure can be
-// replayed.
+// The seed is fixed (PGXN_TEST_SEED overrides it, base/test_seed.h) so a
+// failure can be replayed.
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/temp_dir.h"
+#include "base/test_seed.h"
 #include "gateway/path.h"
 #include "gtest/gtest.h"
 #include "origin/catalog/semver.h"
@@ -77,7 +78,7 @@ origin::SemVer Version(const std::string& text) {
   return v.ok() ? *v : origin::SemVer();
 }
 
-// PGXN's rules (PGXN.md §3 steps 5-7), as the model of this test.
+// PGXN's rules (docs/pgxn.md §3 steps 5-7), as the model of this test.
 class Model {
  public:
   struct Answer {
@@ -185,9 +186,6 @@ class Model {
 class PropertyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* seed = std::getenv("PGXN_PROPERTY_SEED");
-    if (seed == nullptr || !absl::SimpleAtoi(seed, &seed_)) seed_ = kDefaultSeed;
-    rng_.seed(seed_);
     data_ = dir_.path() + "/origin";
     origin_ = Node::Start("origin", data_, {"--unsafe-no-fsync"});
     ASSERT_NE(origin_, nullptr);
@@ -350,8 +348,7 @@ class PropertyTest : public ::testing::Test {
     return Json::parse(result.body, nullptr, false);
   }
 
-  uint32_t seed_ = kDefaultSeed;
-  std::mt19937 rng_;
+  std::mt19937 rng_;  // seeded by the test
   base::TempDir dir_;
   std::string data_;
   std::unique_ptr<Node> origin_;
@@ -425,7 +422,12 @@ void ExpectReleasesByDist(const Json& served, const std::vector<const Release*>&
 }
 
 TEST_F(PropertyTest, RandomReleasesKeepTheTreeEqualToTheRows) {
-  SCOPED_TRACE(absl::StrCat("PGXN_PROPERTY_SEED=", seed_));
+  if (std::getenv("PGXN_PROPERTY_SEED") != nullptr) {
+    FAIL() << "PGXN_PROPERTY_SEED was renamed PGXN_TEST_SEED";
+  }
+  const uint64_t seed = base::TestSeed(kDefaultSeed);
+  rng_.seed(static_cast<std::mt19937::result_type>(seed));  // mt19937 takes its low 32 bits
+  SCOPED_TRACE(absl::StrCat("PGXN_TEST_SEED=", seed));
   for (int op = 0; op < kMaxOperations && accepted_ < kWantedReleases; ++op) {
     if (op >= 40) GrantOnce();
     if (op > 10 && Chance(0.06)) {
@@ -435,8 +437,8 @@ TEST_F(PropertyTest, RandomReleasesKeepTheTreeEqualToTheRows) {
     }
     if (HasFatalFailure()) return;
   }
-  std::printf("seed %u: %d releases accepted, %d refused, %d removed\n", seed_, accepted_, refused_,
-              removals_);
+  std::printf("seed %llu: %d releases accepted, %d refused, %d removed\n",
+              static_cast<unsigned long long>(seed), accepted_, refused_, removals_);
   ASSERT_GE(accepted_, 200);
   EXPECT_GE(refused_, 10);
   EXPECT_GE(removals_, 5);

@@ -2,9 +2,9 @@
 // Postgres and an indexer following it, both on port 0 in a temp dir. A corpus
 // of releases (one from each valid fixture META.json, plus distributions made
 // here for search, docs and removal cases) is uploaded as pgxn-release does;
-// then, table-driven, the search API (PGXN.md §5), removals reaching the index
+// then, table-driven, the search API (docs/pgxn.md §5), removals reaching the index
 // and the doc pages, the rendered docs, the enriched JSON against the shapes of
-// PGXN's own files (fixtures/api-root), /src/, the stock pgxn client, and a
+// PGXN's own files (tests/fixtures/api-root), /src/, the stock pgxn client, and a
 // rebuild from the events alone giving the same answers.
 //
 // The whole binary is one ctest test: the corpus is published once for every
@@ -347,7 +347,7 @@ std::string Encode(absl::string_view text) {
 // The query string of a search for `q`.
 std::string Q(absl::string_view q) { return "q=" + Encode(q); }
 
-// The keys of a hit of each index (PGXN.md §5), `score` included.
+// The keys of a hit of each index (docs/pgxn.md §5), `score` included.
 const std::map<std::string, std::set<std::string>>& HitKeys() {
   static const auto* const keys = new std::map<std::string, std::set<std::string>>{
       {"docs",
@@ -408,7 +408,7 @@ size_t ExcerptLength(const std::string& excerpt) {
                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
-// "About 200 characters" (PGXN.md §5), with room for the words Xapian keeps
+// "About 200 characters" (docs/pgxn.md §5), with room for the words Xapian keeps
 // whole at either end.
 constexpr size_t kMaxExcerptLength = 240;
 
@@ -1138,7 +1138,7 @@ TEST_F(SearchTest, EnrichedJsonHasTheShapesOfPgxnFiles) {
     ASSERT_FALSE(fixture.is_discarded()) << c.fixture;
     ASSERT_FALSE(ours.is_discarded()) << c.name << ": " << result.body;
     EXPECT_EQ(Shape(ours, c.rules).dump(1), Shape(fixture, c.rules).dump(1))
-        << c.name << " (" << c.ours << " against fixtures/api-root/" << c.fixture << ")";
+        << c.name << " (" << c.ours << " against tests/fixtures/api-root/" << c.fixture << ")";
   }
 
   // The values the shapes do not show.

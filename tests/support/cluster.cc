@@ -14,17 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "archive/archive.h"
 #include "gtest/gtest.h"
+#include "tests/support/wait.h"
 
 namespace pgxn::testing {
-namespace {
-
-// How often waits re-check their condition; short, since nodes react in ms.
-constexpr absl::Duration kPollInterval = absl::Milliseconds(5);
-
-}  // namespace
 
 std::string PgxndPath() { return PGXND_PATH; }
 
@@ -55,22 +49,21 @@ bool Node::Launch(const std::string& http, const std::string& grpc) {
     argv.push_back("--stats-delay=0");
   }
   process_ = std::make_unique<Process>(argv, dir_ + ".log");
-  const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  while (absl::Now() < deadline) {
-    const std::string ports = ReadWholeFile(dir_ + "/ports.json");
-    if (!ports.empty()) {
-      nlohmann::json parsed = nlohmann::json::parse(ports, nullptr, false);
-      if (parsed.is_object()) {
-        http_port_ = parsed.value("http", 0);
-        grpc_port_ = parsed.value("grpc", 0);
-        return true;
-      }
+  bool listening = false;
+  WaitUntil([&] {
+    const nlohmann::json ports =
+        nlohmann::json::parse(ReadWholeFile(dir_ + "/ports.json"), nullptr, false);
+    if (ports.is_object()) {
+      http_port_ = ports.value("http", 0);
+      grpc_port_ = ports.value("grpc", 0);
+      listening = true;
     }
-    if (!process_->Running()) break;
-    absl::SleepFor(kPollInterval);
+    return listening || !process_->Running();
+  });
+  if (!listening) {
+    std::fprintf(stderr, "pgxnd %s did not start; its log:\n%s\n", role_.c_str(), Log().c_str());
   }
-  std::fprintf(stderr, "pgxnd %s did not start; its log:\n%s\n", role_.c_str(), Log().c_str());
-  return false;
+  return listening;
 }
 
 int Node::Stop(int signal) { return process_->Stop(signal); }
@@ -93,13 +86,8 @@ uint64_t Node::AppliedSeq() const {
   return status.is_object() ? status.value("applied_seq", uint64_t{0}) : 0;
 }
 
-bool Node::WaitForSeq(uint64_t seq, absl::Duration timeout) const {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (AppliedSeq() >= seq) return true;
-    absl::SleepFor(kPollInterval);
-  }
-  return false;
+bool Node::WaitForSeq(uint64_t seq) const {
+  return WaitUntil([&] { return AppliedSeq() >= seq; });
 }
 
 nlohmann::json MakeMeta(const std::string& name, const std::string& version,
@@ -167,6 +155,15 @@ absl::StatusOr<std::vector<nlohmann::json>> TailEvents(const Node& node, uint64_
     events.push_back(std::move(event));
   }
   return events;
+}
+
+absl::Time EventTime(const nlohmann::json& event) {
+  absl::Time time;
+  std::string error;
+  const std::string text = event.is_object() ? event.value("time", "") : "";
+  if (absl::ParseTime(absl::RFC3339_full, text, &time, &error)) return time;
+  ADD_FAILURE() << "no event time in " << event << ": " << error;
+  return absl::InfinitePast();
 }
 
 bool AddUser(const std::string& data_dir, const std::string& nickname,

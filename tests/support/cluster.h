@@ -26,7 +26,8 @@ class Node {
  public:
   // Starts `pgxnd ROLE --data-dir DIR --http 127.0.0.1:0 --grpc 127.0.0.1:0
   // EXTRA...` and waits for DIR/ports.json. The log goes to DIR.log.
-  // Returns null (after printing the log) if it does not come up.
+  // Returns null (after printing the log) if it exits first or does not come
+  // up within kWaitTimeout.
   static std::unique_ptr<Node> Start(const std::string& role, const std::string& dir,
                                      const std::vector<std::string>& extra);
   ~Node();
@@ -47,8 +48,9 @@ class Node {
   // Path → sha256 hex, from /_tree (empty, with a test failure, if that fails).
   std::map<std::string, std::string> Tree() const;
   uint64_t AppliedSeq() const;
-  // Waits until /_status shows applied_seq >= seq; false on timeout.
-  bool WaitForSeq(uint64_t seq, absl::Duration timeout = absl::Seconds(60)) const;
+  // Waits (WaitUntil) until /_status shows applied_seq >= seq; false if it
+  // does not within kWaitTimeout.
+  bool WaitForSeq(uint64_t seq) const;
   std::string Log() const { return ReadWholeFile(dir_ + ".log"); }
 
  private:
@@ -83,6 +85,11 @@ nlohmann::json MakeMeta(const std::string& name, const std::string& version,
 // The events `pgxnd tail --upstream NODE --since SINCE` prints, parsed; an
 // error with the tool's output if it fails or prints something else.
 absl::StatusOr<std::vector<nlohmann::json>> TailEvents(const Node& node, uint64_t since);
+
+// When the origin made an event (one of TailEvents'), by the origin's clock:
+// before its transaction committed and before any node could receive it.
+// InfinitePast, with a test failure, if it has no time.
+absl::Time EventTime(const nlohmann::json& event);
 
 // `pgxnd user add` on the origin's data dir; true on success.
 bool AddUser(const std::string& data_dir, const std::string& nickname, const std::string& password);

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <list>
 #include <vector>
 
@@ -98,8 +99,12 @@ bool ReadSide(Direction& d, absl::Duration delay) {
 }
 
 // Writes the due chunks of `d` to `d.to`, no more than `*budget` bytes
-// unless it is negative (no limit); false if the connection broke.
-bool WriteSide(Direction& d, int64_t* budget, std::atomic<int64_t>& forwarded) {
+// unless it is negative (no limit); false if the connection broke. Counts the
+// bytes in `forwarded`; if `last_message` is given, stamps it (Unix ns) with
+// the clock read before writing when a chunk of TcpProxy::kMessageBytes or
+// more went out whole.
+bool WriteSide(Direction& d, int64_t* budget, std::atomic<int64_t>& forwarded,
+               std::atomic<int64_t>* last_message) {
   const absl::Time now = absl::Now();
   while (!d.queue.empty() && d.queue.front().due <= now && *budget != 0) {
     Chunk& chunk = d.queue.front();
@@ -112,6 +117,9 @@ bool WriteSide(Direction& d, int64_t* budget, std::atomic<int64_t>& forwarded) {
     d.queued -= static_cast<size_t>(n);
     forwarded += n;
     if (chunk.offset < chunk.bytes.size()) return true;  // the socket is full
+    if (last_message != nullptr && chunk.bytes.size() >= TcpProxy::kMessageBytes) {
+      *last_message = absl::ToUnixNanos(now);
+    }
     d.queue.pop_front();
   }
   return true;
@@ -198,6 +206,11 @@ void TcpProxy::DropAfter(int64_t bytes) {
 bool TcpProxy::dropped_after() const {
   absl::MutexLock lock(&mu_);
   return dropped_after_;
+}
+
+absl::Time TcpProxy::last_message_to_clients() const {
+  const int64_t ns = last_message_to_clients_.load();
+  return ns == std::numeric_limits<int64_t>::min() ? absl::InfinitePast() : absl::FromUnixNanos(ns);
 }
 
 void TcpProxy::Stall() {
@@ -298,8 +311,10 @@ void TcpProxy::Run() {
         c.broken = true;
       }
       int64_t unlimited = -1;
-      if (!c.broken && !WriteSide(c.up, &unlimited, forwarded_bytes_)) c.broken = true;
-      if (!c.broken && !WriteSide(c.down, &budget, forwarded_bytes_)) c.broken = true;
+      if (!c.broken && !WriteSide(c.up, &unlimited, forwarded_bytes_, nullptr)) c.broken = true;
+      if (!c.broken && !WriteSide(c.down, &budget, forwarded_bytes_, &last_message_to_clients_)) {
+        c.broken = true;
+      }
       for (Direction* d : {&c.up, &c.down}) {
         if (d->eof && d->queue.empty() && !d->shut) {
           ::shutdown(d->to, SHUT_WR);

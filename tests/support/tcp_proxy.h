@@ -16,7 +16,10 @@
 #define PGXN_TESTS_SUPPORT_TCP_PROXY_H_
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -59,6 +62,15 @@ class TcpProxy {
   int open() const { return open_.load(); }          // connections open now
   int64_t forwarded_bytes() const { return forwarded_bytes_.load(); }
 
+  // When the proxy last passed on, whole, a chunk of at least kMessageBytes
+  // towards the clients, by its clock just before it wrote it (InfinitePast if
+  // never): a client got that chunk no sooner. On a quiet gRPC stream such
+  // chunks carry a message (a heartbeat); HTTP/2's own frames (pings, window
+  // updates) are smaller. The stamp is set just after the write, so it covers
+  // every chunk passed on before a control (e.g. Stall) returned.
+  static constexpr size_t kMessageBytes = 64;
+  absl::Time last_message_to_clients() const;
+
  private:
   TcpProxy(int listen_fd, int wake_fd, int port, int target_port);
   void Run();
@@ -75,6 +87,8 @@ class TcpProxy {
   std::atomic<int> accepted_{0};
   std::atomic<int> open_{0};
   std::atomic<int64_t> forwarded_bytes_{0};
+  // Unix nanoseconds; the minimum: never.
+  std::atomic<int64_t> last_message_to_clients_{std::numeric_limits<int64_t>::min()};
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -62,6 +62,10 @@ Socket Connect(int port) {
   return s;
 }
 
+// How long the test's own reads and accepts wait before they fail instead of
+// hanging: a safety net, far longer than loopback takes on a loaded machine.
+constexpr absl::Duration kGiveUp = absl::Seconds(60);
+
 bool Readable(int fd, absl::Duration timeout) {
   pollfd p{fd, POLLIN, 0};
   const int ms =
@@ -70,7 +74,7 @@ bool Readable(int fd, absl::Duration timeout) {
 }
 
 Socket Accept(const Socket& listener) {
-  if (!Readable(listener.fd(), absl::Seconds(5))) return Socket();
+  if (!Readable(listener.fd(), kGiveUp)) return Socket();
   return Socket(::accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC));
 }
 
@@ -79,12 +83,13 @@ void Send(const Socket& s, const std::string& bytes) {
             static_cast<ssize_t>(bytes.size()));
 }
 
-// Reads until `want` bytes arrived, the peer closed or reset, or 5 s passed.
+// Reads until `want` bytes arrived, the peer closed or reset, or kGiveUp
+// passed.
 // *end says how it ended: "" (got them all), "eof", "reset" or "timeout".
 std::string Receive(const Socket& s, size_t want, std::string* end = nullptr) {
   std::string got;
   std::string how;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const absl::Time deadline = absl::Now() + kGiveUp;
   while (got.size() < want) {
     if (!Readable(s.fd(), deadline - absl::Now())) {
       how = "timeout";
@@ -153,6 +158,29 @@ TEST_F(TcpProxyTest, DelayHoldsEveryChunk) {
   Send(server, "pong");
   EXPECT_EQ(Receive(client, 4), "pong");
   EXPECT_GE(absl::Now() - answered, absl::Milliseconds(100));
+}
+
+TEST_F(TcpProxyTest, StampsTheLastMessageTowardsTheClients) {
+  Socket client, server;
+  Open(&client, &server);
+  EXPECT_EQ(proxy_->last_message_to_clients(), absl::InfinitePast());
+  const std::string message(TcpProxy::kMessageBytes, 'm');
+  const absl::Time sent = absl::Now();
+  Send(server, message);
+  EXPECT_EQ(Receive(client, message.size()), message);
+  const absl::Time received = absl::Now();
+  proxy_->Stall();  // returns once the turn that passed the message on is over
+  const absl::Time stamp = proxy_->last_message_to_clients();
+  EXPECT_GE(stamp, sent);
+  EXPECT_LE(stamp, received);
+  proxy_->Resume();
+  // Smaller chunks, and anything towards the target, leave it as it was.
+  Send(server, "ack");
+  EXPECT_EQ(Receive(client, 3), "ack");
+  Send(client, message);
+  EXPECT_EQ(Receive(server, message.size()), message);
+  proxy_->Stall();
+  EXPECT_EQ(proxy_->last_message_to_clients(), stamp);
 }
 
 TEST_F(TcpProxyTest, StallHoldsBytesUntilResume) {
