@@ -120,6 +120,10 @@ void FeedClient::Run() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
+    if (options_.retry && !options_.retry(ended)) {
+      NoteError(ended);
+      return;
+    }
     if (IsNewEpoch(ended) && options_.reset_on_new_epoch) {
       base::LogWarning(absl::StrCat("Feed from ", address, ": ", ended.message(),
                                     "; --reset-on-new-epoch: rebuilding this node from scratch"));
@@ -133,7 +137,6 @@ void FeedClient::Run() {
                        "--reset-on-new-epoch to rebuild from the new log"));
     }
     NoteError(ended);
-    if (options_.retry && !options_.retry(ended)) return;
     base::LogWarning(absl::StrCat("Feed from ", address, " ended: ", ended.ToString()));
     // Progress means the upstream works: retry it soon. Otherwise move on to
     // the next upstream and back off.
@@ -171,8 +174,7 @@ absl::Status FeedClient::SyncOnce(const std::string& address) {
 }
 
 absl::Status FeedClient::PinKey(const std::string& address) {
-  absl::StatusOr<v1::Head> head =
-      FetchHead(address, absl::Seconds(30), options_.max_message_bytes);
+  absl::StatusOr<v1::Head> head = FetchHead(address, absl::Seconds(30), options_.max_message_bytes);
   if (!head.ok()) return head.status();
   if (head->origin_key().size() != kPublicKeyBytes) {
     return absl::UnavailableError(absl::StrCat(address, " does not know the origin's key yet"));

@@ -80,8 +80,9 @@ struct FeedClientOptions {
   absl::Duration stale_after = absl::Seconds(30);
   int max_message_bytes = kMaxFeedMessageBytes;
   // Called on the client's thread with why a stream (or an attempt to open
-  // one) ended; false stops the client from trying again, as a one-shot
-  // reader wants. Unset: always try again.
+  // one) ended, before the client handles it (a new epoch included); false
+  // stops the client from trying again, as a one-shot reader wants. Unset:
+  // always try again. Must not call Stop() (it runs on the thread Stop joins).
   std::function<bool(const absl::Status& ended)> retry;
 };
 

@@ -57,7 +57,10 @@ Indexer::~Indexer() { Stop(); }
 void Indexer::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    mode_ = Mode::kStopping;
+    if (mode_ != Mode::kStopping) {
+      commit_on_stop_ = mode_ == Mode::kRunning;
+      mode_ = Mode::kStopping;
+    }
   }
   if (worker_.joinable()) worker_.join();
 }
@@ -171,14 +174,16 @@ void Indexer::Work() {
     // next event, unless more came meanwhile.
     if (finished) done_ = std::max(done_, target);
   }
-  // Stopping: what was indexed is committed, so a restart need not redo it.
-  // (The feed has stopped, so the store is not being replaced.)
-  if (indexed_seq_ > index_->AppliedSeq()) {
+  // Stopping: what was indexed is committed, so a restart need not redo it;
+  // not while paused (the store is being replaced, or CatchUp runs).
+  if (commit_on_stop_ && indexed_seq_ > index_->AppliedSeq()) {
+    activity_ = Activity::kWorking;
     mu_.Unlock();
     if (absl::Status s = Commit(indexed_seq_); !s.ok()) {
       base::LogError(absl::StrCat("Cannot commit the search index: ", s.ToString()));
     }
     mu_.Lock();
+    activity_ = Activity::kWaiting;
   }
 }
 
@@ -340,6 +345,12 @@ absl::Status Indexer::Index(const v1::Event& event, bool rebuild) {
 }
 
 absl::Status Indexer::Rebuild() {
+  absl::Status status = RebuildFromTree();
+  if (!status.ok()) DropBatch();
+  return status;
+}
+
+absl::Status Indexer::RebuildFromTree() {
   index_->DeleteAll();
   DropBatch();
   derived_.StartOver();

@@ -60,7 +60,9 @@ class Indexer final : public replica::ReplicaExtension {
   absl::Status CatchUp();
 
   ~Indexer() override;  // Stop()
-  // Stops the indexing thread, which commits what it indexed; idempotent.
+  // Stops the indexing thread, which commits what it indexed unless it was
+  // paused (the store is being replaced); idempotent and final: a stopped
+  // indexer indexes nothing more.
   void Stop() override;
 
   void AddRoutes(gateway::Router* router) override;
@@ -131,8 +133,9 @@ class Indexer final : public replica::ReplicaExtension {
   // newest is indexed at once (newest_releases_).
   absl::Status Index(const v1::Event& event, bool rebuild);
   // Empties the index and the derived documents and derives both from the
-  // store's tree as it now is.
+  // store's tree as it now is; on failure nothing of it stays buffered.
   absl::Status Rebuild();
+  absl::Status RebuildFromTree();
   // The seq to resume from: the lower of the index's and the derived
   // documents' last commit.
   uint64_t DerivedFrom() const;
@@ -159,6 +162,8 @@ class Indexer final : public replica::ReplicaExtension {
   uint64_t target_ ABSL_GUARDED_BY(mu_) = 0;         // newest seq the store applied
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;           // newest target dealt with
   bool commit_wanted_ ABSL_GUARDED_BY(mu_) = false;  // the upstream has nothing newer
+  // Stop found the thread running: it commits what it indexed as it ends.
+  bool commit_on_stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 
   // Indexing thread only (and CatchUp while it is paused):

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "base/address.h"
 #include "base/digest.h"
@@ -64,6 +64,9 @@ class PrintingSink final : public feed::EventSink {
   absl::Status Apply(const v1::Event& event, const feed::EventCheck& check) override {
     absl::Status status = check.status;
     absl::MutexLock lock(&mu_);
+    // Without --follow, nothing past the head seen at start is printed (the
+    // client may have read ahead before Wait returns and stops it).
+    if (Reached()) return absl::OkStatus();
     if (status.ok() && printed_) status = feed::VerifyEventLink(event, tip_);
     if (!status.ok()) {
       failure_ = status;
@@ -98,22 +101,24 @@ class PrintingSink final : public feed::EventSink {
   // Notes why the feed ended; false when tail should stop trying.
   bool Retry(const absl::Status& ended, bool follow) {
     absl::MutexLock lock(&mu_);
-    if (!failure_.ok()) return false;  // a refused event: never printed past
+    if (Reached() || !failure_.ok()) return false;  // done, or a refused event
     if (follow && !absl::IsFailedPrecondition(ended)) return true;
-    failure_ = ended;
+    failure_ = ended.ok() ? absl::UnavailableError("stream ended") : ended;
     return false;
   }
   // Waits until the head seen at start was printed (OK) or the feed failed.
   absl::Status Wait() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(this, &PrintingSink::Finished));
-    return failure_;
+    return Reached() ? absl::OkStatus() : failure_;
   }
 
  private:
-  bool Finished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !failure_.ok() || (stop_at_.has_value() && tip_.seq >= *stop_at_);
+  // The head seen at start (without --follow) is printed.
+  bool Reached() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_at_.has_value() && tip_.seq >= *stop_at_;
   }
+  bool Finished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return Reached() || !failure_.ok(); }
 
   mutable absl::Mutex mu_;
   feed::ChainTip tip_ ABSL_GUARDED_BY(mu_);
@@ -188,8 +193,8 @@ int RunTailCommand(const std::vector<std::string>& args) {
   client.Stop();
   std::cout.flush();
   if (!status.ok()) {
-    return Fail(absl::Status(status.code(), absl::StrCat("Feed from ", upstream,
-                                                         " ended: ", status.message())));
+    return Fail(absl::Status(status.code(),
+                             absl::StrCat("Feed from ", upstream, " ended: ", status.message())));
   }
   return kExitOk;
 }

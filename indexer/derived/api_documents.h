@@ -1,5 +1,5 @@
 // The API documents an indexer serves beside the mirror tree (docs/pgxn.md §5,
-// fixtures/api-root): the enriched dist, release META, extension, user and
+// tests/fixtures/api-root): the enriched dist, release META, extension, user and
 // tag JSON and users/{letter}.json, built from the tree files and a release's
 // rendered docs (indexer/docs/release_files.h).
 //

@@ -357,7 +357,7 @@ TEST(DocHtmlTest, MarkdownTooCostlyForCmarkIsShownAsText) {
 }
 
 // A doc shaped like doc/pair.md of pair 0.1.1 renders with PGXN's structure
-// and ids (fixtures/api-root/dist/pair/0.1.1/doc/pair.html).
+// and ids (tests/fixtures/api-root/dist/pair/0.1.1/doc/pair.html).
 TEST(DocHtmlTest, RendersPairDocLikePgxn) {
   constexpr absl::string_view kPairMd = R"(pair 0.1.1
 ==========
