@@ -163,6 +163,15 @@ absl::StatusOr<SemVer> ParseSemVer(absl::string_view text) {
   return v;
 }
 
+absl::StatusOr<SemVer> ParseStrictSemVer(absl::string_view text) {
+  absl::StatusOr<SemVer> v = ParseSemVer(text);
+  if (!v.ok() || !v->legacy_prerelease) return v;
+  SemVer strict = *v;
+  strict.legacy_prerelease = false;
+  return NotAVersion(text, absl::StrCat("SemVer 2.0.0 puts a prerelease after a '-' (",
+                                        Quote(strict.ToString()), ")"));
+}
+
 int Compare(const SemVer& a, const SemVer& b) {
   if (int c = CompareNumber(a.major, b.major); c != 0) return c;
   if (int c = CompareNumber(a.minor, b.minor); c != 0) return c;
@@ -202,7 +211,7 @@ absl::Status CheckVersionRange(absl::string_view range) {
       return bad(absl::StrCat(Quote(op), " is not a valid operator (use <, <=, >, >=, == or !=)"));
     }
     const absl::string_view version = absl::StripLeadingAsciiWhitespace(term.substr(op_len));
-    if (absl::StatusOr<SemVer> v = ParseSemVer(version); !v.ok()) {
+    if (absl::StatusOr<SemVer> v = ParseStrictSemVer(version); !v.ok()) {
       return bad(v.status().message());
     }
   }

@@ -44,6 +44,12 @@ struct SemVer {
 // outside [0-9A-Za-z-] in an identifier, or any whitespace.
 absl::StatusOr<SemVer> ParseSemVer(absl::string_view text);
 
+// ParseSemVer for what new uploads may carry: strict SemVer 2.0.0, as PGXN's
+// validator has required since 2013. The SemVer 1.0 form ("1.1.0dev0",
+// "0.43.2b1") is refused (InvalidArgument naming the 2.0.0 spelling); versions
+// already published in that form still parse with ParseSemVer.
+absl::StatusOr<SemVer> ParseStrictSemVer(absl::string_view text);
+
 // SemVer 2.0.0 precedence: major, minor and patch numerically; a version with a
 // prerelease is lower than the same version without one; prerelease identifiers
 // compare left to right, numeric ones numerically and below alphanumeric ones,
@@ -65,7 +71,8 @@ inline bool operator==(const SemVer& a, const SemVer& b) { return Compare(a, b) 
 // version (at least that version), or comma-separated terms "OP VERSION" with
 // OP one of < <= > >= == != (or none), whitespace allowed around operators and
 // commas: ">= 1.2.0, != 1.5.0, < 2.0.0". Returns InvalidArgument naming the
-// range and the offending term.
+// range and the offending term. Versions in it are strict SemVer 2.0.0
+// (ParseStrictSemVer).
 absl::Status CheckVersionRange(absl::string_view range);
 
 inline bool IsValidVersionRange(absl::string_view range) { return CheckVersionRange(range).ok(); }

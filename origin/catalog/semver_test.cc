@@ -212,13 +212,39 @@ TEST(CompareTest, IgnoresBuildMetadataAndPrereleaseSpelling) {
   }
 }
 
+TEST(ParseStrictSemVerTest, RefusesTheSemVer1FormAndAcceptsTheRest) {
+  for (const char* text : {"1.2.3", "1.2.3-beta1", "1.0.0-rc.1+build.5", "0.0.0"}) {
+    EXPECT_TRUE(ParseStrictSemVer(text).ok()) << text;
+  }
+  const struct {
+    std::string text;
+    std::string message;
+  } kCases[] = {
+      {"1.1.0dev0",
+       "\"1.1.0dev0\" is not a valid semantic version: SemVer 2.0.0 puts a prerelease after a "
+       "'-' (\"1.1.0-dev0\")"},
+      {"0.43.2b1",
+       "\"0.43.2b1\" is not a valid semantic version: SemVer 2.0.0 puts a prerelease after a "
+       "'-' (\"0.43.2-b1\")"},
+      {"1.0",
+       "\"1.0\" is not a valid semantic version: the patch version is missing (expected "
+       "MAJOR.MINOR.PATCH)"},
+  };
+  for (const auto& c : kCases) {
+    absl::StatusOr<SemVer> v = ParseStrictSemVer(c.text);
+    ASSERT_FALSE(v.ok()) << c.text;
+    EXPECT_EQ(v.status().message(), c.message);
+    // What is already published in the SemVer 1.0 form still parses.
+    if (c.text != "1.0") EXPECT_TRUE(ParseSemVer(c.text).ok()) << c.text;
+  }
+}
+
 TEST(CheckVersionRangeTest, AcceptsMetaSpecRanges) {
   const std::string kValid[] = {
       "0",
       "1.2.0",
       "0.0.0",
       "1.2.0-beta.1",
-      "1.2.3beta1",
       "==0.0.4",
       "== 0.0.4",
       "!=1.0.0",
@@ -282,6 +308,9 @@ TEST(CheckVersionRangeTest, RejectsBadRangesNamingTheTerm) {
       {"00",
        "\"00\" is not a valid version range: \"00\" is not a valid semantic version: the "
        "major version \"00\" has a leading zero"},
+      {"1.2.3beta1",
+       "\"1.2.3beta1\" is not a valid version range: \"1.2.3beta1\" is not a valid semantic "
+       "version: SemVer 2.0.0 puts a prerelease after a '-' (\"1.2.3-beta1\")"},
   };
   for (const auto& c : kCases) {
     absl::Status s = CheckVersionRange(c.range);

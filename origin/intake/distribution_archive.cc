@@ -89,6 +89,32 @@ absl::optional<std::string> SingleTopDirectory(const std::vector<ArchiveEntry>& 
   return std::string(top);
 }
 
+// What an archive without a META.json where PGXN reads it has instead, for
+// the message: a META.json deeper down, or a template of one ("" if neither).
+std::string WhyNoMeta(const std::vector<ArchiveEntry>& entries) {
+  const ArchiveEntry* deeper = nullptr;
+  const ArchiveEntry* template_file = nullptr;
+  for (const ArchiveEntry& e : entries) {
+    if (e.type != ArchiveEntry::Type::kFile) continue;
+    const size_t slash = e.path.rfind('/');
+    const absl::string_view name = slash == std::string::npos
+                                       ? absl::string_view(e.path)
+                                       : absl::string_view(e.path).substr(slash + 1);
+    if (name == "META.json" && deeper == nullptr) deeper = &e;
+    if (absl::StartsWith(name, "META.json.") && template_file == nullptr) template_file = &e;
+  }
+  if (deeper != nullptr) {
+    return absl::StrCat(": the only one, ", Quote(deeper->path),
+                        ", is deeper than the distribution's top directory, where it must be");
+  }
+  if (template_file != nullptr) {
+    return absl::StrCat(": ", Quote(template_file->path),
+                        " is a template; release the archive your build makes, with the "
+                        "META.json it generates");
+  }
+  return "";
+}
+
 // PGXN copies "README" or "README.<ext>" from the distribution's top level.
 bool IsReadmeName(absl::string_view name) {
   if (!absl::ConsumePrefix(&name, "README")) return false;
@@ -130,7 +156,7 @@ absl::StatusOr<DistributionArchive> OpenDistribution(absl::string_view bytes,
   }
   if (meta_entry == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("Cannot find a \"META.json\" in ", Quote(filename)));
+        absl::StrCat("Cannot find a \"META.json\" in ", Quote(filename), WhyNoMeta(dist.entries)));
   }
   dist.meta_path = meta_entry->path;
 

@@ -167,11 +167,18 @@ TEST(OpenDistributionTest, RefusesBadUploadsWithAClearMessage) {
        "\"evil.tar\" entry \"../evil\" has a \"..\" path segment"},
       {"none.zip", Zip({F("d/x.sql", "")}), "Cannot find a \"META.json\" in \"none.zip\""},
       {"empty.tar", WriteTar({}, false), "Cannot find a \"META.json\" in \"empty.tar\""},
-      {"deep.zip", Zip({F("a/b/META.json", kMeta)}), "Cannot find a \"META.json\" in \"deep.zip\""},
+      {"deep.zip", Zip({F("a/b/META.json", kMeta)}),
+       "Cannot find a \"META.json\" in \"deep.zip\": the only one, \"a/b/META.json\", is deeper "
+       "than the distribution's top directory, where it must be"},
+      {"template.zip", Zip({F("d/META.json.in", kMeta), F("d/x.sql", "")}),
+       "Cannot find a \"META.json\" in \"template.zip\": \"d/META.json.in\" is a template; release "
+       "the archive your build makes, with the META.json it generates"},
       {"two-tops.zip", Zip({F("a/META.json", kMeta), F("b/x", "")}),
-       "Cannot find a \"META.json\" in \"two-tops.zip\""},
+       "Cannot find a \"META.json\" in \"two-tops.zip\": the only one, \"a/META.json\", is deeper "
+       "than the distribution's top directory, where it must be"},
       {"top-file.zip", Zip({F("a/META.json", kMeta), F("README", "")}),
-       "Cannot find a \"META.json\" in \"top-file.zip\""},
+       "Cannot find a \"META.json\" in \"top-file.zip\": the only one, \"a/META.json\", is deeper "
+       "than the distribution's top directory, where it must be"},
       {"meta-dir.zip", Zip({D("META.json"), F("META.json/x", "")}),
        "Cannot find a \"META.json\" in \"meta-dir.zip\""},
       {"lowercase.zip", Zip({F("meta.json", kMeta)}),

@@ -71,6 +71,17 @@ const char* TypeName(const Json& value) {
   }
 }
 
+// A version a build tool was meant to fill in: "__VERSION__", "@VERSION@",
+// "@@VERSION@@", "{{VERSION}}", "${VERSION}". Authors who release a git
+// archive of their repository publish these; saying so beats "not a valid
+// semantic version".
+bool IsTemplatePlaceholder(absl::string_view text) {
+  return (text.size() > 4 && absl::StartsWith(text, "__") && absl::EndsWith(text, "__")) ||
+         (text.size() > 2 && absl::StartsWith(text, "@") && absl::EndsWith(text, "@")) ||
+         (absl::StrContains(text, "{{") && absl::StrContains(text, "}}")) ||
+         absl::StrContains(text, "${");
+}
+
 // Unicode White_Space, as Perl's [[:space:]] sees it (PGXN checks terms so).
 bool IsSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
@@ -254,7 +265,11 @@ class Validator {
   void Version(const std::string& pointer, const Json& value) {
     if (!ExpectString(pointer, value)) return;
     const std::string& text = value.get_ref<const std::string&>();
-    if (!ParseSemVer(text).ok()) {
+    if (IsTemplatePlaceholder(text)) {
+      Error(pointer, absl::StrCat(Quote(text),
+                                  " is not a valid semantic version: it is a template "
+                                  "placeholder; release the archive your build fills it in"));
+    } else if (!ParseStrictSemVer(text).ok()) {
       Error(pointer, absl::StrCat(Quote(text), " is not a valid semantic version"));
     }
   }
@@ -351,19 +366,14 @@ class Validator {
            });
   }
 
-  // Only 1.0.x exists; later revisions of 1.0 change no semantics.
+  // PGXN's validator knows the specification 1.0.0 only, and refuses to
+  // validate a document written to another.
   void MetaSpecVersion(const std::string& pointer, const Json& value) {
     if (!ExpectString(pointer, value)) return;
     const std::string& text = value.get_ref<const std::string&>();
-    absl::string_view rest = text;
-    bool ok = absl::ConsumePrefix(&rest, "1.0.") && !rest.empty();
-    for (char c : rest) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) ok = false;
-    }
-    if (!ok) {
-      Error(pointer, absl::StrCat(Quote(text),
-                                  " is not a supported meta-spec version; must be "
-                                  "1.0.x"));
+    if (text != "1.0.0") {
+      Error(pointer, absl::StrCat("Unknown META specification ", Quote(text),
+                                  ", cannot validate; must be 1.0.0"));
     }
   }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "origin/catalog/semver.h"
 
 namespace pgxn::origin {
 namespace {
@@ -111,13 +112,11 @@ TEST(ValidateMetaTest, AcceptsValidMetadata) {
       {"extension version differs from dist",
        [](Json& m) { m["provides"]["pair"]["version"] = "3.1.4-rc.1"; }},
       {"meta-spec without url", [](Json& m) { m["meta-spec"].erase("url"); }},
-      {"meta-spec 1.0.2", [](Json& m) { m["meta-spec"]["version"] = "1.0.2"; }},
       {"meta-spec custom key", [](Json& m) { m["meta-spec"]["X_foo"] = true; }},
       {"multibyte name", [](Json& m) { m["name"] = "yo\xC5\xADknow"; }},
       {"name with dash", [](Json& m) { m["name"] = "foo-bar"; }},
       {"two-character name", [](Json& m) { m["name"] = "ab"; }},
       {"prerelease version", [](Json& m) { m["version"] = "1.0.0-beta.1"; }},
-      {"legacy prerelease version", [](Json& m) { m["version"] = "0.43.2b1"; }},
       {"version with build metadata", [](Json& m) { m["version"] = "1.0.0+build.5"; }},
       {"no generated_by", [](Json& m) { m.erase("generated_by"); }},
       {"one tag as a string", [](Json& m) { m["tags"] = "foo"; }},
@@ -277,6 +276,50 @@ TEST(ValidateMetaTest, ReportsEveryProblemWithItsPointer) {
       {"version with leading zero",
        [](Json& m) { m["version"] = "1.01.0"; },
        {"Field /version: \"1.01.0\" is not a valid semantic version"}},
+      // SemVer 1.0 forms, strict SemVer 2.0.0 since 2013 (PGXN's t/validator.t
+      // and the corpus of real releases).
+      {"deprecated version 1.0.0v1",
+       [](Json& m) { m["version"] = "1.0.0v1"; },
+       {"Field /version: \"1.0.0v1\" is not a valid semantic version"}},
+      {"pre-SemVer-2 version 1.1.0dev0",
+       [](Json& m) { m["version"] = "1.1.0dev0"; },
+       {"Field /version: \"1.1.0dev0\" is not a valid semantic version"}},
+      {"pre-SemVer-2 version 0.43.2b1",
+       [](Json& m) { m["version"] = "0.43.2b1"; },
+       {"Field /version: \"0.43.2b1\" is not a valid semantic version"}},
+      {"provides version 0.43.2b1",
+       [](Json& m) { m["provides"]["pair"]["version"] = "0.43.2b1"; },
+       {"Field /provides/pair/version: \"0.43.2b1\" is not a valid semantic version"}},
+      {"provides version 0",
+       [](Json& m) { m["provides"]["pair"]["version"] = "0"; },
+       {"Field /provides/pair/version: \"0\" is not a valid semantic version"}},
+      {"empty version",
+       [](Json& m) { m["version"] = ""; },
+       {"Field /version: \"\" is not a valid semantic version"}},
+      {"prereq version 1.2b1",
+       [](Json& m) { m["prereqs"]["runtime"]["requires"]["plpgsql"] = "1.2b1"; },
+       {"Field /prereqs/runtime/requires/plpgsql: \"1.2b1\" is not a valid version range: "
+        "\"1.2b1\" "
+        "is not a valid semantic version: the patch version is missing (expected "
+        "MAJOR.MINOR.PATCH)"}},
+      {"prereq version 1.2.3beta1",
+       [](Json& m) { m["prereqs"]["runtime"]["requires"]["plpgsql"] = ">= 1.2.3beta1"; },
+       {"Field /prereqs/runtime/requires/plpgsql: \">= 1.2.3beta1\" is not a valid version range: "
+        "\"1.2.3beta1\" is not a valid semantic version: SemVer 2.0.0 puts a prerelease after a "
+        "'-' (\"1.2.3-beta1\")"}},
+      // Versions a build tool was to fill in, named as such.
+      {"templated version __VERSION__",
+       [](Json& m) { m["version"] = "__VERSION__"; },
+       {"Field /version: \"__VERSION__\" is not a valid semantic version: it is a template "
+        "placeholder; release the archive your build fills it in"}},
+      {"templated version {{VERSION}}",
+       [](Json& m) { m["version"] = "{{VERSION}}"; },
+       {"Field /version: \"{{VERSION}}\" is not a valid semantic version: it is a template "
+        "placeholder; release the archive your build fills it in"}},
+      {"templated provides version @VERSION@",
+       [](Json& m) { m["provides"]["pair"]["version"] = "@VERSION@"; },
+       {"Field /provides/pair/version: \"@VERSION@\" is not a valid semantic version: it is a "
+        "template placeholder; release the archive your build fills it in"}},
       {"numeric version",
        [](Json& m) { m["version"] = 1.5; },
        {"Field /version: must be a string, not a number"}},
@@ -429,16 +472,24 @@ TEST(ValidateMetaTest, ReportsEveryProblemWithItsPointer) {
        [](Json& m) { m["provides"]["pair"] = "sql/pair.sql"; },
        {"Field /provides/pair: must be an object, not a string"}},
       // meta-spec.
+      // PGXN's validator knows 1.0.0 only ("Unknown META specification,
+      // cannot validate").
       {"meta-spec 2.0.0",
        [](Json& m) { m["meta-spec"]["version"] = "2.0.0"; },
-       {"Field /meta-spec/version: \"2.0.0\" is not a supported meta-spec version; must be 1.0.x"}},
+       {"Field /meta-spec/version: Unknown META specification \"2.0.0\", cannot validate; must "
+        "be 1.0.0"}},
+      {"meta-spec 1.0.2",
+       [](Json& m) { m["meta-spec"]["version"] = "1.0.2"; },
+       {"Field /meta-spec/version: Unknown META specification \"1.0.2\", cannot validate; must "
+        "be 1.0.0"}},
       {"meta-spec 1.0",
        [](Json& m) { m["meta-spec"]["version"] = "1.0"; },
-       {"Field /meta-spec/version: \"1.0\" is not a supported meta-spec version; must be 1.0.x"}},
+       {"Field /meta-spec/version: Unknown META specification \"1.0\", cannot validate; must be "
+        "1.0.0"}},
       {"meta-spec 1.0.0-beta",
        [](Json& m) { m["meta-spec"]["version"] = "1.0.0-beta"; },
-       {"Field /meta-spec/version: \"1.0.0-beta\" is not a supported meta-spec version; must be "
-        "1.0.x"}},
+       {"Field /meta-spec/version: Unknown META specification \"1.0.0-beta\", cannot validate; "
+        "must be 1.0.0"}},
       {"no meta-spec version",
        [](Json& m) { m["meta-spec"].erase("version"); },
        {"Required field /meta-spec/version: missing"}},
@@ -705,7 +756,30 @@ TEST(ValidateMetaTest, FixtureMetadataValidatesAsAuthorInput) {
     text << in.rdbuf();
     const Json published = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
     ASSERT_TRUE(published.is_object()) << file;
-    EXPECT_EQ(ValidateMeta(AuthorStyle(published)), std::vector<std::string>{}) << file;
+    // Releases published before 2013 may carry SemVer 1.0 versions
+    // ("0.43.2b1"): they still read and sort, but as new uploads they are
+    // refused, as PGXN refuses them.
+    std::vector<std::string> expected;
+    for (const auto& [pointer, version] :
+         {std::pair<std::string, Json>{"/version", published["version"]}}) {
+      if (version.is_string() && !ParseStrictSemVer(version.get<std::string>()).ok()) {
+        expected.push_back("Field " + pointer + ": \"" + version.get<std::string>() +
+                           "\" is not a valid semantic version");
+      }
+    }
+    if (auto provides = published.find("provides"); provides != published.end()) {
+      for (const auto& [name, spec] : provides->items()) {
+        const Json version = spec.value("version", Json());
+        if (version.is_string() && !ParseStrictSemVer(version.get<std::string>()).ok()) {
+          expected.push_back("Field /provides/" + name + "/version: \"" +
+                             version.get<std::string>() + "\" is not a valid semantic version");
+        }
+      }
+    }
+    std::vector<std::string> errors = ValidateMeta(AuthorStyle(published));
+    std::sort(errors.begin(), errors.end());
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(errors, expected) << file;
 
     const std::vector<std::string> as_published = ValidateMeta(published);
     EXPECT_TRUE(std::find(as_published.begin(), as_published.end(),
