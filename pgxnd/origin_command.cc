@@ -37,6 +37,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
       "sendmail-compatible command that delivers mail read from stdin, e.g. "
       "\"/usr/sbin/sendmail -t -i\" (default: mail is only recorded; see pgxnd mail list)");
   flags.String("mail-from", &options.manager.mail.from, "From: address of the origin's mail");
+  flags.Bool("accept-semver1", &options.manager.accept_semver1,
+             "accept uploads whose versions are in the SemVer 1.0 form (1.2.3beta1), for "
+             "importing releases PGXN published before 2013; PGXN's validator, and this origin "
+             "without the flag, require SemVer 2.0.0 (1.2.3-beta1)");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
   flags.Duration("stats-delay", &options.stats_delay,

@@ -187,7 +187,7 @@ int Compare(const SemVer& a, const SemVer& b) {
   return CompareNumber(a.prerelease.size(), b.prerelease.size());
 }
 
-absl::Status CheckVersionRange(absl::string_view range) {
+absl::Status CheckVersionRange(absl::string_view range, bool strict) {
   auto bad = [&](absl::string_view why) {
     std::string quoted_range = Quote(range);
     return absl::InvalidArgumentError(
@@ -211,7 +211,8 @@ absl::Status CheckVersionRange(absl::string_view range) {
       return bad(absl::StrCat(Quote(op), " is not a valid operator (use <, <=, >, >=, == or !=)"));
     }
     const absl::string_view version = absl::StripLeadingAsciiWhitespace(term.substr(op_len));
-    if (absl::StatusOr<SemVer> v = ParseStrictSemVer(version); !v.ok()) {
+    if (absl::StatusOr<SemVer> v = strict ? ParseStrictSemVer(version) : ParseSemVer(version);
+        !v.ok()) {
       return bad(v.status().message());
     }
   }

@@ -72,8 +72,8 @@ inline bool operator==(const SemVer& a, const SemVer& b) { return Compare(a, b) 
 // OP one of < <= > >= == != (or none), whitespace allowed around operators and
 // commas: ">= 1.2.0, != 1.5.0, < 2.0.0". Returns InvalidArgument naming the
 // range and the offending term. Versions in it are strict SemVer 2.0.0
-// (ParseStrictSemVer).
-absl::Status CheckVersionRange(absl::string_view range);
+// (ParseStrictSemVer), or with `strict` false, ParseSemVer's.
+absl::Status CheckVersionRange(absl::string_view range, bool strict = true);
 
 inline bool IsValidVersionRange(absl::string_view range) { return CheckVersionRange(range).ok(); }
 

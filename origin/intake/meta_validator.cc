@@ -133,6 +133,8 @@ bool OneOf(absl::string_view value, const absl::string_view (&set)[N]) {
 
 class Validator {
  public:
+  explicit Validator(const MetaRules& rules) : rules_(rules) {}
+
   using Check = std::function<void(const std::string& pointer, const Json& value)>;
   struct Field {
     absl::string_view name;
@@ -269,7 +271,7 @@ class Validator {
       Error(pointer, absl::StrCat(Quote(text),
                                   " is not a valid semantic version: it is a template "
                                   "placeholder; release the archive your build fills it in"));
-    } else if (!ParseStrictSemVer(text).ok()) {
+    } else if (!(rules_.accept_semver1 ? ParseSemVer(text) : ParseStrictSemVer(text)).ok()) {
       Error(pointer, absl::StrCat(Quote(text), " is not a valid semantic version"));
     }
   }
@@ -427,7 +429,9 @@ class Validator {
       Error(pointer, absl::StrCat("must be a version range string or 0, not ", TypeName(value)));
       return;
     }
-    if (absl::Status s = CheckVersionRange(value.get_ref<const std::string&>()); !s.ok()) {
+    if (absl::Status s = CheckVersionRange(value.get_ref<const std::string&>(),
+                                           /*strict=*/!rules_.accept_semver1);
+        !s.ok()) {
       Error(pointer, s.message());
     }
   }
@@ -476,13 +480,14 @@ class Validator {
     }
   }
 
+  const MetaRules rules_;
   std::vector<std::string> errors_;
 };
 
 }  // namespace
 
-std::vector<std::string> ValidateMeta(const nlohmann::json& meta) {
-  Validator validator;
+std::vector<std::string> ValidateMeta(const nlohmann::json& meta, const MetaRules& rules) {
+  Validator validator(rules);
   validator.Document(meta);
   return validator.TakeErrors();
 }

@@ -25,7 +25,8 @@ namespace pgxn::origin {
 // in the spec's order, then the present keys in byte order, depth first.
 //
 // The rules (PGXN Meta Spec 1.0.x):
-// - required: name (a term), version (SemVer), abstract (string), maintainer
+// - required: name (a term), version (strict SemVer 2.0.0, or with
+//   rules.accept_semver1 also the SemVer 1.0 form), abstract (string), maintainer
 //   (string or list of strings), license, provides, meta-spec;
 // - optional: description, generated_by (strings), tags (a tag or a list of
 //   tags), no_index, prereqs, release_status (stable, testing, unstable),
@@ -36,7 +37,7 @@ namespace pgxn::origin {
 //   any non-empty name to a URL;
 // - provides: at least one extension; each key a term, each value an object with
 //   file (required), version (required, SemVer), abstract and docfile;
-// - meta-spec: version "1.0.N" (required) and url;
+// - meta-spec: version "1.0.0" (required) and url;
 // - no_index: file and directory, each a path or a list of non-empty paths;
 // - prereqs: phase (configure, build, test, runtime, develop) -> relation
 //   (requires, recommends, suggests, conflicts) -> term -> version range (see
@@ -50,7 +51,13 @@ namespace pgxn::origin {
 //   are checked as names.
 // As the spec says, a string is accepted wherever a list is expected and means
 // a list of that one string.
-std::vector<std::string> ValidateMeta(const nlohmann::json& meta);
+struct MetaRules {
+  // Versions in the SemVer 1.0 form ("1.2.3beta1") are accepted: for
+  // importing releases PGXN published before it required SemVer 2.0.0
+  // (the origin's --accept-semver1). Off: as PGXN validates new uploads.
+  bool accept_semver1 = false;
+};
+std::vector<std::string> ValidateMeta(const nlohmann::json& meta, const MetaRules& rules = {});
 
 }  // namespace pgxn::origin
 

@@ -708,6 +708,18 @@ TEST(ValidateMetaTest, ReportsEveryProblemWithItsPointer) {
   EXPECT_GE(cases.size(), 80u);
 }
 
+TEST(ValidateMetaTest, Semver1VersionsPassOnlyWhenImporting) {
+  Json meta = FullMeta();
+  meta["version"] = "0.43.2b1";
+  meta["provides"]["pair"]["version"] = "0.43.2b1";
+  meta["prereqs"]["runtime"]["requires"]["plpgsql"] = ">= 1.2.3beta1";
+  EXPECT_EQ(ValidateMeta(meta, MetaRules{/*accept_semver1=*/true}), std::vector<std::string>{});
+  EXPECT_EQ(ValidateMeta(meta).size(), 3u);
+  meta["version"] = "2.5";  // still no version at all
+  EXPECT_EQ(ValidateMeta(meta, MetaRules{/*accept_semver1=*/true}),
+            std::vector<std::string>{"Field /version: \"2.5\" is not a valid semantic version"});
+}
+
 TEST(ValidateMetaTest, ReportsAllProblemsOfAHostileDocumentBounded) {
   Json meta = MinimalMeta();
   meta["tags"] = Json::array();

@@ -114,7 +114,7 @@ absl::StatusOr<Release> ReadRelease(const Upload& upload, const ArchiveLimits& l
       OpenDistribution(upload.bytes, upload.filename, limits);
   if (!archive.ok()) return archive.status();
   if (absl::Status s = CheckNoNul(archive->meta, ""); !s.ok()) return s;
-  std::vector<std::string> problems = ValidateMeta(archive->meta);
+  std::vector<std::string> problems = ValidateMeta(archive->meta, MetaRules{upload.accept_semver1});
   if (!problems.empty()) {
     return Conflict(absl::StrCat("The META.json in \"", upload.filename,
                                  "\" does not follow the PGXN Meta Spec:\n",

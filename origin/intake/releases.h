@@ -24,6 +24,8 @@ struct Upload {
   // The zip stored, after any repacking, may not be larger (the origin's
   // --max-upload).
   uint64_t max_zip_bytes = uint64_t{64} << 20;
+  // Accept versions in the SemVer 1.0 form (the origin's --accept-semver1).
+  bool accept_semver1 = false;
 };
 
 // Limits on what one META.json may list, so one release stays one event of

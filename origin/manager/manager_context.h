@@ -23,6 +23,9 @@ struct ManagerOptions {
   std::string public_url;
   MailOptions mail;
   LoginGuardOptions login;
+  // Uploads may carry SemVer 1.0 versions (--accept-semver1), for importing
+  // releases PGXN published before 2013.
+  bool accept_semver1 = false;
 };
 
 struct ManagerContext {

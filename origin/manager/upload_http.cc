@@ -36,7 +36,7 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
                                   request);
   }
   Upload upload{caller->nickname, BaseName(archive->filename), archive->data,
-                context.options.max_upload_bytes};
+                context.options.max_upload_bytes, context.options.accept_semver1};
   if (archive->data.size() > context.options.max_upload_bytes) {
     // The HTTP limit leaves room for the form around the file; the file itself
     // is held to --max-upload.
