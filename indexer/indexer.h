@@ -94,7 +94,7 @@ class Indexer final : public replica::ReplicaExtension {
   // The format of the derived documents; a store holding another is rebuilt
   // at start. Bump it whenever rendering or enrichment changes.
   static constexpr char kDerivedFormatKey[] = "indexer.derived_format";
-  static constexpr char kDerivedFormat[] = "2";
+  static constexpr char kDerivedFormat[] = "3";
 
   const SearchIndex& index() const { return *index_; }
 

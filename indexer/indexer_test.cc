@@ -267,7 +267,7 @@ TEST_F(IndexerApiTest, ServesEnrichedJsonAndRenderedDocs) {
   EXPECT_EQ(dist["docs"]["doc/pair"]["title"], "pair");
   EXPECT_EQ(dist["docs"]["README"]["title"], "pair 1.1.0");
   EXPECT_EQ(dist["provides"]["pair"]["docpath"], "doc/pair");
-  EXPECT_EQ(dist["special_files"], Json::parse(R"(["README.md", "Changes"])"));
+  EXPECT_EQ(dist["special_files"], Json::parse(R"(["Changes", "README.md"])"));
   EXPECT_EQ(dist["releases"]["stable"].size(), 2u);
   // Every release's META shows the dist's current releases.
   const Json old_meta = ServeJson("dist/pair/1.0.0/META.json");

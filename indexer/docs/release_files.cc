@@ -1,6 +1,8 @@
 #include "indexer/docs/release_files.h"
 
+#include <functional>
 #include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
@@ -40,21 +42,55 @@ std::vector<std::string> NoIndexList(const Json& meta, const char* key) {
   return out;
 }
 
-bool IsSpecialFile(absl::string_view name, absl::string_view dist) {
-  for (absl::string_view word : {"Changes", "README", "LICENSE", "INSTALL", "COPYING", "AUTHORS"}) {
-    if (name.size() >= word.size() && absl::EqualsIgnoreCase(name.substr(0, word.size()), word) &&
-        (name.size() == word.size() || name[word.size()] == '.')) {
-      return true;
-    }
+// Whether `name` is `stem` in any case, alone or with one extension:
+// "README", "readme.md", not "README.md.in" or "READMEFIRST".
+bool IsStemWithExtension(absl::string_view name, absl::string_view stem) {
+  if (name.size() < stem.size() || !absl::EqualsIgnoreCase(name.substr(0, stem.size()), stem)) {
+    return false;
   }
-  return name == "META.json" || name == "Makefile" || name == "MANIFEST" ||
-         absl::EqualsIgnoreCase(name, absl::StrCat(dist, ".control"));
+  absl::string_view rest = name.substr(stem.size());
+  return rest.empty() || (absl::ConsumePrefix(&rest, ".") && !rest.empty() &&
+                          rest.find('.') == absl::string_view::npos);
 }
 
+// PGXN's special files, in PGXN's order: the first top-level file each
+// pattern matches, else the first that matches with ".in" after it (a
+// Makefile.in where there is no Makefile).
+std::vector<std::string> SpecialFiles(const std::vector<std::string>& top_files,
+                                      absl::string_view dist) {
+  const std::string control = absl::StrCat(dist, ".control");
+  const std::vector<std::function<bool(absl::string_view)>> patterns = {
+      [](absl::string_view n) {
+        return IsStemWithExtension(n, "Changes") || IsStemWithExtension(n, "ChangeLog");
+      },
+      [](absl::string_view n) { return IsStemWithExtension(n, "README"); },
+      [](absl::string_view n) { return IsStemWithExtension(n, "LICENSE"); },
+      [](absl::string_view n) { return IsStemWithExtension(n, "COPYING"); },
+      [](absl::string_view n) { return IsStemWithExtension(n, "INSTALL"); },
+      [](absl::string_view n) { return IsStemWithExtension(n, "AUTHORS"); },
+      [](absl::string_view n) { return n == "META.json"; },
+      [](absl::string_view n) { return n == "Makefile"; },
+      [](absl::string_view n) { return n == "MANIFEST"; },
+      [&control](absl::string_view n) { return absl::EqualsIgnoreCase(n, control); },
+  };
+  std::vector<std::string> out;
+  for (const auto& matches : patterns) {
+    auto found = absl::c_find_if(top_files, [&](const std::string& n) { return matches(n); });
+    if (found == top_files.end()) {
+      found = absl::c_find_if(top_files, [&](const std::string& n) {
+        absl::string_view stem = n;
+        return absl::ConsumeSuffix(&stem, ".in") && matches(stem);
+      });
+    }
+    if (found != top_files.end()) out.push_back(*found);
+  }
+  return out;
+}
+
+// The README PGXN shows for a release: at its top, "README" with at most one
+// extension (not debian/README.Debian, not expected/README).
 bool IsReadme(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  absl::string_view name = slash == absl::string_view::npos ? path : path.substr(slash + 1);
-  return absl::StartsWithIgnoreCase(name, "README");
+  return path.find('/') == absl::string_view::npos && IsStemWithExtension(path, "README");
 }
 
 }  // namespace
@@ -97,16 +133,16 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   std::vector<std::pair<std::string, const std::string*>> files;
   absl::flat_hash_map<std::string, const std::string*> by_path;
   ReleaseFiles out;
+  std::vector<std::string> top_files;  // in archive order
   for (const archive::ArchiveEntry& entry : read->entries) {
     if (entry.type != archive::ArchiveEntry::Type::kFile) continue;
     absl::string_view path = entry.path;
     if (!absl::ConsumePrefix(&path, prefix) || path.empty()) continue;
     files.emplace_back(std::string(path), &entry.data);
     by_path.emplace(std::string(path), &entry.data);
-    if (path.find('/') == absl::string_view::npos && IsSpecialFile(path, name)) {
-      out.special_files.emplace_back(path);
-    }
+    if (path.find('/') == absl::string_view::npos) top_files.emplace_back(path);
   }
+  out.special_files = SpecialFiles(top_files, name);
 
   // Which files are docs, each extension's docfile first with its title and
   // abstract.

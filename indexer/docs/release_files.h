@@ -31,8 +31,10 @@ struct ReleaseDoc {
 
 struct ReleaseFiles {
   std::vector<ReleaseDoc> docs;  // in archive order, docfiles first
-  // Top-level files PGXN lists: Changes, README*, LICENSE*, INSTALL*,
-  // COPYING*, AUTHORS*, META.json, Makefile, MANIFEST, NAME.control.
+  // Top-level files PGXN lists, in its order, at most one of each: Changes
+  // or ChangeLog, README, LICENSE, COPYING, INSTALL, AUTHORS (each in any
+  // case, with at most one extension), META.json, Makefile, MANIFEST,
+  // NAME.control; each pattern falls back to the file with ".in" after it.
   std::vector<std::string> special_files;
 };
 

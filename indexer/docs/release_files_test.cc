@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "archive/archive.h"
 #include "gtest/gtest.h"
 
@@ -69,8 +70,9 @@ TEST(ReleaseFilesTest, ReadReleaseFilesFindsDocsAndSpecialFiles) {
   // The README's link to the docfile points at its page.
   EXPECT_NE(files->docs[1].html.find("href=\"doc/pair.html\""), std::string::npos)
       << files->docs[1].html;
-  EXPECT_EQ(files->special_files, (std::vector<std::string>{"README.md", "Changes", "Makefile",
-                                                            "META.json", "pair.control"}));
+  // In PGXN's order, not the archive's.
+  EXPECT_EQ(files->special_files, (std::vector<std::string>{"Changes", "README.md", "META.json",
+                                                            "Makefile", "pair.control"}));
 }
 
 TEST(ReleaseFilesTest, ReadReleaseFilesFindsTheLowerCasedTopDirectory) {
@@ -90,6 +92,53 @@ TEST(ReleaseFilesTest, ReadReleaseFilesFindsTheLowerCasedTopDirectory) {
   ASSERT_EQ(files->docs.size(), 1u);
   EXPECT_EQ(files->docs[0].docpath, "README");
   EXPECT_EQ(files->special_files, std::vector<std::string>{"README.md"});
+}
+
+// A release laid out as real ones are: special files in any case, with an
+// extension, templates beside them, and READMEs below the top.
+std::string LayoutZip() {
+  std::vector<archive::ArchiveEntry> entries;
+  for (const char* path :
+       {"MANIFEST", "Makefile.in", "CHANGELOG.md", "Changes.old.txt", "readme.rst", "README.txt",
+        "LICENSE.in", "Copying", "INSTALL.md", "AUTHORS", "META.json", "Pair.control",
+        "debian/README.Debian", "expected/README", "doc/README.md", "sql/README"}) {
+    archive::ArchiveEntry entry;
+    entry.path = absl::StrCat("pair-0.1.1/", path);
+    entry.data = absl::StrCat("# ", path, "\n");
+    entry.mode = 0644;
+    entries.push_back(entry);
+  }
+  absl::StatusOr<std::string> zip = archive::WriteZip(entries);
+  EXPECT_TRUE(zip.ok()) << zip.status();
+  return zip.ok() ? *zip : "";
+}
+
+TEST(ReleaseFilesTest, SpecialFilesFollowPgxnsPatternsAndOrder) {
+  Json meta = PairMeta();
+  meta.erase("no_index");
+  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, LayoutZip());
+  ASSERT_TRUE(files.ok()) << files.status();
+  // One of each pattern, the first in archive order; Makefile.in and
+  // LICENSE.in stand in for the files they make; "Changes.old.txt" has two
+  // extensions and is none of them.
+  EXPECT_EQ(files->special_files,
+            (std::vector<std::string>{"CHANGELOG.md", "readme.rst", "LICENSE.in", "Copying",
+                                      "INSTALL.md", "AUTHORS", "META.json", "Makefile.in",
+                                      "MANIFEST", "Pair.control"}));
+}
+
+TEST(ReleaseFilesTest, OnlyTheTopLevelReadmeIsADocByItsName) {
+  Json meta = PairMeta();
+  meta.erase("no_index");
+  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, LayoutZip());
+  ASSERT_TRUE(files.ok()) << files.status();
+  std::vector<std::string> paths;
+  for (const ReleaseDoc& doc : files->docs) paths.push_back(doc.path);
+  // The top-level READMEs whatever their markup, and the files in a markup
+  // (Markdown here); not debian/README.Debian, expected/README or
+  // sql/README, which are READMEs by name only.
+  EXPECT_EQ(paths, (std::vector<std::string>{"CHANGELOG.md", "readme.rst", "README.txt",
+                                             "INSTALL.md", "doc/README.md"}));
 }
 
 TEST(ReleaseFilesTest, ReadReleaseFilesRefusesWhatIsNotAZip) {
