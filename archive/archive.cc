@@ -8,11 +8,14 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "base/quote.h"
+#include "archive/entry_error.h"
+#include "archive/symlinks.h"
+#include "archive/zip_directory.h"
 #include "base/utf8.h"
 
 namespace pgxn::archive {
@@ -33,10 +36,6 @@ struct EntryFree {
 using ReadHandle = std::unique_ptr<struct archive, ReadFree>;
 using WriteHandle = std::unique_ptr<struct archive, WriteFree>;
 using EntryHandle = std::unique_ptr<struct archive_entry, EntryFree>;
-
-// Untrusted text (the uploaded file's name, an entry path) quoted into a
-// message, cut at 200 bytes.
-std::string Quote(absl::string_view text) { return base::QuoteUntrusted(text, 200); }
 
 const char* ErrorText(struct archive* a) {
   const char* why = archive_error_string(a);
@@ -78,20 +77,14 @@ absl::Status NotADistribution(absl::string_view name) {
       absl::StrCat(Quote(name), " doesn't look like a distribution archive"));
 }
 
-absl::Status EntryError(absl::string_view name, absl::string_view path, absl::string_view why) {
-  return absl::FailedPreconditionError(absl::StrCat(Quote(name), " entry ", Quote(path), " ", why));
-}
-
-// Why an entry of this type may not be in a distribution, or nullptr if it may.
-const char* RefusedType(struct archive_entry* e) {
-  if (archive_entry_hardlink(e) != nullptr) return "is a hard link";
-  if (archive_entry_symlink(e) != nullptr) return "is a symbolic link";
-  switch (archive_entry_filetype(e)) {
+// Why an entry of this file type may not be in a distribution, or nullptr if
+// it may.
+const char* RefusedFileType(unsigned int filetype) {
+  switch (filetype) {
     case AE_IFREG:
     case AE_IFDIR:
-      return nullptr;
     case AE_IFLNK:
-      return "is a symbolic link";
+      return nullptr;
     case AE_IFCHR:
       return "is a character device";
     case AE_IFBLK:
@@ -105,22 +98,48 @@ const char* RefusedType(struct archive_entry* e) {
   }
 }
 
+// An entry's type as its zip central directory record says it in the Unix
+// mode bits, which Info-ZIP's unzip honours whatever system made the zip,
+// reconciled with what libarchive read (`*filetype`, which it takes from those
+// bits only for zips made on Unix). A link libarchive read as a file becomes a
+// link, its data the target; `*rewrite` is set when the zip's bytes would
+// unpack differently elsewhere. nullptr, or why the entry is refused.
+const char* ReconcileZipType(const ZipDirectoryEntry& record, unsigned int* filetype,
+                             bool* link_in_data, bool* rewrite) {
+  const uint32_t mode = record.unix_mode();
+  if ((mode & 07000) != 0) *rewrite = true;  // setuid, setgid, sticky: dropped
+  const unsigned int stored = mode & AE_IFMT;
+  if (stored == 0) return nullptr;  // no Unix mode: libarchive's reading stands
+  if (const char* why = RefusedFileType(stored); why != nullptr) return why;
+  if (stored == static_cast<unsigned int>(AE_IFLNK) && *filetype == AE_IFREG) {
+    *filetype = AE_IFLNK;
+    *link_in_data = true;
+    *rewrite = true;
+    return nullptr;
+  }
+  if (stored != *filetype) return "has a type its zip headers disagree on";
+  if (record.made_by_system != kZipMadeOnUnix) *rewrite = true;
+  return nullptr;
+}
+
 // Every parent of a path must be a directory: "a" a file and "a/b" an entry
 // would unpack differently depending on the tool.
 absl::Status CheckParentsAreDirectories(absl::string_view name,
                                         const std::vector<ArchiveEntry>& entries) {
-  absl::flat_hash_set<absl::string_view> files;
+  absl::flat_hash_map<absl::string_view, ArchiveEntry::Type> not_directories;
   for (const ArchiveEntry& e : entries) {
-    if (e.type == ArchiveEntry::Type::kFile) files.insert(e.path);
+    if (e.type != ArchiveEntry::Type::kDirectory) not_directories.emplace(e.path, e.type);
   }
   for (const ArchiveEntry& e : entries) {
     const absl::string_view path = e.path;
     for (size_t slash = path.find('/'); slash != absl::string_view::npos;
          slash = path.find('/', slash + 1)) {
-      if (files.contains(path.substr(0, slash))) {
+      if (auto it = not_directories.find(path.substr(0, slash)); it != not_directories.end()) {
         return EntryError(
             name, e.path,
-            absl::StrCat("lies under ", Quote(path.substr(0, slash)), ", which is a file"));
+            absl::StrCat(
+                "lies under ", Quote(path.substr(0, slash)), ", which is ",
+                it->second == ArchiveEntry::Type::kSymlink ? "a symbolic link" : "a file"));
       }
     }
   }
@@ -216,6 +235,16 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
     return NotADistribution(display_name);
   }
 
+  // Read before libarchive's entries, to judge each by its record. Only
+  // consulted once libarchive says the archive is a zip.
+  const absl::optional<std::vector<ZipDirectoryEntry>> zip_directory = ReadZipDirectory(bytes);
+  absl::flat_hash_map<absl::string_view, const ZipDirectoryEntry*> zip_records;
+  if (zip_directory.has_value()) {
+    for (const ZipDirectoryEntry& record : *zip_directory)
+      zip_records.emplace(record.name, &record);
+  }
+  bool rewrite = !zip_directory.has_value();
+
   ReadArchiveResult result;
   absl::flat_hash_set<std::string> seen;
   std::unique_ptr<char[]> chunk(new char[kReadChunk]);
@@ -245,11 +274,26 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
     const absl::string_view raw_path(raw_name);
     absl::StatusOr<std::string> path = NormalizePath(raw_path);
     if (!path.ok()) return EntryError(display_name, raw_path, path.status().message());
-    if (const char* why = RefusedType(e); why != nullptr) {
+    if (archive_entry_hardlink(e) != nullptr) {
+      return EntryError(display_name, raw_path, "is a hard link");
+    }
+    unsigned int filetype = archive_entry_filetype(e);
+    bool link_in_data = false;  // a link whose target libarchive read as data
+    if ((archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
+      if (auto record = zip_records.find(raw_path); record == zip_records.end()) {
+        rewrite = true;
+      } else if (const char* why =
+                     ReconcileZipType(*record->second, &filetype, &link_in_data, &rewrite);
+                 why != nullptr) {
+        return EntryError(display_name, raw_path, why);
+      }
+    }
+    if (const char* why = RefusedFileType(filetype); why != nullptr) {
       return EntryError(display_name, raw_path, why);
     }
     if (archive_entry_is_encrypted(e)) return EntryError(display_name, raw_path, "is encrypted");
-    const bool is_dir = archive_entry_filetype(e) == AE_IFDIR;
+    const bool is_dir = filetype == AE_IFDIR;
+    const bool is_link = filetype == AE_IFLNK;
     if (path->empty()) {
       if (is_dir) continue;  // tar's "./": the archive root itself
       return EntryError(display_name, raw_path, "has an empty path");
@@ -269,9 +313,13 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
 
     ArchiveEntry entry;
     entry.path = *std::move(path);
-    entry.type = is_dir ? ArchiveEntry::Type::kDirectory : ArchiveEntry::Type::kFile;
+    entry.type = is_dir    ? ArchiveEntry::Type::kDirectory
+                 : is_link ? ArchiveEntry::Type::kSymlink
+                           : ArchiveEntry::Type::kFile;
     entry.mtime = static_cast<int64_t>(archive_entry_mtime(e));
-    entry.mode = static_cast<uint32_t>(archive_entry_perm(e)) & 07777;
+    const uint32_t perm = static_cast<uint32_t>(archive_entry_perm(e));
+    if ((perm & 07000) != 0) rewrite = true;
+    entry.mode = perm & 0777;
     uint64_t entry_bytes = 0;
     for (;;) {
       const la_ssize_t n = archive_read_data(a.get(), chunk.get(), kReadChunk);
@@ -294,6 +342,18 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
       }
       if (!is_dir) entry.data.append(chunk.get(), static_cast<size_t>(n));
     }
+    if (is_link) {
+      if (!link_in_data) {
+        const char* target = archive_entry_symlink_utf8(e);
+        if (target == nullptr) target = archive_entry_symlink(e);
+        entry.data = target != nullptr ? target : "";
+      }
+      entry.link_target = std::move(entry.data);
+      entry.data.clear();
+      if (absl::Status s = CheckLinkTarget(entry.link_target); !s.ok()) {
+        return EntryError(display_name, entry.path, s.message());
+      }
+    }
     result.entries.push_back(std::move(entry));
   }
 
@@ -305,7 +365,7 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
         return NotADistribution(display_name);
       }
       result.format = ArchiveFormat::kZip;
-      result.paths_stored_verbatim = PathsStoredVerbatim(bytes, result.entries);
+      result.publishable_as_is = !rewrite && PathsStoredVerbatim(bytes, result.entries);
       break;
     case ARCHIVE_FORMAT_TAR:
       result.format = ArchiveFormat::kTar;
@@ -314,6 +374,10 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
       return NotADistribution(display_name);
   }
   if (absl::Status s = CheckParentsAreDirectories(display_name, result.entries); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ResolveSymlinks(display_name, result.entries, limits, &total_bytes);
+      !s.ok()) {
     return s;
   }
   return result;
@@ -331,6 +395,12 @@ absl::StatusOr<std::string> WriteZip(const std::vector<ArchiveEntry>& entries) {
     if (!seen.insert(entry.path).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("Cannot write zip entry ", Quote(entry.path), ": duplicate path"));
+    }
+    if (entry.type == ArchiveEntry::Type::kSymlink) {
+      if (absl::Status s = CheckLinkTarget(entry.link_target); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Cannot write zip entry ", Quote(entry.path), ": it ", s.message()));
+      }
     }
   }
 
@@ -360,16 +430,21 @@ absl::StatusOr<std::string> WriteZip(const std::vector<ArchiveEntry>& entries) {
     EntryHandle e(archive_entry_new());
     if (e == nullptr) return absl::ResourceExhaustedError("Cannot allocate an archive entry");
     const bool is_dir = entry.type == ArchiveEntry::Type::kDirectory;
+    const bool is_link = entry.type == ArchiveEntry::Type::kSymlink;
+    const bool has_data = !is_dir && !is_link;
     const std::string name = is_dir ? entry.path + "/" : entry.path;
     archive_entry_set_pathname_utf8(e.get(), name.c_str());
-    archive_entry_set_filetype(e.get(), is_dir ? AE_IFDIR : AE_IFREG);
-    archive_entry_set_perm(e.get(), static_cast<mode_t>(entry.mode & 07777));
+    archive_entry_set_filetype(e.get(), is_dir ? AE_IFDIR : is_link ? AE_IFLNK : AE_IFREG);
+    // A link's own permissions mean nothing; git archive writes 0777.
+    archive_entry_set_perm(e.get(), static_cast<mode_t>(is_link ? 0777 : entry.mode & 0777));
     archive_entry_set_mtime(e.get(), static_cast<time_t>(entry.mtime), 0);
-    archive_entry_set_size(e.get(), is_dir ? 0 : static_cast<la_int64_t>(entry.data.size()));
+    // libarchive's zip writer stores a link's target as its data.
+    if (is_link) archive_entry_set_symlink_utf8(e.get(), entry.link_target.c_str());
+    archive_entry_set_size(e.get(), has_data ? static_cast<la_int64_t>(entry.data.size()) : 0);
     if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN) {
       return failed(absl::StrCat("header of ", Quote(entry.path)));
     }
-    if (!is_dir) {
+    if (has_data) {
       size_t written = 0;
       while (written < entry.data.size()) {
         const la_ssize_t n =

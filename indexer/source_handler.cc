@@ -34,19 +34,53 @@ namespace {
 constexpr absl::string_view kSourcePrefix = "/src/";
 constexpr absl::string_view kTextType = "text/plain; charset=utf-8";
 constexpr absl::string_view kBinaryType = "application/octet-stream";
+constexpr absl::string_view kSvgType = "image/svg+xml";
+// An SVG runs no script and loads nothing from elsewhere, even opened by itself.
+constexpr absl::string_view kSvgPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 constexpr absl::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr absl::string_view kJsonType = "application/json";
 
 struct SourceFile {
   std::string content;
   std::string sha256_hex;
-  bool text = false;
+  absl::string_view media_type;
 };
 
 struct Child {
-  bool directory = false;
+  bool directory = false;  // a directory, or a link to one
   uint64_t size = 0;
+  // For a link: its target as stored ("doc/pair.md"), and the path it leads
+  // to from the release's top ("doc/pair.md", "" for the top itself).
+  std::string link_target;
+  std::string resolved;
+  bool is_link() const { return !link_target.empty(); }
 };
+
+// The media type a file is served with: text as UTF-8 plain text, whatever
+// its name says (an author's .html or .js is never run on this origin); an
+// image or another binary by its extension, so that a README's images show;
+// anything else as bytes. SVG is text that browsers render, and may script:
+// it is served as an image only with the sandboxing CSP the handler adds.
+absl::string_view MediaTypeOf(absl::string_view path, absl::string_view content) {
+  const size_t dot = path.rfind('.');
+  const std::string extension =
+      dot == absl::string_view::npos || path.find('/', dot) != absl::string_view::npos
+          ? std::string()
+          : absl::AsciiStrToLower(path.substr(dot + 1));
+  if (extension == "svg") return kSvgType;
+  if (!absl::StrContains(content, '\0') && base::IsValidUtf8(content)) return kTextType;
+  static constexpr std::pair<absl::string_view, absl::string_view> kBinaryTypes[] = {
+      {"png", "image/png"},       {"gif", "image/gif"},        {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},     {"webp", "image/webp"},      {"ico", "image/vnd.microsoft.icon"},
+      {"bmp", "image/bmp"},       {"pdf", "application/pdf"},  {"zip", "application/zip"},
+      {"gz", "application/gzip"}, {"tgz", "application/gzip"}, {"bz2", "application/x-bzip2"},
+      {"woff", "font/woff"},      {"woff2", "font/woff2"},
+  };
+  for (const auto& [known, type] : kBinaryTypes) {
+    if (extension == known) return type;
+  }
+  return kBinaryType;
+}
 
 // One release's archive unpacked: paths relative to its top directory
 // ("sql/pair.sql"; "" is the top itself). Immutable once built, so readers
@@ -56,6 +90,8 @@ struct SourceTree {
   // Every directory, explicit in the zip or implied by a deeper path, with its
   // entries by name.
   absl::flat_hash_map<std::string, std::map<std::string, Child>> directories;
+  // Links to directories: the link's path -> the directory's.
+  absl::flat_hash_map<std::string, std::string> directory_links;
   uint64_t bytes = 0;  // what it holds in memory, roughly: contents and names
 };
 
@@ -95,11 +131,17 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
   SourceTree tree;
   tree.directories.try_emplace("");
   const std::string top = TopDirectory(entries);
+  // A path in the archive as a path under the top ("" for the top itself),
+  // or nullopt outside it.
+  auto inner = [&](absl::string_view path) -> absl::optional<absl::string_view> {
+    if (!top.empty() && !absl::ConsumePrefix(&path, top)) return absl::nullopt;
+    if (!path.empty() && !top.empty() && !absl::ConsumePrefix(&path, "/")) return absl::nullopt;
+    return path;
+  };
   for (archive::ArchiveEntry& e : entries) {
-    absl::string_view path = e.path;
-    if (!top.empty() && !absl::ConsumePrefix(&path, top)) continue;
-    absl::ConsumePrefix(&path, "/");
-    if (path.empty()) continue;  // the top directory itself
+    const absl::optional<absl::string_view> maybe_path = inner(e.path);
+    if (!maybe_path.has_value() || maybe_path->empty()) continue;  // the top itself
+    const absl::string_view path = *maybe_path;
     if (e.type == archive::ArchiveEntry::Type::kDirectory) {
       AddDirectory(tree, path);
       continue;
@@ -109,10 +151,22 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
         slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
     const absl::string_view name = slash == absl::string_view::npos ? path : path.substr(slash + 1);
     AddDirectory(tree, parent);
-    tree.directories[std::string(parent)][std::string(name)] = Child{false, e.data.size()};
+    Child child{!e.ReadsAsFile(), e.data.size(), "", ""};
+    if (e.type == archive::ArchiveEntry::Type::kSymlink) {
+      // ReadArchive keeps every link inside the top directory.
+      child.link_target = e.link_target;
+      child.resolved = std::string(inner(e.resolved).value_or(""));
+      tree.bytes += e.link_target.size() + e.resolved.size();
+      if (child.directory) {
+        tree.directory_links.emplace(std::string(path), child.resolved);
+        tree.directories[std::string(parent)][std::string(name)] = std::move(child);
+        continue;
+      }
+    }
+    tree.directories[std::string(parent)][std::string(name)] = std::move(child);
     SourceFile file;
     file.sha256_hex = base::Sha256Hex(e.data);
-    file.text = !absl::StrContains(e.data, '\0') && base::IsValidUtf8(e.data);
+    file.media_type = MediaTypeOf(path, e.data);
     file.content = std::move(e.data);
     tree.bytes += 2 * path.size() + file.content.size();
     tree.files.emplace(std::string(path), std::move(file));
@@ -172,17 +226,27 @@ bool PrefersJson(const gateway::Request& request) {
   return json.q > 0 && json.specificity > html.specificity;
 }
 
-std::string HtmlListing(absl::string_view request_path, bool top,
+// `release_url` is "/src/{dist}/{dist}-{version}/", to which a link's
+// resolved path is appended.
+std::string HtmlListing(absl::string_view request_path, absl::string_view release_url, bool top,
                         const std::map<std::string, Child>& entries) {
   const std::string title = base::EscapeHtml(absl::StrCat("Index of ", request_path));
   std::string html = absl::StrCat("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>",
                                   title, "</title></head>\n<body>\n<h1>", title, "</h1>\n<ul>\n");
   if (!top) absl::StrAppend(&html, "<li><a href=\"../\">../</a></li>\n");
   for (const auto& [name, child] : entries) {
-    const absl::string_view slash = child.directory ? "/" : "";
+    const absl::string_view slash = child.directory && !child.is_link() ? "/" : "";
     // Percent-encoding keeps a name such as "a:b" from reading as a scheme.
     absl::StrAppend(&html, "<li><a href=\"", base::EscapeHtml(gateway::PercentEncodePath(name)),
-                    slash, "\">", base::EscapeHtml(name), slash, "</a></li>\n");
+                    slash, "\">", base::EscapeHtml(name), slash, "</a>");
+    if (child.is_link()) {
+      const absl::string_view target_slash = child.directory && !child.resolved.empty() ? "/" : "";
+      absl::StrAppend(&html, " &rarr; <a href=\"",
+                      base::EscapeHtml(gateway::PercentEncodePath(
+                          absl::StrCat(release_url, child.resolved, target_slash))),
+                      "\">", base::EscapeHtml(child.link_target), "</a>");
+    }
+    absl::StrAppend(&html, "</li>\n");
   }
   absl::StrAppend(&html, "</ul>\n</body></html>\n");
   return html;
@@ -191,8 +255,17 @@ std::string HtmlListing(absl::string_view request_path, bool top,
 std::string JsonListing(const std::map<std::string, Child>& entries) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& [name, child] : entries) {
-    list.push_back(
-        {{"name", name}, {"type", child.directory ? "directory" : "file"}, {"size", child.size}});
+    nlohmann::ordered_json item = {{"name", name},
+                                   {"type", child.is_link()   ? "link"
+                                            : child.directory ? "directory"
+                                                              : "file"},
+                                   {"size", child.size}};
+    if (child.is_link()) {
+      item["target"] = child.link_target;
+      item["resolved"] = child.resolved;
+      item["resolved_type"] = child.directory ? "directory" : "file";
+    }
+    list.push_back(std::move(item));
   }
   return list.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
@@ -229,11 +302,21 @@ gateway::Response NotFound(const gateway::Request& request) {
   return gateway::TextResponse(404, absl::StrCat("Not found: ", request.path, "\n"));
 }
 
+// 301 to `path` (unencoded), keeping the request's query.
+gateway::Response Redirect(const gateway::Request& request, absl::string_view path) {
+  gateway::Response response = gateway::TextResponse(301, absl::StrCat("Moved to ", path, "\n"));
+  std::string location = gateway::PercentEncodePath(path);
+  if (!request.query.empty()) absl::StrAppend(&location, "?", request.query);
+  response.SetHeader("Location", std::move(location));
+  return response;
+}
+
 // A request path split into its parts; `valid` is false when it cannot name
 // anything under /src/.
 struct SourcePath {
   bool valid = false;
   std::string zip_path;         // "dist/pair/0.1.0/pair-0.1.0.zip"
+  std::string release_url;      // "/src/pair/pair-0.1.0/"
   bool release_only = false;    // "/src/pair/pair-0.1.0", no slash after it
   std::string inner;            // "sql/pair.sql", "sql" ("" for the top)
   bool trailing_slash = false;  // `inner` named with a trailing '/'
@@ -270,6 +353,7 @@ SourcePath ParseSourcePath(absl::string_view path) {
     return parsed;  // "/src/pair/pair-0.1.0//"
   }
   parsed.zip_path = absl::StrCat("dist/", dist, "/", version, "/", release, ".zip");
+  parsed.release_url = absl::StrCat(kSourcePrefix, dist, "/", release, "/");
   parsed.inner = std::string(rest);
   parsed.valid = true;
   return parsed;
@@ -386,29 +470,44 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
 
   if (!path.release_only && !path.trailing_slash) {
     if (auto file = tree->files.find(path.inner); file != tree->files.end()) {
-      return gateway::ServeTreeFile(
+      gateway::Response response = gateway::ServeTreeFile(
           request, OneFileReader(file->second.content, file->second.sha256_hex,
-                                 file->second.text ? kTextType : kBinaryType, modified));
+                                 file->second.media_type, modified));
+      response.SetHeader("X-Content-Type-Options", "nosniff");
+      if (file->second.media_type == kSvgType) {
+        response.SetHeader("Content-Security-Policy", std::string(kSvgPolicy));
+      }
+      return response;
     }
   }
   auto directory = tree->directories.find(path.inner);
-  if (directory == tree->directories.end()) return NotFound(request);
+  if (directory == tree->directories.end()) {
+    // A path through a linked directory is that directory's path: sent there,
+    // so that relative links from what is served resolve as on disk.
+    for (size_t end = path.inner.size(); end != std::string::npos && end > 0;
+         end = path.inner.rfind('/', end - 1)) {
+      auto link = tree->directory_links.find(path.inner.substr(0, end));
+      if (link == tree->directory_links.end()) continue;
+      // ReadArchive refuses a link to a directory holding it, the top among
+      // them, so link->second is never empty.
+      std::string location = absl::StrCat(path.release_url, link->second, path.inner.substr(end));
+      if (end == path.inner.size() || path.trailing_slash) absl::StrAppend(&location, "/");
+      return Redirect(request, location);
+    }
+    return NotFound(request);
+  }
   if (path.release_only || (!path.inner.empty() && !path.trailing_slash)) {
-    gateway::Response response =
-        gateway::TextResponse(301, absl::StrCat("Moved to ", request.path, "/\n"));
-    std::string location = gateway::PercentEncodePath(absl::StrCat(request.path, "/"));
-    if (!request.query.empty()) absl::StrAppend(&location, "?", request.query);
-    response.SetHeader("Location", std::move(location));
-    return response;
+    return Redirect(request, absl::StrCat(request.path, "/"));
   }
   const bool json = PrefersJson(request);
   const std::string listing =
       json ? JsonListing(directory->second)
-           : HtmlListing(request.path, path.inner.empty(), directory->second);
+           : HtmlListing(request.path, path.release_url, path.inner.empty(), directory->second);
   gateway::Response response = gateway::ServeTreeFile(
       request,
       OneFileReader(listing, base::Sha256Hex(listing), json ? kJsonType : kHtmlType, modified));
   response.SetHeader("Vary", "Accept");
+  response.SetHeader("X-Content-Type-Options", "nosniff");
   return response;
 }
 

@@ -55,15 +55,27 @@ class SourceHandler {
   // "{dist}-{version}/"; a zip without one is served from its root):
   //  - GET or HEAD; any other method: 405 with `Allow: GET, HEAD`.
   //  - A file: 200 with its bytes, as `text/plain; charset=utf-8` when they are
-  //    valid UTF-8 without a NUL byte, else `application/octet-stream`; ETag
-  //    the quoted sha256 hex of the bytes.
+  //    valid UTF-8 without a NUL byte (whatever the name: an author's HTML is
+  //    never run here), `image/svg+xml` for .svg with a sandboxing
+  //    Content-Security-Policy, an image's or another binary's media type by
+  //    its extension (.png, .gif, .jpg, .pdf, ...), else
+  //    `application/octet-stream`; ETag the quoted sha256 hex of the bytes;
+  //    `X-Content-Type-Options: nosniff` on every file and listing.
+  //  - A symbolic link (ReadArchive keeps only those inside the release) to a
+  //    file is served as that file; a link to a directory, or any path
+  //    through one, answers 301 with the same path through the directory
+  //    itself, so relative links from what is served resolve as on disk.
   //  - A directory, {path} empty or ending in '/': 200 with a listing of its
   //    entries in byte order of their names, `text/html; charset=utf-8` (a
   //    <ul> of relative links, a directory's with a trailing '/', after a
   //    "../" link below the top) unless the Accept headers rank
   //    application/json above text/html, then `application/json`:
   //    [{"name": "sql", "type": "directory", "size": 0},
-  //     {"name": "pair.sql", "type": "file", "size": 123}].
+  //     {"name": "pair.sql", "type": "file", "size": 123},
+  //     {"name": "README.md", "type": "link", "size": 45, "target":
+  //      "doc/pair.md", "resolved": "doc/pair.md", "resolved_type": "file"}].
+  //    In HTML a link shows as "README.md → doc/pair.md", the target linked to
+  //    the file or directory it resolves to.
   //    ETag the quoted sha256 hex of the body; `Vary: Accept`.
   //  - A directory without the trailing '/' (the top one included): 301 with
   //    Location the percent-encoded path plus '/' (and the query, if any).

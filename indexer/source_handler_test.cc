@@ -25,13 +25,11 @@ namespace v1 = ::pgxn::feed::v1;
 using Json = nlohmann::json;
 
 archive::ArchiveEntry File(std::string path, std::string data) {
-  return archive::ArchiveEntry{std::move(path), archive::ArchiveEntry::Type::kFile, std::move(data),
-                               1700000000, 0644};
+  return archive::ArchiveEntry::File(std::move(path), std::move(data), 1700000000);
 }
 
 archive::ArchiveEntry Dir(std::string path) {
-  return archive::ArchiveEntry{std::move(path), archive::ArchiveEntry::Type::kDirectory, "",
-                               1700000000, 0755};
+  return archive::ArchiveEntry::Directory(std::move(path), 1700000000);
 }
 
 std::string Zip(const std::vector<archive::ArchiveEntry>& entries) {
@@ -108,7 +106,7 @@ TEST_F(SourceHandlerTest, ServesFilesWithTypeByContent) {
       {"/src/pair/pair-0.1.0/sql/upgrades/0.0.9-0.1.0.sql", "-- up\n", "text/plain; charset=utf-8"},
       {"/src/pair/pair-0.1.0/doc/pair.md", "pair \xC3\xA9t\xC3\xA9\n", "text/plain; charset=utf-8"},
       {"/src/pair/pair-0.1.0/a<b&c\".txt", "odd name\n", "text/plain; charset=utf-8"},
-      {"/src/pair/pair-0.1.0/logo.png", kBinary, "application/octet-stream"},
+      {"/src/pair/pair-0.1.0/logo.png", kBinary, "image/png"},
       {"/src/pair/pair-0.1.0/nul.txt", std::string("a\0b", 3), "application/octet-stream"},
       {"/src/pair/pair-0.1.0/latin1.txt", "caf\xE9\n", "application/octet-stream"},
   };
@@ -123,6 +121,71 @@ TEST_F(SourceHandlerTest, ServesFilesWithTypeByContent) {
       EXPECT_FALSE(response.Header("Last-Modified").empty()) << method << " " << c.path;
     }
   }
+}
+
+// `git archive` keeps links; ReadArchive lets through those inside the
+// release, and /src/ shows them as links and serves them as what they name.
+TEST_F(SourceHandlerTest, LinksAreShownAsLinksAndServedAsTheirTargets) {
+  PutZip("pair", "0.1.0",
+         Zip({Dir("pair-0.1.0"), Dir("pair-0.1.0/doc"), File("pair-0.1.0/doc/pair.md", "# pair\n"),
+              archive::ArchiveEntry::Symlink("pair-0.1.0/README.md", "doc/pair.md", 1700000000),
+              archive::ArchiveEntry::Symlink("pair-0.1.0/docs", "./doc", 1700000000)}));
+  gateway::Response readme = Get("/src/pair/pair-0.1.0/README.md");
+  EXPECT_EQ(readme.status, 200);
+  EXPECT_EQ(readme.body, "# pair\n");
+  EXPECT_EQ(readme.Header("Content-Type"), "text/plain; charset=utf-8");
+
+  const struct {
+    const char* path;
+    const char* location;
+  } kRedirects[] = {
+      {"/src/pair/pair-0.1.0/docs", "/src/pair/pair-0.1.0/doc/"},
+      {"/src/pair/pair-0.1.0/docs/", "/src/pair/pair-0.1.0/doc/"},
+      {"/src/pair/pair-0.1.0/docs/pair.md", "/src/pair/pair-0.1.0/doc/pair.md"},
+  };
+  for (const auto& c : kRedirects) {
+    gateway::Response response = Get(c.path);
+    EXPECT_EQ(response.status, 301) << c.path;
+    EXPECT_EQ(response.Header("Location"), c.location) << c.path;
+  }
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/docs/missing.md").status, 301);  // then a 404 there
+
+  gateway::Response html = Get("/src/pair/pair-0.1.0/");
+  ASSERT_EQ(html.status, 200);
+  EXPECT_TRUE(absl::StrContains(html.body,
+                                "<li><a href=\"README.md\">README.md</a> &rarr; <a "
+                                "href=\"/src/pair/pair-0.1.0/doc/pair.md\">doc/pair.md</a></li>"))
+      << html.body;
+  EXPECT_TRUE(absl::StrContains(html.body,
+                                "<li><a href=\"docs\">docs</a> &rarr; <a "
+                                "href=\"/src/pair/pair-0.1.0/doc/\">./doc</a></li>"))
+      << html.body;
+  gateway::Response json = Get("/src/pair/pair-0.1.0/", "application/json");
+  ASSERT_EQ(json.status, 200);
+  EXPECT_EQ(Json::parse(json.body), Json::parse(R"([
+    {"name": "README.md", "type": "link", "size": 7, "target": "doc/pair.md",
+     "resolved": "doc/pair.md", "resolved_type": "file"},
+    {"name": "doc", "type": "directory", "size": 0},
+    {"name": "docs", "type": "link", "size": 0, "target": "./doc", "resolved": "doc",
+     "resolved_type": "directory"}])"));
+}
+
+TEST_F(SourceHandlerTest, ImagesAreServedAsImagesAndSvgSandboxed) {
+  const std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>x()</script></svg>";
+  PutZip("pair", "0.1.0",
+         Zip({Dir("pair-0.1.0"), File("pair-0.1.0/img/a.GIF", std::string("GIF89a\0\x01", 8)),
+              File("pair-0.1.0/img/b.jpeg", std::string("\xFF\xD8\xFF\xE0\0", 5)),
+              File("pair-0.1.0/img/c.svg", svg),
+              File("pair-0.1.0/page.html", "<script>x()</script>")}));
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/img/a.GIF").Header("Content-Type"), "image/gif");
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/img/b.jpeg").Header("Content-Type"), "image/jpeg");
+  gateway::Response image = Get("/src/pair/pair-0.1.0/img/c.svg");
+  EXPECT_EQ(image.Header("Content-Type"), "image/svg+xml");
+  EXPECT_TRUE(absl::StrContains(image.Header("Content-Security-Policy"), "sandbox"));
+  EXPECT_EQ(image.Header("X-Content-Type-Options"), "nosniff");
+  // An author's HTML is text here, never a page of this origin's.
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/page.html").Header("Content-Type"),
+            "text/plain; charset=utf-8");
 }
 
 TEST_F(SourceHandlerTest, ListsDirectoriesAsHtml) {

@@ -135,7 +135,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   ReleaseFiles out;
   std::vector<std::string> top_files;  // in archive order
   for (const archive::ArchiveEntry& entry : read->entries) {
-    if (entry.type != archive::ArchiveEntry::Type::kFile) continue;
+    if (!entry.ReadsAsFile()) continue;  // a link to a file reads as that file
     absl::string_view path = entry.path;
     if (!absl::ConsumePrefix(&path, prefix) || path.empty()) continue;
     files.emplace_back(std::string(path), &entry.data);

@@ -66,7 +66,7 @@ bool NestedDeeperThan(absl::string_view text, int max_depth) {
 
 const ArchiveEntry* FindFile(const std::vector<ArchiveEntry>& entries, absl::string_view path) {
   for (const ArchiveEntry& e : entries) {
-    if (e.type == ArchiveEntry::Type::kFile && e.path == path) return &e;
+    if (e.ReadsAsFile() && e.path == path) return &e;
   }
   return nullptr;
 }
@@ -95,7 +95,7 @@ std::string WhyNoMeta(const std::vector<ArchiveEntry>& entries) {
   const ArchiveEntry* deeper = nullptr;
   const ArchiveEntry* template_file = nullptr;
   for (const ArchiveEntry& e : entries) {
-    if (e.type != ArchiveEntry::Type::kFile) continue;
+    if (!e.ReadsAsFile()) continue;
     const size_t slash = e.path.rfind('/');
     const absl::string_view name = slash == std::string::npos
                                        ? absl::string_view(e.path)
@@ -145,7 +145,7 @@ absl::StatusOr<DistributionArchive> OpenDistribution(absl::string_view bytes,
   DistributionArchive dist;
   dist.format = read->format;
   dist.entries = std::move(read->entries);
-  dist.paths_stored_verbatim = read->paths_stored_verbatim;
+  dist.publishable_as_is = read->publishable_as_is;
 
   const ArchiveEntry* meta_entry = FindFile(dist.entries, "META.json");
   if (meta_entry == nullptr) {
@@ -195,8 +195,7 @@ absl::StatusOr<DistributionArchive> OpenDistribution(absl::string_view bytes,
   const std::string readme_dir = dist.top_dir.empty() ? "" : dist.top_dir + "/";
   for (const ArchiveEntry& e : dist.entries) {
     absl::string_view path = e.path;
-    if (e.type == ArchiveEntry::Type::kFile && absl::ConsumePrefix(&path, readme_dir) &&
-        IsReadmeName(path)) {
+    if (e.ReadsAsFile() && absl::ConsumePrefix(&path, readme_dir) && IsReadmeName(path)) {
       dist.readme = e.data;
       break;
     }
@@ -211,7 +210,7 @@ absl::StatusOr<std::string> NormalizedZip(const DistributionArchive& dist,
   if (absl::Status s = CheckDirectoryName("version", version); !s.ok()) return s;
   const std::string prefix =
       absl::StrCat(absl::AsciiStrToLower(name), "-", absl::AsciiStrToLower(version));
-  if (dist.format == ArchiveFormat::kZip && dist.paths_stored_verbatim && dist.top_dir == prefix) {
+  if (dist.format == ArchiveFormat::kZip && dist.publishable_as_is && dist.top_dir == prefix) {
     return std::string(original_bytes);
   }
 

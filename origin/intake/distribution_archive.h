@@ -27,17 +27,19 @@ inline constexpr int kMaxMetaDepth = 64;
 struct DistributionArchive {
   archive::ArchiveFormat format = archive::ArchiveFormat::kZip;
   std::vector<archive::ArchiveEntry> entries;  // as ReadArchive returned them
-  bool paths_stored_verbatim = false;          // as ReadArchive returned it
+  bool publishable_as_is = false;              // as ReadArchive returned it
   std::string top_dir;                         // "" if META.json is at the root
   std::string meta_path;                       // "pair-0.1.0/META.json" or "META.json"
   nlohmann::json meta;                         // an object; not yet validated
-  // Raw bytes of the first top-level "README" or "README.<ext>" (one extension,
+  // Raw bytes of the first top-level "README" or "README.<ext>" (a link to a
+  // file reads as that file; one extension,
   // case as written), in archive order.
   absl::optional<std::string> readme;
 };
 
 // Reads the archive (see ReadArchive) and its META.json, which must be either
-// at the root or in the single directory that holds every entry.
+// at the root or in the single directory that holds every entry. A link to a
+// file reads as that file, META.json and README included.
 //
 // Every error is FailedPrecondition (an upload conflict, HTTP 409), with the
 // message naming the file: ReadArchive's errors, and

@@ -49,9 +49,11 @@ std::string WriteRaw(const std::vector<ArchiveEntry>& entries, Kind kind) {
   EXPECT_EQ(archive_write_open2(a, &out, nullptr, Append, nullptr, nullptr), ARCHIVE_OK);
   for (const ArchiveEntry& entry : entries) {
     const bool dir = entry.type == ArchiveEntry::Type::kDirectory;
+    const bool link = entry.type == ArchiveEntry::Type::kSymlink;
     struct archive_entry* e = archive_entry_new();
     archive_entry_copy_pathname(e, (dir ? entry.path + "/" : entry.path).c_str());
-    archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+    archive_entry_set_filetype(e, dir ? AE_IFDIR : link ? AE_IFLNK : AE_IFREG);
+    if (link) archive_entry_copy_symlink(e, entry.link_target.c_str());
     archive_entry_set_perm(e, entry.mode);
     archive_entry_set_mtime(e, entry.mtime, 0);
     archive_entry_set_size(e, static_cast<la_int64_t>(entry.data.size()));
@@ -70,12 +72,10 @@ std::string WriteTar(const std::vector<ArchiveEntry>& entries, bool gzip) {
 
 ArchiveEntry F(std::string path, std::string data, int64_t mtime = 1300000000,
                uint32_t mode = 0644) {
-  return ArchiveEntry{std::move(path), ArchiveEntry::Type::kFile, std::move(data), mtime, mode};
+  return ArchiveEntry::File(std::move(path), std::move(data), mtime, mode);
 }
 
-ArchiveEntry D(std::string path) {
-  return ArchiveEntry{std::move(path), ArchiveEntry::Type::kDirectory, "", 1300000000, 0755};
-}
+ArchiveEntry D(std::string path) { return ArchiveEntry::Directory(std::move(path), 1300000000); }
 
 std::string Zip(const std::vector<ArchiveEntry>& entries) {
   absl::StatusOr<std::string> zip = WriteZip(entries);
@@ -303,6 +303,54 @@ TEST(NormalizedZipTest, RepacksUnderTheLowercasePrefix) {
     ASSERT_TRUE(same.ok()) << c.label << ": " << same.status();
     EXPECT_EQ(*same, *zip) << c.label;
   }
+}
+
+ArchiveEntry L(std::string path, std::string target) {
+  return ArchiveEntry::Symlink(std::move(path), std::move(target), 1300000000);
+}
+
+// `git archive` keeps links: a README.md linking to the doc, or a META.json
+// linking to a generated one, reads as its target; the zip is stored as
+// uploaded, or rewritten with the links kept and still resolving.
+TEST(NormalizedZipTest, LinksReadAsTheirTargetsAndAreKept) {
+  const std::vector<ArchiveEntry> entries = {D("Pair-0.1.0"),
+                                             F("Pair-0.1.0/doc/pair.md", "# pair doc"),
+                                             F("Pair-0.1.0/build/META.json", kMeta),
+                                             L("Pair-0.1.0/META.json", "build/META.json"),
+                                             L("Pair-0.1.0/README.md", "doc/pair.md"),
+                                             L("Pair-0.1.0/docs", "doc")};
+  for (const bool tar : {false, true}) {
+    const std::string label = tar ? "tar" : "zip";
+    const std::string original = WriteRaw(entries, tar ? Kind::kTar : Kind::kZip);
+    absl::StatusOr<DistributionArchive> dist =
+        OpenDistribution(original, "pair-0.1.0.zip", ArchiveLimits());
+    ASSERT_TRUE(dist.ok()) << label << ": " << dist.status();
+    EXPECT_EQ(dist->meta, Json::parse(kMeta)) << label;
+    EXPECT_EQ(dist->meta_path, "Pair-0.1.0/META.json") << label;
+    EXPECT_EQ(dist->readme, "# pair doc") << label;
+    absl::StatusOr<std::string> zip = NormalizedZip(*dist, original, "pair", "0.1.0");
+    ASSERT_TRUE(zip.ok()) << label << ": " << zip.status();
+    absl::StatusOr<ReadArchiveResult> stored = ReadArchive(*zip, "stored.zip", ArchiveLimits());
+    ASSERT_TRUE(stored.ok()) << label << ": " << stored.status();
+    EXPECT_TRUE(stored->publishable_as_is) << label;
+    ASSERT_EQ(stored->entries.size(), entries.size()) << label;
+    const ArchiveEntry& readme = stored->entries[4];
+    EXPECT_EQ(readme.path, "pair-0.1.0/README.md") << label;
+    EXPECT_EQ(readme.type, ArchiveEntry::Type::kSymlink) << label;
+    EXPECT_EQ(readme.link_target, "doc/pair.md") << label;
+    EXPECT_EQ(readme.resolved, "pair-0.1.0/doc/pair.md") << label;
+    EXPECT_EQ(readme.data, "# pair doc") << label;
+    EXPECT_TRUE(stored->entries[5].resolves_to_directory) << label;
+  }
+  // Already under its prefix: the author's bytes, links and all.
+  std::vector<ArchiveEntry> lower = {D("pair-0.1.0"), F("pair-0.1.0/META.json", kMeta),
+                                     F("pair-0.1.0/doc.md", "d"),
+                                     L("pair-0.1.0/README.md", "doc.md")};
+  const std::string original = WriteRaw(lower, Kind::kZip);
+  absl::StatusOr<DistributionArchive> dist =
+      OpenDistribution(original, "pair-0.1.0.zip", ArchiveLimits());
+  ASSERT_TRUE(dist.ok()) << dist.status();
+  EXPECT_EQ(NormalizedZip(*dist, original, "pair", "0.1.0").value_or(""), original);
 }
 
 TEST(NormalizedZipTest, RefusesNamesThatCannotBeADirectory) {

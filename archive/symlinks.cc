@@ -1,0 +1,195 @@
+#include "archive/symlinks.h"
+
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "archive/entry_error.h"
+#include "base/utf8.h"
+
+namespace pgxn::archive {
+namespace {
+
+constexpr size_t kMaxPathBytes = 4096;
+// Path segments looked up over all of an archive's links: enough for
+// thousands of ordinary links, few enough that a crafted archive of long
+// chains costs milliseconds, not seconds.
+constexpr size_t kMaxResolveSteps = 1'000'000;
+
+absl::string_view Parent(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
+}
+
+absl::string_view TopOf(absl::string_view path) {
+  const size_t slash = path.find('/');
+  return slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
+}
+
+bool Within(absl::string_view path, absl::string_view dir) {
+  if (dir.empty()) return true;
+  return path == dir ||
+         (absl::StartsWith(path, dir) && path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+class Resolver {
+ public:
+  Resolver(absl::string_view display_name, std::vector<ArchiveEntry>& entries)
+      : display_name_(display_name), entries_(entries) {
+    for (ArchiveEntry& e : entries_) {
+      by_path_.emplace(e.path, &e);
+      for (absl::string_view dir = Parent(e.path); !dir.empty(); dir = Parent(dir)) {
+        if (!implied_dirs_.insert(dir).second) break;
+      }
+    }
+  }
+
+  // Resolves `link` as a POSIX system would once the archive is unpacked:
+  // its target's segments are taken one at a time from the link's directory,
+  // a link met on the way is replaced by its own target's segments, and ".."
+  // climbs from wherever that led. No step may leave the link's top-level
+  // directory, so renaming that directory (NormalizedZip) keeps every link
+  // good.
+  absl::Status Resolve(ArchiveEntry& link) {
+    const absl::string_view top = TopOf(link.path);
+    std::vector<std::string> dir;  // where the walk is: a directory
+    for (absl::string_view s : absl::StrSplit(Parent(link.path), '/', absl::SkipEmpty())) {
+      dir.emplace_back(s);
+    }
+    std::deque<std::string> pending;
+    auto push_front_target = [&](absl::string_view target) {
+      std::vector<absl::string_view> segments = absl::StrSplit(target, '/', absl::SkipEmpty());
+      for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+        pending.emplace_front(*it);
+      }
+    };
+    push_front_target(link.link_target);
+    int hops = 1;
+    const ArchiveEntry* file = nullptr;  // set when the walk ends on a file
+    while (!pending.empty()) {
+      if (++steps_ > kMaxResolveSteps) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(Quote(display_name_), " has symbolic links too deep to resolve"));
+      }
+      const std::string segment = std::move(pending.front());
+      pending.pop_front();
+      if (segment == ".") continue;
+      if (file != nullptr) return Dangling(link);  // a path through a file
+      if (segment == "..") {
+        if (dir.empty() || (!top.empty() && dir.size() == 1)) return Outside(link, top);
+        dir.pop_back();
+        continue;
+      }
+      dir.push_back(segment);
+      const std::string here = absl::StrJoin(dir, "/");
+      auto found = by_path_.find(here);
+      if (found == by_path_.end()) {
+        if (!implied_dirs_.contains(here)) return Dangling(link);
+        continue;
+      }
+      const ArchiveEntry* entry = found->second;
+      switch (entry->type) {
+        case ArchiveEntry::Type::kDirectory:
+          break;
+        case ArchiveEntry::Type::kFile:
+          dir.pop_back();
+          file = entry;
+          break;
+        case ArchiveEntry::Type::kSymlink:
+          if (++hops > kMaxLinkHops) return Refuse(link, "is a symbolic link that loops");
+          dir.pop_back();
+          push_front_target(entry->link_target);
+          break;
+      }
+    }
+    if (file != nullptr) {
+      link.resolved = file->path;
+      link.resolves_to_directory = false;
+      link.data = file->data;
+      return absl::OkStatus();
+    }
+    const std::string resolved = absl::StrJoin(dir, "/");
+    if (Within(link.path, resolved)) {
+      return Refuse(link, absl::StrCat("is a symbolic link to ", Quote(link.link_target),
+                                       ", a directory that holds the link itself (a loop)"));
+    }
+    link.resolved = resolved;
+    link.resolves_to_directory = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Outside(const ArchiveEntry& link, absl::string_view top) {
+    return Refuse(link,
+                  absl::StrCat("is a symbolic link to ", Quote(link.link_target), ", outside ",
+                               top.empty() ? std::string("the archive") : Quote(top)));
+  }
+
+  absl::Status Dangling(const ArchiveEntry& link) {
+    return Refuse(link, absl::StrCat("is a symbolic link to ", Quote(link.link_target),
+                                     ", which is not in the archive"));
+  }
+
+  absl::Status Refuse(const ArchiveEntry& link, absl::string_view why) {
+    return EntryError(display_name_, link.path, why);
+  }
+
+  const absl::string_view display_name_;
+  std::vector<ArchiveEntry>& entries_;
+  absl::flat_hash_map<absl::string_view, const ArchiveEntry*> by_path_;
+  absl::flat_hash_set<absl::string_view> implied_dirs_;
+  size_t steps_ = 0;
+};
+
+}  // namespace
+
+absl::Status CheckLinkTarget(absl::string_view target) {
+  if (target.empty()) return absl::InvalidArgumentError("is a symbolic link without a target");
+  if (target.size() > kMaxPathBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("is a symbolic link with a target longer than ", kMaxPathBytes, " bytes"));
+  }
+  if (!base::IsValidUtf8(target)) {
+    return absl::InvalidArgumentError("is a symbolic link to a name that is not valid UTF-8");
+  }
+  for (char c : target) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      return absl::InvalidArgumentError("is a symbolic link to a name with a control character");
+    }
+    if (c == '\\')
+      return absl::InvalidArgumentError("is a symbolic link to a path with a backslash");
+  }
+  if (target[0] == '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("is a symbolic link to an absolute path, ", Quote(target)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ResolveSymlinks(absl::string_view display_name, std::vector<ArchiveEntry>& entries,
+                             const ArchiveLimits& limits, uint64_t* total_bytes) {
+  bool any = false;
+  for (const ArchiveEntry& e : entries) any = any || e.type == ArchiveEntry::Type::kSymlink;
+  if (!any) return absl::OkStatus();
+  Resolver resolver(display_name, entries);
+  for (ArchiveEntry& e : entries) {
+    if (e.type != ArchiveEntry::Type::kSymlink) continue;
+    if (absl::Status s = resolver.Resolve(e); !s.ok()) return s;
+    *total_bytes += e.data.size();
+    if (*total_bytes > limits.max_total_bytes) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Quote(display_name), " unpacks to more than the limit of ",
+                       limits.max_total_bytes, " bytes (at entry ", Quote(e.path), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pgxn::archive

@@ -1,0 +1,41 @@
+// A zip's central directory as its bytes say it, read without libarchive:
+// what each entry's "version made by" and external attributes are. libarchive
+// takes an entry's Unix mode from those attributes only when the zip says it
+// was made on Unix, while Info-ZIP's unzip (Debian's) also honours a Unix file
+// type stored by other systems: a symbolic link marked as made on MS-DOS reads
+// as a small file to one and unpacks as a link with the other. ReadArchive
+// (archive.cc) judges every entry by these bits, whatever system made it.
+//
+// Pure functions: safe to call from any thread.
+#ifndef PGXN_ARCHIVE_ZIP_DIRECTORY_H_
+#define PGXN_ARCHIVE_ZIP_DIRECTORY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+
+namespace pgxn::archive {
+
+struct ZipDirectoryEntry {
+  std::string name;                  // the bytes stored, as they are
+  uint8_t made_by_system = 0;        // 0 MS-DOS, 3 Unix, 10 NTFS, 19 OS X, ...
+  uint32_t external_attributes = 0;  // the upper 16 bits: a Unix st_mode, if any
+
+  uint32_t unix_mode() const { return external_attributes >> 16; }
+};
+
+inline constexpr uint8_t kZipMadeOnUnix = 3;
+
+// The central directory of the zip held in `zip`, found through its end
+// record (and the Zip64 one when the end record says so), in stored order.
+// nullopt when there is none to be read that way: no end record, offsets
+// outside the bytes, a record without its signature (as in a self-extracting
+// zip with its offsets relative to the zip part).
+absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_view zip);
+
+}  // namespace pgxn::archive
+
+#endif  // PGXN_ARCHIVE_ZIP_DIRECTORY_H_
