@@ -1,5 +1,7 @@
 #include "base/escape.h"
 
+#include "absl/strings/ascii.h"
+
 namespace pgxn::base {
 
 absl::string_view HtmlEntityFor(char c, bool in_attribute) {
@@ -52,6 +54,24 @@ std::string EscapeXml(absl::string_view text) {
       continue;
     }
     out += c;
+  }
+  return out;
+}
+
+std::string PercentEncodePath(absl::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (const char c : path) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      const auto byte = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
   }
   return out;
 }

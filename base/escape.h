@@ -25,6 +25,11 @@ std::string EscapeHtml(absl::string_view text);
 // newline and return; U+FFFE and U+FFFF). `text` is valid UTF-8.
 std::string EscapeXml(absl::string_view text);
 
+// Percent-encodes everything but '/' and the unreserved characters of RFC 3986
+// (ALPHA, DIGIT, '-', '.', '_', '~'), with upper-case hex digits:
+// "/tag/key value.json" -> "/tag/key%20value.json".
+std::string PercentEncodePath(absl::string_view path);
+
 }  // namespace pgxn::base
 
 #endif  // PGXN_BASE_ESCAPE_H_

@@ -95,22 +95,4 @@ const std::string* FindParam(const QueryParams& params, absl::string_view key) {
   return nullptr;
 }
 
-std::string PercentEncodePath(absl::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(path.size());
-  for (const char c : path) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      const auto byte = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
-    }
-  }
-  return out;
-}
-
 }  // namespace pgxn::gateway

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/escape.h"
 
 namespace pgxn::gateway {
 
@@ -43,10 +44,8 @@ inline absl::StatusOr<QueryParams> ParseFormUrlEncoded(absl::string_view body) {
 // The value of the first parameter named `key`, or nullptr.
 const std::string* FindParam(const QueryParams& params, absl::string_view key);
 
-// Percent-encodes everything but '/' and the unreserved characters of RFC 3986
-// (ALPHA, DIGIT, '-', '.', '_', '~'), with upper-case hex digits:
-// "/tag/key value.json" -> "/tag/key%20value.json".
-std::string PercentEncodePath(absl::string_view path);
+// base/escape.h's, where the doc renderer finds it too.
+using base::PercentEncodePath;
 
 }  // namespace pgxn::gateway
 

@@ -1050,13 +1050,17 @@ TEST_F(SearchTest, DocPages) {
       {"relative link rewritten", "href=\"guide.html\"", true},
       {"relative link with fragment rewritten", "href=\"guide.html#Setup\"", true},
       {"relative link to the markdown left", "guide.md", false},
-      {"link to a file that is no doc kept", "href=\"../sql/docdemo.sql\"", true},
+      {"link to a file that is no doc, to /src/",
+       "href=\"/src/docdemo/docdemo-1.0.0/sql/docdemo.sql\"", true},
+      {"GitHub's anchor beside PGXN's id", "<span id=\"copyright-and-license\"></span>", true},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(absl::StrContains(html, c.fragment), c.present) << c.name << ": " << html;
   }
   EXPECT_TRUE(absl::StartsWith(html, "<div id=\"pgxndoc\">")) << html.substr(0, 200);
   EXPECT_LT(html.find("<div id=\"pgxntoc\">"), html.find("<div id=\"pgxnbod\">"));
+  HttpResult source = Get("/src/docdemo/docdemo-1.0.0/sql/docdemo.sql");
+  EXPECT_EQ(source.status, 200) << "the doc's link to its SQL answers";
   for (const char* path :
        {"/dist/docdemo/1.0.0/doc/docdemo.html", "/dist/docdemo/1.0.0/README.html",
         "/dist/docdemo/1.0.0/doc/guide.html"}) {

@@ -166,18 +166,20 @@ std::string PercentDecode(absl::string_view s) {
   return out;
 }
 
-// The href to write for `href`, found in the doc at `doc_path`: a relative
-// link to another doc of the release points at that doc's page.
-std::string RewriteDocLink(absl::string_view doc_path, absl::string_view href,
-                           const absl::flat_hash_set<std::string>& release_docpaths) {
-  const std::string unchanged(href);
-  if (href.empty() || href[0] == '/' || href[0] == '#') return unchanged;
-  const size_t path_end = std::min(href.find_first_of("?#"), href.size());
-  const absl::string_view path = href.substr(0, path_end);
-  const absl::string_view suffix = href.substr(path_end);
+// The URL to write for `url`, found in a link (or an image) of the doc at
+// `doc_path`: a relative link to another doc of the release points at that
+// doc's page; a relative link or image naming another file or directory of
+// the release points at it under /src/. Anything else is left as written.
+std::string RewriteUrl(absl::string_view doc_path, absl::string_view url, UrlKind kind,
+                       const DocContext& context) {
+  const std::string unchanged(url);
+  if (url.empty() || url[0] == '/' || url[0] == '#') return unchanged;
+  const size_t path_end = std::min(url.find_first_of("?#"), url.size());
+  const absl::string_view path = url.substr(0, path_end);
+  const absl::string_view suffix = url.substr(path_end);
   const size_t colon = path.find(':');
   if (colon != absl::string_view::npos && colon < path.find('/')) return unchanged;  // a scheme
-  if (path.empty() || path.back() == '/') return unchanged;
+  if (path.empty()) return unchanged;
 
   std::vector<std::string> segments = absl::StrSplit(Dirname(doc_path), '/', absl::SkipEmpty());
   for (absl::string_view segment : absl::StrSplit(PercentDecode(path), '/')) {
@@ -190,15 +192,25 @@ std::string RewriteDocLink(absl::string_view doc_path, absl::string_view href,
     segments.emplace_back(segment);
   }
   const std::string target = absl::StrJoin(segments, "/");
-  if (MarkupOf(target) == Markup::kNone || !release_docpaths.contains(DocPath(target))) {
-    return unchanged;
+  const bool names_directory = path.back() == '/';
+  if (kind == UrlKind::kLink && !names_directory && MarkupOf(target) != Markup::kNone &&
+      context.docpaths.contains(DocPath(target))) {
+    // Swap the extension as written, so the rest of the href keeps its
+    // encoding; give up if that encoding hides where the extension is.
+    const absl::string_view file = Basename(path);
+    const std::string stem = DocPath(file);
+    if (PercentDecode(stem) != DocPath(PercentDecode(file))) return unchanged;
+    return absl::StrCat(path.substr(0, path.size() - file.size()), stem, ".html", suffix);
   }
-  // Swap the extension as written, so the rest of the href keeps its
-  // encoding; give up if that encoding hides where the extension is.
-  const absl::string_view file = Basename(path);
-  const std::string stem = DocPath(file);
-  if (PercentDecode(stem) != DocPath(PercentDecode(file))) return unchanged;
-  return absl::StrCat(path.substr(0, path.size() - file.size()), stem, ".html", suffix);
+  if (context.source_url.empty()) return unchanged;
+  if (context.directories.contains(target) || (target.empty() && names_directory)) {
+    return absl::StrCat(context.source_url, base::PercentEncodePath(target),
+                        target.empty() ? "" : "/", suffix);
+  }
+  if (!names_directory && context.files.contains(target)) {
+    return absl::StrCat(context.source_url, base::PercentEncodePath(target), suffix);
+  }
+  return unchanged;
 }
 
 // --- Headings and the table of contents --------------------------------------
@@ -208,7 +220,8 @@ struct Heading {
   size_t tag_begin;  // the `<hN>` start tag in the body
   size_t tag_end;
   std::string text;
-  std::string id;  // h1-h3 only
+  std::string id;    // pgxn.org's, h1-h3 only
+  std::string slug;  // GitHub's, when it is no other id of the doc
 };
 
 // The level of `tag` if it is exactly `<hN>` or `</hN>`, else 0.
@@ -235,7 +248,7 @@ std::vector<Heading> FindHeadings(absl::string_view body) {
     if (level == 0) continue;
     if (open_level == 0) {
       if (!closing) {
-        headings.push_back(Heading{level, lt, gt + 1, "", ""});
+        headings.push_back(Heading{level, lt, gt + 1, "", "", ""});
         open_level = level;
         nesting = 1;
         text_begin = gt + 1;
@@ -253,10 +266,11 @@ std::vector<Heading> FindHeadings(absl::string_view body) {
   return headings;
 }
 
-// Whether the code point counts as part of a word in an id. Non-ASCII letters
-// do; punctuation and symbols outside ASCII separate words as ASCII ones do,
-// so that "What’s new" (smart quotes) and "What's new" get the same id.
-bool IsIdCodePoint(uint32_t cp) {
+// Whether the code point counts as a letter or digit in a GitHub anchor.
+// Non-ASCII letters do; punctuation and symbols outside ASCII are removed as
+// ASCII ones are, so that "What’s new" (smart quotes) and "What's new" get
+// the same anchor.
+bool IsSlugCodePoint(uint32_t cp) {
   if (cp < 0x80) return absl::ascii_isalnum(static_cast<unsigned char>(cp));
   if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7) return false;  // Latin-1 punctuation, symbols
   if (cp >= 0x2000 && cp <= 0x2BFF) return false;    // general punctuation .. arrows, symbols
@@ -268,58 +282,36 @@ bool IsIdCodePoint(uint32_t cp) {
   return true;
 }
 
-// "Copyright and License" → "Copyright.and.License": runs of other characters
-// become one '.', none at either end. `text` is valid UTF-8.
-std::string IdFromText(absl::string_view text) {
-  std::string id;
-  bool separate = false;
-  for (size_t i = 0; i < text.size();) {
-    const size_t start = i;
-    char32_t cp;
-    if (!base::DecodeUtf8(text, &i, &cp)) {
-      ++i;  // not expected (the text is valid); a separator then
-      separate = true;
-      continue;
-    }
-    if (IsIdCodePoint(cp)) {
-      if (separate && !id.empty()) id += '.';
-      separate = false;
-      absl::StrAppend(&id, text.substr(start, i - start));
-    } else {
-      separate = true;
-    }
-  }
-  return id;
-}
-
-// Gives h1-h3 ids unique in the doc (and apart from the wrapper's ids).
+// Gives h1-h3 pgxn.org's ids, and every heading GitHub's anchor where that is
+// no id the doc already has (the wrapper's, or another heading's).
 void AssignIds(std::vector<Heading>& headings) {
   absl::flat_hash_set<std::string> used = {"pgxndoc", "pgxntoc", "pgxnbod"};
-  absl::flat_hash_map<std::string, int> next_suffix;  // keeps repeats linear
+  absl::flat_hash_map<std::string, int> pgxn_seen;
   for (Heading& heading : headings) {
     if (heading.level > 3) continue;
-    std::string base = IdFromText(heading.text);
-    if (base.empty()) base = "section";
-    std::string id = base;
-    if (used.contains(id)) {
-      int& suffix = next_suffix.try_emplace(base, 2).first->second;
-      do {
-        id = absl::StrCat(base, ".", suffix++);
-      } while (used.contains(id));
-    }
-    used.insert(id);
-    heading.id = std::move(id);
+    heading.id = PgxnHeadingId(heading.text, pgxn_seen);
+    used.insert(heading.id);
+  }
+  absl::flat_hash_map<std::string, int> slug_seen;
+  for (Heading& heading : headings) {
+    std::string slug = GithubSlug(heading.text, slug_seen);
+    if (slug.empty() || !used.insert(slug).second) continue;
+    heading.slug = std::move(slug);
   }
 }
 
 std::string InsertIds(absl::string_view body, const std::vector<Heading>& headings) {
   std::string out;
-  out.reserve(body.size() + headings.size() * 16);
+  out.reserve(body.size() + headings.size() * 32);
   size_t copied = 0;
   for (const Heading& heading : headings) {
-    if (heading.id.empty()) continue;
+    if (heading.id.empty() && heading.slug.empty()) continue;
     absl::StrAppend(&out, body.substr(copied, heading.tag_begin - copied), "<h", heading.level,
-                    " id=\"", base::EscapeHtml(heading.id), "\">");
+                    " id=\"", base::EscapeHtml(heading.id.empty() ? heading.slug : heading.id),
+                    "\">");
+    if (!heading.id.empty() && !heading.slug.empty()) {
+      absl::StrAppend(&out, "<span id=\"", base::EscapeHtml(heading.slug), "\"></span>");
+    }
     copied = heading.tag_end;
   }
   absl::StrAppend(&out, body.substr(copied));
@@ -360,24 +352,6 @@ std::string TableOfContents(const std::vector<Heading>& headings) {
 
 }  // namespace
 
-Markup MarkupOf(absl::string_view path) {
-  const absl::string_view file = Basename(path);
-  if (absl::EqualsIgnoreCase(file, "README")) return Markup::kText;
-  const size_t dot = file.rfind('.');
-  if (dot == absl::string_view::npos || dot == 0) return Markup::kNone;
-  static const auto* const kExtensions = new absl::flat_hash_map<std::string, Markup>{
-      {"md", Markup::kMarkdown},    {"mkd", Markup::kMarkdown},      {"mkdn", Markup::kMarkdown},
-      {"mdown", Markup::kMarkdown}, {"markdown", Markup::kMarkdown}, {"txt", Markup::kText},
-      {"text", Markup::kText},      {"html", Markup::kHtml},         {"htm", Markup::kHtml},
-      {"pod", Markup::kOther},      {"pod6", Markup::kOther},        {"rst", Markup::kOther},
-      {"textile", Markup::kOther},  {"wiki", Markup::kOther},        {"mediawiki", Markup::kOther},
-      {"org", Markup::kOther},      {"asciidoc", Markup::kOther},    {"adoc", Markup::kOther},
-      {"creole", Markup::kOther},   {"rdoc", Markup::kOther},
-  };
-  auto it = kExtensions->find(absl::AsciiStrToLower(file.substr(dot + 1)));
-  return it == kExtensions->end() ? Markup::kNone : it->second;
-}
-
 std::string DocPath(absl::string_view path) {
   const size_t slash = path.rfind('/');
   const size_t file_begin = slash == absl::string_view::npos ? 0 : slash + 1;
@@ -386,26 +360,94 @@ std::string DocPath(absl::string_view path) {
   return std::string(path.substr(0, dot));
 }
 
+std::string PgxnHeadingId(absl::string_view text, absl::flat_hash_map<std::string, int>& seen) {
+  std::string id;
+  if (text.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(text[0]))) id = "L";
+  bool in_run = false;
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || c == '_' || c == ':' || c == '.' || c == '-') {
+      id += c;
+      in_run = false;
+    } else if (!in_run) {
+      id += '.';
+      in_run = true;
+    }
+  }
+  const int repeats = seen[id]++;
+  if (repeats > 0) absl::StrAppend(&id, repeats);
+  return id;
+}
+
+std::string GithubSlug(absl::string_view text, absl::flat_hash_map<std::string, int>& seen) {
+  std::string slug;
+  for (size_t i = 0; i < text.size();) {
+    const size_t start = i;
+    char32_t cp;
+    if (!base::DecodeUtf8(text, &i, &cp)) {
+      ++i;  // not expected: the text is valid UTF-8
+      continue;
+    }
+    if (cp == ' ') {
+      slug += '-';
+    } else if (cp == '-' || cp == '_') {
+      slug += static_cast<char>(cp);
+    } else if (IsSlugCodePoint(cp)) {
+      absl::StrAppend(&slug, cp < 0x80 ? absl::AsciiStrToLower(text.substr(start, i - start))
+                                       : std::string(text.substr(start, i - start)));
+    }
+  }
+  // As github-slugger numbers repeats: each time a slug is taken, the count
+  // of its original goes up until the numbered one is free.
+  const std::string original = slug;
+  while (seen.contains(slug)) slug = absl::StrCat(original, "-", ++seen[original]);
+  seen[slug] = 0;
+  return slug;
+}
+
 RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
                       const absl::flat_hash_set<std::string>& release_docpaths) {
+  DocContext context;
+  context.docpaths = release_docpaths;
+  return RenderDoc(path, content, context);
+}
+
+RenderedDoc RenderDoc(absl::string_view path, absl::string_view content,
+                      const DocContext& context) {
+  const auto escaped = [&] { return absl::StrCat("<pre>", base::EscapeHtml(content), "</pre>\n"); };
   std::string unsafe;
-  switch (MarkupOf(path)) {
+  const Markup markup = MarkupOf(path);
+  switch (markup) {
     case Markup::kMarkdown:
-      unsafe = TooCostlyForCmark(content)
-                   ? absl::StrCat("<pre>", base::EscapeHtml(content), "</pre>\n")
-                   : MarkdownToHtml(content);
+    case Markup::kMultiMarkdown:
+      unsafe = TooCostlyForCmark(content) ? escaped() : MarkdownToHtml(content);
       break;
     case Markup::kHtml:
       unsafe = std::string(content);
       break;
+    case Markup::kRst:
+    case Markup::kAsciiDoc:
+    case Markup::kPod:
+    case Markup::kTextile:
+    case Markup::kMediaWiki:
+    case Markup::kCreole: {
+      absl::StatusOr<std::string> converted =
+          context.converter == nullptr
+              ? absl::StatusOr<std::string>(absl::NotFoundError("no converter"))
+              : context.converter->ToHtml(markup, content);
+      unsafe = converted.ok() ? *std::move(converted) : escaped();
+      break;
+    }
     case Markup::kText:
-    case Markup::kOther:
+    case Markup::kTrac:
+    case Markup::kBBCode:
     case Markup::kNone:
-      unsafe = absl::StrCat("<pre>", base::EscapeHtml(content), "</pre>\n");
+      unsafe = escaped();
       break;
   }
-  std::string body = SanitizeHtml(
-      unsafe, [&](absl::string_view href) { return RewriteDocLink(path, href, release_docpaths); });
+  std::string body = SanitizeHtml(unsafe, [&](absl::string_view url, UrlKind kind) {
+    return RewriteUrl(path, url, kind, context);
+  });
   std::vector<Heading> headings = FindHeadings(body);
   AssignIds(headings);
 

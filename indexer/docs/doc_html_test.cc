@@ -35,30 +35,57 @@ std::string Toc(const RenderedDoc& doc) {
   return doc.html.substr(begin, doc.html.find("</ul></div>") + 5 - begin);
 }
 
-TEST(DocHtmlTest, MarkupOf) {
+TEST(DocHtmlTest, MarkupOfFollowsTextMarkup) {
   struct Case {
     absl::string_view path;
     Markup want;
+    bool doc_by_name;
   };
   for (const Case& c : std::vector<Case>{
-           {"doc/pair.md", Markup::kMarkdown},  {"README.md", Markup::kMarkdown},
-           {"README.MD", Markup::kMarkdown},    {"x.mkd", Markup::kMarkdown},
-           {"x.mkdn", Markup::kMarkdown},       {"x.mdown", Markup::kMarkdown},
-           {"x.markdown", Markup::kMarkdown},   {"README", Markup::kText},
-           {"doc/readme", Markup::kText},       {"README.txt", Markup::kText},
-           {"x.text", Markup::kText},           {"doc/x.html", Markup::kHtml},
-           {"doc/x.HTM", Markup::kHtml},        {"doc/x.pod", Markup::kOther},
-           {"doc/x.pod6", Markup::kOther},      {"doc/x.rst", Markup::kOther},
-           {"doc/x.textile", Markup::kOther},   {"doc/x.wiki", Markup::kOther},
-           {"doc/x.mediawiki", Markup::kOther}, {"doc/x.org", Markup::kOther},
-           {"doc/x.asciidoc", Markup::kOther},  {"doc/x.adoc", Markup::kOther},
-           {"doc/x.creole", Markup::kOther},    {"doc/x.rdoc", Markup::kOther},
-           {"Makefile", Markup::kNone},         {"sql/pair.sql", Markup::kNone},
-           {"pair.control", Markup::kNone},     {"META.json", Markup::kNone},
-           {"README.orig", Markup::kNone},      {".md", Markup::kNone},
-           {"doc.md/file", Markup::kNone},      {"", Markup::kNone},
+           {"doc/pair.md", Markup::kMarkdown, true},
+           {"README.MD", Markup::kMarkdown, true},
+           {"x.mkd", Markup::kMarkdown, true},
+           {"x.mkdn", Markup::kMarkdown, true},
+           {"x.mdown", Markup::kMarkdown, true},
+           {"x.markdown", Markup::kMarkdown, true},
+           {"x.mmd", Markup::kMultiMarkdown, true},
+           {"x.mmkdn", Markup::kMultiMarkdown, true},
+           {"x.multimarkdown", Markup::kMultiMarkdown, true},
+           {"README", Markup::kText, false},
+           {"doc/readme", Markup::kText, false},
+           {"README.txt", Markup::kText, false},
+           {"x.text", Markup::kText, false},
+           {"doc/x.html", Markup::kHtml, true},
+           {"doc/x.HTM", Markup::kHtml, true},
+           {"doc/x.xhtml", Markup::kHtml, true},
+           {"doc/x.rst", Markup::kRst, true},
+           {"doc/x.rest", Markup::kRst, true},
+           {"doc/x.asciidoc", Markup::kAsciiDoc, true},
+           {"doc/x.adoc", Markup::kAsciiDoc, true},
+           {"SHA256SUMS.asc", Markup::kAsciiDoc, false},
+           {"doc/x.pod", Markup::kPod, true},
+           {"t/test.pl", Markup::kPod, false},
+           {"lib/X.pm", Markup::kPod, false},
+           {"doc/x.textile", Markup::kTextile, true},
+           {"doc/x.wiki", Markup::kMediaWiki, true},
+           {"doc/x.mediawiki", Markup::kMediaWiki, true},
+           {"doc/x.mwiki", Markup::kMediaWiki, true},
+           {"doc/x.creole", Markup::kCreole, true},
+           {"doc/x.trac", Markup::kTrac, true},
+           {"doc/x.bbcode", Markup::kBBCode, true},
+           {"doc/x.org", Markup::kNone, false},
+           {"doc/x.pod6", Markup::kNone, false},
+           {"Makefile", Markup::kNone, false},
+           {"sql/pair.sql", Markup::kNone, false},
+           {"pair.control", Markup::kNone, false},
+           {"META.json", Markup::kNone, false},
+           {"README.orig", Markup::kNone, false},
+           {".md", Markup::kNone, false},
+           {"doc.md/file", Markup::kNone, false},
+           {"", Markup::kNone, false},
        }) {
     EXPECT_EQ(MarkupOf(c.path), c.want) << "path: " << c.path;
+    EXPECT_EQ(IsDocByName(c.path), c.doc_by_name) << "path: " << c.path;
   }
 }
 
@@ -80,52 +107,71 @@ TEST(DocHtmlTest, DocPath) {
   }
 }
 
-TEST(DocHtmlTest, HeadingIdsFollowTheirText) {
+// pgxn.org's ids, which its pages and links in the wild use, and GitHub's
+// anchors, which READMEs written for GitHub link to.
+TEST(DocHtmlTest, HeadingsCarryPgxnIdsAndGithubAnchors) {
   struct Case {
     absl::string_view heading;
     absl::string_view id;
+    absl::string_view slug;  // "" when there is none beside the id
   };
   for (const Case& c : std::vector<Case>{
-           {"pair 0.1.1", "pair.0.1.1"},
-           {"Copyright and License", "Copyright.and.License"},
-           {"What's new?", "What.s.new"},
-           {"What’s new?", "What.s.new"},
-           {"  `pair()` -- the function!  ", "pair.the.function"},
-           {"Übersicht für Anfänger", "Übersicht.für.Anfänger"},
-           {"snake_case", "snake.case"},
-           {"!!!", "section"},
-           {"pgxnbod", "pgxnbod.2"},
+           {"pair 0.1.1", "pair.0.1.1", "pair-011"},
+           {"Copyright and License", "Copyright.and.License", "copyright-and-license"},
+           {"What's new?", "What.s.new.", "whats-new"},
+           {"What’s new?", "What.s.new.", "whats-new"},
+           {"  `pair()` -- the function!  ", "pair.the.function.", "pair--the-function"},
+           {"Übersicht für Anfänger", "L.bersicht.f.r.Anf.nger", "Übersicht-für-anfänger"},
+           {"snake_case", "snake_case", ""},
+           {"1. Install", "L1..Install", "1-install"},
+           {"Binary Quantization", "Binary.Quantization", "binary-quantization"},
+           {"!!!", "L.", ""},
        }) {
     const RenderedDoc doc = RenderDoc("README.md", absl::StrCat("# ", c.heading, "\n"), kNoDocs);
-    EXPECT_TRUE(absl::StrContains(Body(doc), absl::StrCat("<h1 id=\"", c.id, "\">")))
+    const std::string anchor =
+        c.slug.empty() ? "" : absl::StrCat("<span id=\"", c.slug, "\"></span>");
+    EXPECT_TRUE(absl::StrContains(Body(doc), absl::StrCat("<h1 id=\"", c.id, "\">", anchor)))
         << "heading: " << c.heading << "\nhtml: " << doc.html;
     EXPECT_TRUE(absl::StrContains(Toc(doc), absl::StrCat("<a href=\"#", c.id, "\">")))
         << "heading: " << c.heading << "\nhtml: " << doc.html;
   }
+  // Below h3 only GitHub's anchor, on the heading itself.
+  EXPECT_EQ(Body(RenderDoc("README.md", "#### Query Options\n", kNoDocs)),
+            "<h4 id=\"query-options\">Query Options</h4>\n");
 }
 
-TEST(DocHtmlTest, RepeatedHeadingsGetNumberedIds) {
+TEST(DocHtmlTest, RepeatedHeadingsAreNumberedAsPgxnAndGithubNumberThem) {
   const RenderedDoc doc =
-      RenderDoc("README.md", "# Usage\n## Usage\n### Usage\n## Usage.2\n", kNoDocs);
+      RenderDoc("README.md", "# Usage\n## Usage\n### Usage\n## Usage.2\n#### Usage\n", kNoDocs);
   EXPECT_EQ(Toc(doc),
             "<ul class=\"pgxntocroot\">\n"
             "<li><a href=\"#Usage\">Usage</a>\n<ul>\n"
-            "<li><a href=\"#Usage.2\">Usage</a>\n<ul>\n"
-            "<li><a href=\"#Usage.3\">Usage</a></li>\n"
+            "<li><a href=\"#Usage1\">Usage</a>\n<ul>\n"
+            "<li><a href=\"#Usage2\">Usage</a></li>\n"
             "</ul>\n</li>\n"
-            "<li><a href=\"#Usage.2.2\">Usage.2</a></li>\n"
+            "<li><a href=\"#Usage.2\">Usage.2</a></li>\n"
             "</ul>\n</li>\n"
             "</ul>");
   EXPECT_EQ(Body(doc),
-            "<h1 id=\"Usage\">Usage</h1>\n<h2 id=\"Usage.2\">Usage</h2>\n"
-            "<h3 id=\"Usage.3\">Usage</h3>\n<h2 id=\"Usage.2.2\">Usage.2</h2>\n");
+            "<h1 id=\"Usage\"><span id=\"usage\"></span>Usage</h1>\n"
+            "<h2 id=\"Usage1\"><span id=\"usage-1\"></span>Usage</h2>\n"
+            "<h3 id=\"Usage2\"><span id=\"usage-2\"></span>Usage</h3>\n"
+            "<h2 id=\"Usage.2\"><span id=\"usage2\"></span>Usage.2</h2>\n"
+            "<h4 id=\"usage-3\">Usage</h4>\n");
+  absl::flat_hash_map<std::string, int> seen;
+  EXPECT_EQ(PgxnHeadingId("Query Options", seen), "Query.Options");
+  EXPECT_EQ(PgxnHeadingId("Query Options", seen), "Query.Options1");
+  absl::flat_hash_map<std::string, int> slugs;
+  EXPECT_EQ(GithubSlug("a", slugs), "a");
+  EXPECT_EQ(GithubSlug("a-1", slugs), "a-1");
+  EXPECT_EQ(GithubSlug("a", slugs), "a-2");  // as github-slugger skips a taken one
 }
 
 TEST(DocHtmlTest, ManyRepeatedHeadingsStayFast) {
   std::string markdown;
   for (int i = 0; i < 20000; ++i) markdown += "## Same\n";
   const RenderedDoc doc = RenderDoc("README.md", markdown, kNoDocs);
-  EXPECT_TRUE(absl::StrContains(doc.html, "<h2 id=\"Same.20000\">Same</h2>"));
+  EXPECT_TRUE(absl::StrContains(doc.html, "<h2 id=\"Same19999\"><span id=\"same-19999\"></span>"));
 }
 
 TEST(DocHtmlTest, TableOfContentsNestsByLevel) {
@@ -161,9 +207,10 @@ TEST(DocHtmlTest, TableOfContentsNestsByLevel) {
 
 TEST(DocHtmlTest, NoHeadingsNoTableOfContents) {
   const RenderedDoc doc = RenderDoc("README.md", "Just text.\n\n#### Small\n", kNoDocs);
-  EXPECT_EQ(doc.html,
-            "<div id=\"pgxndoc\"><div id=\"pgxnbod\">\n<p>Just text.</p>\n<h4>Small</h4>\n"
-            "</div></div>\n");
+  EXPECT_EQ(
+      doc.html,
+      "<div id=\"pgxndoc\"><div id=\"pgxnbod\">\n<p>Just text.</p>\n<h4 id=\"small\">Small</h4>\n"
+      "</div></div>\n");
   EXPECT_EQ(doc.title, "Small");
 }
 
@@ -251,6 +298,59 @@ TEST(DocHtmlTest, RewritesRelativeLinksBetweenDocs) {
   }
 }
 
+// Authors link to their LICENSE, sources and images; those are served under
+// /src/, where links relative to a doc would not find them.
+TEST(DocHtmlTest, LinksAndImagesToTheReleasesFilesGoToSrc) {
+  DocContext context;
+  context.docpaths = {"README", "doc/pair"};
+  context.files = {"README.md",     "doc/pair.md", "LICENSE",
+                   "gif/ltrim.gif", "src/x.c",     "doc/a b.png"};
+  context.directories = {"doc", "gif", "src"};
+  context.source_url = "/src/pair/pair-0.1.0/";
+  const RenderedDoc doc =
+      RenderDoc("doc/pair.md",
+                "[l](../LICENSE) ![g](../gif/ltrim.gif) [c](../src/x.c#L3) [d](../src/) "
+                "![s](a%20b.png) [r](../README.md#install) [m](missing.txt) [o](../../out) "
+                "[w](https://x.org/y) [f](#here) ![abs](/logo.png)\n",
+                context);
+  EXPECT_EQ(Body(doc),
+            "<p><a href=\"/src/pair/pair-0.1.0/LICENSE\">l</a> "
+            "<img src=\"/src/pair/pair-0.1.0/gif/ltrim.gif\" alt=\"g\" /> "
+            "<a href=\"/src/pair/pair-0.1.0/src/x.c#L3\">c</a> "
+            "<a href=\"/src/pair/pair-0.1.0/src/\">d</a> "
+            "<img src=\"/src/pair/pair-0.1.0/doc/a%20b.png\" alt=\"s\" /> "
+            "<a href=\"../README.html#install\">r</a> <a href=\"missing.txt\">m</a> "
+            "<a href=\"../../out\">o</a> <a href=\"https://x.org/y\">w</a> "
+            "<a href=\"#here\">f</a> <img src=\"/logo.png\" alt=\"abs\" /></p>\n");
+}
+
+// A converter's HTML goes through the sanitizer and gets headings, ids and
+// the table of contents as Markdown's does; without a converter, or when it
+// fails, the doc is escaped text.
+TEST(DocHtmlTest, ConvertedMarkupsAreSanitizedAndGetATableOfContents) {
+  class FakeConverter final : public DocConverter {
+   public:
+    absl::StatusOr<std::string> ToHtml(Markup markup, absl::string_view content) const override {
+      if (absl::StartsWith(content, "fail")) return absl::DeadlineExceededError("timed out");
+      return absl::StrCat("<h1 id=\"x\">", MarkupName(markup),
+                          "</h1><script>alert(1)</script><h2>Part</h2><p>body</p>");
+    }
+  } converter;
+  DocContext context;
+  context.converter = &converter;
+  const RenderedDoc doc = RenderDoc("doc/pair.rst", "ignored", context);
+  EXPECT_EQ(Body(doc),
+            "<h1 id=\"rst\">rst</h1><h2 id=\"Part\"><span id=\"part\"></span>Part</h2><p>body</p>");
+  EXPECT_EQ(doc.title, "rst");
+  EXPECT_TRUE(absl::StrContains(Toc(doc), "<a href=\"#Part\">Part</a>"));
+  EXPECT_EQ(Body(RenderDoc("doc/pair.adoc", "fail <b>", context)), "<pre>fail &lt;b&gt;</pre>\n");
+  EXPECT_EQ(Body(RenderDoc("doc/pair.pod", "=head1 <b>", kNoDocs)),
+            "<pre>=head1 &lt;b&gt;</pre>\n");
+  EXPECT_EQ(Body(RenderDoc("doc/pair.trac", "== x ==", context)), "<pre>== x ==</pre>\n");
+  // MultiMarkdown is read as Markdown.
+  EXPECT_EQ(Body(RenderDoc("doc/pair.mmd", "*x*", kNoDocs)), "<p><em>x</em></p>\n");
+}
+
 TEST(DocHtmlTest, RewritesLinksInRawHtmlToo) {
   const RenderedDoc doc =
       RenderDoc("README.md", "<p><a href=\"doc/pair.md\">pair</a></p>\n", {"README", "doc/pair"});
@@ -274,7 +374,7 @@ TEST(DocHtmlTest, ReadmeHtmlIsSanitized) {
                                     "Inline <em>emphasis</em> and <iframe src=x></iframe>.\n",
                                     kNoDocs);
   EXPECT_EQ(Body(doc),
-            "<h1 id=\"Hello\">Hello</h1>\n\n<p>Click <em>here</em></p>\n"
+            "<h1 id=\"Hello\"><span id=\"hello\"></span>Hello</h1>\n\n<p>Click <em>here</em></p>\n"
             "<p>Inline <em>emphasis</em> and .</p>\n");
   for (absl::string_view gone : {"script", "alert", "onclick", "steal", "iframe"}) {
     EXPECT_FALSE(absl::StrContains(doc.html, gone)) << gone;
@@ -305,7 +405,7 @@ TEST(DocHtmlTest, HtmlDocsAreSanitized) {
                                     "<html><head><title>T</title><style>x</style></head>"
                                     "<body><h1 class=x>Pair</h1><p>Text</p></body></html>",
                                     kNoDocs);
-  EXPECT_EQ(Body(doc), "<h1 id=\"Pair\">Pair</h1><p>Text</p>");
+  EXPECT_EQ(Body(doc), "<h1 id=\"Pair\"><span id=\"pair\"></span>Pair</h1><p>Text</p>");
   EXPECT_EQ(doc.title, "Pair");
 }
 
@@ -422,10 +522,14 @@ Copyright (c) 2010 David E. Wheeler.
             "</ul>");
   const std::string body = Body(doc);
   for (absl::string_view heading :
-       {"<h1 id=\"pair.0.1.1\">pair 0.1.1</h1>", "<h2 id=\"Synopsis\">Synopsis</h2>",
-        "<h2 id=\"Description\">Description</h2>", "<h3 id=\"Usage\">Usage</h3>",
-        "<h2 id=\"Support\">Support</h2>", "<h2 id=\"Author\">Author</h2>",
-        "<h2 id=\"Copyright.and.License\">Copyright and License</h2>"}) {
+       {"<h1 id=\"pair.0.1.1\"><span id=\"pair-011\"></span>pair 0.1.1</h1>",
+        "<h2 id=\"Synopsis\"><span id=\"synopsis\"></span>Synopsis</h2>",
+        "<h2 id=\"Description\"><span id=\"description\"></span>Description</h2>",
+        "<h3 id=\"Usage\"><span id=\"usage\"></span>Usage</h3>",
+        "<h2 id=\"Support\"><span id=\"support\"></span>Support</h2>",
+        "<h2 id=\"Author\"><span id=\"author\"></span>Author</h2>",
+        "<h2 id=\"Copyright.and.License\"><span id=\"copyright-and-license\"></span>Copyright and "
+        "License</h2>"}) {
     EXPECT_TRUE(absl::StrContains(body, heading)) << heading << "\n" << body;
   }
   EXPECT_TRUE(absl::StrContains(body, "% SELECT 'foo' ~&gt; 'bar';")) << body;

@@ -422,7 +422,7 @@ class ContentDropper {
 
 enum class AttributeKind {
   kText,
-  kHref,       // a URL, passed to the HrefRewriter
+  kHref,       // a link's URL, passed to the UrlRewriter
   kSrc,        // a URL
   kInteger,    // optional '-' and up to 9 digits
   kLength,     // up to 5 digits, optional '%'
@@ -505,7 +505,7 @@ bool AllDigits(absl::string_view s, size_t max_digits) {
 
 // The value to write for an allowed attribute, or nullopt to drop it.
 std::optional<std::string> CheckedValue(AttributeKind kind, absl::string_view value,
-                                        HrefRewriter rewrite_href) {
+                                        UrlRewriter rewrite_url) {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(value);
   switch (kind) {
     case AttributeKind::kText:
@@ -514,8 +514,8 @@ std::optional<std::string> CheckedValue(AttributeKind kind, absl::string_view va
     case AttributeKind::kSrc: {
       std::string url = CleanUrl(value);
       if (!IsSafeUrl(url)) return std::nullopt;
-      if (kind == AttributeKind::kSrc) return url;
-      url = CleanUrl(rewrite_href(url));
+      url = CleanUrl(
+          rewrite_url(url, kind == AttributeKind::kSrc ? UrlKind::kImage : UrlKind::kLink));
       if (!IsSafeUrl(url)) return std::nullopt;
       return url;
     }
@@ -562,7 +562,7 @@ std::optional<std::string> CheckedValue(AttributeKind kind, absl::string_view va
   return std::nullopt;
 }
 
-void AppendStartTag(const ElementSpec& element, const Token& token, HrefRewriter rewrite_href,
+void AppendStartTag(const ElementSpec& element, const Token& token, UrlRewriter rewrite_url,
                     std::string& out) {
   out += '<';
   absl::StrAppend(&out, element.name);
@@ -571,7 +571,7 @@ void AppendStartTag(const ElementSpec& element, const Token& token, HrefRewriter
         element.attributes.begin(), element.attributes.end(),
         [&name = name](const AttributeSpec& attribute) { return attribute.name == name; });
     if (spec == element.attributes.end()) continue;
-    std::optional<std::string> checked = CheckedValue(spec->kind, value, rewrite_href);
+    std::optional<std::string> checked = CheckedValue(spec->kind, value, rewrite_url);
     if (!checked.has_value()) continue;
     absl::StrAppend(&out, " ", spec->name, "=\"");
     AppendClean(*checked, Escape::kAttribute, out);
@@ -619,10 +619,10 @@ bool IsSafeUrl(absl::string_view url) {
 }
 
 std::string SanitizeHtml(absl::string_view html) {
-  return SanitizeHtml(html, [](absl::string_view href) { return std::string(href); });
+  return SanitizeHtml(html, [](absl::string_view url, UrlKind) { return std::string(url); });
 }
 
-std::string SanitizeHtml(absl::string_view html, HrefRewriter rewrite_href) {
+std::string SanitizeHtml(absl::string_view html, UrlRewriter rewrite_url) {
   std::string out;
   out.reserve(html.size() + html.size() / 8);
   std::vector<const ElementSpec*> open;
@@ -639,7 +639,7 @@ std::string SanitizeHtml(absl::string_view html, HrefRewriter rewrite_href) {
         const ElementSpec* element = FindElement(token.name);
         if (element == nullptr) break;
         if (!element->is_void && open.size() >= static_cast<size_t>(kMaxDepth)) break;
-        AppendStartTag(*element, token, rewrite_href, out);
+        AppendStartTag(*element, token, rewrite_url, out);
         if (!element->is_void) open.push_back(element);
         break;
       }

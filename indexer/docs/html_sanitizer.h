@@ -53,16 +53,21 @@ namespace pgxn::indexer {
 // How many allow-listed elements may be open at once.
 inline constexpr int kMaxDepth = 256;
 
-// Maps the href of a kept <a> (entities decoded, scheme already accepted) to
-// the href to emit. The result is checked again and dropped if unsafe.
-using HrefRewriter = absl::FunctionRef<std::string(absl::string_view href)>;
+// Which attribute a URL is in: an <a href>, or an <img src>.
+enum class UrlKind { kLink, kImage };
+
+// Maps the URL of a kept <a href> or <img src> (entities decoded, scheme
+// already accepted) to the URL to emit. The result is checked again and
+// dropped if unsafe.
+using UrlRewriter = absl::FunctionRef<std::string(absl::string_view url, UrlKind kind)>;
 
 // The sanitized form of `html`, with hrefs as they are.
 std::string SanitizeHtml(absl::string_view html);
 
-// The sanitized form of `html`, each kept <a href> passed through
-// `rewrite_href` (e.g. to point links between docs at their .html pages).
-std::string SanitizeHtml(absl::string_view html, HrefRewriter rewrite_href);
+// The sanitized form of `html`, each kept <a href> and <img src> passed
+// through `rewrite_url` (e.g. to point links between docs at their .html
+// pages, and images at the release's files).
+std::string SanitizeHtml(absl::string_view html, UrlRewriter rewrite_url);
 
 // Whether `url` (character references already decoded) may be an href or src:
 // relative, a fragment, or http/https/mailto/ftp.

@@ -243,21 +243,23 @@ TEST(HtmlSanitizerTest, IsSafeUrl) {
   }
 }
 
-TEST(HtmlSanitizerTest, RewritesKeptHrefsOnly) {
+TEST(HtmlSanitizerTest, RewritesKeptLinksAndImagesOnly) {
   std::vector<std::string> seen;
-  const std::string out =
-      SanitizeHtml("<a href=\"pair.md\">p</a><a href=\"javascript:x\">j</a><img src=\"pair.md\">",
-                   [&](absl::string_view href) {
-                     seen.emplace_back(href);
-                     return absl::StrCat("rewritten/", href);
-                   });
-  EXPECT_EQ(out, "<a href=\"rewritten/pair.md\">p</a><a>j</a><img src=\"pair.md\" />");
-  EXPECT_EQ(seen, std::vector<std::string>{"pair.md"});
+  const std::string out = SanitizeHtml(
+      "<a href=\"pair.md\">p</a><a href=\"javascript:x\">j</a><img src=\"logo.png\">"
+      "<img src=\"javascript:y\">",
+      [&](absl::string_view url, UrlKind kind) {
+        seen.push_back(absl::StrCat(kind == UrlKind::kImage ? "image " : "link ", url));
+        return absl::StrCat("rewritten/", url);
+      });
+  EXPECT_EQ(out,
+            "<a href=\"rewritten/pair.md\">p</a><a>j</a><img src=\"rewritten/logo.png\" /><img />");
+  EXPECT_EQ(seen, (std::vector<std::string>{"link pair.md", "image logo.png"}));
 }
 
 TEST(HtmlSanitizerTest, DropsUnsafeRewrites) {
   EXPECT_EQ(SanitizeHtml("<a href=\"x\">x</a>",
-                         [](absl::string_view) { return std::string("javascript:y"); }),
+                         [](absl::string_view, UrlKind) { return std::string("javascript:y"); }),
             "<a>x</a>");
 }
 

@@ -103,7 +103,8 @@ std::string ArchivePathOf(absl::string_view meta_path) {
   return std::string(meta_path);
 }
 
-absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_view zip) {
+absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_view zip,
+                                              const DocConverter* converter) {
   const std::string name = Str(meta, "name"), version = Str(meta, "version");
   absl::StatusOr<archive::ReadArchiveResult> read =
       archive::ReadArchive(zip, absl::StrCat(name, "-", version, ".zip"), archive::ArchiveLimits());
@@ -134,10 +135,21 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   absl::flat_hash_map<std::string, const std::string*> by_path;
   ReleaseFiles out;
   std::vector<std::string> top_files;  // in archive order
+  DocContext context;
+  context.converter = converter;
+  context.source_url = absl::StrCat("/src/", absl::AsciiStrToLower(name), "/", prefix);
   for (const archive::ArchiveEntry& entry : read->entries) {
-    if (!entry.ReadsAsFile()) continue;  // a link to a file reads as that file
     absl::string_view path = entry.path;
     if (!absl::ConsumePrefix(&path, prefix) || path.empty()) continue;
+    for (size_t slash = path.find('/'); slash != absl::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      context.directories.emplace(path.substr(0, slash));
+    }
+    if (!entry.ReadsAsFile()) {  // a link to a file reads as that file
+      context.directories.emplace(path);
+      continue;
+    }
+    context.files.emplace(path);
     files.emplace_back(std::string(path), &entry.data);
     by_path.emplace(std::string(path), &entry.data);
     if (path.find('/') == absl::string_view::npos) top_files.emplace_back(path);
@@ -177,8 +189,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   }
   for (const auto& [path, content] : files) {
     if (taken.contains(path) || !indexed(path)) continue;
-    const Markup markup = MarkupOf(path);
-    if (!IsReadme(path) && (markup == Markup::kNone || markup == Markup::kText)) continue;
+    if (!IsReadme(path) && !IsDocByName(path)) continue;
     taken.insert(path);
     const std::string docpath = DocPath(path);
     const size_t slash = docpath.rfind('/');
@@ -193,8 +204,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   }
   if (candidates.size() > kMaxDocsPerRelease) candidates.resize(kMaxDocsPerRelease);
 
-  absl::flat_hash_set<std::string> docpaths;
-  for (const Candidate& candidate : candidates) docpaths.insert(DocPath(candidate.path));
+  for (const Candidate& candidate : candidates) context.docpaths.insert(DocPath(candidate.path));
   absl::flat_hash_set<std::string> rendered_docpaths;
   size_t rendered_bytes = 0;
   for (const Candidate& candidate : candidates) {
@@ -206,7 +216,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
     if (rendered_bytes >= kMaxRenderedBytesPerRelease) break;
     absl::string_view content = *candidate.content;
     if (content.size() > kMaxDocBytes) content = content.substr(0, kMaxDocBytes);
-    RenderedDoc rendered = RenderDoc(candidate.path, content, docpaths);
+    RenderedDoc rendered = RenderDoc(candidate.path, content, context);
     ReleaseDoc doc;
     doc.path = candidate.path;
     doc.docpath = docpath;

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "indexer/docs/doc_converter.h"
 #include "nlohmann/json.hpp"
 
 namespace pgxn::indexer {
@@ -49,9 +50,11 @@ inline constexpr size_t kMaxRenderedBytesPerRelease = size_t{16} << 20;
 // Reads the release zip `zip` (every entry under "NAME-VERSION/") described by
 // `meta` (its release META.json) and renders its docs: each extension's
 // docfile, then every other file that is a recognised markup or a README,
-// skipping what META's no_index names. FailedPrecondition if the zip cannot
-// be read.
-absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const nlohmann::json& meta, absl::string_view zip);
+// skipping what META's no_index names, with `converter` for the markups that
+// need one (none: those are shown as text). FailedPrecondition if the zip
+// cannot be read.
+absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const nlohmann::json& meta, absl::string_view zip,
+                                              const DocConverter* converter = nullptr);
 
 // A path as META gives it ("./doc/x.md", "test/") as an archive path
 // inside the release ("doc/x.md", "test").
