@@ -50,6 +50,15 @@ std::string StatusJson(const NodeStatus& status, absl::Time now) {
     doc["stale"] = now - status.last_fresh_heartbeat > status.stale_after;
     doc["last_error"] = status.last_error;
   }
+  if (!status.extras_json.empty()) {
+    const nlohmann::ordered_json extras =
+        nlohmann::ordered_json::parse(status.extras_json, nullptr, /*allow_exceptions=*/false);
+    if (extras.is_object()) {
+      for (const auto& [key, value] : extras.items()) {
+        if (!doc.contains(key)) doc[key] = value;
+      }
+    }
+  }
   return doc.dump(2) + "\n";
 }
 

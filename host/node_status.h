@@ -36,11 +36,14 @@ struct NodeStatus {
   std::string origin_key;   // 32 bytes; shown as ed25519:<hex>
   uint64_t log_start = 0;   // first seq after which this node can stream events
   std::string tree_digest;  // 32 bytes: feed/tree_digest.h of the tree it holds
+  // A JSON object whose members are added to the document after the others
+  // (a role's own state, e.g. the indexer's doc converters); "" for none.
+  std::string extras_json;
 };
 
 // {"role","version","epoch","applied_seq",["stored_seq",]"upstream_head_seq","lag_events",
 //  "lag_seconds","last_event_time","origin_key","log_start","tree_digest",
-//  "upstream","connected","stale","last_error"}.
+//  "upstream","connected","stale","last_error", then extras_json's members}.
 // lag_seconds is how long the node has been behind its upstream's head (0 when
 // caught up; when it was already behind at start, the age of its newest event);
 // stale is true when no new signed heartbeat of the origin arrived within

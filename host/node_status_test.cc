@@ -33,6 +33,17 @@ TEST(NodeStatusTest, MirrorBehindItsUpstream) {
   EXPECT_EQ(doc["upstream"], "127.0.0.1:1");
 }
 
+TEST(NodeStatusTest, ARolesOwnStateComesLastAndCannotReplaceAField) {
+  NodeStatus status;
+  status.role = "indexer";
+  status.extras_json = R"({"converters": {"rst": {"available": true}}, "role": "spoofed"})";
+  auto doc = nlohmann::json::parse(StatusJson(status, absl::Now()));
+  EXPECT_EQ(doc["converters"]["rst"]["available"], true);
+  EXPECT_EQ(doc["role"], "indexer");
+  status.extras_json = "not json";
+  EXPECT_FALSE(nlohmann::json::parse(StatusJson(status, absl::Now())).contains("converters"));
+}
+
 TEST(NodeStatusTest, SilentUpstreamIsStale) {
   const absl::Time now = absl::FromUnixSeconds(1'700'000'100);
   NodeStatus status;

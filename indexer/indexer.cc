@@ -21,7 +21,8 @@ namespace pgxn::indexer {
 using Json = nlohmann::json;
 
 absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(replica::Store* store,
-                                                       const std::string& index_dir) {
+                                                       const std::string& index_dir,
+                                                       IndexerOptions options) {
   absl::StatusOr<std::unique_ptr<SearchIndex>> index = SearchIndex::Open(index_dir);
   if (!index.ok()) return index.status();
   if ((*index)->AppliedSeq() > store->Tip().seq) {
@@ -40,19 +41,25 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(replica::Store* store,
     index = SearchIndex::Open(index_dir);
     if (!index.ok()) return index.status();
   }
-  return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index)));
+  return std::unique_ptr<Indexer>(new Indexer(store, *std::move(index), std::move(options)));
 }
 
-Indexer::Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index)
+Indexer::Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index, IndexerOptions options)
     : store_(store),
       index_(std::move(index)),
-      renderer_([store](absl::string_view path) { return ReadTreeText(*store, path); }),
+      converters_(std::move(options.converters)),
+      renderer_([store](absl::string_view path) { return ReadTreeText(*store, path); },
+                &converters_),
       derived_(store),
       search_(store, index_.get(), &derived_, &renderer_) {
   worker_ = std::thread([this] { Work(); });
 }
 
 Indexer::~Indexer() { Stop(); }
+
+std::string Indexer::StatusJson() const {
+  return Json{{"converters", converters_.Status()}}.dump();
+}
 
 void Indexer::Stop() {
   {

@@ -38,6 +38,7 @@
 #include "absl/types/optional.h"
 #include "gateway/tree_handler.h"
 #include "indexer/derived/derived_documents.h"
+#include "indexer/docs/markup_converters.h"
 #include "indexer/docs/renderer.h"
 #include "indexer/search/search_documents.h"
 #include "indexer/search/search_index.h"
@@ -48,11 +49,17 @@ namespace pgxn::indexer {
 
 namespace v1 = ::pgxn::feed::v1;
 
+struct IndexerOptions {
+  // The programs that render docs in markups other than Markdown and HTML.
+  ConverterOptions converters;
+};
+
 class Indexer final : public replica::ReplicaExtension {
  public:
   // Opens (or creates) the index in `index_dir` over `store` (not owned).
   static absl::StatusOr<std::unique_ptr<Indexer>> Open(replica::Store* store,
-                                                       const std::string& index_dir);
+                                                       const std::string& index_dir,
+                                                       IndexerOptions options = {});
 
   // Indexes every stored event the index or the derived documents have not
   // seen (after a crash, or after the index directory was deleted) and
@@ -82,6 +89,8 @@ class Indexer final : public replica::ReplicaExtension {
   // The seq of the last commit of the search index (the derived documents
   // are committed just before it).
   absl::optional<uint64_t> ServedSeq() const override { return index_->AppliedSeq(); }
+  // {"converters": MarkupConverters::Status()} for /_status.
+  std::string StatusJson() const override;
 
   static constexpr int kMaxUncommitted = 1000;
   // A quiet indexing thread commits what it indexed, and retries a failed
@@ -94,7 +103,7 @@ class Indexer final : public replica::ReplicaExtension {
   // The format of the derived documents; a store holding another is rebuilt
   // at start. Bump it whenever rendering or enrichment changes.
   static constexpr char kDerivedFormatKey[] = "indexer.derived_format";
-  static constexpr char kDerivedFormat[] = "3";
+  static constexpr char kDerivedFormat[] = "4";
 
   const SearchIndex& index() const { return *index_; }
 
@@ -109,7 +118,7 @@ class Indexer final : public replica::ReplicaExtension {
   // What it is doing; the other threads wait for kWaiting.
   enum class Activity { kWaiting, kWorking };
 
-  Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index);
+  Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index, IndexerOptions options);
 
   // The indexing thread's loop.
   void Work();
@@ -151,6 +160,7 @@ class Indexer final : public replica::ReplicaExtension {
 
   replica::Store* const store_;
   std::unique_ptr<SearchIndex> index_;
+  const MarkupConverters converters_;  // before renderer_, which uses it
   ReleaseRenderer renderer_;
   DerivedDocuments derived_;
   SearchDocuments search_;

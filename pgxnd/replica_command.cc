@@ -37,6 +37,19 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   FlagSet flags(command, "--data-dir DIR --upstream HOST:PORT [flags]",
                 is_indexer ? kIndexerSummary : kMirrorSummary);
   AddReplicaFlags(flags, &options);
+  indexer::IndexerOptions indexer_options;
+  indexer::ConverterOptions& converters = indexer_options.converters;
+  bool no_converters = false;
+  uint64_t converter_memory = converters.limits.max_memory_bytes;
+  if (is_indexer) {
+    flags.Bool("no-converters", &no_converters,
+               "show docs in reStructuredText, AsciiDoc, POD, Textile, MediaWiki and Creole as "
+               "text instead of running rst2html5, asciidoctor, perl or pandoc on them");
+    flags.Duration("converter-timeout", &converters.limits.timeout,
+                   "wall-clock limit of one doc conversion; past it the converter is killed and "
+                   "the doc shown as text");
+    flags.Bytes("converter-memory", &converter_memory, "address-space limit of one doc converter");
+  }
   int exit_code = kExitOk;
   auto positional = ParseOrExit(flags, args, &exit_code);
   if (!positional.has_value()) return exit_code;
@@ -44,14 +57,19 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   if (std::string problem = CheckReplicaOptions(command, options); !problem.empty()) {
     return UsageError(problem);
   }
+  converters.enabled = !no_converters;
+  converters.limits.max_memory_bytes = converter_memory;
+  if (converters.limits.timeout <= absl::ZeroDuration()) {
+    return UsageError(command + ": --converter-timeout must be positive");
+  }
 
   host::PrepareForSignals();
   absl::StatusOr<std::unique_ptr<replica::Replica>> replica = replica::Replica::Open(options);
   if (!replica.ok()) return Fail(replica.status());
   std::unique_ptr<indexer::Indexer> index;
   if (is_indexer) {
-    absl::StatusOr<std::unique_ptr<indexer::Indexer>> opened =
-        indexer::Indexer::Open(&(*replica)->store(), options.data_dir + "/index");
+    absl::StatusOr<std::unique_ptr<indexer::Indexer>> opened = indexer::Indexer::Open(
+        &(*replica)->store(), options.data_dir + "/index", std::move(indexer_options));
     if (!opened.ok()) return Fail(opened.status());
     index = *std::move(opened);
     if (absl::Status s = index->CatchUp(); !s.ok()) return Fail(s);

@@ -169,6 +169,7 @@ absl::StatusOr<host::NodeStatus> Replica::Status() const {
       status.applied_seq = *served;
       status.stored_seq = tip.seq;
     }
+    status.extras_json = extension_->StatusJson();
   }
   if (status.applied_seq > 0) {
     absl::StatusOr<v1::Event> event =

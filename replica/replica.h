@@ -80,6 +80,9 @@ class ReplicaExtension {
   // as the applied seq, so that a client waiting for a seq waits for what
   // the node serves. Any thread.
   virtual absl::optional<uint64_t> ServedSeq() const { return absl::nullopt; }
+  // A JSON object whose members /_status adds (the extension's own state), or
+  // "" for none. Called on the HTTP threads, concurrently.
+  virtual std::string StatusJson() const { return ""; }
 };
 
 class Replica final : public host::NodeRole, private feed::EventSink {

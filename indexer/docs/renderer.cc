@@ -15,7 +15,8 @@ using Json = nlohmann::json;
 
 }  // namespace
 
-ReleaseRenderer::ReleaseRenderer(ReadTreeFile read) : read_(std::move(read)) {}
+ReleaseRenderer::ReleaseRenderer(ReadTreeFile read, const DocConverter* converter)
+    : read_(std::move(read)), converter_(converter) {}
 
 ReleaseRenderer::~ReleaseRenderer() { StopAhead(); }
 
@@ -24,7 +25,7 @@ ReleaseFiles ReleaseRenderer::Render(const std::string& dir, const Json& meta) c
   const std::string zip_path = ZipPath(dir, meta);
   const std::string zip = read_(zip_path);
   if (zip.empty()) return ReleaseFiles();
-  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip);
+  absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip, converter_);
   if (!files.ok()) {
     // The origin accepted this archive, so this is a bug or a damaged blob;
     // the release is still served and searchable, without its docs.
@@ -55,7 +56,7 @@ void ReleaseRenderer::Prerender(const v1::Event& event) {
     const std::string zip_path = ZipPath(dir, meta);
     auto zip = absl::c_find_if(event.ops(), [&](const v1::Op& o) { return o.path() == zip_path; });
     if (zip == event.ops().end() || zip->content().empty()) continue;
-    absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip->content());
+    absl::StatusOr<ReleaseFiles> files = ReadReleaseFiles(meta, zip->content(), converter_);
     if (!files.ok()) continue;  // rendered again when taken, and logged then
     absl::MutexLock lock(&mu_);
     prerendered_[dir] = Prerendered{event.seq(), *std::move(files)};

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "indexer/docs/doc_converter.h"
 #include "indexer/docs/release_files.h"
 #include "nlohmann/json.hpp"
 #include "pgxn/feed/v1/feed.pb.h"
@@ -38,7 +39,9 @@ using ReadTreeFile = std::function<std::string(absl::string_view path)>;
 
 class ReleaseRenderer {
  public:
-  explicit ReleaseRenderer(ReadTreeFile read);
+  // `converter` (not owned, may be null) converts the markups that need a
+  // program; it must outlive the renderer.
+  explicit ReleaseRenderer(ReadTreeFile read, const DocConverter* converter = nullptr);
   ~ReleaseRenderer();  // StopAhead()
   ReleaseRenderer(const ReleaseRenderer&) = delete;
   ReleaseRenderer& operator=(const ReleaseRenderer&) = delete;
@@ -82,6 +85,7 @@ class ReleaseRenderer {
   };
 
   const ReadTreeFile read_;
+  const DocConverter* const converter_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Prerendered> prerendered_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, ReleaseFiles> ahead_ ABSL_GUARDED_BY(mu_);
