@@ -20,7 +20,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "base/escape.h"
 #include "base/utf8.h"
 
 namespace pgxn::indexer {
@@ -344,6 +346,24 @@ Xapian::MSet Highlighter(const Xapian::Database& db, const Xapian::Query& query)
   return enquire.get_mset(0, 0);
 }
 
+// The first words of `text` (about kExcerptChars characters, cut after a
+// whole word), HTML-escaped, with kOmitted when more follows.
+std::string StartOf(absl::string_view text) {
+  size_t end = 0, chars = 0;
+  for (size_t at = 0; at < text.size() && chars < kExcerptChars; ++chars) {
+    char32_t cp;
+    if (!base::DecodeUtf8(text, &at, &cp)) ++at;
+    end = at;
+  }
+  if (end < text.size()) {
+    const size_t space = text.substr(0, end).find_last_of(" \t\n");
+    if (space != absl::string_view::npos && space > 0) end = space;
+  }
+  std::string excerpt = base::EscapeHtml(absl::StripTrailingAsciiWhitespace(text.substr(0, end)));
+  if (end < text.size()) absl::StrAppend(&excerpt, kOmitted);
+  return excerpt;
+}
+
 nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
                          const Xapian::MSet& highlighter) {
   const Xapian::Document doc = db.get_document(candidate.docid);
@@ -353,9 +373,14 @@ nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
     // No background model: it looks up the frequency of every word of the
     // text in the index, per hit, which made a page of long READMEs cost
     // milliseconds; the excerpt is a window around the first matches.
-    hit["excerpt"] =
-        highlighter.snippet(doc.get_value(kExcerptSlot), kExcerptChars, EnglishStemmer(),
-                            /*flags=*/0, kHighlightStart, kHighlightEnd, kOmitted);
+    const std::string text = doc.get_value(kExcerptSlot);
+    std::string excerpt = highlighter.snippet(text, kExcerptChars, EnglishStemmer(),
+                                              Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH,
+                                              kHighlightStart, kHighlightEnd, kOmitted);
+    // A hit matched only in its title or abstract: Xapian would show the
+    // text's last words; its first ones say what it is.
+    if (excerpt.empty()) excerpt = StartOf(text);
+    hit["excerpt"] = std::move(excerpt);
   }
   hit["score"] = absl::StrFormat("%.3f", candidate.weight);
   return hit;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -497,6 +498,18 @@ TEST_F(CorpusTest, ExcerptOfALongBodyIsShortAndAroundTheMatch) {
   EXPECT_EQ(excerpt.find("'Oracle'"), std::string::npos) << "unhighlighted: " << excerpt;
   EXPECT_LT(excerpt.size(), 300u) << excerpt;
   EXPECT_GT(excerpt.size(), 100u) << excerpt;
+}
+
+// "testing" is only in pgTAP's abstract: the excerpt is the body's start,
+// not its last words (which Xapian would pick when nothing in it matches).
+TEST_F(CorpusTest, AHitMatchedOutsideItsTextShowsTheTextsStart) {
+  const nlohmann::json result = MustSearch(SearchIn::kDocs, "testing");
+  ASSERT_EQ(result.at("hits").size(), 1u) << result.dump();
+  const std::string excerpt = result.at("hits")[0].at("excerpt");
+  EXPECT_TRUE(absl::StartsWith(excerpt, "Assertions about schemas and tables")) << excerpt;
+  EXPECT_TRUE(absl::EndsWith(excerpt, "&#8230;")) << excerpt;
+  EXPECT_LE(excerpt.size(), 220u) << excerpt;
+  EXPECT_EQ(excerpt.find("triggers"), std::string::npos) << excerpt;
 }
 
 TEST_F(CorpusTest, PaginationSlicesTheRankedHits) {
