@@ -169,13 +169,16 @@ TEST_F(IndexerTest, ReleasesOfTheSameSecondAreOrderedByVersion) {
 
 namespace api {
 
-std::string Zip(const std::string& version, const std::string& readme) {
+std::string Zip(const std::string& version, const std::string& readme,
+                const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   std::vector<archive::ArchiveEntry> entries;
-  for (const auto& [path, data] : std::vector<std::pair<std::string, std::string>>{
-           {"README.md", readme},
-           {"Changes", "changes\n"},
-           {"doc/pair.md", "# pair\n\nThe pair type. See [the README](../README.md).\n"},
-           {"sql/pair.sql", "CREATE TYPE pair;\n"}}) {
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"README.md", readme},
+      {"Changes", "changes\n"},
+      {"doc/pair.md", "# pair\n\nThe pair type. See [the README](../README.md).\n"},
+      {"sql/pair.sql", "CREATE TYPE pair;\n"}};
+  files.insert(files.end(), extra.begin(), extra.end());
+  for (const auto& [path, data] : files) {
     archive::ArchiveEntry entry;
     entry.path = absl::StrCat("pair-", version, "/", path);
     entry.data = data;
@@ -205,12 +208,13 @@ std::string UserJson(const std::vector<std::string>& versions) {
 
 std::vector<v1::Op> ReleaseOps(const std::string& version, const std::string& date,
                                const std::string& readme,
-                               const std::vector<std::pair<std::string, std::string>>& dist) {
+                               const std::vector<std::pair<std::string, std::string>>& dist,
+                               const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   const std::string dir = absl::StrCat("dist/pair/", version, "/");
   std::vector<std::string> versions;
   for (const auto& [v, d] : dist) versions.push_back(v);
   return {feed::PutOp(dir + "META.json", MetaWithDocfile(version, date)),
-          feed::PutOp(absl::StrCat(dir, "pair-", version, ".zip"), Zip(version, readme),
+          feed::PutOp(absl::StrCat(dir, "pair-", version, ".zip"), Zip(version, readme, extra),
                       "application/zip"),
           feed::PutOp("dist/pair.json", DistJson(dist)),
           feed::PutOp("extension/pair.json", ExtensionJson(version)),
@@ -297,6 +301,35 @@ TEST_F(IndexerApiTest, ServesEnrichedJsonAndRenderedDocs) {
   EXPECT_EQ(First(SearchIn::kDocs, "beta", "docpath"), "README");
   EXPECT_EQ(First(SearchIn::kDocs, "alpha", "docpath"), "");
   EXPECT_EQ(First(SearchIn::kExtensions, "pair", "docpath"), "doc/pair");
+}
+
+// A converter that hangs is cut off at its limit: its doc is shown as text,
+// and the releases after it are indexed as ever.
+TEST_F(IndexerApiTest, AHangingConverterLeavesItsDocAsTextAndIndexingGoesOn) {
+  indexer_.reset();
+  IndexerOptions options;
+  options.converters.limits.timeout = absl::Milliseconds(200);
+  options.converters.commands[Markup::kRst] = {"/bin/sh", "-c", "sleep 1000"};
+  options.converters.commands[Markup::kAsciiDoc] = {"/bin/sh", "-c", "echo '<h1>Converted</h1>'"};
+  auto indexer = Indexer::Open(store_.get(), dir_.path() + "/index", std::move(options));
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  indexer_ = *std::move(indexer);
+  Apply(api::ReleaseOps(
+            "1.0.0", "2020-01-01T00:00:00Z", "# pair\n", {{"1.0.0", "2020-01-01T00:00:00Z"}},
+            {{"doc/guide.rst", "Guide\n=====\n\n<b>text</b>\n"}, {"doc/howto.adoc", "= Howto\n"}}),
+        "release", "1.0.0");
+  EXPECT_NE(Serve("dist/pair/1.0.0/doc/guide.html").find("<pre>Guide\n=====\n\n&lt;b&gt;"),
+            std::string::npos)
+      << Serve("dist/pair/1.0.0/doc/guide.html");
+  EXPECT_NE(Serve("dist/pair/1.0.0/doc/howto.html").find(">Converted</h1>"), std::string::npos)
+      << Serve("dist/pair/1.0.0/doc/howto.html");
+  Apply(api::ReleaseOps("1.1.0", "2020-02-01T00:00:00Z", "# pair 1.1.0\n\nbeta\n",
+                        {{"1.1.0", "2020-02-01T00:00:00Z"}, {"1.0.0", "2020-01-01T00:00:00Z"}}),
+        "release", "1.1.0");
+  EXPECT_EQ(First(SearchIn::kDocs, "beta", "docpath"), "README");
+  const Json status = Json::parse(indexer_->StatusJson());
+  EXPECT_EQ(status["converters"]["failures"], 1) << status.dump();
+  EXPECT_EQ(status["converters"]["rst"]["command"], "/bin/sh") << status.dump();
 }
 
 TEST_F(IndexerApiTest, RemovedReleaseTakesItsPagesAlong) {
