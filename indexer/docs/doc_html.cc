@@ -362,15 +362,16 @@ std::string DocPath(absl::string_view path) {
 
 std::string PgxnHeadingId(absl::string_view text, absl::flat_hash_map<std::string, int>& seen) {
   std::string id;
-  if (text.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(text[0]))) id = "L";
+  id.reserve(text.size() + 8);
+  if (text.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(text[0]))) id.push_back('L');
   bool in_run = false;
   for (char c : text) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (absl::ascii_isalnum(u) || c == '_' || c == ':' || c == '.' || c == '-') {
-      id += c;
+      id.push_back(c);
       in_run = false;
     } else if (!in_run) {
-      id += '.';
+      id.push_back('.');
       in_run = true;
     }
   }
