@@ -237,13 +237,20 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
 
   // Read before libarchive's entries, to judge each by its record. Only
   // consulted once libarchive says the archive is a zip.
-  const absl::optional<std::vector<ZipDirectoryEntry>> zip_directory = ReadZipDirectory(bytes);
+  const absl::optional<std::vector<ZipDirectoryEntry>> zip_directory =
+      ReadZipDirectory(bytes, limits.max_entries + 1);
   absl::flat_hash_map<absl::string_view, const ZipDirectoryEntry*> zip_records;
-  if (zip_directory.has_value()) {
-    for (const ZipDirectoryEntry& record : *zip_directory)
-      zip_records.emplace(record.name, &record);
-  }
+  // Rewritten rather than published as is whenever another reader could see
+  // other entries than libarchive shows us: names read differently, records
+  // that name no entry read, two records of one name.
   bool rewrite = !zip_directory.has_value();
+  if (zip_directory.has_value()) {
+    for (const ZipDirectoryEntry& record : *zip_directory) {
+      if (!record.headers_agree || !zip_records.emplace(record.name, &record).second) {
+        rewrite = true;
+      }
+    }
+  }
 
   ReadArchiveResult result;
   absl::flat_hash_set<std::string> seen;
@@ -359,6 +366,7 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
 
   switch (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) {
     case ARCHIVE_FORMAT_ZIP:
+      if (!zip_directory.has_value() || zip_directory->size() != count) rewrite = true;
       // A compressed zip is not a zip that clients can download as is.
       if (archive_filter_count(a.get()) > 1 ||
           archive_filter_code(a.get(), 0) != ARCHIVE_FILTER_NONE) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -17,10 +18,10 @@ namespace pgxn::archive {
 namespace {
 
 constexpr size_t kMaxPathBytes = 4096;
-// Path segments looked up over all of an archive's links: enough for
-// thousands of ordinary links, few enough that a crafted archive of long
-// chains costs milliseconds, not seconds.
-constexpr size_t kMaxResolveSteps = 1'000'000;
+// Bytes of paths looked up over all of an archive's links: ample for
+// thousands of ordinary links, few enough that a crafted archive of long,
+// deep chains costs tens of milliseconds, not seconds.
+constexpr size_t kMaxResolveBytes = size_t{32} << 20;
 
 absl::string_view Parent(absl::string_view path) {
   const size_t slash = path.rfind('/');
@@ -58,12 +59,19 @@ class Resolver {
   // good.
   absl::Status Resolve(ArchiveEntry& link) {
     const absl::string_view top = TopOf(link.path);
-    std::vector<std::string> dir;  // where the walk is: a directory
-    for (absl::string_view s : absl::StrSplit(Parent(link.path), '/', absl::SkipEmpty())) {
-      dir.emplace_back(s);
-    }
+    // Where the walk is, a directory: its path, and how many segments deep.
+    std::string here(Parent(link.path));
+    size_t depth = here.empty() ? 0 : absl::c_count(here, '/') + 1;
+    auto up = [&] {
+      const size_t slash = here.rfind('/');
+      here.resize(slash == std::string::npos ? 0 : slash);
+      --depth;
+    };
     std::deque<std::string> pending;
     auto push_front_target = [&](absl::string_view target) {
+      // "dir/" must name a directory, as on a real system: a trailing "."
+      // makes a file there a path through a file.
+      if (absl::EndsWith(target, "/")) pending.emplace_front(".");
       std::vector<absl::string_view> segments = absl::StrSplit(target, '/', absl::SkipEmpty());
       for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
         pending.emplace_front(*it);
@@ -73,21 +81,24 @@ class Resolver {
     int hops = 1;
     const ArchiveEntry* file = nullptr;  // set when the walk ends on a file
     while (!pending.empty()) {
-      if (++steps_ > kMaxResolveSteps) {
+      const std::string segment = std::move(pending.front());
+      pending.pop_front();
+      // Each step hashes the path walked so far: the work is counted in bytes.
+      work_ += here.size() + segment.size() + 1;
+      if (work_ > kMaxResolveBytes) {
         return absl::FailedPreconditionError(
             absl::StrCat(Quote(display_name_), " has symbolic links too deep to resolve"));
       }
-      const std::string segment = std::move(pending.front());
-      pending.pop_front();
-      if (segment == ".") continue;
       if (file != nullptr) return Dangling(link);  // a path through a file
+      if (segment == ".") continue;
       if (segment == "..") {
-        if (dir.empty() || (!top.empty() && dir.size() == 1)) return Outside(link, top);
-        dir.pop_back();
+        if (depth == 0 || (!top.empty() && depth == 1)) return Outside(link, top);
+        up();
         continue;
       }
-      dir.push_back(segment);
-      const std::string here = absl::StrJoin(dir, "/");
+      if (!here.empty()) here += '/';
+      here += segment;
+      ++depth;
       auto found = by_path_.find(here);
       if (found == by_path_.end()) {
         if (!implied_dirs_.contains(here)) return Dangling(link);
@@ -98,12 +109,12 @@ class Resolver {
         case ArchiveEntry::Type::kDirectory:
           break;
         case ArchiveEntry::Type::kFile:
-          dir.pop_back();
+          up();
           file = entry;
           break;
         case ArchiveEntry::Type::kSymlink:
           if (++hops > kMaxLinkHops) return Refuse(link, "is a symbolic link that loops");
-          dir.pop_back();
+          up();
           push_front_target(entry->link_target);
           break;
       }
@@ -114,12 +125,11 @@ class Resolver {
       link.data = file->data;
       return absl::OkStatus();
     }
-    const std::string resolved = absl::StrJoin(dir, "/");
-    if (Within(link.path, resolved)) {
+    if (Within(link.path, here)) {
       return Refuse(link, absl::StrCat("is a symbolic link to ", Quote(link.link_target),
                                        ", a directory that holds the link itself (a loop)"));
     }
-    link.resolved = resolved;
+    link.resolved = here;
     link.resolves_to_directory = true;
     return absl::OkStatus();
   }
@@ -144,7 +154,7 @@ class Resolver {
   std::vector<ArchiveEntry>& entries_;
   absl::flat_hash_map<absl::string_view, const ArchiveEntry*> by_path_;
   absl::flat_hash_set<absl::string_view> implied_dirs_;
-  size_t steps_ = 0;
+  size_t work_ = 0;
 };
 
 }  // namespace

@@ -169,6 +169,32 @@ TEST(SymlinksTest, DotDotClimbsFromWhereALinkLed) {
             "\"t\" entry \"a/l\" is a symbolic link to \"d1/d2/s/../../a/y\", outside \"a\"");
 }
 
+TEST(SymlinksTest, AFileIsNoDirectoryEvenAsDot) {
+  for (const char* target : {"README.md/", "README.md/.", "./README.md/./"}) {
+    EXPECT_EQ(
+        ReadArchive(WriteRaw({File("a/README.md", "x"), Link("a/l", target)}, Format::kPaxTar), "t",
+                    ArchiveLimits())
+            .status()
+            .message(),
+        absl::StrCat("\"t\" entry \"a/l\" is a symbolic link to \"", target,
+                     "\", which is not in the archive"))
+        << target;
+  }
+}
+
+// Deep paths walked by many links: refused after a bounded amount of work,
+// not after seconds of it.
+TEST(SymlinksTest, ResolvingIsBoundedWork) {
+  std::string deep = "a";
+  for (int i = 0; i < 1900; ++i) deep += "/d";
+  std::vector<RawEntry> entries = {File(deep + "/f", "x")};
+  const std::string target = deep.substr(2) + "/f";
+  for (int i = 0; i < 400; ++i) entries.push_back(Link(absl::StrCat("a/l", i), target));
+  EXPECT_EQ(
+      ReadArchive(WriteRaw(entries, Format::kPaxTar), "t", ArchiveLimits()).status().message(),
+      "\"t\" has symbolic links too deep to resolve");
+}
+
 TEST(SymlinksTest, LongChainsAreLoops) {
   std::vector<RawEntry> entries = {File("a/x", "1")};
   for (int i = 0; i <= kMaxLinkHops; ++i) {
@@ -216,6 +242,36 @@ TEST(ZipModesTest, ALinkIsALinkWhateverSystemMadeTheZip) {
   EXPECT_EQ(link->link_target, "README.md");
   EXPECT_EQ(link->data, "x");
   EXPECT_FALSE(read->publishable_as_is);
+}
+
+// Debian's unzip names an entry from an Info-ZIP Unicode path field in the
+// central record, which libarchive ignores: such a zip, or one whose local
+// and central names differ, is rewritten, never published as it is.
+TEST(ZipModesTest, AZipWhoseNamesReadDifferentlyIsRewritten) {
+  const std::string zip = WriteRaw({File("a/x", "1"), Link("a/l", "x")}, Format::kZip);
+  ASSERT_TRUE(ReadArchive(zip, "t.zip", ArchiveLimits())->publishable_as_is);
+
+  // libarchive writes an "ux" (0x7875) field in both headers; the central
+  // one, renamed 0x7075, is a Unicode path field that only unzip reads.
+  std::string unicode = zip;
+  const size_t central = unicode.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(central, std::string::npos);
+  const size_t ux = unicode.find(std::string("ux", 2), central);
+  ASSERT_NE(ux, std::string::npos);
+  unicode[ux] = 'u';
+  unicode[ux + 1] = 'p';  // "up" = 0x7075 little-endian
+  absl::StatusOr<ReadArchiveResult> read = ReadArchive(unicode, "t.zip", ArchiveLimits());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_FALSE(read->publishable_as_is);
+
+  std::string renamed = zip;
+  const size_t local_name = renamed.find("a/x");
+  ASSERT_LT(local_name, central);
+  renamed[local_name + 2] = 'y';  // the local header says a/y, the central a/x
+  read = ReadArchive(renamed, "t.zip", ArchiveLimits());
+  if (read.ok()) {
+    EXPECT_FALSE(read->publishable_as_is);
+  }
 }
 
 TEST(ZipModesTest, DevicesAndFifosAreRefusedByTheirModeBits) {

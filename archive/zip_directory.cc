@@ -28,9 +28,36 @@ bool SignatureAt(absl::string_view bytes, size_t at, absl::string_view signature
   return at <= bytes.size() && bytes.size() - at >= size && bytes.substr(at, 4) == signature;
 }
 
+constexpr absl::string_view kLocalSignature("PK\x03\x04", 4);
+constexpr size_t kLocalSize = 30;
+constexpr uint16_t kUtf8Flag = 0x0800;
+constexpr uint16_t kZip64Extra = 0x0001;
+constexpr uint16_t kUnicodePathExtra = 0x7075;
+constexpr uint16_t kUnicodeCommentExtra = 0x6375;
+
+// Whether the extra fields in `extra` hold an Info-ZIP Unicode path or
+// comment; `zip64_offset`, when not null and a Zip64 field is there, gets the
+// local header offset it carries (the `skip` 8-byte values before it: the
+// sizes that were 0xFFFFFFFF in the record).
+bool HasUnicodeExtra(absl::string_view extra, int skip = 0, uint64_t* zip64_offset = nullptr) {
+  bool unicode = false;
+  for (size_t at = 0; extra.size() - at >= 4;) {
+    const uint16_t id = static_cast<uint16_t>(Le(extra, at, 2));
+    const size_t size = Le(extra, at + 2, 2);
+    if (extra.size() - at - 4 < size) break;
+    if (id == kUnicodePathExtra || id == kUnicodeCommentExtra) unicode = true;
+    if (id == kZip64Extra && zip64_offset != nullptr && size >= 8 * static_cast<size_t>(skip + 1)) {
+      *zip64_offset = Le(extra, at + 4 + 8 * static_cast<size_t>(skip), 8);
+    }
+    at += 4 + size;
+  }
+  return unicode;
+}
+
 }  // namespace
 
-absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_view zip) {
+absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_view zip,
+                                                                size_t max_records) {
   if (zip.size() < kEndSize) return absl::nullopt;
   // The end record is the last one in the file; a comment of up to 64 KiB
   // may follow it.
@@ -59,7 +86,9 @@ absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_vie
     offset = Le(zip, record + 48, 8);
   }
   // Each record takes at least 46 bytes: a count beyond that is a lie.
-  if (offset > zip.size() || count > (zip.size() - offset) / kCentralSize) return absl::nullopt;
+  if (offset > zip.size() || count > (zip.size() - offset) / kCentralSize || count > max_records) {
+    return absl::nullopt;
+  }
 
   std::vector<ZipDirectoryEntry> entries;
   entries.reserve(count);
@@ -74,6 +103,25 @@ absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_vie
     entry.name = std::string(zip.substr(at + kCentralSize, name_length));
     entry.made_by_system = static_cast<uint8_t>(zip[at + 5]);
     entry.external_attributes = static_cast<uint32_t>(Le(zip, at + 38, 4));
+    const uint16_t flags = static_cast<uint16_t>(Le(zip, at + 8, 2));
+    const absl::string_view extra =
+        zip.substr(at + kCentralSize + name_length, Le(zip, at + 30, 2));
+    uint64_t local = Le(zip, at + 42, 4);
+    const int sizes_in_zip64 =
+        (Le(zip, at + 24, 4) == 0xFFFFFFFF) + (Le(zip, at + 20, 4) == 0xFFFFFFFF);
+    bool agree = !HasUnicodeExtra(extra, sizes_in_zip64, local == 0xFFFFFFFF ? &local : nullptr);
+    if (agree && local <= zip.size() && SignatureAt(zip, local, kLocalSignature, kLocalSize)) {
+      const size_t local_name_length = Le(zip, local + 26, 2);
+      const size_t local_extra_length = Le(zip, local + 28, 2);
+      agree =
+          zip.size() - local - kLocalSize >= local_name_length + local_extra_length &&
+          zip.substr(local + kLocalSize, local_name_length) == entry.name &&
+          (Le(zip, local + 6, 2) & kUtf8Flag) == (flags & kUtf8Flag) &&
+          !HasUnicodeExtra(zip.substr(local + kLocalSize + local_name_length, local_extra_length));
+    } else {
+      agree = false;
+    }
+    entry.headers_agree = agree;
     entries.push_back(std::move(entry));
     at += record_size;
   }

@@ -23,6 +23,12 @@ struct ZipDirectoryEntry {
   std::string name;                  // the bytes stored, as they are
   uint8_t made_by_system = 0;        // 0 MS-DOS, 3 Unix, 10 NTFS, 19 OS X, ...
   uint32_t external_attributes = 0;  // the upper 16 bits: a Unix st_mode, if any
+  // False when tools could read this entry's name differently: its local
+  // header is missing or names it otherwise, the two headers disagree on
+  // whether the name is UTF-8 (flag bit 11), or either carries an Info-ZIP
+  // Unicode path or comment field (0x7075, 0x6375), which Debian's unzip
+  // takes over the name where libarchive does not.
+  bool headers_agree = false;
 
   uint32_t unix_mode() const { return external_attributes >> 16; }
 };
@@ -34,7 +40,9 @@ inline constexpr uint8_t kZipMadeOnUnix = 3;
 // nullopt when there is none to be read that way: no end record, offsets
 // outside the bytes, a record without its signature (as in a self-extracting
 // zip with its offsets relative to the zip part).
-absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_view zip);
+// Also nullopt when it lists more than `max_records` records.
+absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_view zip,
+                                                                size_t max_records = 100000);
 
 }  // namespace pgxn::archive
 

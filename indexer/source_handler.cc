@@ -37,6 +37,7 @@ constexpr absl::string_view kBinaryType = "application/octet-stream";
 constexpr absl::string_view kSvgType = "image/svg+xml";
 // An SVG runs no script and loads nothing from elsewhere, even opened by itself.
 constexpr absl::string_view kSvgPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+constexpr absl::string_view kFilePolicy = "default-src 'none'; sandbox";
 constexpr absl::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr absl::string_view kJsonType = "application/json";
 
@@ -474,9 +475,11 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
           request, OneFileReader(file->second.content, file->second.sha256_hex,
                                  file->second.media_type, modified));
       response.SetHeader("X-Content-Type-Options", "nosniff");
-      if (file->second.media_type == kSvgType) {
-        response.SetHeader("Content-Security-Policy", std::string(kSvgPolicy));
-      }
+      // Whatever a browser makes of an author's file (a PDF, an SVG), it
+      // runs nothing and loads nothing on this node's origin.
+      response.SetHeader(
+          "Content-Security-Policy",
+          std::string(file->second.media_type == kSvgType ? kSvgPolicy : kFilePolicy));
       return response;
     }
   }

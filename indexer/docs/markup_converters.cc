@@ -80,6 +80,13 @@ absl::string_view BodyOf(absl::string_view html) {
   return html.substr(start + 1, end - start - 1);
 }
 
+// What one cache entry holds in memory, roughly: its key, its HTML or error
+// message, and the list node, map slot and strings around them.
+size_t CachedBytes(const std::string& key, const absl::StatusOr<std::string>& html) {
+  constexpr size_t kOverhead = 160;
+  return kOverhead + key.size() + (html.ok() ? html->size() : html.status().message().size());
+}
+
 constexpr Markup kConverted[] = {Markup::kRst,     Markup::kAsciiDoc,  Markup::kPod,
                                  Markup::kTextile, Markup::kMediaWiki, Markup::kCreole,
                                  Markup::kTrac,    Markup::kBBCode};
@@ -142,8 +149,11 @@ absl::StatusOr<std::string> MarkupConverters::ToHtml(Markup markup,
   absl::MutexLock lock(&mu_);
   ++conversions_;
   if (!html.ok()) ++failures_;
-  const size_t bytes = key.size() + (html.ok() ? html->size() : html.status().message().size());
-  if (bytes <= options_.cache_bytes && !index_.contains(key)) {
+  // A timeout may be the machine's load, not the doc's fault: tried again
+  // next time (a release's conversions have a budget, release_files.h).
+  const bool keep = !absl::IsDeadlineExceeded(html.status());
+  const size_t bytes = CachedBytes(key, html);
+  if (keep && bytes <= options_.cache_bytes && !index_.contains(key)) {
     lru_.push_front(Cached{key, html});
     index_.emplace(key, lru_.begin());
     cached_bytes_ += bytes;
@@ -160,7 +170,8 @@ absl::StatusOr<std::string> MarkupConverters::ToHtml(Markup markup,
 
 absl::StatusOr<std::string> MarkupConverters::Run(Markup markup, const Converter& converter,
                                                   absl::string_view content) const {
-  absl::StatusOr<SandboxResult> ran = RunSandboxed(converter.argv, content, options_.limits);
+  absl::StatusOr<SandboxResult> ran =
+      RunSandboxed(converter.argv, content, options_.limits, isolation_);
   if (!ran.ok()) return ran.status();
   if (ran->exit_code != 0) {
     const absl::string_view first_line =

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,10 +120,13 @@ TEST(MarkupConvertersTest, AConverterCannotReachOutWhereTheKernelAllowsIsolation
   const SandboxSupport support = ProbeSandbox();
   base::TempDir dir;
   const std::string outside = dir.path() + "/written-from-the-sandbox";
+  const std::string secret = dir.path() + "/secret";
+  { std::ofstream(secret) << "node-secret\n"; }
   MarkupConverters converters(
       With(Markup::kRst, {"/bin/sh", "-c",
                           absl::StrCat("echo x > inside && echo inside-ok; echo x > '", outside,
-                                       "' 2>/dev/null || echo outside-refused; "
+                                       "' 2>/dev/null || echo outside-refused; cat '", secret,
+                                       "' 2>/dev/null || echo read-refused; "
                                        "grep -c : /proc/net/dev")}));
   absl::StatusOr<std::string> out = converters.ToHtml(Markup::kRst, "");
   ASSERT_TRUE(out.ok()) << out.status();
@@ -130,6 +134,8 @@ TEST(MarkupConvertersTest, AConverterCannotReachOutWhereTheKernelAllowsIsolation
   if (support.filesystem) {
     EXPECT_TRUE(absl::StrContains(*out, "outside-refused")) << *out;
     EXPECT_FALSE(std::filesystem::exists(outside));
+    EXPECT_TRUE(absl::StrContains(*out, "read-refused")) << *out;
+    EXPECT_FALSE(absl::StrContains(*out, "node-secret")) << *out;
   } else {
     GTEST_LOG_(WARNING) << "no Landlock on this kernel: writes outside are not refused";
   }

@@ -207,6 +207,7 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   for (const Candidate& candidate : candidates) context.docpaths.insert(DocPath(candidate.path));
   absl::flat_hash_set<std::string> rendered_docpaths;
   size_t rendered_bytes = 0;
+  absl::Duration converting;
   for (const Candidate& candidate : candidates) {
     // Two files with one docpath (README.md and README.txt): the first wins.
     const std::string docpath = DocPath(candidate.path);
@@ -216,7 +217,13 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
     if (rendered_bytes >= kMaxRenderedBytesPerRelease) break;
     absl::string_view content = *candidate.content;
     if (content.size() > kMaxDocBytes) content = content.substr(0, kMaxDocBytes);
+    const bool converts = context.converter != nullptr && NeedsConverter(MarkupOf(candidate.path));
+    const absl::Time started = converts ? absl::Now() : absl::InfinitePast();
     RenderedDoc rendered = RenderDoc(candidate.path, content, context);
+    if (converts) {
+      converting += absl::Now() - started;
+      if (converting > kMaxConversionTimePerRelease) context.converter = nullptr;
+    }
     ReleaseDoc doc;
     doc.path = candidate.path;
     doc.docpath = docpath;

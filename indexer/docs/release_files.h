@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "indexer/docs/doc_converter.h"
 #include "nlohmann/json.hpp"
 
@@ -46,6 +47,10 @@ inline constexpr size_t kMaxDocBytes = size_t{2} << 20;
 // Pages (and their search text) rendered for one release stop once they
 // reach this many bytes.
 inline constexpr size_t kMaxRenderedBytesPerRelease = size_t{16} << 20;
+// Time the converters (markup_converters.h) may spend on one release's docs;
+// after it, its remaining docs in those markups are shown as text, so that a
+// release of 200 docs that each hang costs a bounded time, not 200 timeouts.
+inline constexpr absl::Duration kMaxConversionTimePerRelease = absl::Seconds(30);
 
 // Reads the release zip `zip` (every entry under "NAME-VERSION/") described by
 // `meta` (its release META.json) and renders its docs: each extension's

@@ -31,9 +31,11 @@ constexpr int kExecFailed = 127;
 
 // --- In the child: async-signal-safe system calls only ------------------------
 
-// Lets the process write only beneath `dir` (and to /dev/null) from now on,
-// for itself and what it runs. False if this kernel has no Landlock.
-bool RestrictWritesTo(const char* dir) {
+// Lets the process write only beneath `dir` (and to /dev/null), and read and
+// run only the system's programs and libraries and `dir`, from now on, for
+// itself and what it runs: not the node's data, keys or home. False if this
+// kernel has no Landlock.
+bool RestrictFilesystemTo(const char* dir) {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0,
                            static_cast<unsigned long>(LANDLOCK_CREATE_RULESET_VERSION));
   if (abi < 1) return false;
@@ -50,25 +52,52 @@ bool RestrictWritesTo(const char* dir) {
   if (abi >= 3) truncate = LANDLOCK_ACCESS_FS_TRUNCATE;
 #endif
   writes |= truncate;
+  const uint64_t reads =
+      LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
   struct landlock_ruleset_attr ruleset_attr;
   memset(&ruleset_attr, 0, sizeof ruleset_attr);
-  ruleset_attr.handled_access_fs = writes;
+  ruleset_attr.handled_access_fs = writes | reads;
   const int ruleset =
       static_cast<int>(syscall(SYS_landlock_create_ruleset, &ruleset_attr, sizeof ruleset_attr, 0));
   if (ruleset < 0) return false;
-  struct landlock_path_beneath_attr beneath;
-  memset(&beneath, 0, sizeof beneath);
-  beneath.allowed_access = writes;
-  beneath.parent_fd = open(dir, O_PATH | O_CLOEXEC);
-  bool ok = beneath.parent_fd >= 0 &&
-            syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) == 0;
-  if (beneath.parent_fd >= 0) close(beneath.parent_fd);
-  beneath.allowed_access = LANDLOCK_ACCESS_FS_WRITE_FILE | truncate;
-  beneath.parent_fd = open("/dev/null", O_PATH | O_CLOEXEC);
-  if (beneath.parent_fd >= 0) {
-    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+  auto allow = [&](const char* path, uint64_t access) {
+    struct landlock_path_beneath_attr beneath;
+    memset(&beneath, 0, sizeof beneath);
+    beneath.allowed_access = access;
+    beneath.parent_fd = open(path, O_PATH | O_CLOEXEC);
+    if (beneath.parent_fd < 0) return false;  // not on this system: nothing to allow
+    const bool added =
+        syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) == 0;
     close(beneath.parent_fd);
+    return added;
+  };
+  bool ok = allow(dir, writes | reads);
+  // What the converters run on: programs, libraries, their data, the few
+  // files in /etc that the C library and interpreters read.
+  for (const char* path : {"/usr",
+                           "/lib",
+                           "/lib64",
+                           "/bin",
+                           "/sbin",
+                           "/etc/ld.so.cache",
+                           "/etc/alternatives",
+                           "/etc/localtime",
+                           "/etc/nsswitch.conf",
+                           "/etc/passwd",
+                           "/etc/group",
+                           "/etc/ssl",
+                           "/etc/ruby",
+                           "/etc/perl",
+                           "/etc/python3",
+                           "/etc/python3.11",
+                           "/var/lib/gems",
+                           "/proc",
+                           "/sys",
+                           "/dev/urandom",
+                           "/dev/random"}) {
+    allow(path, reads);
   }
+  allow("/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | truncate);
   ok = ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
        syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
   close(ruleset);
@@ -118,7 +147,7 @@ SandboxSupport ProbeSandbox() {
   if (pid == 0) {
     int bits = 0;
     if (IsolateNetwork()) bits |= 1;
-    if (dir != nullptr && RestrictWritesTo(dir)) bits |= 2;
+    if (dir != nullptr && RestrictFilesystemTo(dir)) bits |= 2;
     _exit(bits);
   }
   if (pid > 0) {
@@ -133,7 +162,8 @@ SandboxSupport ProbeSandbox() {
 }
 
 absl::StatusOr<SandboxResult> RunSandboxed(const std::vector<std::string>& argv,
-                                           absl::string_view input, const SandboxLimits& limits) {
+                                           absl::string_view input, const SandboxLimits& limits,
+                                           const SandboxSupport& isolation) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return absl::InvalidArgumentError("a converter's path must be absolute");
   }
@@ -180,7 +210,9 @@ absl::StatusOr<SandboxResult> RunSandboxed(const std::vector<std::string>& argv,
   }
   const pid_t pid = fork();
   if (pid == 0) {
-    setpgid(0, 0);
+    // A session of its own: its own process group, and no controlling
+    // terminal of the node's to push input into.
+    setsid();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -189,14 +221,19 @@ absl::StatusOr<SandboxResult> RunSandboxed(const std::vector<std::string>& argv,
         dup2(err_pipe[1], STDERR_FILENO) < 0) {
       _exit(kExecFailed);
     }
-    syscall(SYS_close_range, 3U, ~0U, 0U);  // whatever the node had open
+    // Whatever the node had open; where close_range is missing, the
+    // descriptors are closed one by one.
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+      for (int fd = 3; fd < 65536; ++fd) close(fd);
+    }
     if (chdir(dir.c_str()) != 0) _exit(kExecFailed);
     SetLimit(RLIMIT_AS, static_cast<rlim_t>(limits.max_memory_bytes));
     SetLimit(RLIMIT_CPU, cpu_seconds);
     SetLimit(RLIMIT_FSIZE, kMaxFileBytes);
     SetLimit(RLIMIT_CORE, 0);
-    IsolateNetwork();
-    RestrictWritesTo(dir.c_str());
+    // What the probe found the kernel grants must hold for every run.
+    if (!IsolateNetwork() && isolation.network) _exit(kExecFailed);
+    if (!RestrictFilesystemTo(dir.c_str()) && isolation.filesystem) _exit(kExecFailed);
     execve(args[0], args.data(), envp.data());
     _exit(kExecFailed);
   }

@@ -6,7 +6,11 @@
 // killed), a CPU-time and an address-space limit, with its output cut off at
 // a size (then it is killed too); where the kernel allows, in a network
 // namespace of its own (no network) and under a Landlock ruleset that lets it
-// write nowhere but that directory.
+// write nowhere but that directory and read only the system's programs,
+// libraries and data (not the node's files). It still shares the node's
+// user, so it could connect to a UNIX socket by its path, and what it
+// starts in a session of its own escapes the group kill; the converters the
+// indexer runs do neither, and run with their own safe modes.
 //
 // Thread-safe: each call forks its own child. The child does only
 // async-signal-safe system calls between fork and exec.
@@ -39,17 +43,20 @@ struct SandboxResult {
 // What isolation this kernel grants a converter (probed by running a child).
 struct SandboxSupport {
   bool network = false;     // a network namespace of its own
-  bool filesystem = false;  // Landlock: writes only in its temporary directory
+  bool filesystem = false;  // Landlock: writes only in its temporary directory, reads the system
 };
 SandboxSupport ProbeSandbox();
 
-// Runs `argv` (argv[0] an absolute path) with `input` on stdin. Returns its
+// Runs `argv` (argv[0] an absolute path) with `input` on stdin, with at least
+// the isolation `isolation` says (ProbeSandbox's finding): if the child cannot
+// have it, it exits 127 without running anything. Returns its
 // result whatever its exit code; DeadlineExceeded when it ran past
 // limits.timeout, ResourceExhausted when its output passed
 // limits.max_output_bytes (it is killed in both cases), Internal when it
 // could not be started.
 absl::StatusOr<SandboxResult> RunSandboxed(const std::vector<std::string>& argv,
-                                           absl::string_view input, const SandboxLimits& limits);
+                                           absl::string_view input, const SandboxLimits& limits,
+                                           const SandboxSupport& isolation = {});
 
 }  // namespace pgxn::indexer
 
