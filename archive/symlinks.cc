@@ -157,6 +157,83 @@ class Resolver {
   size_t work_ = 0;
 };
 
+// Links to directories may not make the tree infinite: a/l1 -> ../b with
+// b/l2 -> ../a each resolve, but a/l1/l2/l1/... never ends for a recursive
+// grep, cp -L or a crawler of /src/. The directories and the links between
+// them form a graph (each directory to its subdirectories, and to where each
+// link in it leads); a cycle in it is refused, naming a link on it.
+absl::Status CheckNoDirectoryCycles(absl::string_view display_name,
+                                    const std::vector<ArchiveEntry>& entries) {
+  absl::flat_hash_map<absl::string_view, int> ids;
+  std::vector<std::vector<std::pair<int, const ArchiveEntry*>>> edges;
+  auto node = [&](absl::string_view dir) {
+    auto [it, added] = ids.try_emplace(dir, static_cast<int>(edges.size()));
+    if (added) edges.emplace_back();
+    return it->second;
+  };
+  bool any = false;
+  for (const ArchiveEntry& e : entries) {
+    any = any || (e.type == ArchiveEntry::Type::kSymlink && e.resolves_to_directory);
+  }
+  if (!any) return absl::OkStatus();
+  // Every directory under its parent, up to the root ("").
+  for (const ArchiveEntry& e : entries) {
+    absl::string_view dir =
+        e.type == ArchiveEntry::Type::kDirectory ? absl::string_view(e.path) : Parent(e.path);
+    while (!dir.empty() && !ids.contains(dir)) {
+      const int child = node(dir);
+      const absl::string_view parent = Parent(dir);
+      edges[node(parent)].emplace_back(child, nullptr);
+      dir = parent;
+    }
+  }
+  for (const ArchiveEntry& e : entries) {
+    if (e.type == ArchiveEntry::Type::kSymlink && e.resolves_to_directory) {
+      const int from = node(Parent(e.path));
+      edges[from].emplace_back(node(e.resolved), &e);
+    }
+  }
+  // Depth first, iteratively: 0 unseen, 1 on the path being walked, 2 done.
+  std::vector<int> state(edges.size(), 0);
+  struct Frame {
+    int node;
+    size_t next = 0;
+    const ArchiveEntry* via = nullptr;  // the link that led here, if any
+  };
+  for (int start = 0; start < static_cast<int>(edges.size()); ++start) {
+    if (state[start] != 0) continue;
+    std::vector<Frame> path = {Frame{start}};
+    state[start] = 1;
+    while (!path.empty()) {
+      Frame& top = path.back();
+      if (top.next == edges[top.node].size()) {
+        state[top.node] = 2;
+        path.pop_back();
+        continue;
+      }
+      const auto [to, link] = edges[top.node][top.next++];
+      if (state[to] == 1) {
+        // Back on the path: the cycle holds this edge and those after `to`.
+        const ArchiveEntry* named = link;
+        for (auto it = path.rbegin(); named == nullptr && it != path.rend(); ++it) {
+          named = it->via;
+        }
+        if (named != nullptr) {
+          return EntryError(display_name, named->path,
+                            absl::StrCat("is a symbolic link to ", Quote(named->link_target),
+                                         ", which leads back to it (a loop)"));
+        }
+        continue;
+      }
+      if (state[to] == 0) {
+        state[to] = 1;
+        path.push_back(Frame{to, 0, link});
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckLinkTarget(absl::string_view target) {
@@ -199,7 +276,7 @@ absl::Status ResolveSymlinks(absl::string_view display_name, std::vector<Archive
                        limits.max_total_bytes, " bytes (at entry ", Quote(e.path), ")"));
     }
   }
-  return absl::OkStatus();
+  return CheckNoDirectoryCycles(display_name, entries);
 }
 
 }  // namespace pgxn::archive
