@@ -173,7 +173,10 @@ class ScopedUtf8Locale {
 // local "PK\3\4" or central "PK\1\2" header), the name's length being the
 // 16-bit little-endian number at `length_at` and the name starting at
 // `name_at`. File data that happens to hold a signature adds names, which can
-// only make the list differ from the entries: the safe direction.
+// only make the list differ from the entries: the safe direction. This scan
+// is not ReadZipDirectory's walk done twice: a streaming reader (bsdtar on a
+// pipe) reads local headers in sequence, so a local header that no central
+// record names is an entry to it, and only a scan of the whole file sees it.
 std::vector<absl::string_view> HeaderNames(absl::string_view zip, absl::string_view signature,
                                            size_t length_at, size_t name_at) {
   std::vector<absl::string_view> names;

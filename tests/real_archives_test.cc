@@ -501,9 +501,7 @@ class RealArchivesTest : public ::testing::Test {
 
   // The stock client against the mirror: `pgxn CMD --mirror URL/ ARGS...`.
   static RunResult Pgxn(std::vector<std::string> args) {
-    args.insert(args.begin() + 1, {"--mirror", mirror_->url() + "/"});
-    args.insert(args.begin(), "pgxn");
-    return RunProgram(args);
+    return RunPgxnClient(mirror_->url(), std::move(args));
   }
 
   static base::TempDir* dir_;

@@ -616,10 +616,7 @@ class SearchTest : public ::testing::Test {
   }
 
   RunResult Pgxn(std::vector<std::string> args) {
-    // The client takes --mirror after the subcommand.
-    args.insert(args.begin() + 1, {"--mirror", indexer_->url() + "/"});
-    args.insert(args.begin(), "pgxn");
-    return RunProgram(args);
+    return RunPgxnClient(indexer_->url(), std::move(args));
   }
 
   static base::TempDir* dir_;

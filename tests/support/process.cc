@@ -84,4 +84,10 @@ void WriteWholeFile(const std::string& path, const std::string& contents) {
   out << contents;
 }
 
+RunResult RunPgxnClient(const std::string& node_url, std::vector<std::string> args) {
+  args.insert(args.begin() + (args.empty() ? 0 : 1), {"--mirror", node_url + "/"});
+  args.insert(args.begin(), "pgxn");
+  return RunProgram(args);
+}
+
 }  // namespace pgxn::testing

@@ -43,6 +43,11 @@ struct RunResult {
 // Runs argv to completion with `input` on stdin.
 RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input = "");
 
+// The stock pgxn client against the node at `node_url` (its HTTP root, no
+// trailing slash): `pgxn CMD --mirror NODE_URL/ ARGS...` for args
+// {CMD, ARGS...} (the client takes --mirror after the subcommand).
+RunResult RunPgxnClient(const std::string& node_url, std::vector<std::string> args);
+
 // The whole file, or "" if it cannot be read.
 std::string ReadWholeFile(const std::string& path);
 void WriteWholeFile(const std::string& path, const std::string& contents);
