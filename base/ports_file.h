@@ -1,5 +1,6 @@
-// DIR/ports.json, written once a node listens: {"http": N, "grpc": M}. Tests and
-// scripts start nodes on port 0 and read the ports from here.
+// DIR/ports.json, written once a node listens: {"http": N, "grpc": M}, and
+// "site": S on an indexer serving the website. Tests and scripts start nodes
+// on port 0 and read the ports from here.
 #ifndef PGXN_BASE_PORTS_FILE_H_
 #define PGXN_BASE_PORTS_FILE_H_
 
@@ -11,7 +12,9 @@ namespace pgxn::base {
 
 // Writes the file atomically (temp file + rename), so a reader never sees a
 // partial file.
-absl::Status WritePortsFile(const std::string& data_dir, int http_port, int grpc_port);
+// `site_port` 0 leaves "site" out.
+absl::Status WritePortsFile(const std::string& data_dir, int http_port, int grpc_port,
+                            int site_port = 0);
 
 }  // namespace pgxn::base
 

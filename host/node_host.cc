@@ -60,7 +60,24 @@ absl::Status NodeHost::StartAll() {
   if (!http_server.ok()) return http_server.status();
   http_server_ = *std::move(http_server);
 
-  const Listening listening{http->host, http_port(), grpc_port()};
+  if (!options_.site_address.empty()) {
+    absl::StatusOr<base::HostPort> site = base::ParseHostPort(options_.site_address);
+    if (!site.ok()) return site.status();
+    gateway::HttpServerOptions site_options = http_options;
+    site_options.host = site->host;
+    site_options.port = site->port;
+    site_options.max_body_bytes = 64 << 10;  // the site takes no uploads, only queries
+    site_options.screen = nullptr;
+    absl::StatusOr<std::unique_ptr<gateway::HttpServer>> site_server = gateway::HttpServer::Start(
+        site_options, [this](const gateway::Request& request) { return DispatchSite(request); });
+    if (!site_server.ok()) {
+      return absl::Status(site_server.status().code(),
+                          absl::StrCat("site listener: ", site_server.status().message()));
+    }
+    site_server_ = *std::move(site_server);
+  }
+
+  const Listening listening{http->host, http_port(), grpc_port(), site_port()};
   if (absl::Status s = role_->AddRoutes(&router_, listening); !s.ok()) return s;
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
@@ -69,14 +86,21 @@ absl::Status NodeHost::StartAll() {
     response.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return response;
   });
+  if (site_server_ != nullptr && options_.site_routes) {
+    if (absl::Status s = options_.site_routes(&site_router_); !s.ok()) return s;
+  }
   routes_ready_.store(true);
 
-  if (absl::Status s = base::WritePortsFile(options_.data_dir, http_port(), grpc_port()); !s.ok()) {
+  if (absl::Status s =
+          base::WritePortsFile(options_.data_dir, http_port(), grpc_port(), site_port());
+      !s.ok()) {
     return s;
   }
   absl::StatusOr<NodeStatus> now = role_->Status();
   base::LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
                              " and the Feed on port ", grpc_port(),
+                             site_port() != 0 ? absl::StrCat(", the site on port ", site_port())
+                                              : "",
                              now.ok()
                                  ? absl::StrCat("; epoch ", now->epoch.empty() ? "-" : now->epoch,
                                                 ", applied seq ", now->applied_seq)
@@ -89,6 +113,7 @@ void NodeHost::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (http_server_ != nullptr) http_server_->Stop();
+  if (site_server_ != nullptr) site_server_->Stop();
   role_->StopWork();
   if (feed_server_ != nullptr) feed_server_->Shutdown();
   role_->Close();
@@ -96,6 +121,7 @@ void NodeHost::Stop() {
 
 int NodeHost::http_port() const { return http_server_ == nullptr ? 0 : http_server_->port(); }
 int NodeHost::grpc_port() const { return feed_server_ == nullptr ? 0 : feed_server_->port(); }
+int NodeHost::site_port() const { return site_server_ == nullptr ? 0 : site_server_->port(); }
 
 gateway::Response NodeHost::Dispatch(const gateway::Request& request) const {
   if (!routes_ready_.load()) {
@@ -103,6 +129,15 @@ gateway::Response NodeHost::Dispatch(const gateway::Request& request) const {
         503, absl::StrCat("The ", options_.role, " is starting; try again shortly"));
   }
   gateway::Response response = router_.Dispatch(request);
+  metrics_->CountHttpRequest(response.status);
+  return response;
+}
+
+gateway::Response NodeHost::DispatchSite(const gateway::Request& request) const {
+  if (!routes_ready_.load()) {
+    return gateway::TextResponse(503, "The site is starting; try again shortly");
+  }
+  gateway::Response response = site_router_.Dispatch(request);
   metrics_->CountHttpRequest(response.status);
   return response;
 }

@@ -5,15 +5,17 @@
 //
 // Start, in this order:
 //   1. the Feed server over role->FeedLog(), and the HTTP server (answering
-//      503 "starting" until step 2 is done);
+//      503 "starting" until step 2 is done), and the site's HTTP server when
+//      options.site_address is set (likewise);
 //   2. role->AddRoutes(router, ports): the role's routes, given the bound
 //      ports (the origin's mail links need the HTTP port); the host adds
-//      GET /_status (role->Status()) and GET /metrics (role->Sample());
+//      GET /_status (role->Status()) and GET /metrics (role->Sample()); then
+//      options.site_routes on the site's own router;
 //   3. DIR/ports.json, so that whoever waits for it finds everything up;
 //   4. role->StartWork(): threads that change the role's state (a replica's
 //      upstream feed).
 // Stop, in this order, so that no thread outlives what it uses:
-//   1. stop accepting: the HTTP server finishes the requests in flight;
+//   1. stop accepting: the HTTP servers finish the requests in flight;
 //   2. role->StopWork(): the role's threads stop, finishing what they are
 //      doing and publishing or applying what they owe (a pending stats
 //      event, the event being applied);
@@ -62,6 +64,11 @@ struct NodeHostOptions {
   std::function<absl::optional<gateway::Response>(const gateway::Request& head)> screen;
   int max_message_bytes = feed::kMaxFeedMessageBytes;  // Feed messages
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  // A second HTTP listener, HOST:PORT, with routes of its own (an indexer's
+  // website, whose paths collide with the API's); empty: none.
+  std::string site_address;
+  // Adds the site's routes; called in step 2 when site_address is set.
+  std::function<absl::Status(gateway::Router* router)> site_routes;
 };
 
 // Where the node listens, once it does.
@@ -69,6 +76,7 @@ struct Listening {
   std::string http_host;
   int http_port = 0;
   int grpc_port = 0;
+  int site_port = 0;  // 0: no site listener
 };
 
 // What a role gives its host. Called on the thread that starts and stops the
@@ -108,11 +116,13 @@ class NodeHost {
 
   int http_port() const;
   int grpc_port() const;
+  int site_port() const;  // 0 without a site listener
 
  private:
   NodeHost(NodeHostOptions options, NodeRole* role);
   absl::Status StartAll();
   gateway::Response Dispatch(const gateway::Request& request) const;
+  gateway::Response DispatchSite(const gateway::Request& request) const;
   gateway::Response HandleStatus(const gateway::Request& request) const;
 
   const NodeHostOptions options_;
@@ -121,6 +131,8 @@ class NodeHost {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<feed::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
+  gateway::Router site_router_;
+  std::unique_ptr<gateway::HttpServer> site_server_;
   // Requests get 503 until the role's routes are in place.
   std::atomic<bool> routes_ready_{false};
   bool stopped_ = false;

@@ -34,7 +34,8 @@ Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store)
 
 Replica::~Replica() { Stop(); }
 
-absl::Status Replica::Start(ReplicaExtension* extension) {
+absl::Status Replica::Start(ReplicaExtension* extension,
+                            std::function<absl::Status(gateway::Router*)> site_routes) {
   extension_ = extension;
   // Created before the host (whose /_status reads it), started last.
   feed::FeedClientOptions client_options;
@@ -55,6 +56,8 @@ absl::Status Replica::Start(ReplicaExtension* extension) {
   host_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
   host_options.max_message_bytes = options_.max_message_bytes;
   host_options.heartbeat_interval = options_.heartbeat_interval;
+  host_options.site_address = options_.site_address;
+  host_options.site_routes = std::move(site_routes);
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
       host::NodeHost::Start(std::move(host_options), this);
   if (!host.ok()) return host.status();
@@ -98,6 +101,7 @@ void Replica::Stop() {
 
 int Replica::http_port() const { return host_ == nullptr ? 0 : host_->http_port(); }
 int Replica::grpc_port() const { return host_ == nullptr ? 0 : host_->grpc_port(); }
+int Replica::site_port() const { return host_ == nullptr ? 0 : host_->site_port(); }
 
 host::MetricsSample Replica::Sample() const {
   host::MetricsSample sample;

@@ -12,6 +12,7 @@
 #ifndef PGXN_REPLICA_REPLICA_H_
 #define PGXN_REPLICA_REPLICA_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct ReplicaOptions {
   bool replay_log = false;
   bool reset_on_new_epoch = false;
   int max_message_bytes = feed::kMaxFeedMessageBytes;
+  // The website's listener HOST:PORT (an indexer's --site); empty: none.
+  std::string site_address;
 };
 
 // What a role adds to a plain mirror.
@@ -91,13 +94,17 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   ~Replica() override;
 
   // `extension` may be null; if not, it must outlive the replica.
-  absl::Status Start(ReplicaExtension* extension);
+  // `site_routes` adds the routes of the listener at options.site_address
+  // (host/node_host.h); what they use must outlive the replica too.
+  absl::Status Start(ReplicaExtension* extension,
+                     std::function<absl::Status(gateway::Router*)> site_routes = nullptr);
   // Stops the node in the host's order; idempotent.
   void Stop();
 
   Store& store() { return *store_; }
   int http_port() const;
   int grpc_port() const;
+  int site_port() const;
 
  private:
   explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);

@@ -516,9 +516,10 @@ absl::StatusOr<v1::Event> Store::GetEvent(uint64_t seq, bool include_content) co
 }
 
 absl::Status Store::ForEachFile(
-    const std::function<bool(absl::string_view path, const StoredFile&)>& visit) const {
+    const std::function<bool(absl::string_view path, const StoredFile&)>& visit,
+    absl::string_view from) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->files));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
     absl::StatusOr<StoredFile> file = DecodeFile(ToView(it->value()));
     if (!file.ok()) return file.status();
     if (!visit(ToView(it->key()), *file)) break;

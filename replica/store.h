@@ -110,9 +110,11 @@ class Store final : public feed::EventLog {
   // The stored event at `seq` with its contents re-attached when asked.
   absl::StatusOr<v1::Event> GetEvent(uint64_t seq, bool include_content) const;
 
-  // Calls `visit` for each file in path order until it returns false.
+  // Calls `visit` for each file in path order, from the first path not
+  // below `from`, until it returns false.
   absl::Status ForEachFile(
-      const std::function<bool(absl::string_view path, const StoredFile&)>& visit) const;
+      const std::function<bool(absl::string_view path, const StoredFile&)>& visit,
+      absl::string_view from = {}) const;
 
   // The digest of the tree as this store holds it (feed/tree_digest.h).
   std::string TreeDigestNow() const;

@@ -6,6 +6,7 @@ PGXN_PACKAGES=(
   librocksdb-dev libpq-dev libxapian-dev libabsl-dev libgtest-dev libgmock-dev
   libboost-dev nlohmann-json3-dev libarchive-dev libssl-dev libsodium-dev
   libcmark-gfm-dev libcmark-gfm-extensions-dev prometheus-cpp-dev libcurl4-openssl-dev
+  zlib1g-dev libkainjow-mustache-dev
   postgresql-15 pgxnclient curl unzip zip git python3
   # The indexer's doc converters (optional for an operator; the tests use them):
   # reStructuredText, AsciiDoc, POD, and Textile/MediaWiki/Creole.
