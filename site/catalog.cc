@@ -16,6 +16,10 @@ absl::StatusOr<nlohmann::json> Catalog::Json(absl::string_view path) const {
   if (!file.ok()) return file.status();
   nlohmann::json doc = nlohmann::json::parse(file->content, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return absl::InternalError(absl::StrCat(path, " is not JSON"));
+  // Every document the pages read is an object (users/L.json a list of them).
+  if (!doc.is_object() && !doc.is_array()) {
+    return absl::InternalError(absl::StrCat(path, " is not a JSON object"));
+  }
   return doc;
 }
 

@@ -53,13 +53,19 @@ std::string SourceUrl(absl::string_view dist, absl::string_view version) {
 
 // The release list entry of `version` (exact, then ASCII case-insensitive)
 // and its status; nullptr when the dist has no such release.
+// The releases of `status` in a dist document; an empty array if none.
+const json& ReleasesOf(const json& dist_doc, const char* status) {
+  static const json* const kNone = new json(json::array());
+  const auto releases = dist_doc.find("releases");
+  if (releases == dist_doc.end() || !releases->is_object()) return *kNone;
+  const auto list = releases->find(status);
+  return list == releases->end() || !list->is_array() ? *kNone : *list;
+}
+
 const json* FindRelease(const json& dist_doc, absl::string_view version, std::string* status) {
-  if (!dist_doc.contains("releases") || !dist_doc["releases"].is_object()) return nullptr;
   for (bool exact : {true, false}) {
     for (const char* name : kStatuses) {
-      const json& list = dist_doc["releases"].value(name, json::array());
-      if (!list.is_array()) continue;
-      for (const json& entry : list) {
+      for (const json& entry : ReleasesOf(dist_doc, name)) {
         const std::string v = Str(entry, "version");
         if (exact ? v == version : absl::EqualsIgnoreCase(v, version)) {
           *status = name;
@@ -78,8 +84,8 @@ absl::StatusOr<json> ReadDist(const Catalog& catalog, absl::string_view dist) {
 json ReleaseGroups(const json& dist_doc, const std::string& name, const std::string& current) {
   json groups = json::array();
   for (const char* status : kStatuses) {
-    const json& list = dist_doc["releases"].value(status, json::array());
-    if (!list.is_array() || list.empty()) continue;
+    const json& list = ReleasesOf(dist_doc, status);
+    if (list.empty()) continue;
     json versions = json::array();
     for (const json& entry : list) {
       const std::string version = Str(entry, "version");
