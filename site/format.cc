@@ -81,8 +81,9 @@ nlohmann::json DateValue(absl::string_view rfc3339) {
   if (!absl::ParseTime(absl::RFC3339_full, rfc3339, &time, &error)) {
     return nlohmann::json{{"iso", ""}, {"human", std::string(rfc3339)}};
   }
-  return nlohmann::json{{"iso", std::string(rfc3339)},
-                        {"human", absl::FormatTime("%e %b %Y", time, absl::UTCTimeZone())}};
+  std::string human = absl::FormatTime("%d %b %Y", time, absl::UTCTimeZone());
+  if (human.front() == '0') human.erase(0, 1);
+  return nlohmann::json{{"iso", std::string(rfc3339)}, {"human", std::move(human)}};
 }
 
 std::string HumanSize(uint64_t bytes) {

@@ -234,7 +234,9 @@ gateway::Response Site::Render(const gateway::Request& request, const Page& page
               {"icon", icon_path_},
               {"recent_feed", page.recent_feed},
               {"query", page.query},
-              {"is_home", page.view == "home"}};
+              {"is_home", page.view == "home"},
+              // The home and search pages have a search form of their own.
+              {"own_search", page.view == "home" || page.view == "search"}};
   json nav = json::array();
   for (const auto& [href, label] : kNavigation) {
     absl::string_view section = href;

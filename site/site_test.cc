@@ -188,7 +188,7 @@ TEST_F(SiteTest, DistPageShowsTheNewestStableRelease) {
   EXPECT_TRUE(Has(page, "href=\"/dist/widget/1.1.0/widget-1.1.0.zip\""));
   EXPECT_TRUE(Has(page, base::Sha256Hex(Zip("1.1.0"))));
   EXPECT_TRUE(Has(page, "<code>pgxn install widget</code>"));
-  EXPECT_TRUE(Has(page, "<time datetime=\"2020-02-01T00:00:00Z\"> 1 Feb 2020</time>"));
+  EXPECT_TRUE(Has(page, "<time datetime=\"2020-02-01T00:00:00Z\">1 Feb 2020</time>"));
   // Every release, grouped by status; the shown one is not a link.
   EXPECT_TRUE(Has(page, "<a href=\"/dist/widget/1.0.0/\">1.0.0</a>"));
   EXPECT_TRUE(Has(page, "<a href=\"/dist/widget/2.0.0-beta1/\">2.0.0-beta1</a>"));
