@@ -164,6 +164,41 @@ std::string QueryValue(absl::string_view value) {
   return absl::StrReplaceAll(UrlSegment(value), {{"%20", "+"}});
 }
 
+std::string DistUrl(absl::string_view dist) { return absl::StrCat("/dist/", UrlSegment(dist), "/"); }
+
+std::string ReleaseUrl(absl::string_view dist, absl::string_view version) {
+  return absl::StrCat("/dist/", UrlSegment(dist), "/", UrlSegment(version), "/");
+}
+
+std::string DocUrl(absl::string_view dist, absl::string_view version, absl::string_view docpath) {
+  std::string url = ReleaseUrl(dist, version);
+  for (size_t start = 0;;) {
+    const size_t slash = docpath.find('/', start);
+    absl::StrAppend(&url, UrlSegment(docpath.substr(start, slash - start)));
+    if (slash == absl::string_view::npos) break;
+    url += '/';
+    start = slash + 1;
+  }
+  return url + ".html";
+}
+
+std::string UserUrl(absl::string_view nickname) {
+  return absl::StrCat("/user/", UrlSegment(nickname), "/");
+}
+
+std::string TagUrl(absl::string_view tag) {
+  return absl::StrCat("/tag/", UrlSegment(TreeName(tag)), "/");
+}
+
+std::string ExtensionUrl(absl::string_view extension) {
+  return absl::StrCat("/extension/", UrlSegment(TreeName(extension)), "/");
+}
+
+std::string SourceUrl(absl::string_view dist, absl::string_view version) {
+  return absl::StrCat("/src/", UrlSegment(TreeName(dist)), "/",
+                      UrlSegment(TreeName(absl::StrCat(dist, "-", version))), "/");
+}
+
 std::string TreeName(absl::string_view name) { return absl::AsciiStrToLower(name); }
 
 std::string DemoteHeadings(absl::string_view html) {

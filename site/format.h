@@ -41,6 +41,17 @@ std::string UrlSegment(absl::string_view segment);
 // A query value form-encoded ("a b&c" → "a+b%26c").
 std::string QueryValue(absl::string_view value);
 
+// The site's page URLs, every segment encoded; a docpath's slashes stay
+// path separators ("/dist/pair/0.1.0/doc/pair.html").
+std::string DistUrl(absl::string_view dist);
+std::string ReleaseUrl(absl::string_view dist, absl::string_view version);
+std::string DocUrl(absl::string_view dist, absl::string_view version, absl::string_view docpath);
+std::string UserUrl(absl::string_view nickname);
+std::string TagUrl(absl::string_view tag);  // by the tag's tree name
+std::string ExtensionUrl(absl::string_view extension);
+// The archive's top directory under /src/ ("/src/pair/pair-0.1.0/").
+std::string SourceUrl(absl::string_view dist, absl::string_view version);
+
 // Lower case, ASCII letters only: tree paths are named so (docs/pgxn.md §2).
 std::string TreeName(absl::string_view name);
 

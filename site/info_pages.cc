@@ -169,9 +169,9 @@ absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
   const std::string release = parts.size() > 2 ? parts[2] : "";
   d["dist"] = dist;
   d["release"] = release;
-  d["dist_url"] = absl::StrCat("/dist/", UrlSegment(dist), "/");
+  d["dist_url"] = DistUrl(dist);
   std::string version = release.size() > dist.size() ? release.substr(dist.size() + 1) : "";
-  d["release_url"] = absl::StrCat("/dist/", UrlSegment(dist), "/", UrlSegment(version), "/");
+  d["release_url"] = ReleaseUrl(dist, version);
   // Breadcrumbs through the archive's directories.
   json crumbs = json::array();
   std::string url = absl::StrCat("/src/", UrlSegment(dist), "/", UrlSegment(release), "/");

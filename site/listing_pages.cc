@@ -18,17 +18,6 @@ using nlohmann::json;
 
 std::string Str(const json& doc, const char* key) { return indexer::JsonString(doc, key); }
 
-std::string DistUrl(absl::string_view dist) { return absl::StrCat("/dist/", UrlSegment(dist), "/"); }
-std::string ReleaseUrl(absl::string_view dist, absl::string_view version) {
-  return absl::StrCat("/dist/", UrlSegment(dist), "/", UrlSegment(version), "/");
-}
-std::string UserUrl(absl::string_view nickname) {
-  return absl::StrCat("/user/", UrlSegment(nickname), "/");
-}
-std::string TagUrl(absl::string_view tag) {
-  return absl::StrCat("/tag/", UrlSegment(TreeName(tag)), "/");
-}
-
 // A stats file, or an empty object when the tree has none yet.
 absl::StatusOr<json> Stats(const Catalog& catalog, absl::string_view name) {
   absl::StatusOr<json> doc = catalog.Json(absl::StrCat("stats/", name, ".json"));
@@ -124,18 +113,10 @@ json Hit(const std::string& in, const json& hit) {
   if (!dist.empty()) out["dist_url"] = DistUrl(dist);
   if (!dist.empty() && !version.empty()) out["release_url"] = ReleaseUrl(dist, version);
   if (std::string docpath = Str(hit, "docpath"); !docpath.empty() && !dist.empty()) {
-    std::string url = ReleaseUrl(dist, version);
-    for (size_t start = 0;;) {
-      const size_t slash = docpath.find('/', start);
-      absl::StrAppend(&url, UrlSegment(absl::string_view(docpath).substr(start, slash - start)));
-      if (slash == std::string::npos) break;
-      url += '/';
-      start = slash + 1;
-    }
-    out["doc_url"] = url + ".html";
+    out["doc_url"] = DocUrl(dist, version, docpath);
   }
   if (std::string extension = Str(hit, "extension"); !extension.empty()) {
-    out["extension_url"] = absl::StrCat("/extension/", UrlSegment(TreeName(extension)), "/");
+    out["extension_url"] = ExtensionUrl(extension);
   }
   if (std::string user = Str(hit, "user"); !user.empty()) out["user_url"] = UserUrl(user);
   if (std::string tag = Str(hit, "tag"); !tag.empty()) out["tag_url"] = TagUrl(tag);

@@ -27,30 +27,6 @@ json Link(const std::string& url) {
   return link;
 }
 
-std::string DistUrl(absl::string_view dist) { return absl::StrCat("/dist/", UrlSegment(dist), "/"); }
-
-std::string ReleaseUrl(absl::string_view dist, absl::string_view version) {
-  return absl::StrCat("/dist/", UrlSegment(dist), "/", UrlSegment(version), "/");
-}
-
-std::string DocUrl(absl::string_view dist, absl::string_view version, absl::string_view docpath) {
-  std::string url = ReleaseUrl(dist, version);
-  // A docpath's slashes are path separators: encode each segment alone.
-  for (size_t start = 0;;) {
-    const size_t slash = docpath.find('/', start);
-    absl::StrAppend(&url, UrlSegment(docpath.substr(start, slash - start)));
-    if (slash == absl::string_view::npos) break;
-    url += '/';
-    start = slash + 1;
-  }
-  return url + ".html";
-}
-
-std::string SourceUrl(absl::string_view dist, absl::string_view version) {
-  return absl::StrCat("/src/", UrlSegment(TreeName(dist)), "/",
-                      UrlSegment(TreeName(absl::StrCat(dist, "-", version))), "/");
-}
-
 // The release list entry of `version` (exact, then ASCII case-insensitive)
 // and its status; nullptr when the dist has no such release.
 // The releases of `status` in a dist document; an empty array if none.
@@ -112,7 +88,7 @@ json Prereqs(const json& meta) {
         const std::string v = version.is_string() ? version.get<std::string>() : version.dump();
         if (v != "0") item["version"] = v;
         if (!absl::EqualsIgnoreCase(name, "PostgreSQL")) {
-          item["url"] = absl::StrCat("/extension/", UrlSegment(TreeName(name)), "/");
+          item["url"] = ExtensionUrl(name);
         }
         items.push_back(std::move(item));
       }
@@ -210,15 +186,14 @@ absl::StatusOr<Page> DistPage(const Catalog& catalog, absl::string_view dist,
   d["licenses"] = LicenseList(meta.value("license", json()));
   d["resources"] = Resources(meta);
   if (std::string user = Str(meta, "user"); !user.empty()) {
-    d["user"] = json{{"nickname", user}, {"url", absl::StrCat("/user/", UrlSegment(user), "/")}};
+    d["user"] = json{{"nickname", user}, {"url", UserUrl(user)}};
   }
 
   json tags = json::array();
   for (const json& tag : meta.value("tags", json::array())) {
     if (!tag.is_string()) continue;
     tags.push_back(json{{"tag", tag},
-                        {"url", absl::StrCat("/tag/", UrlSegment(TreeName(tag.get<std::string>())),
-                                             "/")}});
+                        {"url", TagUrl(tag.get<std::string>())}});
   }
   d["tags"] = std::move(tags);
   d["prereqs"] = Prereqs(meta);
@@ -231,7 +206,7 @@ absl::StatusOr<Page> DistPage(const Catalog& catalog, absl::string_view dist,
       json item{{"extension", extension},
                 {"version", Str(spec, "version")},
                 {"abstract", Str(spec, "abstract")},
-                {"url", absl::StrCat("/extension/", UrlSegment(TreeName(extension)), "/")}};
+                {"url", ExtensionUrl(extension)}};
       if (std::string docpath = Str(spec, "docpath"); !docpath.empty()) {
         item["doc_url"] = DocUrl(name, v, docpath);
         extension_docs.push_back(docpath);
