@@ -130,7 +130,7 @@ absl::StatusOr<Page> SpecPage(const Catalog& catalog) {
     }
     // Aligned columns or indented lines read as they were laid out.
     if (absl::StartsWith(line, " ") || absl::StrContains(line, "   ") || line.front() == '{' ||
-        line.front() == '}' || line.front() == '"') {
+        line.front() == '}') {
       preformatted = true;
     }
     if (!block.empty()) block += '\n';
