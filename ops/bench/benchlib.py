@@ -1,10 +1,10 @@
 """What the benchmark scripts in ops/bench have in common (Python 3, stdlib only).
 
-Every script (catchup, fanout, propagation, propagation3, search, upload_rate)
-starts its own pgxnd nodes on free ports in a temp dir, adds accounts to the
-origin, publishes small synthetic releases the way pgxn-release does (a
-multipart form posted to /upload with Basic auth), polls the nodes over HTTP
-and prints percentiles. This module holds those pieces; what a benchmark
+Every script (catchup, fanout, propagation, propagation3, search, site,
+upload_rate) starts its own pgxnd nodes on free ports in a temp dir, adds
+accounts to the origin, publishes small synthetic releases the way pgxn-release
+does (a multipart form posted to /upload with Basic auth), polls the nodes over
+HTTP and prints percentiles. This module holds those pieces; what a benchmark
 measures, and how it prints it, stays in its script. A script imports it from
 its own directory:
 
@@ -19,6 +19,8 @@ publish_log, which runs its own.
 import argparse
 import base64
 import http.client
+import importlib.machinery
+import importlib.util
 import io
 import json
 import os
@@ -158,6 +160,33 @@ def proc_stat(pid):
         return None
     fields = text[text.rindex(")") + 2:].split()  # fields from the 3rd (state) on
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def memory_bytes(pid):
+    """(VmRSS, VmHWM) of a running process in bytes, from /proc/PID/status
+    (Linux): its resident set now and at its peak; NaN for what is unknown."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    found[key] = int(value.split()[0]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return found.get("VmRSS", float("nan")), found.get("VmHWM", float("nan"))
+
+
+def load_script(name):
+    """Imports the benchmark script NAME of this directory (a file without
+    .py) as a module, so that another script can reuse its pieces (its main()
+    does not run). Each call loads a fresh copy."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    loader = importlib.machinery.SourceFileLoader(f"bench_{name}", path)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
 def cpu_seconds(pid):
