@@ -201,16 +201,30 @@ std::string SourceUrl(absl::string_view dist, absl::string_view version) {
 
 std::string TreeName(absl::string_view name) { return absl::AsciiStrToLower(name); }
 
-std::string DemoteHeadings(absl::string_view html) {
+std::string FitDocIntoPage(absl::string_view html, int levels) {
   std::string out(html);
-  for (int level = 5; level >= 1; --level) {
-    const std::string from = absl::StrCat("h", level);
-    const std::string to = absl::StrCat("h", level + 1);
-    out = absl::StrReplaceAll(out, {{absl::StrCat("<", from, ">"), absl::StrCat("<", to, ">")},
-                                    {absl::StrCat("<", from, " "), absl::StrCat("<", to, " ")},
-                                    {absl::StrCat("</", from, ">"), absl::StrCat("</", to, ">")}});
+  for (int pass = 0; pass < levels; ++pass) {
+    for (int level = 5; level >= 1; --level) {
+      const std::string from = absl::StrCat("h", level);
+      const std::string to = absl::StrCat("h", level + 1);
+      out = absl::StrReplaceAll(out, {{absl::StrCat("<", from, ">"), absl::StrCat("<", to, ">")},
+                                      {absl::StrCat("<", from, " "), absl::StrCat("<", to, " ")},
+                                      {absl::StrCat("</", from, ">"), absl::StrCat("</", to, ">")}});
+    }
   }
-  return out;
+  // The contents' heading ("<h3>Contents</h3>" as rendered) leads its own
+  // aside: an h2 under the page's h1.
+  if (const size_t toc = out.find("<div id=\"pgxntoc\">"); toc != std::string::npos) {
+    const size_t open = out.find("<h", toc);
+    const size_t close = open == std::string::npos ? open : out.find("</h", open);
+    if (close != std::string::npos && close + 4 < out.size() && absl::ascii_isdigit(out[open + 2]) &&
+        out[close + 3] == out[open + 2]) {
+      out[open + 2] = '2';
+      out[close + 3] = '2';
+    }
+  }
+  return absl::StrReplaceAll(out, {{"<pre>", "<pre tabindex=\"0\">"},
+                                   {"<pre ", "<pre tabindex=\"0\" "}});
 }
 
 }  // namespace pgxn::site

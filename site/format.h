@@ -55,10 +55,12 @@ std::string SourceUrl(absl::string_view dist, absl::string_view version);
 // Lower case, ASCII letters only: tree paths are named so (docs/pgxn.md §2).
 std::string TreeName(absl::string_view name);
 
-// The body of a rendered doc fragment with each heading one level lower
-// (h1 → h2 … h5 → h6), so the page keeps one h1 of its own. The fragment
-// is the indexer's sanitised HTML, whose tags are lower case and whole.
-std::string DemoteHeadings(absl::string_view html);
+// A rendered doc fragment (the indexer's sanitised HTML, whose tags are
+// lower case and whole) made to fit inside a page whose own h1 comes first:
+// each heading `levels` lower (h1 → h2 … down to h6), the table of
+// contents' own heading an h2 so headings do not skip a level, and every
+// <pre> focusable (tabindex="0"), so that a keyboard can scroll long lines.
+std::string FitDocIntoPage(absl::string_view html, int levels);
 
 }  // namespace pgxn::site
 

@@ -46,9 +46,17 @@ TEST(Format, UrlPartsAreEncoded) {
   EXPECT_EQ(TreeName("pgTAP"), "pgtap");
 }
 
-TEST(Format, HeadingsMoveOneLevelDown) {
-  EXPECT_EQ(DemoteHeadings("<h1 id=\"a\">A</h1><h2>B</h2><h6>C</h6><h5>D</h5>"),
+TEST(Format, DocsFitUnderThePagesHeading) {
+  EXPECT_EQ(FitDocIntoPage("<h1 id=\"a\">A</h1><h2>B</h2><h6>C</h6><h5>D</h5>", 1),
             "<h2 id=\"a\">A</h2><h3>B</h3><h6>C</h6><h6>D</h6>");
+  EXPECT_EQ(FitDocIntoPage("<h1>A</h1>", 2), "<h3>A</h3>");
+  EXPECT_EQ(FitDocIntoPage("<div id=\"pgxndoc\"><div id=\"pgxntoc\"><h3>Contents</h3></div>"
+                           "<div id=\"pgxnbod\"><h1>T</h1><pre><code>x</code></pre>"
+                           "<pre class=\"s\">y</pre></div></div>",
+                           1),
+            "<div id=\"pgxndoc\"><div id=\"pgxntoc\"><h2>Contents</h2></div>"
+            "<div id=\"pgxnbod\"><h2>T</h2><pre tabindex=\"0\"><code>x</code></pre>"
+            "<pre tabindex=\"0\" class=\"s\">y</pre></div></div>");
 }
 
 }  // namespace

@@ -262,7 +262,7 @@ absl::StatusOr<Page> DistPage(const Catalog& catalog, absl::string_view dist,
 
   if (has_readme) {
     absl::StatusOr<std::string> readme = catalog.Text(dir + "README.html");
-    if (readme.ok()) d["readme_html"] = DemoteHeadings(DemoteHeadings(*readme));
+    if (readme.ok()) d["readme_html"] = FitDocIntoPage(*readme, 2);
   }
   return page;
 }
@@ -317,7 +317,7 @@ absl::StatusOr<Page> DocPage(const Catalog& catalog, absl::string_view dist,
   d["dist_url"] = DistUrl(name);
   d["release_url"] = ReleaseUrl(name, v);
   d["date"] = DateValue(Str(*meta, "date"));
-  d["doc_html"] = DemoteHeadings(*html);
+  d["doc_html"] = FitDocIntoPage(*html, 1);
   return page;
 }
 

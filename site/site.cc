@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/digest.h"
+#include "base/escape.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "gateway/compression.h"
@@ -52,6 +53,20 @@ bool NoneMatchLists(absl::string_view header, absl::string_view etag) {
     if (absl::ConsumeSuffix(&tag, "-gzip\"") && absl::StrCat(tag, "\"") == etag) return true;
   }
   return false;
+}
+
+// Whether the page at these path segments is a directory on pgxn.org
+// (/dist/pair/, /user/theory/, /tags/); /search and *.html are not.
+bool TakesASlash(const std::vector<std::string>& parts) {
+  const std::string& top = parts[0];
+  if (parts.size() == 1) {
+    for (const char* page : {"recent", "tags", "users", "about", "faq", "mirroring", "feeds", "spec"}) {
+      if (top == page) return true;
+    }
+    return false;
+  }
+  if (parts.size() == 2) return top == "user" || top == "tag" || top == "extension" || top == "dist";
+  return parts.size() == 3 && top == "dist" && !absl::EndsWith(parts[2], ".html");
 }
 
 bool IsTreeDownload(absl::string_view path) {
@@ -161,6 +176,19 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
   const size_t n = parts.size();
   if (n == 0) return HomePage(catalog_);
   const std::string& top = parts[0];
+  if (!absl::EndsWith(path, "/") && TakesASlash(parts)) {
+    // pgxn.org's pages are directories: without the slash, relative links in
+    // a README would resolve against the parent (/dist/pair/0.1.0 → doc/x
+    // is /dist/pair/doc/x, another release's doc). So the slash is optional
+    // for whoever types the address, and the page has one address.
+    const absl::string_view target = request.target;
+    std::string location = absl::StartsWith(target, "/")
+                               ? std::string(target.substr(0, target.find('?')))
+                               : base::PercentEncodePath(path);
+    location += '/';
+    if (!request.query.empty()) absl::StrAppend(&location, "?", request.query);
+    return Redirect(301, location);
+  }
   if (n == 1) {
     if (top == "search") {
       absl::StatusOr<gateway::QueryParams> query = gateway::ParseQuery(request.query);

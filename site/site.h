@@ -19,7 +19,8 @@
 //   /contact.html /mirroring.html /faq.html /meta/spec.html
 //                                       301 to their pages (pgxn.org's old paths)
 //   /ui/...                             the stylesheet and icon
-// A trailing slash is optional on every page path. Anything else, and any
+// A page path without its trailing slash answers 301 with the slash (the
+// query kept), so relative links in READMEs resolve. Anything else, and any
 // unknown dist, version, doc, user or tag, is the 404 page (in the layout,
 // with a search form). Methods other than GET and HEAD: 405.
 //

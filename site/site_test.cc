@@ -170,12 +170,18 @@ class SiteTest : public ::testing::Test {
 };
 
 TEST_F(SiteTest, DistPageShowsTheNewestStableRelease) {
-  for (const char* path : {"/dist/widget/", "/dist/widget", "/dist/WIDGET/"}) {
+  for (const char* path : {"/dist/widget/", "/dist/WIDGET/"}) {
     const gateway::Response page = Get(path);
     ASSERT_EQ(page.status, 200) << path << "\n" << page.body;
     EXPECT_EQ(page.Header("Content-Type"), "text/html; charset=utf-8");
     EXPECT_TRUE(Has(page, "<title>widget 1.1.0 — PGXN</title>")) << page.body;
   }
+  // Without the slash, relative links would resolve against the parent.
+  EXPECT_EQ(Get("/dist/widget").status, 301);
+  EXPECT_EQ(Get("/dist/widget").Header("Location"), "/dist/widget/");
+  EXPECT_EQ(Get("/dist/widget/1.0.0").Header("Location"), "/dist/widget/1.0.0/");
+  EXPECT_EQ(Get("/users?c=w").Header("Location"), "/users/?c=w");
+  EXPECT_EQ(Get("/tag/key%20value").Header("Location"), "/tag/key%20value/");
   const gateway::Response page = Get("/dist/widget/");
   EXPECT_TRUE(Has(page, "<meta name=\"description\" content=\"Widgets for PostgreSQL\">"));
   EXPECT_TRUE(Has(page, "A widget type &amp; friends."));
@@ -246,7 +252,7 @@ TEST_F(SiteTest, DocPagesOfAReleaseAndOfTheShownOne) {
   const gateway::Response extension = Get("/extension/widget/");
   EXPECT_EQ(extension.status, 302);
   EXPECT_EQ(extension.Header("Location"), "/dist/widget/2.0.0-beta1/doc/widget.html");
-  EXPECT_EQ(Get("/extension/nothing").status, 404);
+  EXPECT_EQ(Get("/extension/nothing/").status, 404);
 }
 
 TEST_F(SiteTest, SearchPagesAndTheirErrors) {
@@ -284,7 +290,8 @@ TEST_F(SiteTest, PeopleTagsAndListings) {
   ASSERT_EQ(recent.status, 200);
   EXPECT_TRUE(Has(recent, "type=\"application/atom+xml\""));
   EXPECT_TRUE(Has(Get("/"), "type=\"application/atom+xml\""));
-  for (const char* path : {"/about/", "/faq", "/mirroring/", "/feeds/"}) {
+  EXPECT_EQ(Get("/faq").status, 301);
+  for (const char* path : {"/about/", "/faq/", "/mirroring/", "/feeds/"}) {
     EXPECT_EQ(Get(path).status, 200) << path;
   }
   EXPECT_EQ(Get("/nothing/here").status, 404);

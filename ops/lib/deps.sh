@@ -13,10 +13,20 @@ PGXN_PACKAGES=(
   python3-docutils asciidoctor perl pandoc
 )
 
+# What the browser tests (tests/site_test.cc, tests/browser/) need besides:
+# Debian's chromium, and Node.js with npm unless a node is already on PATH
+# (one from another source brings its own npm, which Debian's would conflict
+# with). ops/test installs these; ops/quickstart does not need them.
+PGXN_TEST_PACKAGES=(chromium)
+if ! command -v node >/dev/null 2>&1; then
+  PGXN_TEST_PACKAGES+=(nodejs npm)
+fi
+
+# Installs PGXN_PACKAGES and the packages named as arguments.
 pgxn_install_deps() {
   local missing=()
   local package
-  for package in "${PGXN_PACKAGES[@]}"; do
+  for package in "${PGXN_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$package")
     fi
@@ -40,4 +50,17 @@ pgxn_build() {
   local build_dir=${BUILD_DIR:-build}
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} >/dev/null
   cmake --build "$build_dir" -j "${JOBS:-2}"
+}
+
+# Installs the browser tests' npm packages (playwright-core, axe-core) in
+# tests/browser exactly as its package-lock.json pins them, when they are
+# missing or the lock file changed since. Nothing else is downloaded: the
+# tests drive Debian's chromium.
+pgxn_install_browser_deps() {
+  local dir=tests/browser
+  if [ -d "$dir/node_modules" ] && [ ! "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    return 0
+  fi
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+  touch "$dir/node_modules"
 }

@@ -32,14 +32,15 @@ Node::~Node() {
 std::unique_ptr<Node> Node::Start(const std::string& role, const std::string& dir,
                                   const std::vector<std::string>& extra) {
   auto node = std::unique_ptr<Node>(new Node(role, dir, extra));
-  if (!node->Launch("127.0.0.1:0", "127.0.0.1:0")) return nullptr;
+  if (!node->Launch("127.0.0.1:0", "127.0.0.1:0", "")) return nullptr;
   return node;
 }
 
-bool Node::Launch(const std::string& http, const std::string& grpc) {
+bool Node::Launch(const std::string& http, const std::string& grpc, const std::string& site) {
   std::filesystem::remove(dir_ + "/ports.json");
   std::vector<std::string> argv = {PgxndPath(), role_, "--data-dir", dir_,
                                    "--http",    http,  "--grpc",     grpc};
+  if (!site.empty()) argv.insert(argv.end(), {"--site", site});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   // Tests that count events or compare trees right after a change want the
   // stats in the change's own event; tests of the deferred stats say so.
@@ -56,6 +57,7 @@ bool Node::Launch(const std::string& http, const std::string& grpc) {
     if (ports.is_object()) {
       http_port_ = ports.value("http", 0);
       grpc_port_ = ports.value("grpc", 0);
+      site_port_ = ports.value("site", 0);
       listening = true;
     }
     return listening || !process_->Running();
@@ -69,10 +71,17 @@ bool Node::Launch(const std::string& http, const std::string& grpc) {
 int Node::Stop(int signal) { return process_->Stop(signal); }
 
 bool Node::Restart() {
-  return Launch(absl::StrCat("127.0.0.1:", http_port_), absl::StrCat("127.0.0.1:", grpc_port_));
+  // An indexer's site keeps its port too (its default follows --http's).
+  const bool own_site = absl::c_any_of(
+      extra_, [](const std::string& arg) { return absl::StartsWith(arg, "--site"); });
+  return Launch(absl::StrCat("127.0.0.1:", http_port_), absl::StrCat("127.0.0.1:", grpc_port_),
+                site_port_ == 0 || own_site ? "" : absl::StrCat("127.0.0.1:", site_port_));
 }
 
 std::string Node::url() const { return absl::StrCat("http://127.0.0.1:", http_port_); }
+std::string Node::site_url() const {
+  return site_port_ == 0 ? "" : absl::StrCat("http://127.0.0.1:", site_port_);
+}
 std::string Node::grpc_address() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
 
 nlohmann::json Node::Status() const {

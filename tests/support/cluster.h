@@ -42,6 +42,9 @@ class Node {
   std::string url() const;           // http://127.0.0.1:PORT
   std::string grpc_address() const;  // 127.0.0.1:PORT
   int http_port() const { return http_port_; }
+  // The website's listener (an indexer's "site" in ports.json), e.g.
+  // http://127.0.0.1:PORT; empty when the node serves no site.
+  std::string site_url() const;
 
   HttpResult Get(const std::string& path) const { return HttpGet(url() + path); }
   nlohmann::json Status() const;
@@ -55,7 +58,8 @@ class Node {
 
  private:
   Node(std::string role, std::string dir, std::vector<std::string> extra);
-  bool Launch(const std::string& http, const std::string& grpc);
+  // `site` (HOST:PORT) is passed as --site unless empty.
+  bool Launch(const std::string& http, const std::string& grpc, const std::string& site);
 
   std::string role_;
   std::string dir_;
@@ -63,6 +67,7 @@ class Node {
   std::unique_ptr<Process> process_;
   int http_port_ = 0;
   int grpc_port_ = 0;
+  int site_port_ = 0;
 };
 
 // One file of a test distribution.
