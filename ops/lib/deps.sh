@@ -8,6 +8,7 @@ PGXN_PACKAGES=(
   libcmark-gfm-dev libcmark-gfm-extensions-dev prometheus-cpp-dev libcurl4-openssl-dev
   zlib1g-dev libkainjow-mustache-dev
   postgresql-15 pgxnclient curl unzip zip git python3
+  wrk  # load for ops/bench/site (which falls back to Python clients without it)
   # The indexer's doc converters (optional for an operator; the tests use them):
   # reStructuredText, AsciiDoc, POD, and Textile/MediaWiki/Creole.
   python3-docutils asciidoctor perl pandoc
