@@ -214,15 +214,10 @@ class SiteTest : public ::testing::Test {
         return;
       }
     }
-    origin_ = Node::Start("origin", origin_dir, {"--unsafe-no-fsync"}).release();
-    if (origin_ == nullptr) return;
-    mirror_ =
-        Node::Start("mirror", dir_->path() + "/mirror", {"--upstream", origin_->grpc_address()})
-            .release();
-    if (mirror_ == nullptr) return;
-    indexer_ =
-        Node::Start("indexer", dir_->path() + "/indexer", {"--upstream", mirror_->grpc_address()})
-            .release();
+    Chain chain = StartChain(dir_->path());
+    origin_ = chain.origin.release();
+    mirror_ = chain.mirror.release();
+    indexer_ = chain.indexer.release();
     if (indexer_ == nullptr) return;
     if (indexer_->site_url().empty()) {
       setup_error_ = "the indexer's ports.json names no site port";

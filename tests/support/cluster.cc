@@ -29,6 +29,17 @@ Node::~Node() {
   if (process_ != nullptr) process_->Stop(SIGTERM);
 }
 
+Chain StartChain(const std::string& dir) {
+  Chain chain;
+  chain.origin = Node::Start("origin", dir + "/origin", {"--unsafe-no-fsync"});
+  if (chain.origin == nullptr) return chain;
+  chain.mirror = Node::Start("mirror", dir + "/mirror", {"--upstream", chain.origin->grpc_address()});
+  if (chain.mirror == nullptr) return chain;
+  chain.indexer =
+      Node::Start("indexer", dir + "/indexer", {"--upstream", chain.mirror->grpc_address()});
+  return chain;
+}
+
 std::unique_ptr<Node> Node::Start(const std::string& role, const std::string& dir,
                                   const std::vector<std::string>& extra) {
   auto node = std::unique_ptr<Node>(new Node(role, dir, extra));

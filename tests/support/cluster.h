@@ -70,6 +70,17 @@ class Node {
   int site_port_ = 0;
 };
 
+// An origin (without fsync), a mirror following it and an indexer following
+// the mirror, in DIR/origin, DIR/mirror and DIR/indexer: the network most
+// multi-process tests need. From the first node that does not start, the
+// members are null (its log was printed).
+struct Chain {
+  std::unique_ptr<Node> origin;
+  std::unique_ptr<Node> mirror;
+  std::unique_ptr<Node> indexer;
+};
+Chain StartChain(const std::string& dir);
+
 // One file of a test distribution.
 struct DistFile {
   std::string path;  // relative to the distribution's top directory
