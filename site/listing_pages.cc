@@ -68,6 +68,31 @@ json DistList(const json& releases) {
   return list;
 }
 
+// One page of `dists` (DistList's), with what the template's pager needs,
+// into `data`: dists, and when there is more than one page, first, last,
+// count and previous_url / next_url relative to `base`.
+void PageOfDists(json dists, absl::string_view page, const std::string& base, json* data) {
+  const size_t count = dists.size();
+  const size_t pages = std::max<size_t>(1, (count + kDistsPerPage - 1) / kDistsPerPage);
+  size_t number = 1;
+  if (!absl::SimpleAtoi(page, &number) || number < 1) number = 1;
+  number = std::min(number, pages);
+  if (pages > 1) {
+    const size_t first = (number - 1) * kDistsPerPage;
+    const size_t last = std::min(count, first + kDistsPerPage);
+    json slice(json::value_t::array);
+    for (size_t i = first; i < last; ++i) slice.push_back(std::move(dists[i]));
+    dists = std::move(slice);
+    (*data)["paged"] = true;
+    (*data)["first"] = first + 1;
+    (*data)["last"] = last;
+    (*data)["count"] = count;
+    if (number > 1) (*data)["previous_url"] = absl::StrCat(base, "?p=", number - 1);
+    if (number < pages) (*data)["next_url"] = absl::StrCat(base, "?p=", number + 1);
+  }
+  (*data)["dists"] = std::move(dists);
+}
+
 json Letters(char current) {
   json letters = json::array();
   for (char c = 'a'; c <= 'z'; ++c) {
@@ -189,7 +214,8 @@ absl::StatusOr<Page> RecentPage(const Catalog& catalog) {
   return page;
 }
 
-absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname) {
+absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname,
+                              absl::string_view page_number) {
   absl::StatusOr<json> user = catalog.Json(absl::StrCat("user/", TreeName(nickname), ".json"));
   if (absl::IsNotFound(user.status())) {
     return NotFoundPage(absl::StrCat("There is no user named “", nickname, "”."));
@@ -211,7 +237,7 @@ absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname
     }
   }
   if (std::string twitter = Str(*user, "twitter"); !twitter.empty()) d["twitter"] = twitter;
-  d["dists"] = DistList(user->value("releases", json::object()));
+  PageOfDists(DistList(user->value("releases", json::object())), page_number, UserUrl(nick), &d);
   return page;
 }
 
@@ -262,7 +288,8 @@ absl::StatusOr<Page> TagsPage(const Catalog& catalog) {
   return page;
 }
 
-absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag) {
+absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag,
+                             absl::string_view page_number) {
   absl::StatusOr<json> doc = catalog.Json(absl::StrCat("tag/", TreeName(tag), ".json"));
   if (absl::IsNotFound(doc.status())) {
     return NotFoundPage(absl::StrCat("No distribution is tagged “", tag, "”."));
@@ -274,7 +301,8 @@ absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag) {
   page.title = absl::StrCat("Tag: ", name);
   page.description = absl::StrCat("Distributions on PGXN tagged “", name, "”.");
   page.data["tag"] = name;
-  page.data["dists"] = DistList(doc->value("releases", json::object()));
+  PageOfDists(DistList(doc->value("releases", json::object())), page_number, TagUrl(name),
+              &page.data);
   return page;
 }
 

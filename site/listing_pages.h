@@ -19,12 +19,18 @@ inline constexpr size_t kHomeRecent = 8;
 
 absl::StatusOr<Page> HomePage(const Catalog& catalog);
 absl::StatusOr<Page> RecentPage(const Catalog& catalog);
-absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname);
+// The dists of a user or a tag are listed kDistsPerPage at a time, by name;
+// `page` is ?p= (1 for anything that is not a page number, the last page
+// past the end).
+inline constexpr size_t kDistsPerPage = 100;
+absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname,
+                              absl::string_view page = "");
 // `letter` from ?c=: one ASCII letter (either case); "" or anything else
 // shows "a".
 absl::StatusOr<Page> UsersPage(const Catalog& catalog, absl::string_view letter);
 absl::StatusOr<Page> TagsPage(const Catalog& catalog);
-absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag);
+absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag,
+                             absl::string_view page = "");
 
 // /search with the query's parameters: q (required), in (docs, dists,
 // extensions, users or tags; default docs), o (offset), l (limit, at most

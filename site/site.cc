@@ -211,8 +211,12 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
     if (top == "mirroring") return MirroringPage(catalog_);
     if (top == "spec") return SpecPage(catalog_);
   }
-  if (n == 2 && top == "user") return UserPage(catalog_, parts[1]);
-  if (n == 2 && top == "tag") return TagPage(catalog_, parts[1]);
+  if (n == 2 && (top == "user" || top == "tag")) {
+    absl::StatusOr<gateway::QueryParams> query = gateway::ParseQuery(request.query);
+    const std::string* p = query.ok() ? gateway::FindParam(*query, "p") : nullptr;
+    const absl::string_view page = p == nullptr ? "" : absl::string_view(*p);
+    return top == "user" ? UserPage(catalog_, parts[1], page) : TagPage(catalog_, parts[1], page);
+  }
   if (n == 2 && top == "extension") return ExtensionRedirect(catalog_, parts[1]);
   if (top == "dist" && n >= 2) {
     const std::string& dist = parts[1];

@@ -297,6 +297,33 @@ TEST_F(SiteTest, PeopleTagsAndListings) {
   EXPECT_EQ(Get("/nothing/here").status, 404);
 }
 
+TEST_F(SiteTest, LongListsComeAPageAtATime) {
+  Json releases = Json::object();
+  for (int i = 0; i < 250; ++i) {
+    releases[absl::StrCat("d", 1000 + i)] = Json{{"stable", {{{"version", "1.0.0"}}}}};
+  }
+  v1::Event event = chain_.Next(
+      {feed::PutOp("tag/many.json", Json{{"tag", "many"}, {"releases", releases}}.dump())},
+      "release", "widget", "1.2.0");
+  ASSERT_TRUE(store_->Apply(event).ok());
+  indexer_->OnApplied(event, /*caught_up=*/true);
+  indexer_->WaitIdle();
+
+  const gateway::Response first = Get("/tag/many/");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(Has(first, "1–100 of 250"));
+  EXPECT_TRUE(Has(first, "href=\"/dist/d1099/\""));
+  EXPECT_FALSE(Has(first, "href=\"/dist/d1100/\""));
+  EXPECT_TRUE(Has(first, "<a href=\"/tag/many/?p=2\" rel=\"next\">"));
+  const gateway::Response last = Get("/tag/many/?p=3");
+  EXPECT_TRUE(Has(last, "201–250 of 250"));
+  EXPECT_TRUE(Has(last, "href=\"/dist/d1249/\""));
+  EXPECT_TRUE(Has(last, "<a href=\"/tag/many/?p=2\" rel=\"prev\">"));
+  EXPECT_TRUE(Has(Get("/tag/many/?p=99"), "201–250 of 250"));  // past the end: the last
+  EXPECT_TRUE(Has(Get("/tag/many/?p=x"), "1–100 of 250"));
+  EXPECT_FALSE(Has(Get("/tag/widgets/"), "rel=\"next\""));  // one page: no pager
+}
+
 TEST_F(SiteTest, SourceFilesAreEscapedInThePage) {
   const gateway::Response listing = Get("/src/widget/widget-1.1.0/");
   ASSERT_EQ(listing.status, 200) << listing.body;
