@@ -223,8 +223,18 @@ std::string FitDocIntoPage(absl::string_view html, int levels) {
       out[close + 3] = '2';
     }
   }
-  return absl::StrReplaceAll(out, {{"<pre>", "<pre tabindex=\"0\">"},
-                                   {"<pre ", "<pre tabindex=\"0\" "}});
+  out = absl::StrReplaceAll(out, {{"<pre>", "<pre tabindex=\"0\">"},
+                                  {"<pre ", "<pre tabindex=\"0\" "}});
+  // An author's <img> without alt text (raw HTML; Markdown always gives
+  // one) would be read out as its file name: mark it decorative.
+  for (size_t at = out.find("<img "); at != std::string::npos; at = out.find("<img ", at + 1)) {
+    const size_t end = out.find('>', at);
+    if (end == std::string::npos) break;
+    if (absl::string_view(out).substr(at, end - at).find(" alt=") == absl::string_view::npos) {
+      out.insert(at + 4, " alt=\"\"");
+    }
+  }
+  return out;
 }
 
 }  // namespace pgxn::site

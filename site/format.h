@@ -58,8 +58,9 @@ std::string TreeName(absl::string_view name);
 // A rendered doc fragment (the indexer's sanitised HTML, whose tags are
 // lower case and whole) made to fit inside a page whose own h1 comes first:
 // each heading `levels` lower (h1 → h2 … down to h6), the table of
-// contents' own heading an h2 so headings do not skip a level, and every
-// <pre> focusable (tabindex="0"), so that a keyboard can scroll long lines.
+// contents' own heading an h2 so headings do not skip a level, every
+// <pre> focusable (tabindex="0"), so that a keyboard can scroll long lines,
+// and every <img> without alt text given alt="".
 std::string FitDocIntoPage(absl::string_view html, int levels);
 
 }  // namespace pgxn::site

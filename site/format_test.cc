@@ -57,6 +57,8 @@ TEST(Format, DocsFitUnderThePagesHeading) {
             "<div id=\"pgxndoc\"><div id=\"pgxntoc\"><h2>Contents</h2></div>"
             "<div id=\"pgxnbod\"><h2>T</h2><pre tabindex=\"0\"><code>x</code></pre>"
             "<pre tabindex=\"0\" class=\"s\">y</pre></div></div>");
+  EXPECT_EQ(FitDocIntoPage("<p><img src=\"x\"> <img src=\"y\" alt=\"Y\"></p>", 1),
+            "<p><img alt=\"\" src=\"x\"> <img src=\"y\" alt=\"Y\"></p>");
 }
 
 }  // namespace
