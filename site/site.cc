@@ -10,7 +10,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/digest.h"
-#include "base/escape.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "gateway/compression.h"
@@ -181,10 +180,10 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
     // a README would resolve against the parent (/dist/pair/0.1.0 → doc/x
     // is /dist/pair/doc/x, another release's doc). So the slash is optional
     // for whoever types the address, and the page has one address.
-    const absl::string_view target = request.target;
-    std::string location = absl::StartsWith(target, "/")
-                               ? std::string(target.substr(0, target.find('?')))
-                               : base::PercentEncodePath(path);
+    // Built from the segments, not the raw target: "//host/x" must not
+    // become a redirect to another host.
+    std::string location;
+    for (const std::string& part : parts) absl::StrAppend(&location, "/", UrlSegment(part));
     location += '/';
     if (!request.query.empty()) absl::StrAppend(&location, "?", request.query);
     return Redirect(301, location);

@@ -181,7 +181,9 @@ TEST_F(SiteTest, DistPageShowsTheNewestStableRelease) {
   EXPECT_EQ(Get("/dist/widget").Header("Location"), "/dist/widget/");
   EXPECT_EQ(Get("/dist/widget/1.0.0").Header("Location"), "/dist/widget/1.0.0/");
   EXPECT_EQ(Get("/users?c=w").Header("Location"), "/users/?c=w");
-  EXPECT_EQ(Get("/tag/key%20value").Header("Location"), "/tag/key%20value/");
+  EXPECT_EQ(Get("/tag/key value").Header("Location"), "/tag/key%20value/");
+  // Never to another host.
+  EXPECT_EQ(Get("//dist/widget").Header("Location"), "/dist/widget/");
   const gateway::Response page = Get("/dist/widget/");
   EXPECT_TRUE(Has(page, "<meta name=\"description\" content=\"Widgets for PostgreSQL\">"));
   EXPECT_TRUE(Has(page, "A widget type &amp; friends."));
