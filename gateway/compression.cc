@@ -26,12 +26,17 @@ bool Compressible(absl::string_view content_type) {
 }  // namespace
 
 bool AcceptsGzip(const Request& request) {
+  // An explicit "gzip" entry decides; "*" covers gzip only when none names
+  // it ("gzip;q=0, *" refuses gzip).
+  double gzip_q = -1;
+  double star_q = -1;
   for (const auto& [name, value] : request.headers) {
     if (name != "accept-encoding") continue;
     for (absl::string_view item : absl::StrSplit(value, ',')) {
       std::vector<absl::string_view> parts = absl::StrSplit(item, ';');
       const absl::string_view coding = absl::StripAsciiWhitespace(parts[0]);
-      if (!absl::EqualsIgnoreCase(coding, "gzip") && coding != "*") continue;
+      const bool is_gzip = absl::EqualsIgnoreCase(coding, "gzip");
+      if (!is_gzip && coding != "*") continue;
       double q = 1;
       for (size_t i = 1; i < parts.size(); ++i) {
         absl::string_view param = absl::StripAsciiWhitespace(parts[i]);
@@ -39,10 +44,10 @@ bool AcceptsGzip(const Request& request) {
           if (!absl::SimpleAtod(param, &q)) q = 0;
         }
       }
-      if (q > 0) return true;
+      (is_gzip ? gzip_q : star_q) = q;
     }
   }
-  return false;
+  return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
 }
 
 absl::StatusOr<std::string> Gzip(absl::string_view data) {

@@ -35,6 +35,8 @@ TEST(Compression, AcceptsGzipReadsQValues) {
   EXPECT_TRUE(AcceptsGzip(WithAcceptEncoding("br;q=1.0, GZIP;q=0.5")));
   EXPECT_TRUE(AcceptsGzip(WithAcceptEncoding("*")));
   EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("gzip;q=0")));
+  EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("gzip;q=0, *")));
+  EXPECT_TRUE(AcceptsGzip(WithAcceptEncoding("identity, *;q=0.5")));
   EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("identity")));
   EXPECT_FALSE(AcceptsGzip(Request{}));
 }

@@ -143,7 +143,7 @@ absl::StatusOr<Page> SpecPage(const Catalog& catalog) {
 }
 
 absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
-                                const gateway::Request& request) {
+                                const gateway::Request& request, size_t max_inline_bytes) {
   gateway::Request inner;
   inner.method = "GET";
   inner.path = request.path;
@@ -217,7 +217,9 @@ absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
     d["name"] = parts.back();
     d["size"] = HumanSize(response.body.size());
     d["raw_url"] = absl::StrCat(UrlSegment(parts.back()), "?raw=1");
-    if (absl::StartsWith(type, "text/plain")) {
+    if (absl::StartsWith(type, "text/plain") && response.body.size() > max_inline_bytes) {
+      d["too_large"] = HumanSize(max_inline_bytes);
+    } else if (absl::StartsWith(type, "text/plain")) {
       d["text"] = response.body;  // escaped by the template
       d["lines"] = std::count(response.body.begin(), response.body.end(), '\n') +
                    (!response.body.empty() && response.body.back() != '\n' ? 1 : 0);

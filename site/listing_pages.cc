@@ -106,6 +106,8 @@ json Letters(char current) {
 constexpr const char* kIndexes[] = {"docs", "dists", "extensions", "users", "tags"};
 constexpr uint64_t kDefaultPageSize = 20;
 constexpr uint64_t kMaxPageSize = 100;
+// Far past any real result list; keeps offset + limit far from overflowing.
+constexpr uint64_t kMaxSearchOffset = 100'000;
 
 Page SearchForm(std::string query, std::string in) {
   Page page;
@@ -332,6 +334,9 @@ absl::StatusOr<Page> SearchPage(const Catalog& catalog, const gateway::QueryPara
     return BadSearch(query, in, "The page size (l) must be a whole number.");
   }
   if (limit == 0 || limit > kMaxPageSize) limit = kDefaultPageSize;
+  if (offset > kMaxSearchOffset) {
+    return BadSearch(query, in, absl::StrCat("The offset (o) is at most ", kMaxSearchOffset, "."));
+  }
   absl::StatusOr<json> result = catalog.index().Search(*index, query, offset, limit);
   if (absl::IsInvalidArgument(result.status())) {
     return BadSearch(query, in, std::string(result.status().message()));

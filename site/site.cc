@@ -1,9 +1,11 @@
 #include "site/site.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -68,6 +70,16 @@ bool TakesASlash(const std::vector<std::string>& parts) {
   return parts.size() == 3 && top == "dist" && !absl::EndsWith(parts[2], ".html");
 }
 
+bool IsTreeDownload(absl::string_view path);
+
+// Whether `path` is answered by a rendered page (whose ETag is the site's),
+// not by a file with an ETag of its own (/src/'s ?raw=1 bytes carry their
+// sha256, which never matches a page's tag).
+bool IsPagePath(absl::string_view path) {
+  return !absl::StartsWith(path, "/ui/") && path != "/favicon.ico" && path != "/feeds/recent.atom" && path != "/meta/spec.txt" &&
+         !IsTreeDownload(path);
+}
+
 bool IsTreeDownload(absl::string_view path) {
   return absl::StartsWith(path, "/dist/") &&
          (absl::EndsWith(path, ".zip") || absl::EndsWith(path, "/META.json") ||
@@ -87,6 +99,11 @@ Site::Site(SiteSources sources, std::unique_ptr<Templates> templates)
       templates_(std::move(templates)),
       source_(sources.store),
       tree_(sources.tree) {
+  std::string everything = kPageFormat;
+  for (const auto& [name, body] : EmbeddedSiteFiles()) {
+    absl::StrAppend(&everything, "\n", name, "\n", body.size(), "\n", body);
+  }
+  fingerprint_ = base::Sha256Hex(everything).substr(0, 16);
   for (const auto& [name, body] : EmbeddedSiteFiles()) {
     absl::string_view file = name;
     if (!absl::ConsumePrefix(&file, "ui/")) continue;
@@ -97,6 +114,9 @@ Site::Site(SiteSources sources, std::unique_ptr<Templates> templates)
     asset.media_type = absl::EndsWith(file, ".css")   ? "text/css; charset=utf-8"
                        : absl::EndsWith(file, ".svg") ? "image/svg+xml"
                                                       : "application/octet-stream";
+    if (body.size() >= gateway::kMinCompressBytes) {
+      asset.gzipped = gateway::Gzip(body).value_or("");
+    }
     // Served under its plain name (short-lived) and under a name holding
     // its digest (cached for a year: a new build's pages name a new file).
     const size_t dot = file.rfind('.');
@@ -120,10 +140,29 @@ gateway::Response Site::Handle(const gateway::Request& request) const {
     response.SetHeader("Allow", "GET, HEAD");
     return response;
   }
+  // Every 200 page is a function of the served tree and the build: a client
+  // holding this seq's page gets a 304 before anything is read.
+  const std::string etag = absl::StrCat("W/\"", catalog_.Seq(), "-", fingerprint_, "\"");
+  const absl::string_view none_match = request.Header("if-none-match");
+  if (!none_match.empty() && NoneMatchLists(none_match, etag) && IsPagePath(request.path)) {
+    gateway::Response response;
+    response.status = 304;
+    response.SetHeader("ETag", etag);
+    response.SetHeader("Cache-Control", "no-cache");
+    response.SetHeader("Vary", "Accept-Encoding");
+    return response;
+  }
   gateway::Response direct;
-  absl::StatusOr<Page> page = Route(request, &direct);
+  absl::StatusOr<Page> page;
+  try {
+    page = Route(request, &direct);
+  } catch (const std::exception& e) {
+    // A document of an unexpected shape (nlohmann's type errors): the
+    // origin signs what it publishes, so this is a bug, shown as one.
+    page = absl::InternalError(absl::StrCat("unexpected document: ", e.what()));
+  }
   if (!page.ok()) {
-    base::LogError(absl::StrCat("site: ", base::ToValidUtf8(request.path), ": ",
+    base::LogError(absl::StrCat("site: ", absl::CEscape(request.path), ": ",
                                 page.status().ToString()));
     Page error;
     error.status = gateway::HttpStatusFor(page.status());
@@ -133,10 +172,10 @@ gateway::Response Site::Handle(const gateway::Request& request) const {
     error.description = "This node could not show the page.";
     error.data["message"] = "This node could not show the page; try again shortly.";
     error.data["error"] = true;
-    return Render(request, error);
+    return Render(request, error, etag);
   }
   if (page->view.empty() && page->location.empty()) return direct;
-  return Render(request, *page);
+  return Render(request, *page, etag);
 }
 
 absl::StatusOr<Page> Site::Route(const gateway::Request& request,
@@ -168,7 +207,7 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
       *direct = source_.Handle(request);
       return none;
     }
-    return SourcePage(source_, request);
+    return SourcePage(source_, request, kMaxInlineSourceBytes);
   }
 
   std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
@@ -237,7 +276,8 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
   return NotFoundPage("There is no page at this address.");
 }
 
-gateway::Response Site::Render(const gateway::Request& request, const Page& page) const {
+gateway::Response Site::Render(const gateway::Request& request, const Page& page,
+                               const std::string& etag) const {
   gateway::Response response;
   if (!page.location.empty()) {
     response.status = page.status;
@@ -245,18 +285,6 @@ gateway::Response Site::Render(const gateway::Request& request, const Page& page
     response.SetHeader("Content-Type", "text/plain; charset=utf-8");
     response.body = absl::StrCat("See ", page.location, "\n");
     return response;
-  }
-  // Every 200 page is a function of the served tree and the templates.
-  const std::string etag =
-      absl::StrCat("W/\"", catalog_.Seq(), "-", templates_->fingerprint(), "\"");
-  if (page.status == 200) {
-    const absl::string_view none_match = request.Header("if-none-match");
-    if (!none_match.empty() && NoneMatchLists(none_match, etag)) {
-      response.status = 304;
-      response.SetHeader("ETag", etag);
-      response.SetHeader("Cache-Control", "no-cache");
-      return response;
-    }
   }
   absl::StatusOr<std::string> body = templates_->Render(page.view, page.data);
   json layout{{"title", page.title},
@@ -270,11 +298,12 @@ gateway::Response Site::Render(const gateway::Request& request, const Page& page
               {"own_search", page.view == "home" || page.view == "search"}};
   json nav = json::array();
   for (const auto& [href, label] : kNavigation) {
-    absl::string_view section = href;
-    section.remove_suffix(1);  // "/tags/" is current on "/tags" and below
+    // "/tags/" is current on /tags/ and below, not on /tagsx.
+    const absl::string_view section = absl::string_view(href).substr(1, std::strlen(href) - 2);
+    const absl::string_view first = absl::string_view(request.path).substr(1);
     nav.push_back(json{{"url", href},
                        {"label", label},
-                       {"current", absl::StartsWith(request.path, section)}});
+                       {"current", first.substr(0, first.find('/')) == section}});
   }
   layout["nav"] = std::move(nav);
   json indexes = json::array();
@@ -315,19 +344,23 @@ gateway::Response Site::Render(const gateway::Request& request, const Page& page
 }
 
 gateway::Response Site::ServeAsset(const gateway::Request& request, const Asset& asset) const {
+  // The gzipped variant is another representation, with its own strong tag.
+  const bool gzip = !asset.gzipped.empty() && gateway::AcceptsGzip(request);
   gateway::Response response;
-  response.SetHeader("ETag", asset.etag);
+  response.SetHeader("ETag", gzip ? asset.etag.substr(0, asset.etag.size() - 1) + "-gzip\""
+                                  : asset.etag);
   response.SetHeader("Cache-Control", asset.immutable ? "public, max-age=31536000, immutable"
                                                       : "public, max-age=300");
   response.SetHeader("Content-Type", asset.media_type);
   response.SetHeader("X-Content-Type-Options", "nosniff");
+  if (!asset.gzipped.empty()) response.SetHeader("Vary", "Accept-Encoding");
   const absl::string_view none_match = request.Header("if-none-match");
   if (!none_match.empty() && NoneMatchLists(none_match, asset.etag)) {
     response.status = 304;
     return response;
   }
-  response.body = asset.body;
-  gateway::CompressIfAccepted(request, &response);
+  response.body = gzip ? asset.gzipped : asset.body;
+  if (gzip) response.SetHeader("Content-Encoding", "gzip");
   return response;
 }
 

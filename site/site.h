@@ -24,9 +24,10 @@
 // unknown dist, version, doc, user or tag, is the 404 page (in the layout,
 // with a search form). Methods other than GET and HEAD: 405.
 //
-// HTTP: pages carry a weak ETag of the served seq and the templates'
-// fingerprint (so it changes whenever the tree does) and answer
-// If-None-Match with 304 before rendering; `Cache-Control: no-cache` (a
+// HTTP: pages carry a weak ETag of the served seq and the site's
+// fingerprint (templates, static files, kPageFormat), so it changes whenever
+// the tree or the build does, and answer If-None-Match with 304 before
+// reading anything; `Cache-Control: no-cache` (a
 // client revalidates every time, so a release shows at once, and the 304
 // is cheap); the stylesheet's name holds a digest of its bytes and is
 // cached for a year. Text is gzipped when the client accepts it.
@@ -60,12 +61,20 @@ class Site {
 
   gateway::Response Handle(const gateway::Request& request) const;
 
+  // Bump when the C++ changes what a page shows, so that browsers holding a
+  // page of an older build do not get a 304 for it.
+  static constexpr char kPageFormat[] = "1";
+  // Source files larger than this are not shown inline: the page links to
+  // the raw bytes instead (a 60 MB file would cost GBs to render).
+  static constexpr size_t kMaxInlineSourceBytes = size_t{1} << 20;
+
   // The stylesheet's fingerprinted path, "/ui/pgxn.0123abcd.css".
   const std::string& stylesheet_path() const { return css_path_; }
 
  private:
   struct Asset {
     std::string body;
+    std::string gzipped;  // the body gzipped, "" when not worth it
     std::string media_type;
     std::string etag;
     bool immutable = false;
@@ -74,7 +83,10 @@ class Site {
   Site(SiteSources sources, std::unique_ptr<Templates> templates);
   absl::StatusOr<Page> Route(const gateway::Request& request,
                              gateway::Response* direct) const;
-  gateway::Response Render(const gateway::Request& request, const Page& page) const;
+  // `etag`: the page's, for a 200 (read before the page's data, so that it
+  // never names a newer seq than the data shows).
+  gateway::Response Render(const gateway::Request& request, const Page& page,
+                           const std::string& etag) const;
   gateway::Response ServeAsset(const gateway::Request& request, const Asset& asset) const;
 
   Catalog catalog_;
@@ -84,6 +96,9 @@ class Site {
   std::map<std::string, Asset, std::less<>> assets_;  // by request path
   std::string css_path_;
   std::string icon_path_;
+  // A digest of everything a page depends on besides the tree: every
+  // embedded template and static file, and kPageFormat.
+  std::string fingerprint_;
 };
 
 }  // namespace pgxn::site

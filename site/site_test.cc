@@ -269,6 +269,7 @@ TEST_F(SiteTest, SearchPagesAndTheirErrors) {
   EXPECT_TRUE(Has(Get("/search?q="), "Type something to search for."));
   EXPECT_EQ(Get("/search?q=x&in=everything").status, 400);
   EXPECT_EQ(Get("/search?q=x&o=minus").status, 400);
+  EXPECT_EQ(Get("/search?q=x&o=18446744073709551615").status, 400);
   EXPECT_EQ(Get("/search?q=%zz").status, 400);
   const gateway::Response none = Get("/search?q=nosuchwordanywhere&in=tags");
   EXPECT_EQ(none.status, 200);
@@ -326,6 +327,40 @@ TEST_F(SiteTest, LongListsComeAPageAtATime) {
   EXPECT_FALSE(Has(Get("/tag/widgets/"), "rel=\"next\""));  // one page: no pager
 }
 
+TEST_F(SiteTest, DocumentsOfAnotherShapeAreTheErrorPageNotACrash) {
+  v1::Event event = chain_.Next({feed::PutOp("dist/odd.json", "[1, 2]"),
+                                 feed::PutOp("user/odd.json", R"({"releases": {"x": "y"}})")},
+                                "release", "odd", "1.0.0");
+  ASSERT_TRUE(store_->Apply(event).ok());
+  indexer_->OnApplied(event, /*caught_up=*/true);
+  indexer_->WaitIdle();
+  for (const char* path : {"/dist/odd/", "/user/odd/"}) {
+    const gateway::Response page = Get(path);
+    EXPECT_EQ(page.status, 500) << path;
+    EXPECT_TRUE(Has(page, "Something went wrong")) << path << page.body;
+  }
+}
+
+TEST_F(SiteTest, LargeSourceFilesAreLinkedNotInlined) {
+  const std::string big(Site::kMaxInlineSourceBytes + 1, '&');
+  std::vector<archive::ArchiveEntry> entries = {
+      archive::ArchiveEntry::File("big-1.0.0/big.txt", big, 0),
+      archive::ArchiveEntry::File("big-1.0.0/META.json", "{}", 0)};
+  absl::StatusOr<std::string> zip = archive::WriteZip(entries);
+  ASSERT_TRUE(zip.ok());
+  v1::Event event = chain_.Next(
+      {feed::PutOp("dist/big/1.0.0/big-1.0.0.zip", *zip, "application/zip")}, "release", "big",
+      "1.0.0");
+  ASSERT_TRUE(store_->Apply(event).ok());
+  indexer_->OnApplied(event, /*caught_up=*/true);
+  indexer_->WaitIdle();
+  const gateway::Response page = Get("/src/big/big-1.0.0/big.txt");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_LT(page.body.size(), size_t{64} << 10);
+  EXPECT_TRUE(Has(page, "too large to show here")) << page.body;
+  EXPECT_EQ(Get("/src/big/big-1.0.0/big.txt?raw=1").body, big);
+}
+
 TEST_F(SiteTest, SourceFilesAreEscapedInThePage) {
   const gateway::Response listing = Get("/src/widget/widget-1.1.0/");
   ASSERT_EQ(listing.status, 200) << listing.body;
@@ -351,6 +386,15 @@ TEST_F(SiteTest, DownloadsLegacyPathsAndAssets) {
   const gateway::Response css = Get(site_->stylesheet_path());
   ASSERT_EQ(css.status, 200);
   EXPECT_EQ(css.Header("Cache-Control"), "public, max-age=31536000, immutable");
+  const gateway::Response gzipped_css =
+      Get(site_->stylesheet_path(), {{"accept-encoding", "gzip"}});
+  EXPECT_EQ(gzipped_css.Header("Content-Encoding"), "gzip");
+  const std::string css_etag(gzipped_css.Header("ETag"));
+  EXPECT_NE(css_etag, css.Header("ETag"));
+  const gateway::Response not_modified =
+      Get(site_->stylesheet_path(), {{"accept-encoding", "gzip"}, {"if-none-match", css_etag}});
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.Header("ETag"), css_etag);
   EXPECT_TRUE(Has(Get("/"), absl::StrCat("href=\"", site_->stylesheet_path(), "\"")));
 }
 
@@ -359,7 +403,9 @@ TEST_F(SiteTest, ETagsFollowTheTreeAndBodiesAreGzipped) {
   const std::string etag(first.Header("ETag"));
   ASSERT_FALSE(etag.empty());
   EXPECT_EQ(first.Header("Cache-Control"), "no-cache");
-  EXPECT_EQ(Get("/dist/widget/", {{"if-none-match", etag}}).status, 304);
+  const gateway::Response not_modified = Get("/dist/widget/", {{"if-none-match", etag}});
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_EQ(not_modified.Header("Vary"), "Accept-Encoding");
   Publish({"1.2.0", "2020-04-01T00:00:00Z", "stable"});
   const gateway::Response after = Get("/dist/widget/", {{"if-none-match", etag}});
   EXPECT_EQ(after.status, 200);

@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "base/digest.h"
 
 namespace pgxn::site {
 namespace {
@@ -95,7 +94,6 @@ class Templates::Pool {
 absl::StatusOr<std::unique_ptr<Templates>> Templates::Load(
     const std::map<std::string, std::string>& files) {
   auto templates = std::unique_ptr<Templates>(new Templates());
-  std::string all;
   for (const auto& [path, text] : files) {
     absl::string_view name = path;
     if (!absl::ConsumePrefix(&name, "templates/") || !absl::ConsumeSuffix(&name, ".mustache")) {
@@ -104,9 +102,7 @@ absl::StatusOr<std::unique_ptr<Templates>> Templates::Load(
     auto pool = std::make_unique<Pool>(text);
     if (absl::Status s = pool->Check(name); !s.ok()) return s;
     templates->pools_.emplace(std::string(name), std::move(pool));
-    absl::StrAppend(&all, path, "\n", text.size(), "\n", text);
   }
-  templates->fingerprint_ = base::Sha256Hex(all).substr(0, 16);
   return templates;
 }
 

@@ -37,15 +37,10 @@ class Templates {
   // Internal if rendering fails.
   absl::StatusOr<std::string> Render(absl::string_view name, const nlohmann::json& data) const;
 
-  // A digest of every template's text: part of each page's ETag, so a new
-  // build's pages never match an old build's.
-  const std::string& fingerprint() const { return fingerprint_; }
-
  private:
   class Pool;
   Templates() = default;
   std::map<std::string, std::unique_ptr<Pool>, std::less<>> pools_;
-  std::string fingerprint_;
 };
 
 }  // namespace pgxn::site
