@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -43,46 +44,51 @@ json RecentReleases(const json& dist_stats, size_t limit) {
   return list;
 }
 
-// A dist entry of user/U.json or tag/T.json: {abstract, stable: [...], ...}.
-json DistList(const json& releases) {
-  json list = json::array();
-  if (!releases.is_object()) return list;
-  for (const auto& [dist, entry] : releases.items()) {
-    json item{{"dist", dist}, {"url", DistUrl(dist)}, {"abstract", Str(entry, "abstract")}};
-    for (const char* status : {"stable", "testing", "unstable"}) {
-      const json& versions = entry.value(status, json::array());
-      if (versions.is_array() && !versions.empty()) {
-        item["version"] = Str(versions[0], "version");
-        item["date"] = DateValue(Str(versions[0], "date"));
-        item["status"] = status;
-        item["prerelease"] = std::string(status) != "stable";
-        break;
-      }
+// The entry of one dist in user/U.json or tag/T.json ({abstract, stable:
+// [...], ...}) as the templates show it.
+json DistItem(const std::string& dist, const json& entry) {
+  json item{{"dist", dist}, {"url", DistUrl(dist)}, {"abstract", Str(entry, "abstract")}};
+  if (!entry.is_object()) return item;
+  for (const char* status : {"stable", "testing", "unstable"}) {
+    const auto versions = entry.find(status);
+    if (versions != entry.end() && versions->is_array() && !versions->empty()) {
+      item["version"] = Str((*versions)[0], "version");
+      item["date"] = DateValue(Str((*versions)[0], "date"));
+      item["status"] = status;
+      item["prerelease"] = std::string(status) != "stable";
+      break;
     }
-    list.push_back(std::move(item));
   }
-  std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
-    return absl::AsciiStrToLower(a["dist"].get<std::string>()) <
-           absl::AsciiStrToLower(b["dist"].get<std::string>());
-  });
-  return list;
+  return item;
 }
 
-// One page of `dists` (DistList's), with what the template's pager needs,
-// into `data`: dists, and when there is more than one page, first, last,
-// count and previous_url / next_url relative to `base`.
-void PageOfDists(json dists, absl::string_view page, const std::string& base, json* data) {
-  const size_t count = dists.size();
+// One page of the dists of `releases` (a user's or tag's, by name), with
+// what the template's pager needs, into `data`: dists, and when there is more
+// than one page, first, last, count and previous_url / next_url relative to
+// `base`. Only the page's dists are built: a tag of thousands sorts names.
+void PageOfDists(const json& releases, absl::string_view page, const std::string& base,
+                 json* data) {
+  std::vector<std::pair<std::string, json::const_iterator>> names;
+  if (releases.is_object()) {
+    names.reserve(releases.size());
+    for (auto it = releases.cbegin(); it != releases.cend(); ++it) {
+      names.emplace_back(absl::AsciiStrToLower(it.key()), it);
+    }
+  }
+  std::sort(names.begin(), names.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const size_t count = names.size();
   const size_t pages = std::max<size_t>(1, (count + kDistsPerPage - 1) / kDistsPerPage);
   size_t number = 1;
   if (!absl::SimpleAtoi(page, &number) || number < 1) number = 1;
   number = std::min(number, pages);
+  const size_t first = (number - 1) * kDistsPerPage;
+  const size_t last = std::min(count, first + kDistsPerPage);
+  json dists = json::array();
+  for (size_t i = first; i < last; ++i) {
+    dists.push_back(DistItem(names[i].second.key(), names[i].second.value()));
+  }
   if (pages > 1) {
-    const size_t first = (number - 1) * kDistsPerPage;
-    const size_t last = std::min(count, first + kDistsPerPage);
-    json slice(json::value_t::array);
-    for (size_t i = first; i < last; ++i) slice.push_back(std::move(dists[i]));
-    dists = std::move(slice);
     (*data)["paged"] = true;
     (*data)["first"] = first + 1;
     (*data)["last"] = last;
@@ -239,7 +245,7 @@ absl::StatusOr<Page> UserPage(const Catalog& catalog, absl::string_view nickname
     }
   }
   if (std::string twitter = Str(*user, "twitter"); !twitter.empty()) d["twitter"] = twitter;
-  PageOfDists(DistList(user->value("releases", json::object())), page_number, UserUrl(nick), &d);
+  PageOfDists(user->value("releases", json::object()), page_number, UserUrl(nick), &d);
   return page;
 }
 
@@ -303,8 +309,7 @@ absl::StatusOr<Page> TagPage(const Catalog& catalog, absl::string_view tag,
   page.title = absl::StrCat("Tag: ", name);
   page.description = absl::StrCat("Distributions on PGXN tagged “", name, "”.");
   page.data["tag"] = name;
-  PageOfDists(DistList(doc->value("releases", json::object())), page_number, TagUrl(name),
-              &page.data);
+  PageOfDists(doc->value("releases", json::object()), page_number, TagUrl(name), &page.data);
   return page;
 }
 

@@ -329,7 +329,8 @@ TEST_F(SiteTest, LongListsComeAPageAtATime) {
 
 TEST_F(SiteTest, DocumentsOfAnotherShapeAreTheErrorPageNotACrash) {
   v1::Event event = chain_.Next({feed::PutOp("dist/odd.json", "[1, 2]"),
-                                 feed::PutOp("user/odd.json", R"({"releases": {"x": "y"}})")},
+                                 feed::PutOp("user/odd.json", "[1]"),
+                                 feed::PutOp("user/odder.json", R"({"releases": {"x": "y"}})")},
                                 "release", "odd", "1.0.0");
   ASSERT_TRUE(store_->Apply(event).ok());
   indexer_->OnApplied(event, /*caught_up=*/true);
@@ -339,6 +340,8 @@ TEST_F(SiteTest, DocumentsOfAnotherShapeAreTheErrorPageNotACrash) {
     EXPECT_EQ(page.status, 500) << path;
     EXPECT_TRUE(Has(page, "Something went wrong")) << path << page.body;
   }
+  // A release entry that is not an object: the dist is listed without it.
+  EXPECT_TRUE(Has(Get("/user/odder/"), "<a href=\"/dist/x/\">x</a>"));
 }
 
 TEST_F(SiteTest, LargeSourceFilesAreLinkedNotInlined) {
