@@ -4,11 +4,13 @@
 #ifndef PGXN_GATEWAY_HTTP_H_
 #define PGXN_GATEWAY_HTTP_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
@@ -36,6 +38,17 @@ struct Response {
   // a handler sets Content-Type, ETag, etc.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+
+  // Optional, for large files: a body of `stream_size` bytes sent in pieces,
+  // each read by calling `stream(offset, max_bytes)` on an I/O thread when the
+  // client has taken the previous one, so memory per response stays bounded
+  // whatever the file's size and the client's speed. It must return between 1
+  // and max_bytes bytes at `offset`; an error, or the wrong length, ends the
+  // connection (the status line is gone by then) and is logged. `body` must
+  // be empty when `stream` is set. The function must be safe to call from any
+  // thread and keep what it reads alive itself (it outlives the handler).
+  std::function<absl::StatusOr<std::string>(uint64_t offset, size_t max_bytes)> stream;
+  uint64_t stream_size = 0;
 
   void SetHeader(std::string name, std::string value);
   absl::string_view Header(absl::string_view name) const;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -58,6 +59,16 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 4 << 20;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streamed response is read and written this much at a time: the memory a
+// slow reader can hold, and the progress it must make per read_timeout.
+constexpr size_t kStreamChunk = 64 * 1024;
+// What a refusal for want of room asks the client to wait, in seconds.
+constexpr char kRetryAfter[] = "5";
+// For HTML a handler sent without a policy of its own: nothing runs, nothing
+// is fetched from elsewhere, the page cannot be framed.
+constexpr char kDefaultHtmlPolicy[] =
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
@@ -80,6 +91,9 @@ bool IsTokenChar(char c) {
 std::string InvalidResponseReason(const Response& response) {
   if (response.status < 200 || response.status > 599) {
     return absl::StrCat("status ", response.status, " is not a final status code (200-599)");
+  }
+  if (response.stream && !response.body.empty()) {
+    return "it has both a body and a stream";
   }
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
@@ -130,23 +144,108 @@ void SplitTarget(absl::string_view target, absl::string_view& raw_path, absl::st
 
 class Session;
 
+// How a new connection is let in (ServerState::Register).
+enum class Admission { kNormal, kReserved, kRefused, kStopping };
+
+// What ServerState keeps of each registered session, under its mutex.
+struct SessionEntry {
+  std::weak_ptr<Session> session;
+  std::string address;  // the peer's address without its port
+  bool idle = false;    // in `idle`, at `idle_position`
+  std::list<Session*>::iterator idle_position;
+  bool evicted = false;  // asked to close; no longer counted
+  bool reserved = false;  // in a reserved slot, at `reserved_position`
+  std::list<Session*>::iterator reserved_position;
+};
+
 // What the listener, the sessions and Stop share. Sessions hold it by
 // shared_ptr, so it outlives the HttpServer if a session is destroyed last.
 struct ServerState {
   ServerState(HttpServerOptions options_in, Handler handler_in)
       : options(std::move(options_in)), handler(std::move(handler_in)) {}
 
-  // Adds a session unless the server is stopping (then returns false).
-  bool Register(const std::shared_ptr<Session>& session) ABSL_LOCKS_EXCLUDED(mu) {
+  // Decides whether `session` (from `address`) is let in, and registers it
+  // unless refused or stopping. Room is made by evicting an idle session
+  // (closed once idle) or, for a reserved slot, the oldest reserved one
+  // (closed at once: a status request takes milliseconds, so a slot held
+  // longer is an attacker's); *evict and *hard say which, for the caller to
+  // close outside the lock.
+  Admission Register(const std::shared_ptr<Session>& session, const std::string& address,
+                     std::shared_ptr<Session>* evict, bool* hard) ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
-    if (stopping.load()) return false;
-    sessions.emplace(session.get(), session);
-    return true;
+    if (stopping.load()) return Admission::kStopping;
+    *hard = false;
+    Admission admission = Admission::kNormal;
+    const auto known = per_address.find(address);
+    if (known != per_address.end() && known->second >= options.max_connections_per_address) {
+      *evict = EvictIdlest(&address);
+      if (*evict == nullptr) admission = Admission::kRefused;
+    } else if (counted >= options.max_connections) {
+      *evict = EvictIdlest(nullptr);
+      if (*evict == nullptr) {
+        if (options.reserved_connections == 0) {
+          admission = Admission::kRefused;
+        } else {
+          admission = Admission::kReserved;
+          if (reserved.size() >= options.reserved_connections) {
+            *evict = EvictOldestReserved();
+            *hard = true;
+          }
+        }
+      }
+    }
+    if (admission == Admission::kRefused) return admission;
+    ++per_address[address];
+    SessionEntry& entry = sessions[session.get()];
+    entry.session = session;
+    entry.address = address;
+    if (admission == Admission::kReserved) {
+      entry.reserved = true;
+      entry.reserved_position = reserved.insert(reserved.end(), session.get());
+    } else {
+      ++counted;
+    }
+    return admission;
   }
 
   void Deregister(Session* session) ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
-    sessions.erase(session);
+    auto it = sessions.find(session);
+    if (it == sessions.end()) return;
+    SessionEntry& entry = it->second;
+    if (entry.idle) idle.erase(entry.idle_position);
+    if (!entry.evicted) Uncount(entry);
+    sessions.erase(it);
+  }
+
+  // A session waits for a request (or is closing): it may be evicted.
+  void MarkIdle(Session* session, bool now_idle) ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    auto it = sessions.find(session);
+    if (it == sessions.end() || it->second.evicted || it->second.idle == now_idle) return;
+    SessionEntry& entry = it->second;
+    entry.idle = now_idle;
+    if (now_idle) {
+      entry.idle_position = idle.insert(idle.end(), session);
+    } else {
+      idle.erase(entry.idle_position);
+    }
+  }
+
+  // Charges `bytes` of request body against max_body_memory; false if it
+  // does not fit.
+  bool ReserveBody(uint64_t bytes) {
+    uint64_t held = body_bytes.load();
+    do {
+      if (bytes > options.max_body_memory || held > options.max_body_memory - bytes) return false;
+    } while (!body_bytes.compare_exchange_weak(held, held + bytes));
+    return true;
+  }
+  void ReleaseBody(uint64_t bytes) { body_bytes.fetch_sub(bytes); }
+
+  size_t OpenConnections() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    return sessions.size();
   }
 
   const HttpServerOptions options;
@@ -154,8 +253,63 @@ struct ServerState {
   // Written under `mu` so that Register and Stop agree on who saw it first;
   // read without it by sessions, which only need to notice it eventually.
   std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> body_bytes{0};
   absl::Mutex mu;
-  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<Session*, SessionEntry> sessions ABSL_GUARDED_BY(mu);
+  // Idle sessions, longest idle first.
+  std::list<Session*> idle ABSL_GUARDED_BY(mu);
+  // Sessions in reserved slots, oldest first (not evicted).
+  std::list<Session*> reserved ABSL_GUARDED_BY(mu);
+  // Sessions counted against max_connections: registered, not evicted, not
+  // in a reserved slot.
+  size_t counted ABSL_GUARDED_BY(mu) = 0;
+  absl::flat_hash_map<std::string, size_t> per_address ABSL_GUARDED_BY(mu);
+
+ private:
+  // The idle session to close for room (from `address` only, if given), taken
+  // off the counts at once so that a burst of connections does not pick it
+  // twice; nullptr if there is none.
+  std::shared_ptr<Session> EvictIdlest(const std::string* address)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      SessionEntry& entry = sessions.at(*it);
+      if (address != nullptr && entry.address != *address) continue;
+      std::shared_ptr<Session> victim = entry.session.lock();
+      if (victim == nullptr) continue;
+      idle.erase(it);
+      entry.idle = false;
+      entry.evicted = true;
+      Uncount(entry);
+      return victim;
+    }
+    return nullptr;
+  }
+
+  std::shared_ptr<Session> EvictOldestReserved() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    while (!reserved.empty()) {
+      SessionEntry& entry = sessions.at(reserved.front());
+      if (entry.idle) {
+        idle.erase(entry.idle_position);
+        entry.idle = false;
+      }
+      entry.evicted = true;
+      Uncount(entry);
+      if (std::shared_ptr<Session> victim = entry.session.lock()) return victim;
+    }
+    return nullptr;
+  }
+
+  // Takes `entry` off the counts (and the reserved list).
+  void Uncount(SessionEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (entry.reserved) {
+      reserved.erase(entry.reserved_position);
+      entry.reserved = false;
+    } else {
+      --counted;
+    }
+    auto count = per_address.find(entry.address);
+    if (count != per_address.end() && --count->second == 0) per_address.erase(count);
+  }
 };
 
 // One connection. Every member function runs on the connection's strand
@@ -167,14 +321,31 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     remote_ = ec ? "unknown" : FormatEndpoint(peer);
+    address_ = ec ? "unknown" : peer.address().to_string();
     stream_.socket().set_option(tcp::no_delay(true), ec);
   }
 
-  ~Session() { state_->Deregister(this); }
+  ~Session() {
+    ReleaseBody();
+    state_->Deregister(this);
+  }
 
-  void Start() {
+  const std::string& address() const { return address_; }
+
+  // `reserved`: admitted beyond max_connections, for reserved_paths only.
+  void Start(bool reserved) {
+    reserved_ = reserved;
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::WaitForRequest, shared_from_this()));
+  }
+
+  // For a connection that is not let in: a 503 without reading anything, then
+  // close.
+  void TurnAway() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->no_linger_ = true;
+      self->Send(BusyResponse("Too many connections"), false, /*keep_alive=*/false, 11);
+    });
   }
 
   // Called by Stop from any thread.
@@ -183,14 +354,33 @@ class Session : public std::enable_shared_from_this<Session> {
               beast::bind_front_handler(&Session::OnStop, shared_from_this()));
   }
 
+  // Called from any thread to make room for another connection: closes this
+  // one if it is idle (or `hard`: whatever it is doing), else after its
+  // current response.
+  void RequestEvict(bool hard) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), hard] {
+      self->evicted_ = true;
+      if (hard || self->phase_ == Phase::kWaiting || self->phase_ == Phase::kLingering) {
+        self->Close();
+      }
+    });
+  }
+
  private:
   enum class Phase { kWaiting, kBusy, kLingering, kClosed };
+
+  static Response BusyResponse(absl::string_view what) {
+    Response response = TextResponse(503, absl::StrCat("Server busy: ", what, "; try again\n"));
+    response.SetHeader("Retry-After", kRetryAfter);
+    return response;
+  }
 
   void OnStop() {
     // A request in progress finishes (Stop bounds how long); a connection
     // with nothing in progress goes now.
     if (phase_ == Phase::kWaiting || phase_ == Phase::kLingering) Close();
   }
+
 
   void WaitForRequest() {
     if (state_->stopping.load()) {
@@ -207,6 +397,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     phase_ = Phase::kWaiting;
+    state_->MarkIdle(this, true);
     stream_.expires_after(
         ToChrono(first_request_ ? state_->options.read_timeout : state_->options.idle_timeout));
     stream_.async_read_some(buffer_.prepare(kReadChunk),
@@ -215,6 +406,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnFirstBytes(beast::error_code ec, size_t bytes) {
     if (phase_ == Phase::kClosed) return;
+    state_->MarkIdle(this, false);
     buffer_.commit(bytes);
     if (ec) {
       Close();
@@ -260,13 +452,39 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = *std::move(path);
     query_ = std::string(query);
 
+    if (reserved_ && std::find(state_->options.reserved_paths.begin(),
+                               state_->options.reserved_paths.end(),
+                               path_) == state_->options.reserved_paths.end()) {
+      parser_.reset();
+      Send(BusyResponse("too many connections"), head, /*keep_alive=*/false, 11);
+      return;
+    }
+
+    // Beast decodes a final "chunked" and takes any other coding as the end
+    // of the message, which would read the body as the next request; a proxy
+    // in front may see it otherwise (request smuggling).
+    if (const auto coding = request.find(http::field::transfer_encoding);
+        coding != request.end()) {
+      const absl::string_view value = absl::StripAsciiWhitespace(
+          absl::string_view(coding->value().data(), coding->value().size()));
+      if (!absl::EqualsIgnoreCase(value, "chunked")) {
+        Refuse(501, absl::StrCat("Transfer-Encoding \"", absl::CEscape(value),
+                                 "\" is not supported; send the body plain or chunked"),
+               head);
+        return;
+      }
+    }
+
+    std::optional<Request> head_only;
+    if (state_->options.screen || state_->options.body_limit) {
+      head_only = RequestFromHeader(request);
+    }
     if (state_->options.screen) {
-      Request head_only = RequestFromHeader(request);
       absl::optional<Response> refusal;
       try {
-        refusal = state_->options.screen(head_only);
+        refusal = state_->options.screen(*head_only);
       } catch (const std::exception& e) {
-        refusal = InternalError(head_only, absl::StrCat("screen threw: ", e.what()));
+        refusal = InternalError(*head_only, absl::StrCat("screen threw: ", e.what()));
       }
       if (refusal.has_value()) {
         parser_.reset();
@@ -275,15 +493,27 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
 
-    const uint64_t limit = state_->options.max_body_bytes;
-    if (const auto length = parser_->content_length(); length && *length > limit) {
+    uint64_t limit = state_->options.max_body_bytes;
+    if (state_->options.body_limit) limit = std::min(limit, state_->options.body_limit(*head_only));
+    const auto length = parser_->content_length();
+    if (length && *length > limit) {
       Refuse(413,
              absl::StrCat("Request body too large: ", *length, " bytes exceeds the limit of ",
-                          limit, " bytes"),
+                          limit, " bytes for ", path_),
              head);
       return;
     }
     parser_->body_limit(limit);
+    body_limit_ = limit;
+    if (!parser_->is_done()) {
+      const uint64_t charge = length ? *length : limit;
+      if (!state_->ReserveBody(charge)) {
+        parser_.reset();
+        Send(BusyResponse("too many request bodies in flight"), head, /*keep_alive=*/false, 11);
+        return;
+      }
+      body_charge_ = charge;
+    }
 
     bool send_continue = false;
     const auto expect = request.find(http::field::expect);
@@ -330,7 +560,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::body_limit) {
       Refuse(413,
              absl::StrCat("Request body too large: the chunked body exceeds the limit of ",
-                          state_->options.max_body_bytes, " bytes"),
+                          body_limit_, " bytes for ", path_),
              head);
       return;
     }
@@ -380,7 +610,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (std::string reason = InvalidResponseReason(response); !reason.empty()) {
       response = InternalError(request, absl::StrCat("returned an invalid response: ", reason));
     }
-    Send(std::move(response), request.method == "HEAD", keep_alive, version);
+    const bool is_head = request.method == "HEAD";
+    request = Request();
+    ReleaseBody();
+    Send(std::move(response), is_head, keep_alive, version);
+  }
+
+  void ReleaseBody() {
+    if (body_charge_ == 0) return;
+    state_->ReleaseBody(body_charge_);
+    body_charge_ = 0;
   }
 
   Response InternalError(const Request& request, absl::string_view what) {
@@ -394,13 +633,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // read, so the connection cannot carry another request.
   void Refuse(int status, std::string message, bool head) {
     parser_.reset();
+    ReleaseBody();
     absl::StrAppend(&message, "\n");
     Send(TextResponse(status, std::move(message)), head, /*keep_alive=*/false, 11);
   }
 
   void Send(Response response, bool head, bool keep_alive, unsigned version) {
     phase_ = Phase::kBusy;
-    keep_alive = keep_alive && !state_->stopping.load();
+    keep_alive = keep_alive && !state_->stopping.load() && !evicted_ && !reserved_;
+    AddDefaultHeaders(response);
     response_ = {};
     response_.version(version == 10 ? 10 : 11);
     response_.result(static_cast<unsigned>(response.status));
@@ -413,7 +654,15 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "pgxnd");
     response_.set(http::field::date, FormatHttpDate(absl::Now()));
     const bool bodiless = response.status == 204 || response.status == 304;
-    if (!bodiless) {
+    if (!bodiless && response.stream) {
+      // The serializer sends the header only; WriteStream the body.
+      response_.content_length(response.stream_size);
+      if (!head && response.stream_size > 0) {
+        stream_source_ = std::move(response.stream);
+        stream_size_ = response.stream_size;
+        stream_offset_ = 0;
+      }
+    } else if (!bodiless) {
       response_.content_length(response.body.size());
       if (!head) response_.body() = std::move(response.body);
     }
@@ -442,6 +691,55 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     serializer_.reset();
     response_ = {};
+    if (stream_source_) {
+      WriteStream();
+      return;
+    }
+    FinishResponse();
+  }
+
+  // Reads and sends the next piece of a streamed body.
+  void WriteStream() {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(kStreamChunk, stream_size_ - stream_offset_));
+    absl::StatusOr<std::string> piece;
+    try {
+      piece = stream_source_(stream_offset_, want);
+    } catch (const std::exception& e) {
+      piece = absl::InternalError(absl::StrCat("threw: ", e.what()));
+    }
+    if (piece.ok() && (piece->empty() || piece->size() > want)) {
+      piece = absl::InternalError(absl::StrCat("gave ", piece->size(), " bytes for ", want));
+    }
+    if (!piece.ok()) {
+      base::LogError(absl::StrFormat("HTTP: streamed body for %s at byte %d of %d: %s", remote_,
+                                     stream_offset_, stream_size_, piece.status().ToString()));
+      Close();
+      return;
+    }
+    stream_piece_ = *std::move(piece);
+    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    net::async_write(stream_, net::buffer(stream_piece_),
+                     beast::bind_front_handler(&Session::OnStreamWrite, shared_from_this()));
+  }
+
+  void OnStreamWrite(beast::error_code ec, size_t bytes) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    stream_offset_ += bytes;
+    if (stream_offset_ < stream_size_) {
+      WriteStream();
+      return;
+    }
+    stream_source_ = nullptr;
+    stream_piece_ = std::string();
+    FinishResponse();
+  }
+
+  void FinishResponse() {
     if (close_after_response_) {
       Linger();
       return;
@@ -450,14 +748,29 @@ class Session : public std::enable_shared_from_this<Session> {
     WaitForRequest();
   }
 
+  // Adds what every response carries unless its handler chose otherwise.
+  static void AddDefaultHeaders(Response& response) {
+    if (response.Header("x-content-type-options").empty()) {
+      response.SetHeader("X-Content-Type-Options", "nosniff");
+    }
+    if (response.Header("referrer-policy").empty()) {
+      response.SetHeader("Referrer-Policy", "same-origin");
+    }
+    if (absl::StartsWithIgnoreCase(response.Header("content-type"), "text/html") &&
+        response.Header("content-security-policy").empty()) {
+      response.SetHeader("Content-Security-Policy", kDefaultHtmlPolicy);
+    }
+  }
+
   void Linger() {
     phase_ = Phase::kLingering;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec || state_->stopping.load()) {
+    if (ec || state_->stopping.load() || no_linger_ || evicted_) {
       Close();
       return;
     }
+    state_->MarkIdle(this, true);
     stream_.expires_after(kLingerTime);
     DrainSome();
   }
@@ -487,6 +800,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const std::shared_ptr<ServerState> state_;
   std::string remote_;
+  std::string address_;  // remote_ without the port
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string path_;   // decoded path of the request being read
@@ -497,6 +811,16 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_request_ = true;
   bool close_after_response_ = false;
   size_t lingered_bytes_ = 0;
+  bool reserved_ = false;   // admitted beyond max_connections
+  bool evicted_ = false;    // asked to make room: no keep-alive
+  bool no_linger_ = false;  // turned away before any request
+  uint64_t body_limit_ = 0;   // of the request being read
+  uint64_t body_charge_ = 0;  // charged against max_body_memory
+  // The streamed body being sent, if any.
+  std::function<absl::StatusOr<std::string>(uint64_t, size_t)> stream_source_;
+  uint64_t stream_size_ = 0;
+  uint64_t stream_offset_ = 0;
+  std::string stream_piece_;
 };
 
 absl::Status BindError(const HttpServerOptions& options, const beast::error_code& ec) {
@@ -512,6 +836,12 @@ absl::Status CheckOptions(const HttpServerOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("HTTP server threads must be 1 to 1024, not ", options.threads));
+  }
+  if (options.max_connections < 1 || options.max_connections_per_address < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HTTP server max_connections (", options.max_connections,
+        ") and max_connections_per_address (", options.max_connections_per_address,
+        ") must be at least 1"));
   }
   for (const auto& [name, value] :
        {std::pair<absl::string_view, absl::Duration>{"read_timeout", options.read_timeout},
@@ -583,8 +913,21 @@ struct HttpServer::Impl {
       return;
     }
     auto session = std::make_shared<Session>(std::move(socket), state);
-    if (!state->Register(session)) return;
-    session->Start();
+    std::shared_ptr<Session> evict;
+    bool hard = false;
+    const Admission admission = state->Register(session, session->address(), &evict, &hard);
+    if (evict != nullptr) evict->RequestEvict(hard);
+    switch (admission) {
+      case Admission::kStopping:
+        return;
+      case Admission::kRefused:
+        session->TurnAway();
+        break;
+      case Admission::kNormal:
+      case Admission::kReserved:
+        session->Start(admission == Admission::kReserved);
+        break;
+    }
     Accept();
   }
 
@@ -639,6 +982,10 @@ HttpServer::~HttpServer() { Stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
+size_t HttpServer::open_connections() const { return impl_->state->OpenConnections(); }
+
+uint64_t HttpServer::body_bytes_in_flight() const { return impl_->state->body_bytes.load(); }
+
 void HttpServer::Stop() {
   Impl& impl = *impl_;
   absl::MutexLock stop_lock(&impl.stop_mu);
@@ -650,8 +997,8 @@ void HttpServer::Stop() {
   {
     absl::MutexLock lock(&state.mu);
     state.stopping.store(true);
-    for (const auto& [raw, weak] : state.sessions) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
+    for (const auto& [raw, entry] : state.sessions) {
+      if (auto session = entry.session.lock()) live.push_back(std::move(session));
     }
   }
   net::post(impl.acceptor->get_executor(), [&impl] {
@@ -666,7 +1013,7 @@ void HttpServer::Stop() {
     absl::MutexLock lock(&state.mu);
     state.mu.AwaitWithTimeout(
         absl::Condition(
-            +[](absl::flat_hash_map<Session*, std::weak_ptr<Session>>* sessions) {
+            +[](absl::flat_hash_map<Session*, SessionEntry>* sessions) {
               return sessions->empty();
             },
             &state.sessions),

@@ -5,12 +5,19 @@
 // time, with keep-alive.
 //
 // For each request the server reads the header first, refuses what it will not
-// take (oversize body 413, malformed request 400, bad path 400, unknown Expect
-// 417, oversize header 431) without calling the handler, answers
-// "Expect: 100-continue", reads the body, then calls the Handler on an I/O
-// thread and writes its Response (Server, Date, Content-Length and Connection
-// added; no body for HEAD, 204 and 304). A handler that throws or returns an
-// unsendable Response gets a 500, logged to stderr; the server keeps serving.
+// take (oversize body 413, malformed request 400, bad path 400 -- including a
+// path that is not UTF-8 --, a Transfer-Encoding other than chunked 501,
+// unknown Expect 417, oversize header 431, body memory exhausted 503) without
+// calling the handler, answers "Expect: 100-continue", reads the body, then
+// calls the Handler on an I/O thread and writes its Response (Server, Date,
+// Content-Length and Connection added; no body for HEAD, 204 and 304). Every
+// response also gets `X-Content-Type-Options: nosniff` and
+// `Referrer-Policy: same-origin`, and an HTML one a strict
+// Content-Security-Policy (no script), unless the handler set its own. A
+// handler that throws or returns an unsendable Response gets a 500, logged
+// to stderr; the server keeps serving. A streamed Response (http.h) is sent a
+// piece at a time; each piece (64 KiB) must be taken within read_timeout, so
+// a reader slower than about 2 KB/s is dropped.
 //
 // Thread-safety: Start, port and Stop may be called from any thread, but Stop
 // (and the destructor) must not be called from inside a handler.
@@ -21,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -49,6 +57,30 @@ struct HttpServerOptions {
   // for an upload without credentials or 413 for a large body on a route that
   // takes small ones. Must be thread-safe.
   std::function<absl::optional<Response>(const Request& head)> screen;
+  // Optional. Called after `screen` with the same header-only Request: the
+  // largest body this request may have, chunked or not (never more than
+  // max_body_bytes). Lets a role keep forms small while uploads may be large.
+  // A body over it gets 413 and the connection closes. Must be thread-safe.
+  std::function<uint64_t(const Request& head)> body_limit;
+  // Request bodies are held in memory until the handler returns; this bounds
+  // them across all connections. A request is charged its Content-Length (a
+  // chunked one, its body limit) once its header is read; one that would pass
+  // the budget gets 503 with Retry-After, unread, and the connection closes.
+  uint64_t max_body_memory = uint64_t{256} << 20;
+
+  // Connections. At max_connections, a new connection evicts the one that
+  // has been idle longest (waiting for its first or next request, or closing);
+  // if none is idle it takes one of `reserved_connections` further slots,
+  // which answer only `reserved_paths` (so status and metrics stay reachable
+  // under a flood; other paths get 503) and close after one response; beyond
+  // those it is answered 503 and closed at once. One client address holds at
+  // most max_connections_per_address: past that its own idlest connection is
+  // evicted, or the new one refused the same way. Every file descriptor
+  // counts against the process's limit: see base/fd_limit.h for the budget.
+  size_t max_connections = 4096;
+  size_t max_connections_per_address = 512;
+  size_t reserved_connections = 8;
+  std::vector<std::string> reserved_paths = {"/_status", "/metrics"};
 };
 
 class HttpServer {
@@ -66,6 +98,11 @@ class HttpServer {
 
   // The port listened on (the ephemeral one when options.port was 0).
   uint16_t port() const;
+
+  // Connections open now, and request-body bytes charged against
+  // max_body_memory now (for /metrics and tests).
+  size_t open_connections() const;
+  uint64_t body_bytes_in_flight() const;
 
   // Stops accepting, closes idle keep-alive connections at once, lets requests
   // in flight finish for up to options.stop_grace, then closes everything and

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/utf8.h"
 
 namespace pgxn::gateway {
 namespace {
@@ -62,6 +63,12 @@ absl::StatusOr<std::string> DecodeRequestPath(absl::string_view raw_path) {
   if (path.find('\\') != absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("Request path must not contain a backslash: \"", shown, "\""));
+  }
+  // Every name in the tree is UTF-8; anything else could only reach a
+  // database or a file name as an encoding error.
+  if (!base::IsValidUtf8(path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Request path is not valid UTF-8: \"", shown, "\""));
   }
   for (absl::string_view segment : absl::StrSplit(path.substr(1), '/')) {
     if (segment == "." || segment == "..") {

@@ -24,7 +24,8 @@ namespace pgxn::gateway {
 //
 // Returns InvalidArgument, naming the problem, when the path does not start with
 // '/', holds an invalid percent-escape (not '%' followed by two hex digits), or
-// decodes to something with a NUL byte, a backslash, or a "." or ".." segment.
+// decodes to something with a NUL byte, a backslash, a "." or ".." segment, or
+// bytes that are not well-formed UTF-8.
 // Empty segments ("//") are kept: they cannot climb out of anything.
 absl::StatusOr<std::string> DecodeRequestPath(absl::string_view raw_path);
 

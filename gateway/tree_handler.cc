@@ -121,6 +121,21 @@ ByteRange ParseRange(absl::string_view header, uint64_t length) {
   return range;
 }
 
+// `length` bytes of `file` from `first`: copied when the file was read whole,
+// otherwise streamed from its reader.
+void SetBody(Response& response, TreeFile& file, uint64_t first, uint64_t length) {
+  if (!file.read) {
+    response.body = first == 0 && length == file.content.size()
+                        ? std::move(file.content)
+                        : file.content.substr(first, length);
+    return;
+  }
+  response.stream_size = length;
+  response.stream = [read = std::move(file.read), first](uint64_t offset, size_t max_bytes) {
+    return read(first + offset, max_bytes);
+  };
+}
+
 Response NotFound(const Request& request) {
   return TextResponse(404, absl::StrCat("Not found: ", request.path, "\n"));
 }
@@ -138,7 +153,7 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   absl::ConsumePrefix(&path, "/");
   if (path.empty()) return NotFound(request);
 
-  absl::StatusOr<TreeFile> file = reader.ReadFile(path);
+  absl::StatusOr<TreeFile> file = reader.OpenFile(path);
   if (absl::IsNotFound(file.status())) return NotFound(request);
   if (!file.ok()) return ErrorResponse(file.status(), request);
 
@@ -164,7 +179,7 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   }
 
   response.SetHeader("Content-Type", file->media_type);
-  const uint64_t length = file->content.size();
+  const uint64_t length = file->read ? file->size : file->content.size();
   if (request.method == "GET" && HasHeader(request, "range") &&
       (!HasHeader(request, "if-range") ||
        IfRangeHolds(request.Header("if-range"), etag, modified))) {
@@ -181,12 +196,12 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
       response.status = 206;
       response.SetHeader("Content-Range",
                          absl::StrCat("bytes ", range.first, "-", range.last, "/", length));
-      response.body = file->content.substr(range.first, range.last - range.first + 1);
+      SetBody(response, *file, range.first, range.last - range.first + 1);
       return response;
     }
   }
   response.status = 200;
-  response.body = std::move(file->content);
+  SetBody(response, *file, 0, length);
   return response;
 }
 

@@ -22,12 +22,18 @@
 namespace pgxn::gateway {
 
 struct TreeFile {
+  // The bytes; empty when `read` is set (below).
   std::string content;
   std::string sha256_hex;  // sent as the strong ETag; no ETag when empty
   std::string media_type;  // sent as Content-Type
   // Sent as Last-Modified; 0 means unknown, and then no Last-Modified is sent
   // and If-Modified-Since is ignored.
   int64_t modified_unix_seconds = 0;
+  // For a large file opened by OpenFile: `size` bytes read a piece at a time
+  // with `read(offset, length)`, which must stay usable after OpenFile
+  // returns. Unset: the file is `content`.
+  std::function<absl::StatusOr<std::string>(uint64_t offset, size_t length)> read;
+  uint64_t size = 0;
 };
 
 // Read access to a node's tree, implemented by each store (replica/, origin/publishing/) and
@@ -40,6 +46,12 @@ class TreeReader {
   // NotFound when no such file exists; any other error is a failure of the
   // store. Called from many threads at once.
   virtual absl::StatusOr<TreeFile> ReadFile(absl::string_view path) const = 0;
+
+  // As ReadFile, but a large file may come back with `read` instead of its
+  // content, for serving it a piece at a time. By default ReadFile.
+  virtual absl::StatusOr<TreeFile> OpenFile(absl::string_view path) const {
+    return ReadFile(path);
+  }
 
   // Calls visit(path, sha256 hex) for every file, in byte order of the
   // paths, until visit returns false.
@@ -61,7 +73,9 @@ class TreeReader {
 //   Content-Range; an unsatisfiable one: 416 with "Content-Range: bytes */LEN";
 //   several ranges or a malformed Range header are ignored;
 // - otherwise 200 with the whole file.
-// Every answer about an existing file carries Accept-Ranges: bytes.
+// Every answer about an existing file carries Accept-Ranges: bytes. Files are
+// read with OpenFile; a large one is streamed (http.h), so memory per
+// response stays bounded whatever the file's size.
 Response ServeTreeFile(const Request& request, const TreeReader& reader);
 
 // GET /_tree: one line per file, "<sha256 hex>  <path>\n" (sha256sum's

@@ -24,6 +24,8 @@ struct Metrics::Impl {
   prometheus::Gauge* lag = nullptr;
   prometheus::Gauge* streams = nullptr;
   prometheus::Gauge* stale = nullptr;
+  prometheus::Gauge* http_connections = nullptr;
+  prometheus::Gauge* http_body_bytes = nullptr;
 };
 
 Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
@@ -57,6 +59,10 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
   impl_->lag = gauge("pgxn_lag_events", "Events the origin has that this node does not");
   impl_->streams = gauge("pgxn_feed_streams", "Feed subscribers this node serves now");
   impl_->stale = gauge("pgxn_stale", "1 when no fresh signed heartbeat arrived in time");
+  impl_->http_connections =
+      gauge("pgxn_http_connections", "HTTP connections open now, all listeners");
+  impl_->http_body_bytes =
+      gauge("pgxn_http_body_bytes", "Request body bytes held in memory now (--max-body-memory)");
 }
 
 Metrics::~Metrics() = default;
@@ -77,6 +83,8 @@ std::string Metrics::Render() const {
   impl_->lag->Set(static_cast<double>(head - sample.applied_seq));
   impl_->streams->Set(static_cast<double>(sample.feed_streams));
   impl_->stale->Set(sample.stale ? 1 : 0);
+  impl_->http_connections->Set(static_cast<double>(sample.http_connections));
+  impl_->http_body_bytes->Set(static_cast<double>(sample.http_body_bytes));
   return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
 }
 

@@ -19,6 +19,8 @@ struct MetricsSample {
   uint64_t applied_seq = 0;
   uint64_t upstream_head_seq = 0;
   uint64_t feed_streams = 0;  // Subscribe streams this node serves now
+  uint64_t http_connections = 0;  // open on every HTTP listener
+  uint64_t http_body_bytes = 0;   // request bodies held in memory now
   bool stale = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/address.h"
+#include "base/fd_limit.h"
 #include "base/log.h"
 #include "base/ports_file.h"
 #include "base/signals.h"
@@ -35,6 +36,11 @@ absl::Status NodeHost::StartAll() {
   metrics_ = std::make_unique<Metrics>(options_.role, [this] {
     MetricsSample sample = role_->Sample();
     if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
+    for (const auto* server : {http_server_.get(), site_server_.get()}) {
+      if (server == nullptr) continue;
+      sample.http_connections += server->open_connections();
+      sample.http_body_bytes += server->body_bytes_in_flight();
+    }
     return sample;
   });
 
@@ -49,12 +55,32 @@ absl::Status NodeHost::StartAll() {
   if (!feed_server.ok()) return feed_server.status();
   feed_server_ = *std::move(feed_server);
 
+  const HttpLimits& limits = options_.http_limits;
+  size_t max_connections = static_cast<size_t>(limits.max_connections);
+  if (max_connections == 0) {
+    absl::StatusOr<base::FdLimit> fds = base::RaiseOpenFileLimit();
+    if (!fds.ok()) return fds.status();
+    max_connections =
+        base::DefaultMaxConnections(fds->soft, options_.site_address.empty() ? 1 : 2);
+    base::LogInfo(absl::StrCat(options_.role, ": open-file limit ", fds->soft,
+                               fds->before != fds->soft ? absl::StrCat(" (raised from ",
+                                                                       fds->before, ")")
+                                                        : "",
+                               "; HTTP connections capped at ", max_connections,
+                               " per listener, ", limits.max_connections_per_address,
+                               " per client address"));
+  }
   gateway::HttpServerOptions http_options;
   http_options.host = http->host;
   http_options.port = http->port;
   http_options.threads = options_.http_threads;
   http_options.max_body_bytes = options_.max_body_bytes;
   http_options.screen = options_.screen;
+  http_options.body_limit = options_.body_limit;
+  http_options.max_body_memory = std::max(limits.max_body_memory, options_.max_body_bytes);
+  http_options.max_connections = max_connections;
+  http_options.max_connections_per_address =
+      static_cast<size_t>(limits.max_connections_per_address);
   absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server = gateway::HttpServer::Start(
       http_options, [this](const gateway::Request& request) { return Dispatch(request); });
   if (!http_server.ok()) return http_server.status();
@@ -68,6 +94,7 @@ absl::Status NodeHost::StartAll() {
     site_options.port = site->port;
     site_options.max_body_bytes = 64 << 10;  // the site takes no uploads, only queries
     site_options.screen = nullptr;
+    site_options.body_limit = nullptr;
     absl::StatusOr<std::unique_ptr<gateway::HttpServer>> site_server = gateway::HttpServer::Start(
         site_options, [this](const gateway::Request& request) { return DispatchSite(request); });
     if (!site_server.ok()) {

@@ -53,6 +53,15 @@ class FeedServer;
 
 namespace pgxn::host {
 
+// What bounds the HTTP listeners' use of memory and descriptors
+// (gateway/http_server.h); the same for every role, set by flags.
+struct HttpLimits {
+  // Per listener; 0 derives it from the open-file limit (base/fd_limit.h).
+  uint64_t max_connections = 0;
+  uint64_t max_connections_per_address = 512;
+  uint64_t max_body_memory = uint64_t{256} << 20;
+};
+
 struct NodeHostOptions {
   std::string role;      // origin, mirror, indexer: in /_status, /metrics and the log
   std::string data_dir;  // where ports.json goes
@@ -62,6 +71,10 @@ struct NodeHostOptions {
   uint64_t max_body_bytes = 1 << 20;  // the largest request body accepted
   // Refuses a request from its header alone (gateway/http_server.h); optional.
   std::function<absl::optional<gateway::Response>(const gateway::Request& head)> screen;
+  // The largest body a request may have, from its header (http_server.h);
+  // optional: max_body_bytes for every route.
+  std::function<uint64_t(const gateway::Request& head)> body_limit;
+  HttpLimits http_limits;
   int max_message_bytes = feed::kMaxFeedMessageBytes;  // Feed messages
   absl::Duration heartbeat_interval = absl::Seconds(2);
   // A second HTTP listener, HOST:PORT, with routes of its own (an indexer's

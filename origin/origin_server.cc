@@ -15,13 +15,6 @@
 #include "origin/publishing/settings.h"
 
 namespace pgxn::origin {
-namespace {
-
-// Room for the multipart envelope and form fields around the archive.
-constexpr uint64_t kUploadEnvelopeBytes = 1 << 20;
-
-}  // namespace
-
 OriginServer::OriginServer(OriginOptions options) : options_(std::move(options)) {}
 
 OriginServer::~OriginServer() { Stop(); }
@@ -47,8 +40,12 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   host_options.http_address = o.http_address;
   host_options.grpc_address = o.grpc_address;
   host_options.http_threads = o.http_threads;
-  host_options.max_body_bytes = o.max_upload_bytes + kUploadEnvelopeBytes;
+  host_options.max_body_bytes = o.max_upload_bytes + Manager::kUploadEnvelopeBytes;
   host_options.screen = &Manager::Screen;
+  host_options.body_limit = [max_upload = o.max_upload_bytes](const gateway::Request& head) {
+    return Manager::BodyLimit(head, max_upload);
+  };
+  host_options.http_limits = o.http_limits;
   host_options.heartbeat_interval = o.heartbeat_interval;
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
       host::NodeHost::Start(std::move(host_options), origin.get());

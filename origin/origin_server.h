@@ -43,6 +43,7 @@ struct OriginOptions {
   // as PGXN writes them.
   absl::Duration stats_delay = absl::Seconds(1);
   bool unsafe_no_fsync = false;  // tests and benchmarks only
+  host::HttpLimits http_limits;
 };
 
 class OriginServer final : public host::NodeRole {

@@ -2,6 +2,7 @@
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
+#include "pgxnd/http_flags.h"
 
 namespace pgxn::cli {
 
@@ -26,6 +27,7 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   flags.String("http", &options.http_address, "HTTP listen address HOST:PORT (port 0: any)");
   flags.String("grpc", &options.grpc_address, "Feed (gRPC) listen address HOST:PORT (port 0: any)");
   flags.Bytes("max-upload", &options.max_upload_bytes, "largest accepted upload");
+  AddHttpLimitFlags(flags, &options.http_limits);
   flags.Bytes("max-unpacked", &options.manager.limits.max_total_bytes,
               "largest total unpacked size of an archive");
   flags.Uint64("max-entries", &max_entries, "most entries an archive may have");

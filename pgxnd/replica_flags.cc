@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/address.h"
+#include "pgxnd/http_flags.h"
 
 namespace pgxn::cli {
 
@@ -23,6 +24,7 @@ void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
   flags.Bool("reset-on-new-epoch", &options->reset_on_new_epoch,
              "when the upstream's log was reset (a new epoch), wipe this node and rebuild it "
              "from the new log instead of refusing");
+  AddHttpLimitFlags(flags, &options->http_limits);
   flags.Bool("replay-log", &options->replay_log,
              "fill an empty node by replaying the whole log instead of bootstrapping from a "
              "snapshot (a relay that must serve the full history to others needs this)");

@@ -54,6 +54,7 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   host_options.grpc_address = options_.grpc_address;
   host_options.http_threads = options_.http_threads;
   host_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
+  host_options.http_limits = options_.http_limits;
   host_options.max_message_bytes = options_.max_message_bytes;
   host_options.heartbeat_interval = options_.heartbeat_interval;
   host_options.site_address = options_.site_address;

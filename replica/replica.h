@@ -49,6 +49,7 @@ struct ReplicaOptions {
   int max_message_bytes = feed::kMaxFeedMessageBytes;
   // The website's listener HOST:PORT (an indexer's --site); empty: none.
   std::string site_address;
+  host::HttpLimits http_limits;
 };
 
 // What a role adds to a plain mirror.

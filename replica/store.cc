@@ -53,6 +53,32 @@ std::string SeqKey(uint64_t seq) {
   return key;
 }
 
+// Contents larger than one chunk are stored as chunks under sha256 followed by
+// the chunk's big-endian index, so that a reader takes a bounded piece of a
+// large zip at a time (a whole RocksDB value is always read whole). Stores
+// written before this kept every blob under its sha256 alone; those are still
+// read, whole.
+constexpr size_t kBlobChunk = 64 * 1024;
+
+std::string ChunkKey(absl::string_view sha256, uint64_t index) {
+  std::string key(sha256);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((index >> shift) & 0xff));
+  }
+  return key;
+}
+
+void PutBlob(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* blobs,
+             absl::string_view sha256, absl::string_view content) {
+  if (content.size() <= kBlobChunk) {
+    batch.Put(blobs, ToSlice(sha256), ToSlice(content));
+    return;
+  }
+  for (uint64_t index = 0, offset = 0; offset < content.size(); ++index, offset += kBlobChunk) {
+    batch.Put(blobs, ChunkKey(sha256, index), ToSlice(content.substr(offset, kBlobChunk)));
+  }
+}
+
 uint64_t DecodeU64(absl::string_view bytes) {
   uint64_t value = 0;
   for (unsigned char c : bytes.substr(0, 8)) value = (value << 8) | c;
@@ -322,7 +348,7 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event, absl::string_view chec
     }
     if (op.type() == v1::Op::PUT) {
       tree.Add(op.path(), op.sha256(), op.media_type());
-      batch.Put(db_->blobs, ToSlice(op.sha256()), ToSlice(op.content()));
+      PutBlob(batch, db_->blobs, op.sha256(), op.content());
       StoredFile file{op.sha256(), op.size(), op.media_type(), event.seq(), event.time_us()};
       batch.Put(db_->files, ToSlice(op.path()), EncodeFile(file));
       op.clear_content();
@@ -425,7 +451,7 @@ absl::Status Store::Bootstrap(const v1::Event& head,
           absl::StrCat("Snapshot file \"", op->path(), "\" does not match its sha256")));
     }
     tree.Add(op->path(), op->sha256(), op->media_type());
-    batch.Put(db_->blobs, ToSlice(op->sha256()), ToSlice(op->content()));
+    PutBlob(batch, db_->blobs, op->sha256(), op->content());
     StoredFile file{op->sha256(), op->size(), op->media_type(), head.seq(), head.time_us()};
     batch.Put(db_->files, ToSlice(op->path()), EncodeFile(file));
     batch_bytes += op->content().size() + op->path().size();
@@ -488,7 +514,48 @@ absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
 }
 
 absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256) const {
-  return db_->Get(db_->blobs, sha256, absl::StrCat("Blob ", base::HexEncode(sha256)));
+  return ReadWholeBlob(sha256, nullptr);
+}
+
+absl::StatusOr<std::string> Store::ReadWholeBlob(absl::string_view sha256,
+                                                 const rocksdb::Snapshot* snapshot) const {
+  const std::string what = absl::StrCat("Blob ", base::HexEncode(sha256));
+  absl::StatusOr<std::string> whole = db_->Get(db_->blobs, sha256, what, snapshot);
+  if (!absl::IsNotFound(whole.status())) return whole;
+  std::string content;
+  for (uint64_t index = 0;; ++index) {
+    absl::StatusOr<std::string> chunk =
+        db_->Get(db_->blobs, ChunkKey(sha256, index), what, snapshot);
+    if (absl::IsNotFound(chunk.status())) break;
+    if (!chunk.ok()) return chunk.status();
+    content += *chunk;
+  }
+  if (content.empty()) return whole.status();
+  return content;
+}
+
+absl::StatusOr<std::string> Store::ReadBlobRange(absl::string_view sha256, uint64_t offset,
+                                                 size_t length) const {
+  const std::string what = absl::StrCat("Blob ", base::HexEncode(sha256));
+  std::string piece;
+  while (piece.size() < length) {
+    const uint64_t at = offset + piece.size();
+    absl::StatusOr<std::string> chunk =
+        db_->Get(db_->blobs, ChunkKey(sha256, at / kBlobChunk), what);
+    if (absl::IsNotFound(chunk.status()) && piece.empty()) {
+      // Small, or stored whole before chunking.
+      absl::StatusOr<std::string> whole = db_->Get(db_->blobs, sha256, what);
+      if (!whole.ok()) return whole.status();
+      if (offset >= whole->size()) return piece;
+      return whole->substr(offset, length);
+    }
+    if (absl::IsNotFound(chunk.status())) break;  // past the end
+    if (!chunk.ok()) return chunk.status();
+    const size_t skip = at % kBlobChunk;
+    if (skip >= chunk->size()) break;
+    piece.append(*chunk, skip, length - piece.size());
+  }
+  return piece;
 }
 
 absl::Status Store::AttachContents(v1::Event* event) const {
@@ -634,7 +701,7 @@ absl::Status Store::Snapshot(const std::function<bool(const v1::Event& head)>& h
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it->value()));
     if (!stored.ok()) return stored.status();
-    absl::StatusOr<std::string> content = db_->Get(db_->blobs, stored->sha256, "blob", snapshot);
+    absl::StatusOr<std::string> content = ReadWholeBlob(stored->sha256, snapshot);
     if (!content.ok()) return content.status();
     v1::Op op;
     op.set_type(v1::Op::PUT);

@@ -37,6 +37,10 @@
 #include "feed/event_log.h"
 #include "feed/tree_digest.h"
 
+namespace rocksdb {
+class Snapshot;
+}
+
 namespace pgxn::replica {
 
 namespace v1 = ::pgxn::feed::v1;
@@ -107,6 +111,12 @@ class Store final : public feed::EventLog {
   absl::StatusOr<StoredFile> GetFile(absl::string_view path) const;
   // NotFound if no content with this sha256 (32 raw bytes) is stored.
   absl::StatusOr<std::string> GetBlob(absl::string_view sha256) const;
+  // Up to `length` bytes of that content from `offset` (fewer at its end, none
+  // past it), reading only the chunks they lie in (about 64 KiB each), so
+  // that serving a large file takes bounded memory. Content stored before
+  // chunking is read whole. NotFound as GetBlob.
+  absl::StatusOr<std::string> ReadBlobRange(absl::string_view sha256, uint64_t offset,
+                                            size_t length) const;
   // The stored event at `seq` with its contents re-attached when asked.
   absl::StatusOr<v1::Event> GetEvent(uint64_t seq, bool include_content) const;
 
@@ -162,6 +172,10 @@ class Store final : public feed::EventLog {
 
   absl::Status AttachContents(v1::Event* event) const;
   State CurrentState() const;
+  // The content with this sha256, whole or chunked, as of `snapshot` (null:
+  // now).
+  absl::StatusOr<std::string> ReadWholeBlob(absl::string_view sha256,
+                                            const rocksdb::Snapshot* snapshot) const;
 
   std::unique_ptr<Db> db_;
   absl::Mutex write_mu_;  // serialises writers

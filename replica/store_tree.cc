@@ -18,6 +18,21 @@ absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) co
   return tree_file;
 }
 
+absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) const {
+  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  if (!file.ok()) return file.status();
+  if (file->size <= kStreamAbove) return ReadFile(path);
+  gateway::TreeFile tree_file;
+  tree_file.size = file->size;
+  tree_file.read = [store = store_, sha256 = file->sha256](uint64_t offset, size_t length) {
+    return store->ReadBlobRange(sha256, offset, length);
+  };
+  tree_file.sha256_hex = base::HexEncode(file->sha256);
+  tree_file.media_type = file->media_type;
+  tree_file.modified_unix_seconds = file->time_us / 1'000'000;
+  return tree_file;
+}
+
 absl::Status StoreTree::ForEachFile(
     const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit) const {
   return store_->ForEachFile([&visit](absl::string_view path, const StoredFile& file) {

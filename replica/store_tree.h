@@ -14,6 +14,10 @@ class StoreTree final : public gateway::TreeReader {
  public:
   explicit StoreTree(const Store* store) : store_(store) {}
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
+  // Files over kStreamAbove bytes come back with a reader over the store's
+  // chunks; the store must outlive the reader (the HTTP server stops first).
+  absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;
+  static constexpr uint64_t kStreamAbove = 256 * 1024;
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
       const override;

@@ -44,8 +44,16 @@ absl::string_view DerivedContent(absl::string_view value) {
 }
 
 absl::StatusOr<gateway::TreeFile> ApiTree::ReadFile(absl::string_view path) const {
+  return Read(path, /*open=*/false);
+}
+
+absl::StatusOr<gateway::TreeFile> ApiTree::OpenFile(absl::string_view path) const {
+  return Read(path, /*open=*/true);
+}
+
+absl::StatusOr<gateway::TreeFile> ApiTree::Read(absl::string_view path, bool open) const {
   absl::StatusOr<std::string> value = store_->GetDerived(path);
-  if (absl::IsNotFound(value.status())) return tree_.ReadFile(path);
+  if (absl::IsNotFound(value.status())) return open ? tree_.OpenFile(path) : tree_.ReadFile(path);
   if (!value.ok()) return value.status();
   if (value->size() < kHeaderBytes) {
     return absl::DataLossError(absl::StrCat("Derived document ", path, " is truncated"));

@@ -30,12 +30,16 @@ class ApiTree final : public gateway::TreeReader {
 
   // The derived document at `path` if there is one, else the tree's file.
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
+  // The same, with a large tree file (a zip) streamed from the store.
+  absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;
   // The replicated tree's files only (what /_tree lists and digests compare).
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
       const override;
 
  private:
+  absl::StatusOr<gateway::TreeFile> Read(absl::string_view path, bool open) const;
+
   const replica::Store* const store_;
   const replica::StoreTree tree_;
 };

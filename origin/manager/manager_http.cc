@@ -41,15 +41,12 @@ absl::optional<gateway::Response> Manager::Screen(const gateway::Request& head) 
     }
     return absl::nullopt;
   }
-  uint64_t length = 0;
-  if (absl::SimpleAtoi(head.Header("content-length"), &length) && length > kMaxFormBytes) {
-    return gateway::MessageResponse(
-        413,
-        absl::StrCat("Request body too large: ", length, " bytes exceeds the limit of ",
-                     kMaxFormBytes, " bytes for ", head.path),
-        head);
-  }
   return absl::nullopt;
+}
+
+uint64_t Manager::BodyLimit(const gateway::Request& head, uint64_t max_upload) {
+  if (head.method == "POST" && head.path == "/upload") return max_upload + kUploadEnvelopeBytes;
+  return kMaxFormBytes;
 }
 
 void Manager::AddRoutes(gateway::Router* router) {

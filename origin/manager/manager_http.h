@@ -46,10 +46,17 @@ class Manager {
   // The HTTP server's screen (gateway/http_server.h): refuses before the body
   // is read what would be refused anyway, so an anonymous client cannot make
   // the origin take in 64 MiB or hold a thread for it: an upload without
-  // credentials (401), and a body over kMaxFormBytes anywhere but /upload (413).
+  // credentials (401).
   static absl::optional<gateway::Response> Screen(const gateway::Request& head);
 
+  // The HTTP server's body_limit (gateway/http_server.h): an upload may carry
+  // `max_upload` bytes of archive plus its form's envelope; every other route
+  // takes forms of at most kMaxFormBytes, chunked or not.
+  static uint64_t BodyLimit(const gateway::Request& head, uint64_t max_upload);
+
   static constexpr uint64_t kMaxFormBytes = 1 << 20;
+  // Room for a multipart upload's boundaries and fields beside the archive.
+  static constexpr uint64_t kUploadEnvelopeBytes = 1 << 20;
 
   static constexpr absl::Duration kMailInterval = absl::Seconds(10);
 

@@ -1,0 +1,19 @@
+#include "pgxnd/http_flags.h"
+
+namespace pgxn::cli {
+
+void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
+  flags.Uint64("max-connections", &limits->max_connections,
+               "HTTP connections per listener; at the cap the longest-idle connection is "
+               "closed for a new one, and a few more slots serve only /_status and /metrics "
+               "(0: derived from the open-file limit, which the node raises to its hard "
+               "limit at start: (limit - 512) / listeners)");
+  flags.Uint64("max-connections-per-address", &limits->max_connections_per_address,
+               "HTTP connections one client address may hold");
+  flags.Bytes("max-body-memory", &limits->max_body_memory,
+              "request bodies held in memory at once, all connections together; a request "
+              "that would pass it gets 503 with Retry-After (at least the largest body "
+              "accepted)");
+}
+
+}  // namespace pgxn::cli
