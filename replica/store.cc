@@ -543,8 +543,13 @@ absl::StatusOr<std::string> Store::ReadBlobRange(absl::string_view sha256, uint6
     absl::StatusOr<std::string> chunk =
         db_->Get(db_->blobs, ChunkKey(sha256, at / kBlobChunk), what);
     if (absl::IsNotFound(chunk.status()) && piece.empty()) {
-      // Small, or stored whole before chunking.
+      // Small, or stored whole before chunking, or chunked and `offset` is
+      // past its last chunk.
       absl::StatusOr<std::string> whole = db_->Get(db_->blobs, sha256, what);
+      if (absl::IsNotFound(whole.status()) && at >= kBlobChunk &&
+          db_->Get(db_->blobs, ChunkKey(sha256, 0), what).ok()) {
+        return piece;
+      }
       if (!whole.ok()) return whole.status();
       if (offset >= whole->size()) return piece;
       return whole->substr(offset, length);
