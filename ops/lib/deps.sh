@@ -46,10 +46,13 @@ pgxn_install_deps() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures and builds into BUILD_DIR (default ./build) with two jobs.
+# Configures and builds into BUILD_DIR (default ./build) with two jobs;
+# PGXN_CXX_FLAGS adds compiler and linker flags (ops/test's sanitizers).
 pgxn_build() {
   local build_dir=${BUILD_DIR:-build}
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} >/dev/null
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+    -DCMAKE_CXX_FLAGS="${PGXN_CXX_FLAGS:-}" -DCMAKE_C_FLAGS="${PGXN_CXX_FLAGS:-}" \
+    -DCMAKE_EXE_LINKER_FLAGS="${PGXN_CXX_FLAGS:-}" >/dev/null
   cmake --build "$build_dir" -j "${JOBS:-2}"
 }
 
