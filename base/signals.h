@@ -8,9 +8,10 @@
 
 namespace pgxn::base {
 
+// Also blocks SIGHUP, the operator's "reload" (new TLS certificates).
 void BlockTerminationSignals();
 
-// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+// Blocks until SIGINT, SIGTERM or SIGHUP arrives; returns the signal number.
 int WaitForTerminationSignal();
 
 }  // namespace pgxn::base

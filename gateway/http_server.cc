@@ -29,12 +29,15 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "gateway/path.h"
+#include "openssl/ssl.h"
 
 namespace pgxn::gateway {
 namespace {
@@ -62,6 +65,12 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // A streamed response is read and written this much at a time: the memory a
 // slow reader can hold, and the progress it must make per read_timeout.
 constexpr size_t kStreamChunk = 64 * 1024;
+// How long a connection in a reserved slot keeps it against newer ones.
+constexpr absl::Duration kReservedGrace = absl::Seconds(1);
+// Beyond the header, what the read buffer may hold: a chunk's size line, its
+// extensions and the trailers are read into it, and Beast bounds none of
+// them (the body itself moves to the request as it is parsed).
+constexpr size_t kReadBufferLimit = kHeaderLimit + 64 * 1024;
 // What a refusal for want of room asks the client to wait, in seconds.
 constexpr char kRetryAfter[] = "5";
 // For HTML a handler sent without a policy of its own: nothing runs, nothing
@@ -142,6 +151,79 @@ void SplitTarget(absl::string_view target, absl::string_view& raw_path, absl::st
   query = question == absl::string_view::npos ? absl::string_view() : target.substr(question + 1);
 }
 
+// A connection's byte stream, plain TCP or TLS over it, behind the one
+// interface Beast's HTTP algorithms and Asio's writes need, so that Session is
+// written once for both. Only callbacks are passed to it (no other completion
+// tokens), so every async operation returns void.
+class AnyStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+
+  // TLS when `tls` is set; the context is shared, and kept alive by this.
+  AnyStream(tcp::socket socket, std::shared_ptr<net::ssl::context> tls) : tls_context_(tls) {
+    if (tls) {
+      tls_.emplace(std::move(socket), *tls);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
+
+  executor_type get_executor() { return lowest().get_executor(); }
+  bool is_tls() const { return tls_.has_value(); }
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  beast::ssl_stream<beast::tcp_stream>& tls() { return *tls_; }
+
+  template <typename Buffers, typename Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    if (tls_) {
+      tls_->async_read_some(buffers, std::forward<Handler>(handler));
+    } else {
+      plain_->async_read_some(buffers, std::forward<Handler>(handler));
+    }
+  }
+
+  template <typename Buffers, typename Handler>
+  void async_write_some(const Buffers& buffers, Handler&& handler) {
+    if (tls_) {
+      tls_->async_write_some(buffers, std::forward<Handler>(handler));
+    } else {
+      plain_->async_write_some(buffers, std::forward<Handler>(handler));
+    }
+  }
+
+ private:
+  std::shared_ptr<net::ssl::context> tls_context_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::optional<beast::tcp_stream> plain_;
+};
+
+// Loads a certificate chain and its private key (PEM files) into a new
+// server context: TLS 1.2 and later only.
+absl::StatusOr<std::shared_ptr<net::ssl::context>> LoadTls(const std::string& cert_file,
+                                                            const std::string& key_file) {
+  auto context = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  beast::error_code ec;
+  context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                       ec);
+  if (!ec) context->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Cannot load the TLS certificate chain ", cert_file, ": ", ec.message()));
+  }
+  context->use_private_key_file(key_file, net::ssl::context::pem, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Cannot load the TLS private key ", key_file, ": ", ec.message()));
+  }
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("The TLS private key ", key_file,
+                                                   " does not match the certificate ", cert_file));
+  }
+  return context;
+}
+
 class Session;
 
 // How a new connection is let in (ServerState::Register).
@@ -156,6 +238,7 @@ struct SessionEntry {
   bool evicted = false;  // asked to close; no longer counted
   bool reserved = false;  // in a reserved slot, at `reserved_position`
   std::list<Session*>::iterator reserved_position;
+  absl::Time admitted;  // when it was let in
 };
 
 // What the listener, the sessions and Stop share. Sessions hold it by
@@ -190,6 +273,7 @@ struct ServerState {
           if (reserved.size() >= options.reserved_connections) {
             *evict = EvictOldestReserved();
             *hard = true;
+            if (*evict == nullptr) admission = Admission::kRefused;
           }
         }
       }
@@ -199,6 +283,7 @@ struct ServerState {
     SessionEntry& entry = sessions[session.get()];
     entry.session = session;
     entry.address = address;
+    entry.admitted = absl::Now();
     if (admission == Admission::kReserved) {
       entry.reserved = true;
       entry.reserved_position = reserved.insert(reserved.end(), session.get());
@@ -222,7 +307,12 @@ struct ServerState {
   void MarkIdle(Session* session, bool now_idle) ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
     auto it = sessions.find(session);
-    if (it == sessions.end() || it->second.evicted || it->second.idle == now_idle) return;
+    // A reserved session is never on the idle list: evicting it would not
+    // free a counted slot (EvictOldestReserved takes care of those).
+    if (it == sessions.end() || it->second.evicted || it->second.reserved ||
+        it->second.idle == now_idle) {
+      return;
+    }
     SessionEntry& entry = it->second;
     entry.idle = now_idle;
     if (now_idle) {
@@ -242,6 +332,16 @@ struct ServerState {
     return true;
   }
   void ReleaseBody(uint64_t bytes) { body_bytes.fetch_sub(bytes); }
+
+  // The TLS context new connections use (null: plain HTTP).
+  std::shared_ptr<net::ssl::context> CurrentTls() ABSL_LOCKS_EXCLUDED(tls_mu) {
+    absl::MutexLock lock(&tls_mu);
+    return tls;
+  }
+  void SetTls(std::shared_ptr<net::ssl::context> context) ABSL_LOCKS_EXCLUDED(tls_mu) {
+    absl::MutexLock lock(&tls_mu);
+    tls = std::move(context);
+  }
 
   size_t OpenConnections() ABSL_LOCKS_EXCLUDED(mu) {
     absl::MutexLock lock(&mu);
@@ -264,6 +364,8 @@ struct ServerState {
   // in a reserved slot.
   size_t counted ABSL_GUARDED_BY(mu) = 0;
   absl::flat_hash_map<std::string, size_t> per_address ABSL_GUARDED_BY(mu);
+  absl::Mutex tls_mu;
+  std::shared_ptr<net::ssl::context> tls ABSL_GUARDED_BY(tls_mu);
 
  private:
   // The idle session to close for room (from `address` only, if given), taken
@@ -285,9 +387,14 @@ struct ServerState {
     return nullptr;
   }
 
+  // The oldest session in a reserved slot, if it has had kReservedGrace to
+  // make its request (a status request takes milliseconds; a slot held
+  // longer is an attacker's), taken off the counts; nullptr if none.
   std::shared_ptr<Session> EvictOldestReserved() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    const absl::Time now = absl::Now();
     while (!reserved.empty()) {
       SessionEntry& entry = sessions.at(reserved.front());
+      if (now - entry.admitted < kReservedGrace) return nullptr;
       if (entry.idle) {
         idle.erase(entry.idle_position);
         entry.idle = false;
@@ -317,12 +424,12 @@ struct ServerState {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<ServerState> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {
+      : stream_(std::move(socket), state->CurrentTls()), state_(std::move(state)) {
     beast::error_code ec;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    const tcp::endpoint peer = stream_.lowest().socket().remote_endpoint(ec);
     remote_ = ec ? "unknown" : FormatEndpoint(peer);
     address_ = ec ? "unknown" : peer.address().to_string();
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    stream_.lowest().socket().set_option(tcp::no_delay(true), ec);
   }
 
   ~Session() {
@@ -336,13 +443,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start(bool reserved) {
     reserved_ = reserved;
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::WaitForRequest, shared_from_this()));
+                  beast::bind_front_handler(&Session::Handshake, shared_from_this()));
   }
 
   // For a connection that is not let in: a 503 without reading anything, then
   // close.
   void TurnAway() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->stream_.is_tls()) {  // no handshake yet: nothing to say it in
+        self->Close();
+        return;
+      }
       self->no_linger_ = true;
       self->Send(BusyResponse("Too many connections"), false, /*keep_alive=*/false, 11);
     });
@@ -382,6 +493,30 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
 
+  // TLS first, when the listener speaks it; a failed handshake (a plain
+  // HTTP client, an old protocol, a timeout) just closes the connection.
+  void Handshake() {
+    if (!stream_.is_tls()) {
+      WaitForRequest();
+      return;
+    }
+    phase_ = Phase::kWaiting;
+    state_->MarkIdle(this, true);
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
+    stream_.tls().async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (phase_ == Phase::kClosed) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    WaitForRequest();
+  }
+
   void WaitForRequest() {
     if (state_->stopping.load()) {
       Close();
@@ -398,7 +533,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     phase_ = Phase::kWaiting;
     state_->MarkIdle(this, true);
-    stream_.expires_after(
+    stream_.lowest().expires_after(
         ToChrono(first_request_ ? state_->options.read_timeout : state_->options.idle_timeout));
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
@@ -417,7 +552,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadHeader() {
     phase_ = Phase::kBusy;
-    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -505,15 +640,6 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(limit);
     body_limit_ = limit;
-    if (!parser_->is_done()) {
-      const uint64_t charge = length ? *length : limit;
-      if (!state_->ReserveBody(charge)) {
-        parser_.reset();
-        Send(BusyResponse("too many request bodies in flight"), head, /*keep_alive=*/false, 11);
-        return;
-      }
-      body_charge_ = charge;
-    }
 
     bool send_continue = false;
     const auto expect = request.find(http::field::expect);
@@ -530,7 +656,7 @@ class Session : public std::enable_shared_from_this<Session> {
       ReadBody();
       return;
     }
-    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
                      beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
   }
@@ -549,7 +675,7 @@ class Session : public std::enable_shared_from_this<Session> {
       CallHandler();
       return;
     }
-    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     http::async_read_some(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::OnBody, shared_from_this()));
   }
@@ -557,6 +683,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec, size_t) {
     if (phase_ == Phase::kClosed) return;
     const bool head = parser_->get().method() == http::verb::head;
+    if (ec == http::error::buffer_overflow) {
+      Refuse(400, "Bad request: a chunk header or trailer is too long", head);
+      return;
+    }
+    if (!ChargeBody(parser_->get().body().size())) {
+      parser_.reset();
+      ReleaseBody();
+      Send(BusyResponse("too many request bodies in flight"), head, /*keep_alive=*/false, 11);
+      return;
+    }
     if (ec == http::error::body_limit) {
       Refuse(413,
              absl::StrCat("Request body too large: the chunked body exceeds the limit of ",
@@ -614,6 +750,16 @@ class Session : public std::enable_shared_from_this<Session> {
     request = Request();
     ReleaseBody();
     Send(std::move(response), is_head, keep_alive, version);
+  }
+
+  // Charges the body received so far, `received` bytes, against the
+  // server's budget; false if it does not fit. Charged as it arrives, so a
+  // client announcing a large body and trickling it holds only what it sent.
+  bool ChargeBody(uint64_t received) {
+    if (received <= body_charge_) return true;
+    if (!state_->ReserveBody(received - body_charge_)) return false;
+    body_charge_ = received;
+    return true;
   }
 
   void ReleaseBody() {
@@ -674,7 +820,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void WriteSome() {
-    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     http::async_write_some(stream_, *serializer_,
                            beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
@@ -718,7 +864,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     stream_piece_ = *std::move(piece);
-    stream_.expires_after(ToChrono(state_->options.read_timeout));
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     net::async_write(stream_, net::buffer(stream_piece_),
                      beast::bind_front_handler(&Session::OnStreamWrite, shared_from_this()));
   }
@@ -765,13 +911,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     phase_ = Phase::kLingering;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec || state_->stopping.load() || no_linger_ || evicted_) {
       Close();
       return;
     }
     state_->MarkIdle(this, true);
-    stream_.expires_after(kLingerTime);
+    stream_.lowest().expires_after(kLingerTime);
     DrainSome();
   }
 
@@ -794,14 +940,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
-    stream_.close();
+    stream_.lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  AnyStream stream_;
   const std::shared_ptr<ServerState> state_;
   std::string remote_;
   std::string address_;  // remote_ without the port
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{kReadBufferLimit};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string path_;   // decoded path of the request being read
   std::string query_;  // its raw query
@@ -836,6 +982,10 @@ absl::Status CheckOptions(const HttpServerOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("HTTP server threads must be 1 to 1024, not ", options.threads));
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "HTTP server TLS needs both a certificate file and a key file, or neither");
   }
   if (options.max_connections < 1 || options.max_connections_per_address < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -944,6 +1094,16 @@ struct HttpServer::Impl {
     }
   }
 
+  absl::Status ReloadTls() {
+    const HttpServerOptions& options = state->options;
+    if (options.tls_cert_file.empty()) return absl::OkStatus();
+    absl::StatusOr<std::shared_ptr<net::ssl::context>> context =
+        LoadTls(options.tls_cert_file, options.tls_key_file);
+    if (!context.ok()) return context.status();
+    state->SetTls(*std::move(context));
+    return absl::OkStatus();
+  }
+
   using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
 
   const std::shared_ptr<ServerState> state;
@@ -967,6 +1127,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   if (absl::Status status = CheckOptions(options); !status.ok()) return status;
   if (!handler) return absl::InvalidArgumentError("HTTP server needs a handler");
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  if (absl::Status status = impl->ReloadTls(); !status.ok()) return status;
   if (absl::Status status = impl->Listen(); !status.ok()) return status;
   Impl* raw = impl.get();
   net::post(raw->acceptor->get_executor(), [raw] { raw->Accept(); });
@@ -981,6 +1142,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
+
+absl::Status HttpServer::ReloadTls() { return impl_->ReloadTls(); }
 
 size_t HttpServer::open_connections() const { return impl_->state->OpenConnections(); }
 

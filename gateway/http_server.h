@@ -81,6 +81,11 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 512;
   size_t reserved_connections = 8;
   std::vector<std::string> reserved_paths = {"/_status", "/metrics"};
+
+  // TLS: PEM files of the certificate chain and its private key. When set,
+  // the listener speaks HTTPS only (TLS 1.2 or later); both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -98,6 +103,12 @@ class HttpServer {
 
   // The port listened on (the ephemeral one when options.port was 0).
   uint16_t port() const;
+
+  // Reads the TLS files again (after a certificate's renewal): connections
+  // accepted from now on use them, open ones keep theirs. On an error (the
+  // message names the file) the old certificate stays in use. OK and nothing
+  // done for a plain listener.
+  absl::Status ReloadTls();
 
   // Connections open now, and request-body bytes charged against
   // max_body_memory now (for /metrics and tests).

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gateway/http_server.h"
 #include "gateway/http_test_client.h"
 #include "gtest/gtest.h"
@@ -76,11 +77,16 @@ TEST_F(HttpLimitsTest, BodiesPastTheMemoryBudgetGet503UntilOneFinishes) {
   options.max_body_memory = 1500;
   Start(options);
   Client first(server_->port());
-  // A header announcing 1000 bytes, and only part of them: the charge stays.
+  // 990 of 1000 bytes: what arrived is charged until the request is done.
   first.WriteRaw("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" +
-                 std::string(10, 'a'));
+                 std::string(990, 'a'));
+  while (server_->body_bytes_in_flight() < 990) std::this_thread::yield();
+  // A client announcing a large body is charged only what it sends.
+  Client announcer(server_->port());
+  announcer.WriteRaw("POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n");
   Client second(server_->port());
-  second.WriteRaw("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n");
+  second.WriteRaw("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" +
+                  std::string(600, 'b'));
   const auto refused = second.Read();
   EXPECT_EQ(refused.result_int(), 503);
   EXPECT_EQ(refused[http::field::retry_after], "5");
@@ -90,12 +96,35 @@ TEST_F(HttpLimitsTest, BodiesPastTheMemoryBudgetGet503UntilOneFinishes) {
   Client third(server_->port());
   third.Send(http::verb::post, "/c", std::string(400, 'c'));
   EXPECT_EQ(third.Read().result_int(), 200);
-  first.WriteRaw(std::string(990, 'a'));
+  first.WriteRaw(std::string(10, 'a'));
   EXPECT_EQ(first.Read().body(), "/a 1000");
   EXPECT_EQ(server_->body_bytes_in_flight(), 0u);
   Client fourth(server_->port());
   fourth.Send(http::verb::post, "/d", std::string(1000, 'd'));
   EXPECT_EQ(fourth.Read().result_int(), 200);
+}
+
+TEST_F(HttpLimitsTest, EndlessChunkExtensionIsRefusedNotBuffered) {
+  HttpServerOptions options;
+  options.max_body_bytes = 100;
+  Start(options);
+  Client client(server_->port());
+  client.WriteRaw("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;x=");
+  bool open = true;
+  for (int i = 0; i < 64 && open; ++i) {  // up to 16 MiB, never a line end
+    try {
+      client.WriteRaw(std::string(256 * 1024, 'x'));
+    } catch (const std::exception&) {
+      open = false;  // the server closed the connection
+    }
+  }
+  if (open) {
+    const auto response = client.Read();
+    EXPECT_EQ(response.result_int(), 400);
+    EXPECT_EQ(response.body(), "Bad request: a chunk header or trailer is too long\n");
+  }
+  EXPECT_EQ(calls_.load(), 0);
+  EXPECT_EQ(server_->body_bytes_in_flight(), 0u);
 }
 
 TEST_F(HttpLimitsTest, UnknownTransferEncodingGets501AndCloses) {
@@ -245,9 +274,10 @@ TEST_F(HttpLimitsTest, ReservedSlotsServeOnlyStatusWhenNoneIsIdle) {
     EXPECT_EQ(response[http::field::retry_after], "5");
   }
   // A client that holds the reserved slot with a header it never finishes
-  // gives it up to the next one.
+  // gives it up to the next one, once it has had its grace second.
   Client holder(server_->port());
   holder.WriteRaw("GET /_status HTTP/1.1\r\n");
+  absl::SleepFor(absl::Milliseconds(1100));  // the server's grace, not a bound on it
   Client status(server_->port());
   EXPECT_EQ(status.Get("/_status").result_int(), 200);
   EXPECT_TRUE(holder.ServerClosed());

@@ -1,8 +1,14 @@
 #include "host/node_host.h"
 
-#include <utility>
+#include <signal.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/address.h"
 #include "base/fd_limit.h"
 #include "base/log.h"
@@ -13,6 +19,44 @@
 #include "gateway/status_http.h"
 
 namespace pgxn::host {
+namespace {
+
+// The hosts running in this process, for SIGHUP.
+absl::Mutex hosts_mu(absl::kConstInit);
+std::vector<NodeHost*>* Hosts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hosts_mu) {
+  static auto* hosts = new std::vector<NodeHost*>();
+  return hosts;
+}
+
+}  // namespace
+
+void NodeHost::List(NodeHost* host) {
+  absl::MutexLock lock(&hosts_mu);
+  Hosts()->push_back(host);
+}
+
+void NodeHost::Unlist(NodeHost* host) {
+  absl::MutexLock lock(&hosts_mu);
+  std::vector<NodeHost*>& hosts = *Hosts();
+  hosts.erase(std::remove(hosts.begin(), hosts.end(), host), hosts.end());
+}
+
+void NodeHost::ReloadAll() {
+  absl::MutexLock lock(&hosts_mu);
+  for (NodeHost* host : *Hosts()) {
+    const HttpLimits& limits = host->options_.http_limits;
+    if (limits.tls_cert_file.empty()) continue;
+    absl::Status status = host->ReloadTls();
+    if (status.ok()) {
+      base::LogInfo(absl::StrCat(host->options_.role, ": TLS certificate reloaded from ",
+                                 limits.tls_cert_file));
+    } else {
+      base::LogError(absl::StrCat(host->options_.role,
+                                  ": TLS reload failed, the old certificate stays: ",
+                                  status.message()));
+    }
+  }
+}
 
 NodeHost::NodeHost(NodeHostOptions options, NodeRole* role)
     : options_(std::move(options)), role_(role) {}
@@ -81,6 +125,8 @@ absl::Status NodeHost::StartAll() {
   http_options.max_connections = max_connections;
   http_options.max_connections_per_address =
       static_cast<size_t>(limits.max_connections_per_address);
+  http_options.tls_cert_file = limits.tls_cert_file;
+  http_options.tls_key_file = limits.tls_key_file;
   absl::StatusOr<std::unique_ptr<gateway::HttpServer>> http_server = gateway::HttpServer::Start(
       http_options, [this](const gateway::Request& request) { return Dispatch(request); });
   if (!http_server.ok()) return http_server.status();
@@ -133,12 +179,22 @@ absl::Status NodeHost::StartAll() {
                                                 ", applied seq ", now->applied_seq)
                                  : ""));
   role_->StartWork(*metrics_);
+  List(this);
   return absl::OkStatus();
+}
+
+absl::Status NodeHost::ReloadTls() {
+  absl::Status result;
+  for (gateway::HttpServer* server : {http_server_.get(), site_server_.get()}) {
+    if (server != nullptr) result.Update(server->ReloadTls());
+  }
+  return result;
 }
 
 void NodeHost::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  Unlist(this);
   if (http_server_ != nullptr) http_server_->Stop();
   if (site_server_ != nullptr) site_server_->Stop();
   role_->StopWork();
@@ -179,7 +235,11 @@ gateway::Response NodeHost::HandleStatus(const gateway::Request& request) const 
 void PrepareForSignals() { base::BlockTerminationSignals(); }
 
 void ServeUntilSignal(const std::string& role, const std::function<void()>& stop) {
-  const int signal_number = base::WaitForTerminationSignal();
+  int signal_number = base::WaitForTerminationSignal();
+  while (signal_number == SIGHUP) {
+    NodeHost::ReloadAll();
+    signal_number = base::WaitForTerminationSignal();
+  }
   base::LogInfo(absl::StrCat(role, " stopping on signal ", signal_number));
   stop();
   base::LogInfo(absl::StrCat(role, " stopped"));

@@ -53,13 +53,17 @@ class FeedServer;
 
 namespace pgxn::host {
 
-// What bounds the HTTP listeners' use of memory and descriptors
-// (gateway/http_server.h); the same for every role, set by flags.
+// What bounds the HTTP listeners' use of memory and descriptors, and their
+// TLS (gateway/http_server.h); the same for every role, set by flags.
 struct HttpLimits {
   // Per listener; 0 derives it from the open-file limit (base/fd_limit.h).
   uint64_t max_connections = 0;
   uint64_t max_connections_per_address = 512;
   uint64_t max_body_memory = uint64_t{256} << 20;
+  // PEM certificate chain and key: when set, every HTTP listener speaks
+  // HTTPS only; SIGHUP reloads them (ServeUntilSignal).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 struct NodeHostOptions {
@@ -131,7 +135,18 @@ class NodeHost {
   int grpc_port() const;
   int site_port() const;  // 0 without a site listener
 
+  // Reads the TLS files again for new connections (each listener keeps its
+  // old certificate if they do not load); OK without TLS.
+  absl::Status ReloadTls();
+
  private:
+  friend void ServeUntilSignal(const std::string& role, const std::function<void()>& stop);
+  // The process's running hosts, for SIGHUP: listed once serving, unlisted
+  // on Stop; ReloadAll reloads each one's TLS files.
+  static void List(NodeHost* host);
+  static void Unlist(NodeHost* host);
+  static void ReloadAll();
+
   NodeHost(NodeHostOptions options, NodeRole* role);
   absl::Status StartAll();
   gateway::Response Dispatch(const gateway::Request& request) const;
@@ -156,7 +171,8 @@ class NodeHost {
 // ServeUntilSignal can wait for them.
 void PrepareForSignals();
 // Waits for SIGINT or SIGTERM, then calls `stop` (which stops the node's
-// host), logging both.
+// host), logging both. On SIGHUP meanwhile, every running NodeHost reloads
+// its TLS files (ReloadTls), logging what happened, and waiting goes on.
 void ServeUntilSignal(const std::string& role, const std::function<void()>& stop);
 
 }  // namespace pgxn::host

@@ -10,6 +10,10 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
                "limit at start: (limit - 512) / listeners)");
   flags.Uint64("max-connections-per-address", &limits->max_connections_per_address,
                "HTTP connections one client address may hold");
+  flags.String("tls-cert", &limits->tls_cert_file,
+               "PEM file of the certificate chain: every HTTP listener then speaks HTTPS only "
+               "(TLS 1.2+); SIGHUP reloads it and --tls-key for new connections");
+  flags.String("tls-key", &limits->tls_key_file, "PEM file of --tls-cert's private key");
   flags.Bytes("max-body-memory", &limits->max_body_memory,
               "request bodies held in memory at once, all connections together; a request "
               "that would pass it gets 503 with Retry-After (at least the largest body "

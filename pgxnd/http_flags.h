@@ -1,4 +1,5 @@
-// The HTTP limit flags every serving role takes (--max-connections, ...).
+// The HTTP flags every serving role takes: limits (--max-connections, ...)
+// and TLS (--tls-cert, --tls-key).
 #ifndef PGXN_PGXND_HTTP_FLAGS_H_
 #define PGXN_PGXND_HTTP_FLAGS_H_
 

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
+#include "base/log.h"
 #include "feed/signing.h"
 
 namespace pgxn::replica {
@@ -58,7 +59,7 @@ std::string SeqKey(uint64_t seq) {
 // large zip at a time (a whole RocksDB value is always read whole). Stores
 // written before this kept every blob under its sha256 alone; those are still
 // read, whole.
-constexpr size_t kBlobChunk = 64 * 1024;
+constexpr size_t kBlobChunk = Store::kBlobChunkBytes;
 
 std::string ChunkKey(absl::string_view sha256, uint64_t index) {
   std::string key(sha256);
@@ -78,6 +79,10 @@ void PutBlob(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* blobs,
     batch.Put(blobs, ChunkKey(sha256, index), ToSlice(content.substr(offset, kBlobChunk)));
   }
 }
+
+// Set once every blob larger than a chunk is stored in chunks.
+constexpr char kBlobsChunkedKey[] = "blobs_chunked";
+constexpr size_t kMigrationBatchBytes = 64 << 20;
 
 uint64_t DecodeU64(absl::string_view bytes) {
   uint64_t value = 0;
@@ -151,6 +156,40 @@ struct Store::Db {
   }
 };
 
+// Stores written before chunking hold large blobs whole, which a reader could
+// only take whole; they are rewritten in chunks once, when first opened.
+absl::Status Store::ChunkWholeBlobs(Db& db) {
+  if (db.Get(db.meta, kBlobsChunkedKey, "chunked mark").ok()) return absl::OkStatus();
+  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.blobs));
+  rocksdb::WriteBatch batch;
+  size_t rewritten = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != base::kSha256Size || it->value().size() <= kBlobChunk) continue;
+    PutBlob(batch, db.blobs, ToView(it->key()), ToView(it->value()));
+    batch.Delete(db.blobs, it->key());
+    ++rewritten;
+    if (batch.GetDataSize() >= kMigrationBatchBytes) {
+      if (absl::Status s = FromRocks(db.db->Write(rocksdb::WriteOptions(), &batch),
+                                     "Cannot rewrite blobs in chunks");
+          !s.ok()) {
+        return s;
+      }
+      batch.Clear();
+    }
+  }
+  if (absl::Status s = FromRocks(it->status(), "Cannot list blobs"); !s.ok()) return s;
+  batch.Put(db.meta, kBlobsChunkedKey, "1");
+  if (absl::Status s = FromRocks(db.db->Write(rocksdb::WriteOptions(), &batch),
+                                 "Cannot rewrite blobs in chunks");
+      !s.ok()) {
+    return s;
+  }
+  if (rewritten > 0) {
+    base::LogInfo(absl::StrCat("Store: rewrote ", rewritten, " large blobs in chunks"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -197,6 +236,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   if (db->Get(db->meta, kBootstrappingKey, "bootstrap mark").ok()) {
     if (absl::Status s = db->ClearAll(); !s.ok()) return s;
   }
+  if (absl::Status s = ChunkWholeBlobs(*db); !s.ok()) return s;
 
   State state;
   state.tip = feed::ChainTip{0, "", feed::GenesisHash()};

@@ -117,6 +117,8 @@ class Store final : public feed::EventLog {
   // chunking is read whole. NotFound as GetBlob.
   absl::StatusOr<std::string> ReadBlobRange(absl::string_view sha256, uint64_t offset,
                                             size_t length) const;
+  // The chunk size: a range within one chunk costs one read.
+  static constexpr size_t kBlobChunkBytes = 64 * 1024;
   // The stored event at `seq` with its contents re-attached when asked.
   absl::StatusOr<v1::Event> GetEvent(uint64_t seq, bool include_content) const;
 
@@ -170,6 +172,8 @@ class Store final : public feed::EventLog {
   };
   Store(std::unique_ptr<Db> db, State state);
 
+  // Rewrites blobs that stores written before chunking hold whole (once).
+  static absl::Status ChunkWholeBlobs(Db& db);
   absl::Status AttachContents(v1::Event* event) const;
   State CurrentState() const;
   // The content with this sha256, whole or chunked, as of `snapshot` (null:

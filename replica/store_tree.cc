@@ -1,5 +1,7 @@
 #include "replica/store_tree.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
 
@@ -25,7 +27,10 @@ absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) co
   gateway::TreeFile tree_file;
   tree_file.size = file->size;
   tree_file.read = [store = store_, sha256 = file->sha256](uint64_t offset, size_t length) {
-    return store->ReadBlobRange(sha256, offset, length);
+    // To the end of the chunk at most, so that a range that does not start
+    // on a chunk boundary still reads one chunk per piece.
+    const size_t to_boundary = Store::kBlobChunkBytes - offset % Store::kBlobChunkBytes;
+    return store->ReadBlobRange(sha256, offset, std::min(length, to_boundary));
   };
   tree_file.sha256_hex = base::HexEncode(file->sha256);
   tree_file.media_type = file->media_type;
