@@ -43,7 +43,12 @@ absl::string_view DerivedContent(absl::string_view value) {
   return value.size() < kHeaderBytes ? absl::string_view() : value.substr(kHeaderBytes);
 }
 
+std::string SourceIndexKey(absl::string_view release_dir) {
+  return absl::StrCat(kPrivateDerivedPrefix, "source/", release_dir);
+}
+
 absl::StatusOr<gateway::TreeFile> ApiTree::ReadFile(absl::string_view path) const {
+  if (absl::StartsWith(path, kPrivateDerivedPrefix)) return tree_.ReadFile(path);
   absl::StatusOr<std::string> value = store_->GetDerived(path);
   if (absl::IsNotFound(value.status())) return tree_.ReadFile(path);
   if (!value.ok()) return value.status();
