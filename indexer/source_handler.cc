@@ -479,8 +479,7 @@ class HeavyLimit {
 
 gateway::Response Busy(const gateway::Request& request) {
   gateway::Response response = gateway::ErrorResponse(
-      absl::UnavailableError("Too many large source files are being read; retry shortly"),
-      request);
+      absl::UnavailableError("Too many large source files are being read; retry shortly"), request);
   response.SetHeader("Retry-After", "1");
   return response;
 }
@@ -525,9 +524,8 @@ class SourceHandler::Impl {
   Loaded Load(const std::string& zip_path, bool may_unpack, const gateway::Request& request) const;
   // The answer from the tree; nullopt when the zip was replaced since it
   // was loaded (and `last` is false): the caller loads it again.
-  absl::optional<gateway::Response> Answer(const gateway::Request& request,
-                                           const SourcePath& path, const Loaded& loaded,
-                                           bool last) const;
+  absl::optional<gateway::Response> Answer(const gateway::Request& request, const SourcePath& path,
+                                           const Loaded& loaded, bool last) const;
   // The bytes of `file`; NotFound if the zip is gone, Unavailable when the
   // read is heavy and the limit is reached.
   absl::StatusOr<std::string> ReadContent(const replica::StoredFile& zip,
@@ -581,7 +579,7 @@ gateway::Response SourceHandler::Impl::Handle(const gateway::Request& request) c
 }
 
 Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
-                                          const gateway::Request& request) const {
+                                 const gateway::Request& request) const {
   Loaded loaded;
   absl::StatusOr<replica::StoredFile> zip = store_->GetFile(zip_path);
   if (absl::IsNotFound(zip.status())) {
@@ -633,10 +631,10 @@ Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
       archive::ReadArchive(*bytes, zip_path, options_.limits);
   if (!read.ok()) {
     // The origin accepted this zip, so this is no fault of the client's.
-    loaded.response = gateway::ErrorResponse(
-        absl::InternalError(
-            absl::StrCat("Cannot unpack ", zip_path, ": ", read.status().message())),
-        request);
+    loaded.response =
+        gateway::ErrorResponse(absl::InternalError(absl::StrCat("Cannot unpack ", zip_path, ": ",
+                                                                read.status().message())),
+                               request);
     return loaded;
   }
   cache_.CountUnpacked();
@@ -648,8 +646,9 @@ Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
 }
 
 absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Request& request,
-                                                        const SourcePath& path,
-                                                        const Loaded& loaded, bool last) const {
+                                                              const SourcePath& path,
+                                                              const Loaded& loaded,
+                                                              bool last) const {
   const SourceTree& tree = *loaded.tree;
   const int64_t modified = loaded.zip.time_us / 1'000'000;
   if (!path.release_only && !path.trailing_slash) {
@@ -700,9 +699,9 @@ absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Req
       json ? JsonListing(directory->second)
            : HtmlListing(request.path, path.release_url, path.inner.empty(), directory->second);
   std::string sha256_hex = base::Sha256Hex(listing);
-  gateway::Response response = gateway::ServeTreeFile(
-      request, OneFileReader(std::move(listing), std::move(sha256_hex),
-                             json ? kJsonType : kHtmlType, modified));
+  gateway::Response response =
+      gateway::ServeTreeFile(request, OneFileReader(std::move(listing), std::move(sha256_hex),
+                                                    json ? kJsonType : kHtmlType, modified));
   response.SetHeader("Vary", "Accept");
   response.SetHeader("X-Content-Type-Options", "nosniff");
   return response;

@@ -30,7 +30,9 @@ Indexed Index(const std::vector<archive::ArchiveEntry>& entries) {
 
 std::string Varied(size_t size) {
   std::string text;
-  for (size_t i = 0; text.size() < size; ++i) absl::StrAppend(&text, "line ", i * 7919 % 1000, "\n");
+  for (size_t i = 0; text.size() < size; ++i) {
+    absl::StrAppend(&text, "line ", i * 7919 % 1000, "\n");
+  }
   text.resize(size);
   return text;
 }

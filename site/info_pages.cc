@@ -150,8 +150,8 @@ absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
   // not read.
   const std::optional<indexer::SourceFileInfo> info = source.FileInfo(request.path);
   const bool without_text =
-      info.has_value() && (!absl::StartsWith(info->media_type, "text/plain") ||
-                           info->size > max_inline_bytes);
+      info.has_value() &&
+      (!absl::StartsWith(info->media_type, "text/plain") || info->size > max_inline_bytes);
   gateway::Response response;
   if (without_text) {
     response.SetHeader("Content-Type", info->media_type);

@@ -14,8 +14,8 @@
 //
 // The whole binary is one ctest test: the release is published once.
 #include <algorithm>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -177,7 +177,8 @@ class ExpensiveGetTest : public ::testing::Test {
       return;
     }
     if (!indexer_->WaitForSeq(origin_->AppliedSeq())) {
-      setup_error_ = absl::StrCat("indexer stuck at ", indexer_->AppliedSeq(), "\n", indexer_->Log());
+      setup_error_ =
+          absl::StrCat("indexer stuck at ", indexer_->AppliedSeq(), "\n", indexer_->Log());
       return;
     }
     indexer_pid_ = PidOf(indexer_->dir());
@@ -230,9 +231,9 @@ TEST_F(ExpensiveGetTest, LargeFilesAndListingsAnswerAsBefore) {
   ASSERT_EQ(json.status, 200) << json.body;
   EXPECT_EQ(Json::parse(json.body),
             Json::parse(absl::StrCat(R"([{"name":"big0.sql","type":"file","size":)", kBigFileBytes,
-                                     R"(},{"name":"big1.sql","type":"file","size":)",
-                                     kBigFileBytes, R"(},{"name":"big2.sql","type":"file","size":)",
-                                     kBigFileBytes, "}]")));
+                                     R"(},{"name":"big1.sql","type":"file","size":)", kBigFileBytes,
+                                     R"(},{"name":"big2.sql","type":"file","size":)", kBigFileBytes,
+                                     "}]")));
 
   const std::string big1 = BigFile(1);
   const std::string etag = absl::StrCat("\"", base::Sha256Hex(big1), "\"");
@@ -278,9 +279,9 @@ TEST_F(ExpensiveGetTest, ConcurrentLargeReadsLeaveStatusPromptAndMemoryBounded) 
           if (stop) return;
         }
         const bool list = (c + i) % 4 == 0;
-        const std::string url = list ? absl::StrCat(indexer_->url(), kRelease, "sql/")
-                                     : absl::StrCat(indexer_->url(), kRelease, "data/big",
-                                                    (c + i) % kBigFiles, ".sql");
+        const std::string url =
+            list ? absl::StrCat(indexer_->url(), kRelease, "sql/")
+                 : absl::StrCat(indexer_->url(), kRelease, "data/big", (c + i) % kBigFiles, ".sql");
         HttpResult result = HttpGet(url, {}, /*head=*/!list);
         absl::MutexLock lock(&mu);
         if (list && result.status == 200) {
@@ -310,8 +311,8 @@ TEST_F(ExpensiveGetTest, ConcurrentLargeReadsLeaveStatusPromptAndMemoryBounded) 
   for (std::thread& client : clients) client.join();
   const int64_t peak = peak_rss.Stop();
 
-  EXPECT_TRUE(enough) << "served " << served << " large reads, refused " << refused
-                      << ", listed " << listed;
+  EXPECT_TRUE(enough) << "served " << served << " large reads, refused " << refused << ", listed "
+                      << listed;
   EXPECT_EQ(other, 0) << "e.g. " << other_example;
   EXPECT_LT(peak - before, kMaxGrowthBytes)
       << "resident memory grew from " << before << " to " << peak << " bytes";

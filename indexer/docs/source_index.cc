@@ -51,9 +51,8 @@ struct Record {
 absl::optional<std::vector<Record>> ReadCentralDirectory(absl::string_view zip) {
   if (zip.size() < kEndSize) return absl::nullopt;
   size_t end = absl::string_view::npos;
-  const size_t lowest = zip.size() > kEndSize + kMaxCommentSize
-                            ? zip.size() - kEndSize - kMaxCommentSize
-                            : 0;
+  const size_t lowest =
+      zip.size() > kEndSize + kMaxCommentSize ? zip.size() - kEndSize - kMaxCommentSize : 0;
   for (size_t at = zip.size() - kEndSize + 1; at-- > lowest;) {
     if (zip.substr(at, 4) == kEndSignature && at + kEndSize + Le(zip, at + 20, 2) == zip.size()) {
       end = at;
@@ -116,10 +115,10 @@ absl::optional<std::vector<Record>> ReadCentralDirectory(absl::string_view zip) 
     }
     // Encrypted entries never reach an index (ReadArchive refuses them);
     // other methods are left to the archive library.
-    location.located =
-        (flags & 1) == 0 && (location.method == kZipStored || location.method == kZipDeflated) &&
-        location.header_offset < zip.size() &&
-        (location.method != kZipStored || location.compressed_size == size);
+    location.located = (flags & 1) == 0 &&
+                       (location.method == kZipStored || location.method == kZipDeflated) &&
+                       location.header_offset < zip.size() &&
+                       (location.method != kZipStored || location.compressed_size == size);
     records.push_back(std::move(record));
     at += kCentralSize + name_size + extra_size + comment_size;
   }
@@ -227,8 +226,8 @@ SourceIndex BuildSourceIndex(absl::string_view zip,
       entry.sha256 = base::Sha256(e.data);
       entry.media_type = std::string(SourceMediaType(e.path, e.data));
       // A link's bytes are those of the file it resolves to.
-      const std::string& where = e.type == archive::ArchiveEntry::Type::kSymlink ? e.resolved
-                                                                                 : e.path;
+      const std::string& where =
+          e.type == archive::ArchiveEntry::Type::kSymlink ? e.resolved : e.path;
       if (auto it = records.find(where); it != records.end() && it->second.has_value()) {
         entry.location = *it->second;
       }

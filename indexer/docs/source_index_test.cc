@@ -118,8 +118,8 @@ TEST(SourceIndexTest, RefusesWhatIsNoEncoding) {
   const Read read = ReadBack(Entries());
   const std::string encoded = EncodeSourceIndex(BuildSourceIndex(read.zip, read.entries));
   for (const std::string& bad :
-       {std::string(), std::string("\x02", 1), encoded.substr(0, encoded.size() - 1),
-        encoded + "x", std::string("\x01\x00\xff\xff\xff\xff\x0f", 7)}) {
+       {std::string(), std::string("\x02", 1), encoded.substr(0, encoded.size() - 1), encoded + "x",
+        std::string("\x01\x00\xff\xff\xff\xff\x0f", 7)}) {
     EXPECT_FALSE(DecodeSourceIndex(bad).ok()) << absl::CEscape(bad);
   }
 }

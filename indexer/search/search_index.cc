@@ -260,7 +260,9 @@ Xapian::Document BuildDocument(const Schema& schema, const FieldValues& values,
   doc.add_boolean_term(schema.type_term);
   // `replace`: bytes that are not UTF-8 become U+FFFD instead of throwing.
   doc.set_data(hit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (schema.has_excerpt) doc.add_value(kExcerptSlot, base::ToValidUtf8(ExcerptSource(excerpt_text)));
+  if (schema.has_excerpt) {
+    doc.add_value(kExcerptSlot, base::ToValidUtf8(ExcerptSource(excerpt_text)));
+  }
   return doc;
 }
 
