@@ -612,14 +612,12 @@ Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
   if (!may_unpack) return loaded;
 
   // None: unpack the whole zip once to build one (a release indexed before
-  // source indexes existed, or while the indexer rebuilds).
-  std::optional<HeavyLimit::Permit> permit;
-  if (loaded.zip.size >= options_.heavy_bytes / 4) {
-    permit = heavy_.TryAcquire();
-    if (!permit.has_value()) {
-      loaded.response = Busy(request);
-      return loaded;
-    }
+  // source indexes existed, or whose index is not written yet). Always
+  // heavy: a small zip may inflate to the archive limits.
+  std::optional<HeavyLimit::Permit> permit = heavy_.TryAcquire();
+  if (!permit.has_value()) {
+    loaded.response = Busy(request);
+    return loaded;
   }
   absl::StatusOr<std::string> bytes = store_->GetBlob(loaded.zip.sha256);
   if (absl::IsNotFound(bytes.status())) return loaded;  // replaced meanwhile

@@ -47,10 +47,10 @@ struct SourceOptions {
   // 500. The origin checked its own limits on upload; these guard this
   // node's memory.
   archive::ArchiveLimits limits;
-  // A request is heavy when it reads at least `heavy_bytes`: serving a file
-  // reads its zip and inflates the entry (the zip's size plus the file's),
-  // unpacking a zip without an index counts four times the zip's size. At
-  // most `max_heavy` heavy requests run at once; others are refused at once
+  // A request is heavy when it unpacks a whole zip (one without an index:
+  // even a small zip may inflate to `limits`), or when serving a file reads
+  // at least `heavy_bytes` (its zip plus the entry inflated). At most
+  // `max_heavy` heavy requests run at once; others are refused at once
   // (503, Retry-After: 1), never queued on an I/O thread. Keep `max_heavy`
   // below the HTTP server's threads (gateway/http_server.h, 4).
   uint64_t heavy_bytes = uint64_t{1} << 20;

@@ -454,7 +454,11 @@ TEST_F(SourceHandlerTest, ServesManyThreadsAtOnce) {
   options.cache_archives = 1;  // so the threads also evict and refill
   handler_ = std::make_unique<SourceHandler>(store_.get(), options);
   for (const std::string version : {"0.1.0", "0.2.0"}) {
-    PutZip("pair", version, Zip({File(absl::StrCat("pair-", version, "/v"), version)}));
+    const std::string zip = Zip({File(absl::StrCat("pair-", version, "/v"), version)});
+    PutZip("pair", version, zip);
+    // As the indexer leaves them: unpacking one without an index is heavy,
+    // and eight threads at once would be refused at the limit.
+    StoreIndex("pair", version, zip);
   }
   std::vector<std::thread> threads;
   std::vector<int> failures(8, 0);
@@ -550,10 +554,13 @@ TEST_F(SourceHandlerTest, HeavyReadsBeyondTheLimitAreRefusedAtOnce) {
 
   EXPECT_EQ(handler_->cache_stats().refused, 2u);
 
-  // Below the threshold nothing is heavy.
+  // Below the threshold a file is no heavy read; unpacking a zip without an
+  // index is, however small the zip (it may inflate to the limits).
   options.heavy_bytes = uint64_t{1} << 20;
   handler_ = std::make_unique<SourceHandler>(store_.get(), options);
   EXPECT_EQ(Get("/src/pair/pair-0.1.0/sql/pair.sql").body, kPairSql);
+  PutZip("pair", "0.2.0", Zip({File("pair-0.2.0/v", "0.2.0")}));
+  EXPECT_EQ(Get("/src/pair/pair-0.2.0/v").status, 503);
 }
 
 TEST_F(SourceHandlerTest, FileInfoDescribesAFileFromItsIndex) {
