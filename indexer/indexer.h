@@ -101,9 +101,11 @@ class Indexer final : public replica::ReplicaExtension {
   // Derived documents buffered before a commit is forced while catching up.
   static constexpr size_t kMaxPendingBytes = size_t{64} << 20;
   // The format of the derived documents; a store holding another is rebuilt
-  // at start. Bump it whenever rendering or enrichment changes.
+  // at start (the search index with them). Bump it whenever rendering or
+  // enrichment changes. 5: releases' source indexes (for /src/), and
+  // excerpts stored as a bounded prefix of their text.
   static constexpr char kDerivedFormatKey[] = "indexer.derived_format";
-  static constexpr char kDerivedFormat[] = "4";
+  static constexpr char kDerivedFormat[] = "5";
 
   const SearchIndex& index() const { return *index_; }
 

@@ -8,11 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "archive/archive.h"
+#include "base/digest.h"
 #include "base/temp_dir.h"
 #include "feed/test_events.h"
 #include "gtest/gtest.h"
+#include "indexer/derived/api_tree.h"
+#include "indexer/docs/source_index.h"
+#include "indexer/source_handler.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -361,6 +366,55 @@ TEST_F(IndexerApiTest, RemovedReleaseTakesItsPagesAlong) {
       EXPECT_EQ(content, "") << path;
     }
   }
+}
+
+// Each release's source index is derived with it (so /src/ unpacks
+// nothing), never served, removed with the release, and derived again for a
+// store indexed by a version that had none.
+TEST_F(IndexerApiTest, KeepsEachReleasesSourceIndex) {
+  PublishTwo();
+  const std::string key = SourceIndexKey("dist/pair/1.1.0/");
+  absl::StatusOr<std::string> stored = store_->GetDerived(key);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  absl::StatusOr<SourceIndex> index = DecodeSourceIndex(DerivedContent(*stored));
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(index->zip_sha256, base::Sha256(api::Zip("1.1.0", "# pair 1.1.0\n\nbeta\n")));
+  EXPECT_TRUE(absl::c_any_of(index->entries, [](const SourceEntry& e) {
+    return e.path == "pair-1.1.0/README.md" && e.location.located;
+  }));
+  EXPECT_EQ(Serve(key), "") << "a private record is served";
+
+  SourceHandler source(store_.get());
+  gateway::Request request;
+  request.method = "GET";
+  request.path = "/src/pair/pair-1.1.0/README.md";
+  EXPECT_EQ(source.Handle(request).body, "# pair 1.1.0\n\nbeta\n");
+  EXPECT_EQ(source.cache_stats().unpacked, 0u);
+
+  // An indexer of the previous format left no source indexes: it is
+  // rebuilt at start, and they are there again.
+  indexer_.reset();
+  ASSERT_TRUE(store_
+                  ->WriteDerived(
+                      {{key, absl::nullopt}, {SourceIndexKey("dist/pair/1.0.0/"), absl::nullopt}},
+                      store_->DerivedSeq(), /*clear_first=*/false)
+                  .ok());
+  ASSERT_TRUE(store_->PutMeta(Indexer::kDerivedFormatKey, "4").ok());
+  auto indexer = Indexer::Open(store_.get(), dir_.path() + "/index");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  indexer_ = *std::move(indexer);
+  ASSERT_TRUE(indexer_->CatchUp().ok());
+  EXPECT_TRUE(store_->GetDerived(key).ok());
+  EXPECT_TRUE(store_->GetDerived(SourceIndexKey("dist/pair/1.0.0/")).ok());
+
+  Apply({feed::DeleteOp("dist/pair/1.1.0/pair-1.1.0.zip"),
+         feed::DeleteOp("dist/pair/1.1.0/META.json"),
+         feed::PutOp("dist/pair.json", DistJson({{"1.0.0", "2020-01-01T00:00:00Z"}})),
+         feed::PutOp("extension/pair.json", ExtensionJson("1.0.0")),
+         feed::PutOp("user/theory.json", api::UserJson({"1.0.0"}))},
+        "delete", "1.1.0");
+  EXPECT_TRUE(absl::IsNotFound(store_->GetDerived(key).status()));
+  EXPECT_TRUE(store_->GetDerived(SourceIndexKey("dist/pair/1.0.0/")).ok());
 }
 
 TEST_F(IndexerApiTest, RebuildingFromTheTreeGivesTheSameDocuments) {

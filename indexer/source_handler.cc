@@ -3,6 +3,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,14 +28,14 @@
 #include "gateway/path.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
+#include "indexer/derived/api_tree.h"
+#include "indexer/docs/source_index.h"
+#include "indexer/zip_entry_reader.h"
 
 namespace pgxn::indexer {
 namespace {
 
 constexpr absl::string_view kSourcePrefix = "/src/";
-constexpr absl::string_view kTextType = "text/plain; charset=utf-8";
-constexpr absl::string_view kBinaryType = "application/octet-stream";
-constexpr absl::string_view kSvgType = "image/svg+xml";
 // An SVG runs no script and loads nothing from elsewhere, even opened by itself.
 constexpr absl::string_view kSvgPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 constexpr absl::string_view kFilePolicy = "default-src 'none'; sandbox";
@@ -42,9 +43,11 @@ constexpr absl::string_view kHtmlType = "text/html; charset=utf-8";
 constexpr absl::string_view kJsonType = "application/json";
 
 struct SourceFile {
-  std::string content;
+  uint64_t size = 0;
   std::string sha256_hex;
-  absl::string_view media_type;
+  std::string media_type;
+  ZipLocation location;
+  std::string archive_path;  // read by unpacking the zip when not located
 };
 
 struct Child {
@@ -57,35 +60,9 @@ struct Child {
   bool is_link() const { return !link_target.empty(); }
 };
 
-// The media type a file is served with: text as UTF-8 plain text, whatever
-// its name says (an author's .html or .js is never run on this origin); an
-// image or another binary by its extension, so that a README's images show;
-// anything else as bytes. SVG is text that browsers render, and may script:
-// it is served as an image only with the sandboxing CSP the handler adds.
-absl::string_view MediaTypeOf(absl::string_view path, absl::string_view content) {
-  const size_t dot = path.rfind('.');
-  const std::string extension =
-      dot == absl::string_view::npos || path.find('/', dot) != absl::string_view::npos
-          ? std::string()
-          : absl::AsciiStrToLower(path.substr(dot + 1));
-  if (extension == "svg") return kSvgType;
-  if (!absl::StrContains(content, '\0') && base::IsValidUtf8(content)) return kTextType;
-  static constexpr std::pair<absl::string_view, absl::string_view> kBinaryTypes[] = {
-      {"png", "image/png"},       {"gif", "image/gif"},        {"jpg", "image/jpeg"},
-      {"jpeg", "image/jpeg"},     {"webp", "image/webp"},      {"ico", "image/vnd.microsoft.icon"},
-      {"bmp", "image/bmp"},       {"pdf", "application/pdf"},  {"zip", "application/zip"},
-      {"gz", "application/gzip"}, {"tgz", "application/gzip"}, {"bz2", "application/x-bzip2"},
-      {"woff", "font/woff"},      {"woff2", "font/woff2"},
-  };
-  for (const auto& [known, type] : kBinaryTypes) {
-    if (extension == known) return type;
-  }
-  return kBinaryType;
-}
-
-// One release's archive unpacked: paths relative to its top directory
-// ("sql/pair.sql"; "" is the top itself). Immutable once built, so readers
-// share it without a lock.
+// One release's archive as its index describes it: paths relative to its top
+// directory ("sql/pair.sql"; "" is the top itself). Immutable once built, so
+// readers share it without a lock.
 struct SourceTree {
   absl::flat_hash_map<std::string, SourceFile> files;
   // Every directory, explicit in the zip or implied by a deeper path, with its
@@ -93,17 +70,17 @@ struct SourceTree {
   absl::flat_hash_map<std::string, std::map<std::string, Child>> directories;
   // Links to directories: the link's path -> the directory's.
   absl::flat_hash_map<std::string, std::string> directory_links;
-  uint64_t bytes = 0;  // what it holds in memory, roughly: contents and names
+  uint64_t bytes = 0;  // what it holds in memory, roughly
 };
 
 // The single directory holding every entry, or "" when there is none (a zip
 // with files at its root, which the origin never stores but a tree imported
 // from elsewhere might).
-std::string TopDirectory(const std::vector<archive::ArchiveEntry>& entries) {
+std::string TopDirectory(const std::vector<SourceEntry>& entries) {
   if (entries.empty()) return "";
   const std::string top(
       absl::string_view(entries.front().path).substr(0, entries.front().path.find('/')));
-  for (const archive::ArchiveEntry& e : entries) {
+  for (const SourceEntry& e : entries) {
     if (e.path == top) {
       if (e.type != archive::ArchiveEntry::Type::kDirectory) return "";
     } else if (!absl::StartsWith(e.path, top) || e.path[top.size()] != '/') {
@@ -118,7 +95,7 @@ void AddDirectory(SourceTree& tree, absl::string_view path) {
   while (true) {
     auto [it, added] = tree.directories.try_emplace(std::string(path));
     if (!added || path.empty()) return;
-    tree.bytes += path.size();
+    tree.bytes += 64 + 2 * path.size();
     const size_t slash = path.rfind('/');
     const absl::string_view parent =
         slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
@@ -128,10 +105,10 @@ void AddDirectory(SourceTree& tree, absl::string_view path) {
   }
 }
 
-SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
+SourceTree BuildTree(SourceIndex index) {
   SourceTree tree;
   tree.directories.try_emplace("");
-  const std::string top = TopDirectory(entries);
+  const std::string top = TopDirectory(index.entries);
   // A path in the archive as a path under the top ("" for the top itself),
   // or nullopt outside it.
   auto inner = [&](absl::string_view path) -> absl::optional<absl::string_view> {
@@ -139,7 +116,7 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
     if (!path.empty() && !top.empty() && !absl::ConsumePrefix(&path, "/")) return absl::nullopt;
     return path;
   };
-  for (archive::ArchiveEntry& e : entries) {
+  for (SourceEntry& e : index.entries) {
     const absl::optional<absl::string_view> maybe_path = inner(e.path);
     if (!maybe_path.has_value() || maybe_path->empty()) continue;  // the top itself
     const absl::string_view path = *maybe_path;
@@ -152,7 +129,7 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
         slash == absl::string_view::npos ? absl::string_view() : path.substr(0, slash);
     const absl::string_view name = slash == absl::string_view::npos ? path : path.substr(slash + 1);
     AddDirectory(tree, parent);
-    Child child{!e.ReadsAsFile(), e.data.size(), "", ""};
+    Child child{!e.ReadsAsFile(), e.size, "", ""};
     if (e.type == archive::ArchiveEntry::Type::kSymlink) {
       // ReadArchive keeps every link inside the top directory.
       child.link_target = e.link_target;
@@ -166,13 +143,31 @@ SourceTree BuildTree(std::vector<archive::ArchiveEntry> entries) {
     }
     tree.directories[std::string(parent)][std::string(name)] = std::move(child);
     SourceFile file;
-    file.sha256_hex = base::Sha256Hex(e.data);
-    file.media_type = MediaTypeOf(path, e.data);
-    file.content = std::move(e.data);
-    tree.bytes += 2 * path.size() + file.content.size();
-    tree.files.emplace(std::string(path), std::move(file));
+    file.size = e.size;
+    file.sha256_hex = base::HexEncode(e.sha256);
+    file.media_type = std::move(e.media_type);
+    file.location = e.location;
+    tree.bytes += 192 + 3 * path.size() + e.path.size();
+    std::string key(path);  // `path` views e.path, moved next
+    file.archive_path = std::move(e.path);
+    tree.files.emplace(std::move(key), std::move(file));
   }
   return tree;
+}
+
+// Whether If-None-Match names the strong ETag `etag` ("\"hex\"") or is "*":
+// then ServeTreeFile, which compares weakly, answers 304 whatever the
+// content, so the content need not be read.
+bool IfNoneMatchNames(const gateway::Request& request, absl::string_view etag) {
+  for (const auto& [name, value] : request.headers) {
+    if (name != "if-none-match") continue;
+    for (absl::string_view tag : absl::StrSplit(value, ',')) {
+      tag = absl::StripAsciiWhitespace(tag);
+      absl::ConsumePrefix(&tag, "W/");
+      if (tag == "*" || tag == etag) return true;
+    }
+  }
+  return false;
 }
 
 // The quality the Accept headers give `type` ("text/html"): that of the most
@@ -272,19 +267,21 @@ std::string JsonListing(const std::map<std::string, Child>& entries) {
 }
 
 // One file or listing presented as a tree of one, so that ServeTreeFile applies
-// the tree's rules for conditional requests and ranges to it unchanged.
+// the tree's rules for conditional requests and ranges to it unchanged. It
+// hands its content over on the one ReadFile that ServeTreeFile makes, so a
+// large file is not held twice.
 class OneFileReader final : public gateway::TreeReader {
  public:
-  OneFileReader(absl::string_view content, std::string sha256_hex, absl::string_view media_type,
+  OneFileReader(std::string content, std::string sha256_hex, absl::string_view media_type,
                 int64_t modified_unix_seconds)
-      : content_(content),
+      : content_(std::move(content)),
         sha256_hex_(std::move(sha256_hex)),
         media_type_(media_type),
         modified_(modified_unix_seconds) {}
 
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view) const override {
-    return gateway::TreeFile{std::string(content_), sha256_hex_, std::string(media_type_),
-                             modified_};
+    return gateway::TreeFile{std::exchange(content_, std::string()), sha256_hex_,
+                             std::string(media_type_), modified_};
   }
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view, absl::string_view)>& visit) const override {
@@ -293,7 +290,7 @@ class OneFileReader final : public gateway::TreeReader {
   }
 
  private:
-  const absl::string_view content_;
+  mutable std::string content_;
   const std::string sha256_hex_;
   const absl::string_view media_type_;
   const int64_t modified_;
@@ -360,16 +357,14 @@ SourcePath ParseSourcePath(absl::string_view path) {
   return parsed;
 }
 
-}  // namespace
-
-// A least-recently-used set of unpacked archives keyed by the zip's raw
+// A least-recently-used set of release indexes keyed by the zip's raw
 // sha256, bounded in count and bytes.
-class SourceHandler::Cache {
+class SourceCache {
  public:
-  Cache(size_t max_archives, uint64_t max_bytes)
+  SourceCache(size_t max_archives, uint64_t max_bytes)
       : max_archives_(max_archives), max_bytes_(max_bytes) {}
 
-  // The archive and counts a hit, or nullptr and counts a miss.
+  // The tree and counts a hit, or nullptr and counts a miss.
   std::shared_ptr<const SourceTree> Find(const std::string& sha256) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     auto it = index_.find(sha256);
@@ -383,7 +378,7 @@ class SourceHandler::Cache {
   }
 
   // Keeps `tree` as the most recently used unless it is too large to keep at
-  // all; another thread may have unpacked the same zip meanwhile, and then
+  // all; another thread may have built the same one meanwhile, and then
   // both copies are equal and the one already held stays.
   void Insert(const std::string& sha256, std::shared_ptr<const SourceTree> tree)
       ABSL_LOCKS_EXCLUDED(mu_) {
@@ -400,9 +395,14 @@ class SourceHandler::Cache {
     }
   }
 
+  void CountUnpacked() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    ++unpacked_;
+  }
+
   SourceCacheStats Stats() const ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    return SourceCacheStats{hits_, misses_, lru_.size(), bytes_};
+    return SourceCacheStats{hits_, misses_, unpacked_, 0, lru_.size(), bytes_};
   }
 
  private:
@@ -419,18 +419,141 @@ class SourceHandler::Cache {
   uint64_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t unpacked_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// At most `max` heavy requests at once. Refusing instead of waiting keeps
+// the I/O threads free: a waiting handler would hold one as surely as a
+// running one.
+class HeavyLimit {
+ public:
+  explicit HeavyLimit(int max) : max_(max) {}
+
+  // Released when destroyed.
+  class Permit {
+   public:
+    explicit Permit(HeavyLimit* limit) : limit_(limit) {}
+    Permit(Permit&& other) noexcept : limit_(std::exchange(other.limit_, nullptr)) {}
+    Permit& operator=(Permit&& other) noexcept {
+      if (this != &other) {
+        if (limit_ != nullptr) limit_->Release();
+        limit_ = std::exchange(other.limit_, nullptr);
+      }
+      return *this;
+    }
+    ~Permit() {
+      if (limit_ != nullptr) limit_->Release();
+    }
+
+   private:
+    HeavyLimit* limit_;
+  };
+
+  // A permit, or nullopt (counted as refused) when `max` are out.
+  std::optional<Permit> TryAcquire() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (running_ >= max_) {
+      ++refused_;
+      return std::nullopt;
+    }
+    ++running_;
+    return Permit(this);
+  }
+
+  uint64_t refused() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return refused_;
+  }
+
+ private:
+  void Release() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    --running_;
+  }
+
+  const int max_;
+  mutable absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+gateway::Response Busy(const gateway::Request& request) {
+  gateway::Response response = gateway::ErrorResponse(
+      absl::UnavailableError("Too many large source files are being read; retry shortly"), request);
+  response.SetHeader("Retry-After", "1");
+  return response;
+}
+
+// The release directory of a zip path: "dist/pair/0.1.0/" of
+// "dist/pair/0.1.0/pair-0.1.0.zip".
+absl::string_view ReleaseDirOfZip(absl::string_view zip_path) {
+  return zip_path.substr(0, zip_path.rfind('/') + 1);
+}
+
+// A release's zip as the store holds it now and its tree. `tree` is null
+// when the answer is already known (`response`: 404 for no zip, 503 when
+// unpacking is heavy and the limit is reached, 500 for a zip that cannot be
+// read) or, without `response`, when the zip was replaced meanwhile.
+struct Loaded {
+  replica::StoredFile zip;
+  std::shared_ptr<const SourceTree> tree;
+  absl::optional<gateway::Response> response;
+};
+
+}  // namespace
+
+class SourceHandler::Impl {
+ public:
+  Impl(const replica::Store* store, SourceOptions options)
+      : store_(store),
+        options_(std::move(options)),
+        cache_(options_.cache_archives, options_.cache_bytes),
+        heavy_(options_.max_heavy) {}
+
+  gateway::Response Handle(const gateway::Request& request) const;
+  std::optional<SourceFileInfo> FileInfo(absl::string_view request_path) const;
+  SourceCacheStats Stats() const {
+    SourceCacheStats stats = cache_.Stats();
+    stats.refused = heavy_.refused();
+    return stats;
+  }
+
+ private:
+  // The zip at `zip_path` and its tree: cached, from its stored index, or,
+  // with `may_unpack`, built by unpacking the zip.
+  Loaded Load(const std::string& zip_path, bool may_unpack, const gateway::Request& request) const;
+  // The answer from the tree; nullopt when the zip was replaced since it
+  // was loaded (and `last` is false): the caller loads it again.
+  absl::optional<gateway::Response> Answer(const gateway::Request& request, const SourcePath& path,
+                                           const Loaded& loaded, bool last) const;
+  // The bytes of `file`; NotFound if the zip is gone, Unavailable when the
+  // read is heavy and the limit is reached.
+  absl::StatusOr<std::string> ReadContent(const replica::StoredFile& zip,
+                                          absl::string_view zip_path, const SourceFile& file) const;
+
+  const replica::Store* const store_;
+  const SourceOptions options_;
+  // Mutable: a cache and a counter, neither part of what the handler answers.
+  mutable SourceCache cache_;
+  mutable HeavyLimit heavy_;
 };
 
 SourceHandler::SourceHandler(const replica::Store* store, SourceOptions options)
-    : store_(store),
-      limits_(options.limits),
-      cache_(std::make_unique<Cache>(options.cache_archives, options.cache_bytes)) {}
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
 
 SourceHandler::~SourceHandler() = default;
 
-SourceCacheStats SourceHandler::cache_stats() const { return cache_->Stats(); }
+SourceCacheStats SourceHandler::cache_stats() const { return impl_->Stats(); }
 
 gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
+  return impl_->Handle(request);
+}
+
+std::optional<SourceFileInfo> SourceHandler::FileInfo(absl::string_view path) const {
+  return impl_->FileInfo(path);
+}
+
+gateway::Response SourceHandler::Impl::Handle(const gateway::Request& request) const {
   if (request.method != "GET" && request.method != "HEAD") {
     gateway::Response response = gateway::TextResponse(
         405, absl::StrCat("Method not allowed: ", request.method, " ", request.path, "\n"));
@@ -442,55 +565,122 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
 
   // The zip the store holds now, whatever the cache has seen before; read
   // again once if it was replaced between reading its entry and its bytes.
-  absl::StatusOr<replica::StoredFile> zip;
-  std::shared_ptr<const SourceTree> tree;
-  for (int attempt = 0; attempt < 2 && tree == nullptr; ++attempt) {
-    zip = store_->GetFile(path.zip_path);
-    if (absl::IsNotFound(zip.status())) return NotFound(request);
-    if (!zip.ok()) return gateway::ErrorResponse(zip.status(), request);
-    tree = cache_->Find(zip->sha256);
-    if (tree != nullptr) break;
-    absl::StatusOr<std::string> bytes = store_->GetBlob(zip->sha256);
-    if (absl::IsNotFound(bytes.status())) continue;
-    if (!bytes.ok()) return gateway::ErrorResponse(bytes.status(), request);
-    absl::StatusOr<archive::ReadArchiveResult> read =
-        archive::ReadArchive(*bytes, path.zip_path, limits_);
-    if (!read.ok()) {
-      // The origin accepted this zip, so this is no fault of the client's.
-      return gateway::ErrorResponse(
-          absl::InternalError(
-              absl::StrCat("Cannot unpack ", path.zip_path, ": ", read.status().message())),
-          request);
+  for (int attempt = 0;; ++attempt) {
+    const bool last = attempt == 1;
+    Loaded loaded = Load(path.zip_path, /*may_unpack=*/true, request);
+    if (loaded.response.has_value()) return *std::move(loaded.response);
+    if (loaded.tree == nullptr) {
+      if (last) return NotFound(request);
+      continue;
     }
-    bytes = std::string();  // only the unpacked copy is needed from here on
-    tree = std::make_shared<const SourceTree>(BuildTree(std::move(read->entries)));
-    cache_->Insert(zip->sha256, tree);
+    absl::optional<gateway::Response> answer = Answer(request, path, loaded, last);
+    if (answer.has_value()) return *std::move(answer);
   }
-  if (tree == nullptr) return NotFound(request);
-  const int64_t modified = zip->time_us / 1'000'000;
+}
 
+Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
+                                 const gateway::Request& request) const {
+  Loaded loaded;
+  absl::StatusOr<replica::StoredFile> zip = store_->GetFile(zip_path);
+  if (absl::IsNotFound(zip.status())) {
+    loaded.response = NotFound(request);
+    return loaded;
+  }
+  if (!zip.ok()) {
+    loaded.response = gateway::ErrorResponse(zip.status(), request);
+    return loaded;
+  }
+  loaded.zip = *std::move(zip);
+  loaded.tree = cache_.Find(loaded.zip.sha256);
+  if (loaded.tree != nullptr) return loaded;
+
+  // The index stored when the release was indexed, if it describes this zip.
+  absl::StatusOr<std::string> stored =
+      store_->GetDerived(SourceIndexKey(ReleaseDirOfZip(zip_path)));
+  if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+    loaded.response = gateway::ErrorResponse(stored.status(), request);
+    return loaded;
+  }
+  if (stored.ok()) {
+    absl::StatusOr<SourceIndex> index = DecodeSourceIndex(DerivedContent(*stored));
+    if (index.ok() && index->zip_sha256 == loaded.zip.sha256) {
+      loaded.tree = std::make_shared<const SourceTree>(BuildTree(*std::move(index)));
+      cache_.Insert(loaded.zip.sha256, loaded.tree);
+      return loaded;
+    }
+  }
+  if (!may_unpack) return loaded;
+
+  // None: unpack the whole zip once to build one (a release indexed before
+  // source indexes existed, or whose index is not written yet). Always
+  // heavy: a small zip may inflate to the archive limits.
+  std::optional<HeavyLimit::Permit> permit = heavy_.TryAcquire();
+  if (!permit.has_value()) {
+    loaded.response = Busy(request);
+    return loaded;
+  }
+  absl::StatusOr<std::string> bytes = store_->GetBlob(loaded.zip.sha256);
+  if (absl::IsNotFound(bytes.status())) return loaded;  // replaced meanwhile
+  if (!bytes.ok()) {
+    loaded.response = gateway::ErrorResponse(bytes.status(), request);
+    return loaded;
+  }
+  absl::StatusOr<archive::ReadArchiveResult> read =
+      archive::ReadArchive(*bytes, zip_path, options_.limits);
+  if (!read.ok()) {
+    // The origin accepted this zip, so this is no fault of the client's.
+    loaded.response =
+        gateway::ErrorResponse(absl::InternalError(absl::StrCat("Cannot unpack ", zip_path, ": ",
+                                                                read.status().message())),
+                               request);
+    return loaded;
+  }
+  cache_.CountUnpacked();
+  SourceIndex index = BuildSourceIndex(*bytes, read->entries);
+  read->entries.clear();
+  loaded.tree = std::make_shared<const SourceTree>(BuildTree(std::move(index)));
+  cache_.Insert(loaded.zip.sha256, loaded.tree);
+  return loaded;
+}
+
+absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Request& request,
+                                                              const SourcePath& path,
+                                                              const Loaded& loaded,
+                                                              bool last) const {
+  const SourceTree& tree = *loaded.tree;
+  const int64_t modified = loaded.zip.time_us / 1'000'000;
   if (!path.release_only && !path.trailing_slash) {
-    if (auto file = tree->files.find(path.inner); file != tree->files.end()) {
+    if (auto found = tree.files.find(path.inner); found != tree.files.end()) {
+      const SourceFile& file = found->second;
+      std::string content;
+      if (!IfNoneMatchNames(request, absl::StrCat("\"", file.sha256_hex, "\""))) {
+        absl::StatusOr<std::string> read = ReadContent(loaded.zip, path.zip_path, file);
+        if (absl::IsNotFound(read.status())) {
+          if (last) return NotFound(request);
+          return absl::nullopt;  // the zip was replaced meanwhile: again
+        }
+        if (absl::IsUnavailable(read.status())) return Busy(request);
+        if (!read.ok()) return gateway::ErrorResponse(read.status(), request);
+        content = *std::move(read);
+      }
       gateway::Response response = gateway::ServeTreeFile(
-          request, OneFileReader(file->second.content, file->second.sha256_hex,
-                                 file->second.media_type, modified));
+          request, OneFileReader(std::move(content), file.sha256_hex, file.media_type, modified));
       response.SetHeader("X-Content-Type-Options", "nosniff");
       // Whatever a browser makes of an author's file (a PDF, an SVG), it
       // runs nothing and loads nothing on this node's origin.
-      response.SetHeader(
-          "Content-Security-Policy",
-          std::string(file->second.media_type == kSvgType ? kSvgPolicy : kFilePolicy));
+      response.SetHeader("Content-Security-Policy",
+                         std::string(file.media_type == kSourceSvgType ? kSvgPolicy : kFilePolicy));
       return response;
     }
   }
-  auto directory = tree->directories.find(path.inner);
-  if (directory == tree->directories.end()) {
+  auto directory = tree.directories.find(path.inner);
+  if (directory == tree.directories.end()) {
     // A path through a linked directory is that directory's path: sent there,
     // so that relative links from what is served resolve as on disk.
     for (size_t end = path.inner.size(); end != std::string::npos && end > 0;
          end = path.inner.rfind('/', end - 1)) {
-      auto link = tree->directory_links.find(path.inner.substr(0, end));
-      if (link == tree->directory_links.end()) continue;
+      auto link = tree.directory_links.find(path.inner.substr(0, end));
+      if (link == tree.directory_links.end()) continue;
       // ReadArchive refuses a link to a directory holding it, the top among
       // them, so link->second is never empty.
       std::string location = absl::StrCat(path.release_url, link->second, path.inner.substr(end));
@@ -503,15 +693,57 @@ gateway::Response SourceHandler::Handle(const gateway::Request& request) const {
     return Redirect(request, absl::StrCat(request.path, "/"));
   }
   const bool json = PrefersJson(request);
-  const std::string listing =
+  std::string listing =
       json ? JsonListing(directory->second)
            : HtmlListing(request.path, path.release_url, path.inner.empty(), directory->second);
-  gateway::Response response = gateway::ServeTreeFile(
-      request,
-      OneFileReader(listing, base::Sha256Hex(listing), json ? kJsonType : kHtmlType, modified));
+  std::string sha256_hex = base::Sha256Hex(listing);
+  gateway::Response response =
+      gateway::ServeTreeFile(request, OneFileReader(std::move(listing), std::move(sha256_hex),
+                                                    json ? kJsonType : kHtmlType, modified));
   response.SetHeader("Vary", "Accept");
   response.SetHeader("X-Content-Type-Options", "nosniff");
   return response;
+}
+
+absl::StatusOr<std::string> SourceHandler::Impl::ReadContent(const replica::StoredFile& zip,
+                                                             absl::string_view zip_path,
+                                                             const SourceFile& file) const {
+  std::optional<HeavyLimit::Permit> permit;
+  // An unlocated entry is read by unpacking the whole zip.
+  const uint64_t cost = file.location.located ? zip.size + file.size : 4 * zip.size + file.size;
+  if (cost >= options_.heavy_bytes) {
+    permit = heavy_.TryAcquire();
+    if (!permit.has_value()) return absl::UnavailableError("busy");
+  }
+  absl::StatusOr<std::string> bytes = store_->GetBlob(zip.sha256);
+  if (!bytes.ok()) return bytes.status();
+  if (file.location.located) {
+    absl::StatusOr<std::string> content = ReadZipEntry(*bytes, file.location, file.size);
+    if (content.ok()) return content;
+    return absl::InternalError(absl::StrCat("Cannot read ", file.archive_path, " of ", zip_path,
+                                            ": ", content.status().message()));
+  }
+  absl::StatusOr<archive::ReadArchiveResult> read =
+      archive::ReadArchive(*bytes, zip_path, options_.limits);
+  if (!read.ok()) {
+    return absl::InternalError(
+        absl::StrCat("Cannot unpack ", zip_path, ": ", read.status().message()));
+  }
+  for (archive::ArchiveEntry& entry : read->entries) {
+    if (entry.path == file.archive_path) return std::move(entry.data);
+  }
+  return absl::InternalError(absl::StrCat(zip_path, " has no ", file.archive_path));
+}
+
+std::optional<SourceFileInfo> SourceHandler::Impl::FileInfo(absl::string_view request_path) const {
+  const SourcePath path = ParseSourcePath(request_path);
+  if (!path.valid || path.release_only || path.trailing_slash) return std::nullopt;
+  gateway::Request request;
+  const Loaded loaded = Load(path.zip_path, /*may_unpack=*/false, request);
+  if (loaded.tree == nullptr) return std::nullopt;
+  auto found = loaded.tree->files.find(path.inner);
+  if (found == loaded.tree->files.end()) return std::nullopt;
+  return SourceFileInfo{found->second.size, found->second.media_type};
 }
 
 void AddSourceRoutes(gateway::Router* router, const replica::Store* store, SourceOptions options) {

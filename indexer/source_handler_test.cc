@@ -1,6 +1,8 @@
 #include "indexer/source_handler.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -16,6 +18,8 @@
 #include "feed/test_events.h"
 #include "gateway/router.h"
 #include "gtest/gtest.h"
+#include "indexer/derived/api_tree.h"
+#include "indexer/docs/source_index.h"
 #include "replica/store.h"
 
 namespace pgxn::indexer {
@@ -76,6 +80,22 @@ class SourceHandlerTest : public ::testing::Test {
 
   void PutZip(const std::string& dist, const std::string& version, const std::string& zip) {
     Apply({feed::PutOp(ZipPath(dist, version), zip, "application/zip")}, version);
+  }
+
+  // Stores the source index of `zip` for the release, as the indexer does
+  // when it indexes it; `change` may alter it first.
+  void StoreIndex(const std::string& dist, const std::string& version, const std::string& zip,
+                  const std::function<void(SourceIndex&)>& change = nullptr) {
+    absl::StatusOr<archive::ReadArchiveResult> read =
+        archive::ReadArchive(zip, "t.zip", archive::ArchiveLimits());
+    ASSERT_TRUE(read.ok()) << read.status();
+    SourceIndex index = BuildSourceIndex(zip, read->entries);
+    if (change) change(index);
+    ASSERT_TRUE(store_
+                    ->WriteDerived({{SourceIndexKey(absl::StrCat("dist/", dist, "/", version, "/")),
+                                     EncodeDerived(EncodeSourceIndex(index), 1700000000000000)}},
+                                   store_->Tip().seq, false)
+                    .ok());
   }
 
   gateway::Response Get(const std::string& path, const std::string& accept = "",
@@ -434,7 +454,11 @@ TEST_F(SourceHandlerTest, ServesManyThreadsAtOnce) {
   options.cache_archives = 1;  // so the threads also evict and refill
   handler_ = std::make_unique<SourceHandler>(store_.get(), options);
   for (const std::string version : {"0.1.0", "0.2.0"}) {
-    PutZip("pair", version, Zip({File(absl::StrCat("pair-", version, "/v"), version)}));
+    const std::string zip = Zip({File(absl::StrCat("pair-", version, "/v"), version)});
+    PutZip("pair", version, zip);
+    // As the indexer leaves them: unpacking one without an index is heavy,
+    // and eight threads at once would be refused at the limit.
+    StoreIndex("pair", version, zip);
   }
   std::vector<std::thread> threads;
   std::vector<int> failures(8, 0);
@@ -448,6 +472,117 @@ TEST_F(SourceHandlerTest, ServesManyThreadsAtOnce) {
   }
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < 8; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
+}
+
+TEST_F(SourceHandlerTest, ServesFromTheStoredIndexWithoutUnpacking) {
+  PutZip("pair", "0.1.0", PairZip());
+  StoreIndex("pair", "0.1.0", PairZip());
+  const struct {
+    std::string path, accept;
+    int status;
+    std::string body, type;
+  } kCases[] = {
+      {"/src/pair/pair-0.1.0/sql/pair.sql", "", 200, kPairSql, "text/plain; charset=utf-8"},
+      {"/src/pair/pair-0.1.0/logo.png", "", 200, kBinary, "image/png"},
+      {"/src/pair/pair-0.1.0/nul.txt", "", 200, std::string("a\0b", 3), "application/octet-stream"},
+      {"/src/pair/pair-0.1.0/sql/", "application/json", 200,
+       R"([{"name":"pair.sql","type":"file","size":38},{"name":"upgrades","type":"directory","size":0}])"
+       "\n",
+       "application/json"},
+      {"/src/pair/pair-0.1.0/sql", "", 301, "", ""},
+      {"/src/pair/pair-0.1.0/nothing", "", 404, "", ""},
+  };
+  for (const auto& c : kCases) {
+    gateway::Response response = Get(c.path, c.accept);
+    EXPECT_EQ(response.status, c.status) << c.path << ": " << response.body;
+    if (c.status != 200) continue;
+    EXPECT_EQ(response.body, c.body) << c.path;
+    EXPECT_EQ(response.Header("Content-Type"), c.type) << c.path;
+  }
+  const SourceCacheStats stats = handler_->cache_stats();
+  EXPECT_EQ(stats.unpacked, 0u);
+  EXPECT_EQ(stats.misses, 1u);
+}
+
+TEST_F(SourceHandlerTest, AStoredIndexOfAnotherZipIsNotUsed) {
+  const std::string old_zip = Zip({File("pair-0.1.0/old.txt", "old\n")});
+  PutZip("pair", "0.1.0", Zip({File("pair-0.1.0/new.txt", "new\n")}));
+  StoreIndex("pair", "0.1.0", old_zip);
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/new.txt").body, "new\n");
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/old.txt").status, 404);
+  EXPECT_EQ(handler_->cache_stats().unpacked, 1u);
+}
+
+TEST_F(SourceHandlerTest, AnEntryThatDoesNotMatchItsIndexIsAServerError) {
+  PutZip("pair", "0.1.0", PairZip());
+  StoreIndex("pair", "0.1.0", PairZip(), [](SourceIndex& index) {
+    for (SourceEntry& e : index.entries) e.location.crc32 ^= 1;
+  });
+  gateway::Response response = Get("/src/pair/pair-0.1.0/sql/pair.sql");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(absl::StrContains(response.body, "pair-0.1.0/sql/pair.sql")) << response.body;
+}
+
+TEST_F(SourceHandlerTest, HeavyReadsBeyondTheLimitAreRefusedAtOnce) {
+  SourceOptions options;
+  options.heavy_bytes = 0;  // every read is heavy
+  options.max_heavy = 0;    // and none may run
+  handler_ = std::make_unique<SourceHandler>(store_.get(), options);
+  PutZip("pair", "0.1.0", PairZip());
+
+  // Without a stored index, unpacking the zip is refused.
+  gateway::Response unindexed = Get("/src/pair/pair-0.1.0/");
+  EXPECT_EQ(unindexed.status, 503) << unindexed.body;
+  EXPECT_EQ(unindexed.Header("Retry-After"), "1");
+
+  // With one, listings read no zip and are served; files are refused.
+  StoreIndex("pair", "0.1.0", PairZip());
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/").status, 200);
+  gateway::Response file = Get("/src/pair/pair-0.1.0/sql/pair.sql");
+  EXPECT_EQ(file.status, 503) << file.body;
+  EXPECT_EQ(file.Header("Retry-After"), "1");
+
+  // A revalidation needs no bytes: 304.
+  gateway::Request revalidate;
+  revalidate.method = "GET";
+  revalidate.path = "/src/pair/pair-0.1.0/sql/pair.sql";
+  revalidate.headers.emplace_back("if-none-match",
+                                  absl::StrCat("W/\"x\", \"", base::Sha256Hex(kPairSql), "\""));
+  gateway::Response not_modified = handler_->Handle(revalidate);
+  EXPECT_EQ(not_modified.status, 304) << not_modified.body;
+  EXPECT_EQ(not_modified.Header("ETag"), absl::StrCat("\"", base::Sha256Hex(kPairSql), "\""));
+
+  EXPECT_EQ(handler_->cache_stats().refused, 2u);
+
+  // Below the threshold a file is no heavy read; unpacking a zip without an
+  // index is, however small the zip (it may inflate to the limits).
+  options.heavy_bytes = uint64_t{1} << 20;
+  handler_ = std::make_unique<SourceHandler>(store_.get(), options);
+  EXPECT_EQ(Get("/src/pair/pair-0.1.0/sql/pair.sql").body, kPairSql);
+  PutZip("pair", "0.2.0", Zip({File("pair-0.2.0/v", "0.2.0")}));
+  EXPECT_EQ(Get("/src/pair/pair-0.2.0/v").status, 503);
+}
+
+TEST_F(SourceHandlerTest, FileInfoDescribesAFileFromItsIndex) {
+  PutZip("pair", "0.1.0", PairZip());
+  // No stored index: FileInfo does not unpack.
+  EXPECT_FALSE(handler_->FileInfo("/src/pair/pair-0.1.0/logo.png").has_value());
+  EXPECT_EQ(handler_->cache_stats().unpacked, 0u);
+
+  StoreIndex("pair", "0.1.0", PairZip());
+  std::optional<SourceFileInfo> logo = handler_->FileInfo("/src/pair/pair-0.1.0/logo.png");
+  ASSERT_TRUE(logo.has_value());
+  EXPECT_EQ(logo->size, kBinary.size());
+  EXPECT_EQ(logo->media_type, "image/png");
+  std::optional<SourceFileInfo> sql = handler_->FileInfo("/src/pair/pair-0.1.0/sql/pair.sql");
+  ASSERT_TRUE(sql.has_value());
+  EXPECT_EQ(sql->size, std::string(kPairSql).size());
+  EXPECT_EQ(sql->media_type, "text/plain; charset=utf-8");
+  for (const std::string path :
+       {"/src/pair/pair-0.1.0/sql", "/src/pair/pair-0.1.0/sql/", "/src/pair/pair-0.1.0/",
+        "/src/pair/pair-0.1.0/none", "/src/pair/pair-0.2.0/logo.png"}) {
+    EXPECT_FALSE(handler_->FileInfo(path).has_value()) << path;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "site/info_pages.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,12 +145,31 @@ absl::StatusOr<Page> SpecPage(const Catalog& catalog) {
 
 absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
                                 const gateway::Request& request, size_t max_inline_bytes) {
-  gateway::Request inner;
-  inner.method = "GET";
-  inner.path = request.path;
-  inner.target = request.target;
-  inner.headers.emplace_back("accept", "application/json");
-  const gateway::Response response = source.Handle(inner);
+  // A file shown without its text (a binary one, or text too large to
+  // show) needs only what the release's index says of it: its bytes are
+  // not read.
+  const std::optional<indexer::SourceFileInfo> info = source.FileInfo(request.path);
+  const bool without_text =
+      info.has_value() &&
+      (!absl::StartsWith(info->media_type, "text/plain") || info->size > max_inline_bytes);
+  gateway::Response response;
+  if (without_text) {
+    response.SetHeader("Content-Type", info->media_type);
+  } else {
+    gateway::Request inner;
+    inner.method = "GET";
+    inner.path = request.path;
+    inner.target = request.target;
+    inner.headers.emplace_back("accept", "application/json");
+    response = source.Handle(inner);
+  }
+  if (response.status == 503) {
+    // Too many large files are being read at once.
+    Page busy = NotFoundPage("This node is busy reading other large files; try again shortly.");
+    busy.status = 503;
+    busy.title = "Busy";
+    return busy;
+  }
   if (response.status == 301) {
     std::string location(response.Header("Location"));
     return Redirect(301, location);
@@ -214,10 +234,11 @@ absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
     d["below_top"] = parts.size() > 4;
   } else {
     page.view = "source_file";
+    const uint64_t size = without_text ? info->size : response.body.size();
     d["name"] = parts.back();
-    d["size"] = HumanSize(response.body.size());
+    d["size"] = HumanSize(size);
     d["raw_url"] = absl::StrCat(UrlSegment(parts.back()), "?raw=1");
-    if (absl::StartsWith(type, "text/plain") && response.body.size() > max_inline_bytes) {
+    if (absl::StartsWith(type, "text/plain") && size > max_inline_bytes) {
       d["too_large"] = HumanSize(max_inline_bytes);
     } else if (absl::StartsWith(type, "text/plain")) {
       d["text"] = response.body;  // escaped by the template

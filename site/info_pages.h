@@ -25,7 +25,9 @@ absl::StatusOr<Page> SpecPage(const Catalog& catalog);
 // a directory's listing, a file's text inside <pre>, or for a binary file
 // its size and a link to the raw bytes (?raw=1); redirects as `source`
 // redirects; the 404 page for what it does not find.
-// A text file larger than `max_inline_bytes` is shown as a binary one is.
+// A text file larger than `max_inline_bytes` is shown as a binary one is;
+// neither has its bytes read (SourceHandler::FileInfo). When `source` is
+// busy with other large files (503), a 503 page.
 absl::StatusOr<Page> SourcePage(const indexer::SourceHandler& source,
                                 const gateway::Request& request, size_t max_inline_bytes);
 

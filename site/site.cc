@@ -339,6 +339,7 @@ gateway::Response Site::Render(const gateway::Request& request, const Page& page
   } else {
     response.SetHeader("Cache-Control", "no-store");
   }
+  if (page.status == 503) response.SetHeader("Retry-After", "1");
   gateway::CompressIfAccepted(request, &response);
   return response;
 }

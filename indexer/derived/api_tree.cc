@@ -43,6 +43,10 @@ absl::string_view DerivedContent(absl::string_view value) {
   return value.size() < kHeaderBytes ? absl::string_view() : value.substr(kHeaderBytes);
 }
 
+std::string SourceIndexKey(absl::string_view release_dir) {
+  return absl::StrCat(kPrivateDerivedPrefix, "source/", release_dir);
+}
+
 absl::StatusOr<gateway::TreeFile> ApiTree::ReadFile(absl::string_view path) const {
   return Read(path, /*open=*/false);
 }
@@ -52,6 +56,9 @@ absl::StatusOr<gateway::TreeFile> ApiTree::OpenFile(absl::string_view path) cons
 }
 
 absl::StatusOr<gateway::TreeFile> ApiTree::Read(absl::string_view path, bool open) const {
+  if (absl::StartsWith(path, kPrivateDerivedPrefix)) {
+    return open ? tree_.OpenFile(path) : tree_.ReadFile(path);
+  }
   absl::StatusOr<std::string> value = store_->GetDerived(path);
   if (absl::IsNotFound(value.status())) return open ? tree_.OpenFile(path) : tree_.ReadFile(path);
   if (!value.ok()) return value.status();

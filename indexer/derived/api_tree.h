@@ -24,11 +24,19 @@ std::string EncodeDerived(absl::string_view content, int64_t time_us);
 // The content of an encoded document; "" if `value` is too short to be one.
 absl::string_view DerivedContent(absl::string_view value);
 
+// Keys under this prefix hold the indexer's own records, never served as
+// documents (no tree path starts with it).
+inline constexpr absl::string_view kPrivateDerivedPrefix = "_indexer/";
+// The key of the source index (indexer/docs/source_index.h) of the release
+// under `release_dir` ("dist/pair/0.1.0/"), stored encoded as above.
+std::string SourceIndexKey(absl::string_view release_dir);
+
 class ApiTree final : public gateway::TreeReader {
  public:
   explicit ApiTree(const replica::Store* store) : store_(store), tree_(store) {}
 
-  // The derived document at `path` if there is one, else the tree's file.
+  // The derived document at `path` if there is one (but the private
+  // records), else the tree's file.
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
   // The same, with a large tree file (a zip) streamed from the store.
   absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;

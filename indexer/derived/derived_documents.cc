@@ -26,9 +26,19 @@ void DerivedDocuments::PutRelease(const std::string& dir, const Json& meta,
   // Without `releases`: that list changes with every release of the dist,
   // so ApiTree adds it from the dist file when the META is served.
   Put(dir + "META.json", EnrichRelease(meta, files).dump(3));
+  // What /src/ lists and serves the archive from; without one (an archive
+  // that could not be read) it reads the archive itself.
+  if (files.source_index.empty()) {
+    Delete(SourceIndexKey(dir));
+  } else {
+    Put(SourceIndexKey(dir), files.source_index);
+  }
 }
 
-void DerivedDocuments::DeleteRelease(const std::string& dir) { DeleteReleasePages(dir, nullptr); }
+void DerivedDocuments::DeleteRelease(const std::string& dir) {
+  DeleteReleasePages(dir, nullptr);
+  Delete(SourceIndexKey(dir));
+}
 
 void DerivedDocuments::DeleteReleasePages(const std::string& dir, const ReleaseFiles* keep) {
   const Json previous = Read(dir + "META.json");

@@ -40,10 +40,11 @@ class DerivedDocuments {
   int64_t time() const { return time_us_; }
 
   // The release under `dir` ("dist/pair/0.1.0/") has `meta` and `files`:
-  // its enriched META and pages, and no page of an earlier rendering it no
-  // longer has.
+  // its enriched META, pages and source index (SourceIndexKey), and no page
+  // of an earlier rendering it no longer has.
   void PutRelease(const std::string& dir, const nlohmann::json& meta, const ReleaseFiles& files);
-  // The release under `dir` is gone: its enriched META and pages too.
+  // The release under `dir` is gone: its enriched META, pages and source
+  // index too.
   void DeleteRelease(const std::string& dir);
 
   // The top file at `path` (dist/, extension/, user/ or tag/NAME.json) was

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "archive/archive.h"
 #include "indexer/docs/doc_html.h"
+#include "indexer/docs/source_index.h"
 
 namespace pgxn::indexer {
 namespace {
@@ -109,6 +110,8 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   absl::StatusOr<archive::ReadArchiveResult> read =
       archive::ReadArchive(zip, absl::StrCat(name, "-", version, ".zip"), archive::ArchiveLimits());
   if (!read.ok()) return read.status();
+  ReleaseFiles out;
+  out.source_index = EncodeSourceIndex(BuildSourceIndex(zip, read->entries));
   // The origin stores every entry under the lower-cased "name-version/"
   // (PGXN's rule); a zip written otherwise is read under META's spelling.
   std::string prefix = absl::AsciiStrToLower(absl::StrCat(name, "-", version, "/"));
@@ -133,7 +136,6 @@ absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const Json& meta, absl::string_vie
   // path inside the release → the archive's content.
   std::vector<std::pair<std::string, const std::string*>> files;
   absl::flat_hash_map<std::string, const std::string*> by_path;
-  ReleaseFiles out;
   std::vector<std::string> top_files;  // in archive order
   DocContext context;
   context.converter = converter;

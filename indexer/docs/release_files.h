@@ -38,6 +38,9 @@ struct ReleaseFiles {
   // case, with at most one extension), META.json, Makefile, MANIFEST,
   // NAME.control; each pattern falls back to the file with ".in" after it.
   std::vector<std::string> special_files;
+  // The release's source index (source_index.h), encoded: what /src/ lists
+  // and serves the archive's files from. Empty when the zip was not read.
+  std::string source_index;
 };
 
 // Bounds on what one release may make the indexer render; a hostile archive
@@ -56,8 +59,8 @@ inline constexpr absl::Duration kMaxConversionTimePerRelease = absl::Seconds(30)
 // `meta` (its release META.json) and renders its docs: each extension's
 // docfile, then every other file that is a recognised markup or a README,
 // skipping what META's no_index names, with `converter` for the markups that
-// need one (none: those are shown as text). FailedPrecondition if the zip
-// cannot be read.
+// need one (none: those are shown as text); and builds its source index.
+// FailedPrecondition if the zip cannot be read.
 absl::StatusOr<ReleaseFiles> ReadReleaseFiles(const nlohmann::json& meta, absl::string_view zip,
                                               const DocConverter* converter = nullptr);
 

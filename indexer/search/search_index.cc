@@ -222,6 +222,18 @@ Xapian::Stem EnglishStemmer() { return Xapian::Stem("english"); }
 
 // --- Documents -------------------------------------------------------------
 
+}  // namespace
+
+absl::string_view ExcerptSource(absl::string_view text) {
+  if (text.size() <= kMaxExcerptSourceBytes) return text;
+  size_t end = kMaxExcerptSourceBytes;
+  // Not inside a character: back to the start of the one that was cut.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+namespace {
+
 using FieldValues = std::vector<std::pair<const char*, absl::string_view>>;
 
 // Builds the Xapian document of one hit. `hit` is the JSON returned for it;
@@ -248,7 +260,9 @@ Xapian::Document BuildDocument(const Schema& schema, const FieldValues& values,
   doc.add_boolean_term(schema.type_term);
   // `replace`: bytes that are not UTF-8 become U+FFFD instead of throwing.
   doc.set_data(hit.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (schema.has_excerpt) doc.add_value(kExcerptSlot, base::ToValidUtf8(excerpt_text));
+  if (schema.has_excerpt) {
+    doc.add_value(kExcerptSlot, base::ToValidUtf8(ExcerptSource(excerpt_text)));
+  }
   return doc;
 }
 
@@ -373,7 +387,10 @@ nlohmann::json RenderHit(const Xapian::Database& db, const Candidate& candidate,
     // No background model: it looks up the frequency of every word of the
     // text in the index, per hit, which made a page of long READMEs cost
     // milliseconds; the excerpt is a window around the first matches.
-    const std::string text = doc.get_value(kExcerptSlot);
+    // An index written before excerpts were cut at indexing time holds the
+    // whole text: the window is looked for in its prefix all the same.
+    std::string text = doc.get_value(kExcerptSlot);
+    if (text.size() > kMaxExcerptSourceBytes) text.resize(ExcerptSource(text).size());
     std::string excerpt = highlighter.snippet(text, kExcerptChars, EnglishStemmer(),
                                               Xapian::MSet::SNIPPET_EMPTY_WITHOUT_MATCH,
                                               kHighlightStart, kHighlightEnd, kOmitted);

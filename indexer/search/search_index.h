@@ -33,6 +33,7 @@
 #ifndef PGXN_INDEXER_SEARCH_SEARCH_INDEX_H_
 #define PGXN_INDEXER_SEARCH_SEARCH_INDEX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -116,6 +117,16 @@ absl::StatusOr<SearchIn> ParseSearchIn(absl::string_view name);
 // Longest query Search accepts, in bytes. Real queries are a few words; the cap
 // bounds the parser's and matcher's work for hostile ones.
 inline constexpr size_t kMaxQueryBytes = 4096;
+
+// A hit's excerpt is a window around its first matches in the first this
+// many bytes of its text (README, body, ...): only that prefix is stored for
+// it, so a hit on a 20 MB README costs what one on a short one does. Words
+// past it still match.
+inline constexpr size_t kMaxExcerptSourceBytes = size_t{64} << 10;
+
+// The prefix of `text` an excerpt is made from: at most
+// kMaxExcerptSourceBytes, never ending inside a UTF-8 character.
+absl::string_view ExcerptSource(absl::string_view text);
 
 // PGXN's limit rule: 0 or anything at or above kMaxLimit becomes kDefaultLimit.
 inline constexpr uint64_t kDefaultLimit = 50;

@@ -994,6 +994,49 @@ TEST_P(BackendTest, InvalidUtf8IsStoredReplaced) {
   EXPECT_NO_THROW(result->dump());
 }
 
+// A 20 MB README: its words all match, but the excerpt comes from its first
+// kMaxExcerptSourceBytes only (what the index stores for it).
+TEST_P(BackendTest, ExcerptsComeFromABoundedPrefixOfTheText) {
+  DistDoc d = CorpusDists()[0];
+  std::string readme = "Opening words about pairs. ";
+  // "early" inside the prefix, "distant" only far past it.
+  readme += std::string(kMaxExcerptSourceBytes / 2, ' ') + "an early marker ";
+  readme.resize(20 << 20, ' ');
+  readme.replace(readme.size() - 100, 15, "distant marker ");
+  d.readme = readme;
+  ASSERT_TRUE(index_->Put(d).ok());
+  ASSERT_TRUE(index_->Commit(1).ok());
+
+  absl::StatusOr<nlohmann::json> early = index_->Search(SearchIn::kDists, "early", 0, 50);
+  ASSERT_TRUE(early.ok()) << early.status();
+  ASSERT_EQ(early->at("hits").size(), 1u);
+  const std::string early_excerpt = early->at("hits")[0].at("excerpt");
+  EXPECT_NE(early_excerpt.find("<strong>early</strong>"), std::string::npos) << early_excerpt;
+
+  // Found by a word past the prefix, shown by the text's start.
+  absl::StatusOr<nlohmann::json> distant = index_->Search(SearchIn::kDists, "distant", 0, 50);
+  ASSERT_TRUE(distant.ok()) << distant.status();
+  ASSERT_EQ(distant->at("hits").size(), 1u);
+  const std::string distant_excerpt = distant->at("hits")[0].at("excerpt");
+  EXPECT_TRUE(absl::StartsWith(distant_excerpt, "Opening words about pairs.")) << distant_excerpt;
+  EXPECT_EQ(distant_excerpt.find("distant"), std::string::npos) << distant_excerpt;
+}
+
+TEST(ExcerptSourceTest, CutsAtACharacterBoundary) {
+  EXPECT_EQ(ExcerptSource("short"), "short");
+  const std::string exact(kMaxExcerptSourceBytes, 'a');
+  EXPECT_EQ(ExcerptSource(exact), exact);
+  EXPECT_EQ(ExcerptSource(exact + "b").size(), kMaxExcerptSourceBytes);
+  // "é" (2 bytes) straddling the limit is left out whole.
+  const std::string straddling = std::string(kMaxExcerptSourceBytes - 1, 'a') + "\xC3\xA9z";
+  EXPECT_EQ(ExcerptSource(straddling), std::string(kMaxExcerptSourceBytes - 1, 'a'));
+  // "€" (3 bytes) cut after its first byte, then after its second.
+  for (size_t before : {kMaxExcerptSourceBytes - 1, kMaxExcerptSourceBytes - 2}) {
+    const std::string text = std::string(before, 'a') + "\xE2\x82\xAC" + "zz";
+    EXPECT_EQ(ExcerptSource(text), std::string(before, 'a')) << before;
+  }
+}
+
 TEST_P(BackendTest, CommitRecordsTheAppliedSeqAndRefusesToGoBack) {
   EXPECT_EQ(index_->AppliedSeq(), 0u);
   ASSERT_TRUE(index_->Commit(5).ok());
