@@ -196,6 +196,44 @@ absl::Status CheckOwnership(PgConnection& conn, const std::string& user,
   return absl::OkStatus();
 }
 
+// A distribution's name belongs to whoever may release the extensions it
+// provides now: the owners and co-owners of those of its latest release.
+// PGXN checks only the extensions of the new release, so a new extension
+// of one's own was enough to release someone else's distribution (and have
+// dist/NAME.json point at it).
+absl::Status CheckDistributionOwner(PgConnection& conn, const Upload& upload,
+                                    const std::string& dist) {
+  if (upload.user_is_admin) return absl::OkStatus();
+  auto owners = conn.Exec(
+      "SELECT e.name, e.owner, e.owner = $2 OR EXISTS (SELECT 1 FROM coowners c"
+      "  WHERE c.extension = e.name AND c.nickname = $2),"
+      " coalesce((SELECT string_agg(c.nickname, ', ' ORDER BY c.nickname) FROM coowners c"
+      "  WHERE c.extension = e.name), ''),"
+      " d.name, d.version"
+      " FROM (SELECT name, version FROM distributions WHERE pgxn_lower(name) = pgxn_lower($1)"
+      "       ORDER BY released_at DESC, version DESC LIMIT 1) d"
+      " JOIN distribution_extensions de ON de.dist_name = d.name AND de.dist_version = d.version"
+      " JOIN extensions e ON e.name = de.extension"
+      " ORDER BY e.name",
+      PgParams().Text(dist).Text(upload.user));
+  if (!owners.ok()) return owners.status();
+  std::vector<std::string> listed;
+  for (int row = 0; row < owners->rows(); ++row) {
+    if (owners->GetBool(row, 2)) return absl::OkStatus();
+    if (listed.size() < 10) {
+      const std::string coowners = owners->GetString(row, 3);
+      listed.push_back(absl::StrCat(owners->Get(row, 0), ": ", owners->Get(row, 1),
+                                    coowners.empty() ? "" : absl::StrCat(", co-owners ", coowners)));
+    }
+  }
+  if (owners->rows() == 0) return absl::OkStatus();  // a new distribution
+  return absl::PermissionDeniedError(absl::StrCat(
+      "Distribution \"", owners->Get(0, 4), "\" belongs to the owners of the extensions its latest "
+      "release \"", owners->Get(0, 4), " ", owners->Get(0, 5), "\" provides (",
+      absl::StrJoin(listed, "; "), owners->rows() > 10 ? "; ..." : "", "): user \"", upload.user,
+      "\" may not release it; an owner can make you a co-owner"));
+}
+
 }  // namespace
 
 absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version,
@@ -253,6 +291,11 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
             conn.Exec("SELECT version FROM distributions WHERE pgxn_lower(name) = pgxn_lower($1)",
                       PgParams().Text(release->name));
         if (!existing.ok()) return existing.status();
+        if (existing->rows() > 0) {
+          if (absl::Status s = CheckDistributionOwner(conn, upload, release->name); !s.ok()) {
+            return s;
+          }
+        }
         std::vector<std::string> versions;
         for (int row = 0; row < existing->rows(); ++row) {
           versions.push_back(existing->GetString(row, 0));
