@@ -291,11 +291,6 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
             conn.Exec("SELECT version FROM distributions WHERE pgxn_lower(name) = pgxn_lower($1)",
                       PgParams().Text(release->name));
         if (!existing.ok()) return existing.status();
-        if (existing->rows() > 0) {
-          if (absl::Status s = CheckDistributionOwner(conn, upload, release->name); !s.ok()) {
-            return s;
-          }
-        }
         std::vector<std::string> versions;
         for (int row = 0; row < existing->rows(); ++row) {
           versions.push_back(existing->GetString(row, 0));
@@ -312,6 +307,12 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
         }
         if (absl::Status s = CheckOwnership(conn, upload.user, release->provides); !s.ok()) {
           return s;
+        }
+        // After PGXN's own rule, so PGXN's cases keep PGXN's answer.
+        if (existing->rows() > 0) {
+          if (absl::Status s = CheckDistributionOwner(conn, upload, release->name); !s.ok()) {
+            return s;
+          }
         }
         const int64_t time_us = absl::ToUnixMicros(time);
         const std::string meta_json =
