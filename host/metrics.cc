@@ -101,15 +101,18 @@ std::string Metrics::Render() const {
     std::lock_guard<std::mutex> lock(impl_->logins_mu);
     if (impl_->login_failures == nullptr) {
       auto counter = [&](const char* name, const char* help) {
-        return &prometheus::BuildCounter().Name(name).Help(help).Register(impl_->registry).Add(
-            impl_->labels);
+        return &prometheus::BuildCounter()
+                    .Name(name)
+                    .Help(help)
+                    .Register(impl_->registry)
+                    .Add(impl_->labels);
       };
       impl_->login_failures =
           counter("pgxn_login_failures_total", "Failed logins (wrong password, unknown account)");
       impl_->logins_throttled =
           counter("pgxn_logins_throttled_total", "Login attempts refused with 429 (throttled)");
-      impl_->login_attacks =
-          counter("pgxn_login_attacks_total", "Accounts that came under a password-guessing attack");
+      impl_->login_attacks = counter("pgxn_login_attacks_total",
+                                     "Accounts that came under a password-guessing attack");
       impl_->under_attack = &prometheus::BuildGauge()
                                  .Name("pgxn_accounts_under_attack")
                                  .Help("Accounts under a password-guessing attack now")

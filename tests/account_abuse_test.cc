@@ -215,15 +215,16 @@ TEST_F(AccountAbuseTest, TheOwnerReleasesWhileAnAttackerKeepsGuessing) {
     }
     if (i % 4 == 3) {
       // The owner, from their own address, is never refused meanwhile.
-      UploadResult upload = UploadWithCurl(
-          origin_->url(), "alice", "alice password",
-          MakeDistZip(MakeMeta("alicedist", absl::StrCat("1.0.", i), "Alice's"), {}),
-          "alicedist.zip", dir_->path());
+      UploadResult upload =
+          UploadWithCurl(origin_->url(), "alice", "alice password",
+                         MakeDistZip(MakeMeta("alicedist", absl::StrCat("1.0.", i), "Alice's"), {}),
+                         "alicedist.zip", dir_->path());
       EXPECT_EQ(upload.status, 200) << i << ": " << upload.body;
     }
   }
   EXPECT_EQ(refused, 7);
-  RawResponse owner = SendFrom("127.0.0.1", port(), Get("/account", BasicHeader("alice", "alice password")));
+  RawResponse owner =
+      SendFrom("127.0.0.1", port(), Get("/account", BasicHeader("alice", "alice password")));
   EXPECT_EQ(owner.status, 200) << owner.body;
 
   // Reported, not locked: the log, /metrics, and one mail to the owner.
@@ -316,9 +317,8 @@ TEST_F(AccountAbuseTest, RegistrationsAndResetRequestsAreRateLimitedPerAddress) 
   for (int i = 0; i < 3; ++i) {
     RawResponse registered = SendFrom(
         "127.0.0.6", port(),
-        PostForm("/account/register",
-                 absl::StrCat("nickname=spam", i, "&full_name=Spam&email=spam", i,
-                              "%40example.com&why=I+write+extensions")));
+        PostForm("/account/register", absl::StrCat("nickname=spam", i, "&full_name=Spam&email=spam",
+                                                   i, "%40example.com&why=I+write+extensions")));
     EXPECT_EQ(registered.status, 201) << i << ": " << registered.body;
   }
   RawResponse fourth =
@@ -326,8 +326,8 @@ TEST_F(AccountAbuseTest, RegistrationsAndResetRequestsAreRateLimitedPerAddress) 
                PostForm("/account/register",
                         "nickname=spam9&full_name=Spam&email=spam9%40example.com&why=I+write+it"));
   EXPECT_EQ(fourth.status, 429) << fourth.body;
-  EXPECT_TRUE(absl::StartsWith(fourth.body,
-                               "Too many registrations from your address; try again in "))
+  EXPECT_TRUE(
+      absl::StartsWith(fourth.body, "Too many registrations from your address; try again in "))
       << fourth.body;
   EXPECT_FALSE(fourth.Header("retry-after").empty()) << fourth.head;
   RawResponse elsewhere =
@@ -341,24 +341,24 @@ TEST_F(AccountAbuseTest, RegistrationsAndResetRequestsAreRateLimitedPerAddress) 
   }
   RawResponse reset = SendFrom("127.0.0.6", port(), PostForm("/account/forgotten", "who=bob"));
   EXPECT_EQ(reset.status, 429) << reset.body;
-  EXPECT_TRUE(absl::StartsWith(
-      reset.body, "Too many password reset requests from your address; try again in "))
+  EXPECT_TRUE(absl::StartsWith(reset.body,
+                               "Too many password reset requests from your address; try again in "))
       << reset.body;
 }
 
 TEST_F(AccountAbuseTest, AnEmailWithACommaIsRefused) {
-  RawResponse response = SendFrom(
-      "127.0.0.8", port(),
-      PostForm("/account/register",
-               "nickname=listy&full_name=Listy&email=a%40example.com%2Cb%40example.com"
-               "&why=I+write+extensions"));
+  RawResponse response =
+      SendFrom("127.0.0.8", port(),
+               PostForm("/account/register",
+                        "nickname=listy&full_name=Listy&email=a%40example.com%2Cb%40example.com"
+                        "&why=I+write+extensions"));
   EXPECT_EQ(response.status, 400) << response.body;
   EXPECT_EQ(response.body,
             "Field email: \"a@example.com,b@example.com\" must be a single address, not a list: "
             "remove the comma or semicolon");
-  RawResponse profile = SendFrom(
-      "127.0.0.1", port(),
-      PostForm("/account", "email=Bob+%3Cbob%40example.com%3E", BasicHeader("bob", "bob password")));
+  RawResponse profile = SendFrom("127.0.0.1", port(),
+                                 PostForm("/account", "email=Bob+%3Cbob%40example.com%3E",
+                                          BasicHeader("bob", "bob password")));
   EXPECT_EQ(profile.status, 400) << profile.body;
   EXPECT_TRUE(absl::StartsWith(profile.body,
                                "Field email: \"Bob <bob@example.com>\" must not contain spaces"))
@@ -382,15 +382,15 @@ TEST_F(AccountAbuseTest, ADistributionBelongsToTheOwnersOfItsExtensions) {
             "Distribution \"bobdist\" belongs to the owners of the extensions its latest release "
             "\"bobdist 1.0.0\" provides (bobdist: bob): user \"mallory\" may not release it; an "
             "owner can make you a co-owner");
-  nlohmann::json dist = nlohmann::json::parse(origin_->Get("/dist/bobdist.json").body, nullptr,
-                                              false);
+  nlohmann::json dist =
+      nlohmann::json::parse(origin_->Get("/dist/bobdist.json").body, nullptr, false);
   EXPECT_EQ(dist["releases"]["stable"].size(), 1u) << dist;
   EXPECT_EQ(origin_->Get("/extension/mallorys.json").status, 404);
 
   // A co-owner may release it, and so may an administrator.
-  HttpResult added = HttpPost(origin_->url() + "/extensions/bobdist/coowners", "nickname=mallory",
-                              {BasicAuthHeader("bob", "bob password"),
-                               "Content-Type: application/x-www-form-urlencoded"});
+  HttpResult added = HttpPost(
+      origin_->url() + "/extensions/bobdist/coowners", "nickname=mallory",
+      {BasicAuthHeader("bob", "bob password"), "Content-Type: application/x-www-form-urlencoded"});
   ASSERT_EQ(added.status, 200) << added.body;
   UploadResult coowned = UploadWithCurl(origin_->url(), "mallory", "mallory password",
                                         MakeDistZip(meta, {}), "m.zip", dir_->path());

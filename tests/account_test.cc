@@ -293,9 +293,9 @@ TEST_F(AccountTest, RepeatedFailedLoginsAreThrottled) {
   EXPECT_FALSE(same.Header("retry-after").empty());
   // ...but the account is not locked: its owner elsewhere logs in (all of
   // 127/8 is loopback).
-  RunResult elsewhere = RunProgram({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                                    "--interface", "127.0.0.2", "--user", "target:target password",
-                                    origin_->url() + "/account"});
+  RunResult elsewhere =
+      RunProgram({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--interface",
+                  "127.0.0.2", "--user", "target:target password", origin_->url() + "/account"});
   EXPECT_EQ(elsewhere.output, "200");
 }
 

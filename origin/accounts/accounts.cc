@@ -247,8 +247,9 @@ absl::Status CheckEmail(absl::string_view email) {
     return refuse(" must be a single address, not a list: remove the comma or semicolon");
   }
   if (email.find_first_of("<>\"()") != absl::string_view::npos) {
-    return refuse(" must be the address alone, such as name@example.org, without a display "
-                  "name, quotes, brackets or comments");
+    return refuse(
+        " must be the address alone, such as name@example.org, without a display "
+        "name, quotes, brackets or comments");
   }
   const size_t at = email.find('@');
   if (at == absl::string_view::npos) return refuse(" is not an email address");
@@ -261,12 +262,14 @@ absl::Status CheckEmail(absl::string_view email) {
     return refuse(" is too long: at most 64 bytes before the @ and 254 in all");
   }
   if (!IsDotAtom(local)) {
-    return refuse(" is not an email address: the part before the @ has a character or dot "
-                  "that is not allowed there");
+    return refuse(
+        " is not an email address: the part before the @ has a character or dot "
+        "that is not allowed there");
   }
   if (!IsDomain(domain)) {
-    return refuse(" is not an email address: the part after the @ is not a domain name such as "
-                  "example.org");
+    return refuse(
+        " is not an email address: the part after the @ is not a domain name such as "
+        "example.org");
   }
   return absl::OkStatus();
 }

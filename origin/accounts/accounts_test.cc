@@ -119,23 +119,28 @@ TEST(CheckEmailTest, OneMailboxOnly) {
       {"a@example.org,b@example.org",
        "Field email: \"a@example.org,b@example.org\" must be a single address, not a list: "
        "remove the comma or semicolon"},
-      {"a@example.org;b@example.org", "Field email: \"a@example.org;b@example.org\" must be a "
-                                      "single address, not a list: remove the comma or semicolon"},
+      {"a@example.org;b@example.org",
+       "Field email: \"a@example.org;b@example.org\" must be a "
+       "single address, not a list: remove the comma or semicolon"},
       {"Alice<alice@example.org>",
        "Field email: \"Alice<alice@example.org>\" must be the address alone, such as "
        "name@example.org, without a display name, quotes, brackets or comments"},
       {"\"a\"@example.org", "Field email: \"\\\"a\\\"@example.org\" must be the address alone"},
-      {"alice@example.org (Alice)", "Field email: \"alice@example.org (Alice)\" must not contain "
-                                    "spaces or control characters"},
+      {"alice@example.org (Alice)",
+       "Field email: \"alice@example.org (Alice)\" must not contain "
+       "spaces or control characters"},
       {"a@b@example.org",
        "Field email: \"a@b@example.org\" must be a single address: it has more than one @"},
       {"nope", "Field email: \"nope\" is not an email address"},
-      {"a..b@example.org", "Field email: \"a..b@example.org\" is not an email address: the part "
-                           "before the @"},
-      {".a@example.org", "Field email: \".a@example.org\" is not an email address: the part "
-                         "before the @"},
-      {"a@b", "Field email: \"a@b\" is not an email address: the part after the @ is not a "
-              "domain name such as example.org"},
+      {"a..b@example.org",
+       "Field email: \"a..b@example.org\" is not an email address: the part "
+       "before the @"},
+      {".a@example.org",
+       "Field email: \".a@example.org\" is not an email address: the part "
+       "before the @"},
+      {"a@b",
+       "Field email: \"a@b\" is not an email address: the part after the @ is not a "
+       "domain name such as example.org"},
       {"a@-b.org", "Field email: \"a@-b.org\" is not an email address: the part after"},
       {"a@b..org", "Field email: \"a@b..org\" is not an email address: the part after"},
       {"a@b_c.org", "Field email: \"a@b_c.org\" is not an email address: the part after"},

@@ -52,10 +52,22 @@ absl::Time LoginGuard::NextAllowed(const Throttle& throttle, int free, absl::Tim
   // Past the free failures every attempt waits for the one before it to be
   // settled, then for a delay that doubles with each failure.
   const int doublings = std::min(counted - free, 30);
-  const absl::Duration delay = std::min(options_.first_delay * (int64_t{1} << doublings),
-                                        options_.max_delay);
+  const absl::Duration delay =
+      std::min(options_.first_delay * (int64_t{1} << doublings), options_.max_delay);
   if (throttle.in_flight > 0) return now + delay;
   return throttle.last_failure + delay;
+}
+
+std::string LoginGuard::PairKey(absl::string_view account, absl::string_view address) {
+  return absl::StrCat(account, absl::string_view("\0", 1), address);
+}
+
+bool LoginGuard::HeldUpByInFlight(const Throttles& table, const std::string& key, int free) const {
+  auto it = table.find(key);
+  if (it == table.end()) return false;
+  const Throttle& throttle = it->second;
+  return throttle.in_flight > 0 && throttle.failures < free &&
+         throttle.failures + throttle.in_flight >= free;
 }
 
 bool LoginGuard::Quiet(const Throttle& throttle, absl::Time now) const {
@@ -110,8 +122,19 @@ absl::StatusOr<LoginGuard::Attempt> LoginGuard::Begin(absl::string_view nickname
                                                       absl::string_view address, absl::Time now,
                                                       AttackNotice* attack) {
   Attempt attempt{absl::AsciiStrToLower(nickname), std::string(address)};
-  const std::string pair_key = absl::StrCat(attempt.account, absl::string_view("\0", 1), address);
+  const std::string pair_key = PairKey(attempt.account, address);
   absl::MutexLock lock(&mu_);
+  // Held up only by attempts in flight: wait for them to settle. Their
+  // outcome decides: failures close the door, successes open it.
+  auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !HeldUpByInFlight(pairs_, pair_key, options_.free_failures) &&
+           !HeldUpByInFlight(addresses_, attempt.address, options_.free_address_failures);
+  };
+  if (!settled()) {
+    ++waiting_;
+    mu_.AwaitWithTimeout(absl::Condition(&settled), options_.in_flight_wait);
+    --waiting_;
+  }
   Throttle& pair = Entry(pairs_, pair_key, now);
   Throttle& from = Entry(addresses_, attempt.address, now);
   const absl::Time allowed = std::max(NextAllowed(pair, options_.free_failures, now),
@@ -129,17 +152,16 @@ absl::StatusOr<LoginGuard::Attempt> LoginGuard::Begin(absl::string_view nickname
 
 absl::optional<AttackNotice> LoginGuard::Finish(const Attempt& attempt, bool success,
                                                 absl::Time now) {
-  const std::string pair_key =
-      absl::StrCat(attempt.account, absl::string_view("\0", 1), attempt.address);
+  const std::string pair_key = PairKey(attempt.account, attempt.address);
   absl::MutexLock lock(&mu_);
   auto settle = [&](Throttles& table, const std::string& key, bool forget_on_success) {
     auto it = table.find(key);
     if (it != table.end() && it->second.in_flight > 0) --it->second.in_flight;
     if (success) {
-      if (it != table.end() && (forget_on_success || (it->second.failures == 0 &&
-                                                      it->second.in_flight == 0))) {
-        table.erase(it);
-      }
+      if (it == table.end()) return;
+      if (forget_on_success) it->second.failures = 0;
+      // Attempts still in flight stay counted.
+      if (it->second.failures == 0 && it->second.in_flight == 0) table.erase(it);
       return;
     }
     Throttle& throttle = it != table.end() ? it->second : Entry(table, key, now);
@@ -180,7 +202,7 @@ void LoginGuard::Remember(absl::string_view nickname, absl::string_view password
 
 LoginGuardCounters LoginGuard::counters(absl::Time now) const {
   absl::MutexLock lock(&mu_);
-  LoginGuardCounters counters{failures_, throttled_, attacks_, 0};
+  LoginGuardCounters counters{failures_, throttled_, attacks_, 0, waiting_};
   for (const auto& [account, target] : targets_) {
     if (target.under_attack && target.last + options_.attack_window > now) {
       ++counters.accounts_under_attack;
@@ -189,14 +211,25 @@ LoginGuardCounters LoginGuard::counters(absl::Time now) const {
   return counters;
 }
 
-void LoginGuard::Abandon(const Attempt& attempt) {
-  const std::string pair_key =
-      absl::StrCat(attempt.account, absl::string_view("\0", 1), attempt.address);
+bool LoginGuard::AdmitCached(absl::string_view nickname, absl::string_view address,
+                             absl::Time now) {
+  const std::string account = absl::AsciiStrToLower(nickname);
+  const std::string pair_key = PairKey(account, address);
   absl::MutexLock lock(&mu_);
-  for (auto [table, key] : {std::pair(&pairs_, &pair_key), std::pair(&addresses_, &attempt.address)}) {
-    auto it = table->find(*key);
-    if (it != table->end() && it->second.in_flight > 0) --it->second.in_flight;
+  auto within = [&](Throttles& table, const std::string& key, int free) {
+    auto it = table.find(key);
+    return it == table.end() || Quiet(it->second, now) || it->second.failures < free;
+  };
+  if (!within(pairs_, pair_key, options_.free_failures) ||
+      !within(addresses_, std::string(address), options_.free_address_failures)) {
+    return false;
   }
+  auto pair = pairs_.find(pair_key);
+  if (pair != pairs_.end()) {
+    pair->second.failures = 0;
+    if (pair->second.in_flight == 0) pairs_.erase(pair);
+  }
+  return true;
 }
 
 size_t LoginGuard::tracked() {

@@ -15,7 +15,12 @@
 // Attempts are reserved before the expensive hash (Begin) and settled after
 // it (Finish): an attempt in flight counts as a failure until it is settled,
 // so N concurrent wrong guesses cannot get past the free failures, and past
-// them only one attempt at a time is let through per key.
+// them only one attempt at a time is let through per key. An attempt held up
+// only by others in flight (not by failures) waits up to `in_flight_wait`
+// for them to settle rather than being refused, so a CI job's parallel
+// uploads with the right password all go through; and a password the cache
+// has just matched is admitted without a reservation (AdmitCached) while the
+// client is within its free failures.
 //
 // Attack detection: failed and refused attempts on one account, from every
 // address, since it was last quiet for `attack_window`; when they reach
@@ -42,9 +47,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/optional.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 
 namespace pgxn::origin {
 
@@ -54,6 +59,7 @@ struct LoginGuardOptions {
   absl::Duration first_delay = absl::Seconds(30);
   absl::Duration max_delay = absl::Minutes(15);
   absl::Duration forget_after = absl::Hours(1);
+  absl::Duration in_flight_wait = absl::Seconds(2);
   int attack_threshold = 10;
   absl::Duration attack_window = absl::Hours(1);
   absl::Duration cache_ttl = absl::Minutes(10);
@@ -62,10 +68,11 @@ struct LoginGuardOptions {
 
 // What /metrics shows of the guard.
 struct LoginGuardCounters {
-  uint64_t failures = 0;           // wrong passwords, unknown or inactive accounts
-  uint64_t throttled = 0;          // attempts refused with 429
-  uint64_t attacks = 0;            // accounts that came under attack
+  uint64_t failures = 0;               // wrong passwords, unknown or inactive accounts
+  uint64_t throttled = 0;              // attempts refused with 429
+  uint64_t attacks = 0;                // accounts that came under attack
   uint64_t accounts_under_attack = 0;  // now
+  uint64_t waiting = 0;                // attempts waiting now for others in flight
 };
 
 // An account that has just come under attack (reported once per attack).
@@ -96,9 +103,11 @@ class LoginGuard {
   // for the pair, the address and the account. Returns the notice when this
   // failure makes the account one under attack.
   absl::optional<AttackNotice> Finish(const Attempt& attempt, bool success, absl::Time now);
-  // Settles `attempt` without counting it either way: the password could not
-  // be checked (the database failed).
-  void Abandon(const Attempt& attempt);
+  // For a password IsCached has just matched: true, and the pair's failures
+  // cleared as by a success, unless the pair or the address is past its free
+  // failures. When false, the attempt must go through Begin like any other,
+  // so a delayed client cannot use the cache to test guesses.
+  bool AdmitCached(absl::string_view nickname, absl::string_view address, absl::Time now);
 
   // Whether this password was verified against `stored_hash` within the TTL.
   bool IsCached(absl::string_view nickname, absl::string_view password,
@@ -137,6 +146,11 @@ class LoginGuard {
   absl::optional<AttackNotice> NoteAttempt(const std::string& account, const std::string& address,
                                            absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Quiet(const Throttle& throttle, absl::Time now) const;
+  // Whether only attempts in flight, not failures, keep `key` of `table` from
+  // a new attempt.
+  bool HeldUpByInFlight(const Throttles& table, const std::string& key, int free) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static std::string PairKey(absl::string_view account, absl::string_view address);
 
   const LoginGuardOptions options_;
   const std::string key_;  // random per process
@@ -153,6 +167,7 @@ class LoginGuard {
   uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t throttled_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t attacks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The client address without its port: "127.0.0.1:5000" → "127.0.0.1",

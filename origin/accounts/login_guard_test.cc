@@ -15,8 +15,8 @@ namespace {
 const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 
 // One attempt, settled at once.
-absl::Status Try(LoginGuard& guard, absl::string_view nick, absl::string_view address,
-                 bool success, absl::Time now) {
+absl::Status Try(LoginGuard& guard, absl::string_view nick, absl::string_view address, bool success,
+                 absl::Time now) {
   absl::StatusOr<LoginGuard::Attempt> attempt = guard.Begin(nick, address, now);
   if (!attempt.ok()) return attempt.status();
   guard.Finish(*attempt, success, now);
@@ -75,6 +75,7 @@ TEST(LoginGuardTest, AnAddressTryingManyAccountsIsDelayed) {
 TEST(LoginGuardTest, ConcurrentAttemptsCannotPassTheFreeFailures) {
   LoginGuardOptions options;
   options.free_failures = 5;
+  options.in_flight_wait = absl::ZeroDuration();
   LoginGuard guard(options);
   // Twenty guesses arrive before any is settled: five are let through.
   std::vector<LoginGuard::Attempt> granted;
@@ -114,6 +115,49 @@ TEST(LoginGuardTest, ConcurrentThreadsCannotPassTheFreeFailures) {
   go.Notify();
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(granted.load(), 5);
+}
+
+TEST(LoginGuardTest, AnAttemptHeldUpOnlyByOthersInFlightWaitsForThem) {
+  LoginGuardOptions options;
+  options.free_failures = 5;
+  options.in_flight_wait = absl::Minutes(5);  // a liveness bound only
+  LoginGuard guard(options);
+  // A CI job's parallel uploads: five in flight, a sixth arrives.
+  std::vector<LoginGuard::Attempt> running;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<LoginGuard::Attempt> attempt = guard.Begin("bob", "10.0.0.1", kStart);
+    ASSERT_TRUE(attempt.ok()) << attempt.status();
+    running.push_back(*attempt);
+  }
+  absl::Status sixth;
+  std::thread late([&] {
+    absl::StatusOr<LoginGuard::Attempt> attempt = guard.Begin("bob", "10.0.0.1", kStart);
+    sixth = attempt.status();
+    if (attempt.ok()) guard.Finish(*attempt, true, kStart);
+  });
+  while (guard.counters(kStart).waiting == 0) std::this_thread::yield();
+  // The right password settles the first: the sixth goes through, not 429.
+  guard.Finish(running[0], true, kStart);
+  late.join();
+  EXPECT_TRUE(sixth.ok()) << sixth;
+  for (size_t i = 1; i < running.size(); ++i) guard.Finish(running[i], true, kStart);
+  EXPECT_EQ(guard.counters(kStart).throttled, 0u);
+}
+
+TEST(LoginGuardTest, ACachedPasswordIsAdmittedOnlyWithinTheFreeFailures) {
+  LoginGuardOptions options;
+  options.free_failures = 2;
+  LoginGuard guard(options);
+  EXPECT_TRUE(guard.AdmitCached("bob", "10.0.0.1", kStart));
+  ASSERT_TRUE(Try(guard, "bob", "10.0.0.1", false, kStart).ok());
+  // One typo: still admitted, and the typo is forgotten.
+  EXPECT_TRUE(guard.AdmitCached("Bob", "10.0.0.1", kStart));
+  ASSERT_TRUE(Try(guard, "bob", "10.0.0.1", false, kStart).ok());
+  ASSERT_TRUE(Try(guard, "bob", "10.0.0.1", false, kStart).ok());
+  // Past the free failures the cache opens nothing: the guesser would
+  // otherwise learn at full speed which guess is the cached password.
+  EXPECT_FALSE(guard.AdmitCached("bob", "10.0.0.1", kStart));
+  EXPECT_TRUE(guard.AdmitCached("bob", "10.0.0.2", kStart));
 }
 
 TEST(LoginGuardTest, ReportsAnAttackOnceAndCountsIt) {

@@ -16,7 +16,8 @@ TEST(AddressRateLimiterTest, RefusesPastTheLimitUntilTheOldestLeavesTheWindow) {
   }
   absl::Status refused = limiter.Acquire("10.0.0.1", kStart + absl::Minutes(10));
   EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
-  EXPECT_EQ(refused.message(), "Too many registrations from your address; try again in 3000 seconds");
+  EXPECT_EQ(refused.message(),
+            "Too many registrations from your address; try again in 3000 seconds");
   EXPECT_EQ(RetryAfterSeconds(refused), 3000);
   EXPECT_TRUE(limiter.Acquire("10.0.0.2", kStart + absl::Minutes(10)).ok());
   EXPECT_TRUE(limiter.Acquire("10.0.0.1", kStart + absl::Hours(1)).ok());

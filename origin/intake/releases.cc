@@ -222,16 +222,19 @@ absl::Status CheckDistributionOwner(PgConnection& conn, const Upload& upload,
     if (owners->GetBool(row, 2)) return absl::OkStatus();
     if (listed.size() < 10) {
       const std::string coowners = owners->GetString(row, 3);
-      listed.push_back(absl::StrCat(owners->Get(row, 0), ": ", owners->Get(row, 1),
-                                    coowners.empty() ? "" : absl::StrCat(", co-owners ", coowners)));
+      listed.push_back(
+          absl::StrCat(owners->Get(row, 0), ": ", owners->Get(row, 1),
+                       coowners.empty() ? "" : absl::StrCat(", co-owners ", coowners)));
     }
   }
   if (owners->rows() == 0) return absl::OkStatus();  // a new distribution
-  return absl::PermissionDeniedError(absl::StrCat(
-      "Distribution \"", owners->Get(0, 4), "\" belongs to the owners of the extensions its latest "
-      "release \"", owners->Get(0, 4), " ", owners->Get(0, 5), "\" provides (",
-      absl::StrJoin(listed, "; "), owners->rows() > 10 ? "; ..." : "", "): user \"", upload.user,
-      "\" may not release it; an owner can make you a co-owner"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("Distribution \"", owners->Get(0, 4),
+                   "\" belongs to the owners of the extensions its latest "
+                   "release \"",
+                   owners->Get(0, 4), " ", owners->Get(0, 5), "\" provides (",
+                   absl::StrJoin(listed, "; "), owners->rows() > 10 ? "; ..." : "", "): user \"",
+                   upload.user, "\" may not release it; an owner can make you a co-owner"));
 }
 
 }  // namespace

@@ -68,9 +68,7 @@ absl::optional<gateway::Response> Manager::Screen(const gateway::Request& head) 
   return absl::nullopt;
 }
 
-LoginGuardCounters Manager::login_counters() const {
-  return context_.guard.counters(absl::Now());
-}
+LoginGuardCounters Manager::login_counters() const { return context_.guard.counters(absl::Now()); }
 
 void Manager::AddRoutes(gateway::Router* router) {
   AddUploadRoutes(router, &context_);

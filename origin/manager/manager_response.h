@@ -24,8 +24,7 @@ namespace pgxn::origin {
 // - a ResourceExhausted from rate_limit.h TooManyRequests adds Retry-After.
 // Messages of the origin's own rules (field checks, conflicts, not found)
 // pass unchanged.
-gateway::Response ManagerErrorResponse(const absl::Status& status,
-                                       const gateway::Request& request);
+gateway::Response ManagerErrorResponse(const absl::Status& status, const gateway::Request& request);
 
 // `handler` with `Cache-Control: no-store` added to every response it gives.
 gateway::Handler NoStore(gateway::Handler handler);

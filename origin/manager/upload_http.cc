@@ -34,10 +34,13 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
   const gateway::FormPart* archive = parts.ok() ? gateway::FindPart(*parts, "archive") : nullptr;
   if (archive == nullptr) {
     return ManagerErrorResponse(absl::InvalidArgumentError("Bad request: no archive parameter."),
-                                  request);
+                                request);
   }
-  Upload upload{caller->nickname, BaseName(archive->filename), archive->data,
-                context.options.max_upload_bytes, context.options.accept_semver1,
+  Upload upload{caller->nickname,
+                BaseName(archive->filename),
+                archive->data,
+                context.options.max_upload_bytes,
+                context.options.accept_semver1,
                 caller->is_admin};
   if (archive->data.size() > context.options.max_upload_bytes) {
     // The HTTP limit leaves room for the form around the file; the file itself

@@ -147,8 +147,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
     // The DSN is not logged: it may carry a password.
     std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
     PQfinish(conn);
-    return WithSqlState(absl::UnavailableError(absl::StrCat("Cannot connect to Postgres: ", message)),
-                        kConnectionState);
+    return WithSqlState(
+        absl::UnavailableError(absl::StrCat("Cannot connect to Postgres: ", message)),
+        kConnectionState);
   }
   // Quiet NOTICE messages (e.g. "relation already exists, skipping").
   PQsetNoticeProcessor(
@@ -180,9 +181,8 @@ absl::Status PgConnection::ResultStatus(void* result, absl::string_view sql) con
       res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(AsConn(conn_))));
   std::string sqlstate = state == nullptr ? "" : state;
   if (!ok()) {
-    return WithSqlState(
-        absl::UnavailableError(absl::StrCat("Postgres connection lost: ", message)),
-        kConnectionState);
+    return WithSqlState(absl::UnavailableError(absl::StrCat("Postgres connection lost: ", message)),
+                        kConnectionState);
   }
   absl::Status error;
   if (sqlstate == "23505") {
@@ -194,8 +194,8 @@ absl::Status PgConnection::ResultStatus(void* result, absl::string_view sql) con
   } else if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
     error = absl::InvalidArgumentError(message);
   } else {
-    error = absl::InternalError(
-        absl::StrCat(message, " [", sqlstate, "] in: ", sql.substr(0, 200)));
+    error =
+        absl::InternalError(absl::StrCat(message, " [", sqlstate, "] in: ", sql.substr(0, 200)));
   }
   return WithSqlState(std::move(error), sqlstate);
 }
@@ -270,11 +270,10 @@ int PgConnection::socket() const { return PQsocket(AsConn(conn_)); }
 
 absl::StatusOr<std::vector<std::string>> PgConnection::TakeNotifications() {
   if (PQconsumeInput(AsConn(conn_)) == 0) {
-    return WithSqlState(
-        absl::UnavailableError(
-            absl::StrCat("Postgres connection lost: ",
-                         absl::StripTrailingAsciiWhitespace(PQerrorMessage(AsConn(conn_))))),
-        kConnectionState);
+    return WithSqlState(absl::UnavailableError(absl::StrCat(
+                            "Postgres connection lost: ",
+                            absl::StripTrailingAsciiWhitespace(PQerrorMessage(AsConn(conn_))))),
+                        kConnectionState);
   }
   std::vector<std::string> payloads;
   while (PGnotify* notify = PQnotifies(AsConn(conn_))) {
