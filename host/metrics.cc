@@ -6,6 +6,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <array>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 
@@ -26,12 +27,31 @@ struct Metrics::Impl {
   prometheus::Gauge* stale = nullptr;
   prometheus::Gauge* http_connections = nullptr;
   prometheus::Gauge* http_body_bytes = nullptr;
+  // Created at the first scrape whose sample has logins; scrapes may run
+  // concurrently.
+  std::mutex logins_mu;
+  prometheus::Counter* login_failures = nullptr;
+  prometheus::Counter* logins_throttled = nullptr;
+  prometheus::Counter* login_attacks = nullptr;
+  prometheus::Gauge* under_attack = nullptr;
+  prometheus::Labels labels;
 };
+
+namespace {
+
+// A counter kept elsewhere, brought up to `value` (it only grows).
+void RaiseTo(prometheus::Counter* counter, uint64_t value) {
+  const double delta = static_cast<double>(value) - counter->Value();
+  if (delta > 0) counter->Increment(delta);
+}
+
+}  // namespace
 
 Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
     : impl_(std::make_unique<Impl>()) {
   impl_->sample = std::move(sample);
   const prometheus::Labels labels{{"role", role}};
+  impl_->labels = labels;
   auto& http = prometheus::BuildCounter()
                    .Name("pgxn_http_requests_total")
                    .Help("HTTP requests answered, by status class")
@@ -85,6 +105,33 @@ std::string Metrics::Render() const {
   impl_->stale->Set(sample.stale ? 1 : 0);
   impl_->http_connections->Set(static_cast<double>(sample.http_connections));
   impl_->http_body_bytes->Set(static_cast<double>(sample.http_body_bytes));
+  if (sample.logins.has_value()) {
+    std::lock_guard<std::mutex> lock(impl_->logins_mu);
+    if (impl_->login_failures == nullptr) {
+      auto counter = [&](const char* name, const char* help) {
+        return &prometheus::BuildCounter()
+                    .Name(name)
+                    .Help(help)
+                    .Register(impl_->registry)
+                    .Add(impl_->labels);
+      };
+      impl_->login_failures =
+          counter("pgxn_login_failures_total", "Failed logins (wrong password, unknown account)");
+      impl_->logins_throttled =
+          counter("pgxn_logins_throttled_total", "Login attempts refused with 429 (throttled)");
+      impl_->login_attacks = counter("pgxn_login_attacks_total",
+                                     "Accounts that came under a password-guessing attack");
+      impl_->under_attack = &prometheus::BuildGauge()
+                                 .Name("pgxn_accounts_under_attack")
+                                 .Help("Accounts under a password-guessing attack now")
+                                 .Register(impl_->registry)
+                                 .Add(impl_->labels);
+    }
+    RaiseTo(impl_->login_failures, sample.logins->failures);
+    RaiseTo(impl_->logins_throttled, sample.logins->throttled);
+    RaiseTo(impl_->login_attacks, sample.logins->attacks);
+    impl_->under_attack->Set(static_cast<double>(sample.logins->accounts_under_attack));
+  }
   return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
 }
 

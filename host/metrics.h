@@ -1,7 +1,7 @@
 // The numbers every node serves at GET /metrics in Prometheus' text format:
 // HTTP requests by status, events applied and refused, feed subscribers, and
 // the gauges of /_status (applied seq, upstream head, lag) sampled at scrape
-// time. prometheus-cpp stays inside metrics.cc.
+// time, and on the origin the login guard's counters. prometheus-cpp stays inside metrics.cc.
 //
 // Thread-safety: every method may be called from any thread.
 #ifndef PGXN_HOST_METRICS_H_
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pgxn::host {
@@ -22,6 +23,15 @@ struct MetricsSample {
   uint64_t http_connections = 0;  // open on every HTTP listener
   uint64_t http_body_bytes = 0;   // request bodies held in memory now
   bool stale = false;
+  // The origin's login guard (origin/accounts/login_guard.h); other roles
+  // leave it empty and show no pgxn_login_* series.
+  struct Logins {
+    uint64_t failures = 0;   // wrong passwords, unknown or inactive accounts
+    uint64_t throttled = 0;  // attempts refused with 429
+    uint64_t attacks = 0;    // accounts that came under attack
+    uint64_t accounts_under_attack = 0;
+  };
+  std::optional<Logins> logins;
 };
 
 class Metrics {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "feed/tree_digest.h"
+#include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
 #include "host/node_status.h"
 #include "origin/catalog/stats_refresher.h"
@@ -15,6 +16,7 @@
 #include "origin/publishing/settings.h"
 
 namespace pgxn::origin {
+
 OriginServer::OriginServer(OriginOptions options) : options_(std::move(options)) {}
 
 OriginServer::~OriginServer() { Stop(); }
@@ -41,7 +43,16 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   host_options.grpc_address = o.grpc_address;
   host_options.http_threads = o.http_threads;
   host_options.max_body_bytes = o.max_upload_bytes + Manager::kUploadEnvelopeBytes;
-  host_options.screen = &Manager::Screen;
+  // The Manager checks credentials before a body is read; it exists once the
+  // routes are added, after the listener opened.
+  host_options.screen =
+      [server = origin.get()](const gateway::Request& head) -> absl::optional<gateway::Response> {
+    Manager* manager = server->screening_.load(std::memory_order_acquire);
+    if (manager == nullptr) {
+      return gateway::TextResponse(503, "The origin is starting; try again shortly");
+    }
+    return manager->Screen(head);
+  };
   host_options.body_limit = [max_upload = o.max_upload_bytes](const gateway::Request& head) {
     return Manager::BodyLimit(head, max_upload);
   };
@@ -83,6 +94,7 @@ absl::Status OriginServer::AddRoutes(gateway::Router* router, const host::Listen
   manager_ =
       std::make_unique<Manager>(pool_.get(), std::move(manager_options), std::move(publishing));
   manager_->AddRoutes(router);
+  screening_.store(manager_.get(), std::memory_order_release);
   gateway::AddTreeRoutes(router, std::make_shared<PgTree>(pool_.get()));
   return absl::OkStatus();
 }
@@ -111,6 +123,11 @@ host::MetricsSample OriginServer::Sample() const {
   host::MetricsSample sample;
   absl::StatusOr<feed::ChainTip> head = log_->Head();
   if (head.ok()) sample.applied_seq = sample.upstream_head_seq = head->seq;
+  if (const Manager* manager = screening_.load(std::memory_order_acquire)) {
+    const LoginGuardCounters counters = manager->login_counters();
+    sample.logins = host::MetricsSample::Logins{counters.failures, counters.throttled,
+                                                counters.attacks, counters.accounts_under_attack};
+  }
   return sample;
 }
 

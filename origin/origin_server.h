@@ -75,6 +75,8 @@ class OriginServer final : public host::NodeRole {
   std::unique_ptr<PgEventLog> log_;
   std::unique_ptr<StatsRefresher> stats_;
   std::unique_ptr<Manager> manager_;
+  // manager_ for the HTTP server's screen, which runs from before it is set.
+  std::atomic<Manager*> screening_{nullptr};
   std::unique_ptr<host::NodeHost> host_;
 };
 

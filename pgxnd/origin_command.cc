@@ -14,6 +14,8 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   options.http_address = "127.0.0.1:7000";
   options.grpc_address = "127.0.0.1:7001";
   uint64_t max_entries = options.manager.limits.max_entries;
+  uint64_t registrations = options.manager.registrations.max_per_window;
+  uint64_t resets = options.manager.password_resets.max_per_window;
   FlagSet flags("pgxnd origin", "--data-dir DIR [flags]",
                 "Runs the origin: the PGXN Manager on PostgreSQL, the release feed (gRPC) and\n"
                 "the published tree (HTTP). Without --postgres it runs an embedded PostgreSQL\n"
@@ -43,6 +45,12 @@ int RunOriginCommand(const std::vector<std::string>& args) {
              "accept uploads whose versions are in the SemVer 1.0 form (1.2.3beta1), for "
              "importing releases PGXN published before 2013; PGXN's validator, and this origin "
              "without the flag, require SemVer 2.0.0 (1.2.3-beta1)");
+  flags.Uint64("registrations-per-hour", &registrations,
+               "account registrations accepted from one client address per hour; more get 429 "
+               "with Retry-After (0: no limit)");
+  flags.Uint64("reset-requests-per-hour", &resets,
+               "password-reset requests (/account/forgotten) accepted from one client address "
+               "per hour; more get 429 with Retry-After (0: no limit)");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
   flags.Duration("stats-delay", &options.stats_delay,
@@ -58,6 +66,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
   if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
   options.manager.limits.max_entries = max_entries;
+  options.manager.registrations.max_per_window =
+      static_cast<int>(std::min<uint64_t>(registrations, 1'000'000));
+  options.manager.password_resets.max_per_window =
+      static_cast<int>(std::min<uint64_t>(resets, 1'000'000));
   options.manager.limits.max_entry_bytes =
       std::min(options.manager.limits.max_entry_bytes, options.manager.limits.max_total_bytes);
 

@@ -4,10 +4,12 @@
 
 #include <regex>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "base/digest.h"
 #include "base/quote.h"
@@ -182,22 +184,92 @@ absl::Status CheckNickname(absl::string_view nickname) {
   static const std::regex* pattern = new std::regex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
   if (!std::regex_match(nickname.begin(), nickname.end(), *pattern)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "Field nickname: \"", nickname.substr(0, 80),
-        "\" is invalid: use 1-63 lower-case letters, digits and dashes, starting with a letter "
+        "Field nickname: ", base::QuoteUntrusted(nickname, 80),
+        " is invalid: use 1-63 lower-case letters, digits and dashes, starting with a letter "
         "and not ending with a dash"));
   }
   return absl::OkStatus();
 }
 
+namespace {
+
+// RFC 5322 atext, plus any byte of a non-ASCII UTF-8 character (RFC 6531).
+bool IsAtext(unsigned char c) {
+  return absl::ascii_isalnum(c) || c >= 0x80 ||
+         absl::string_view("!#$%&'*+/=?^_`{|}~-").find(static_cast<char>(c)) !=
+             absl::string_view::npos;
+}
+
+// A dot-atom: atext runs joined by single dots.
+bool IsDotAtom(absl::string_view text) {
+  if (text.empty() || text.front() == '.' || text.back() == '.') return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '.') {
+      if (text[i + 1] == '.') return false;
+    } else if (!IsAtext(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A host name of at least two labels: letters, digits, dashes (not at either
+// end of a label), or non-ASCII characters of an internationalised name.
+bool IsDomain(absl::string_view domain) {
+  std::vector<absl::string_view> labels = absl::StrSplit(domain, '.');
+  if (labels.size() < 2 || domain.size() > 253) return false;
+  for (absl::string_view label : labels) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (!absl::ascii_isalnum(u) && c != '-' && u < 0x80) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status CheckEmail(absl::string_view email) {
+  // One mailbox, as a person types it: mail goes to exactly one recipient,
+  // so lists, display names, comments and quoted local parts are refused
+  // with the reason, not parsed.
+  const std::string quoted = base::QuoteUntrusted(email, 80);
+  auto refuse = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("Field email: ", quoted, why));
+  };
+  if (!base::IsValidUtf8(email)) return refuse(" is not valid UTF-8");
+  if (HasControlOrSpace(email)) return refuse(" must not contain spaces or control characters");
+  if (email.find_first_of(",;") != absl::string_view::npos) {
+    return refuse(" must be a single address, not a list: remove the comma or semicolon");
+  }
+  if (email.find_first_of("<>\"()") != absl::string_view::npos) {
+    return refuse(
+        " must be the address alone, such as name@example.org, without a display "
+        "name, quotes, brackets or comments");
+  }
   const size_t at = email.find('@');
-  const bool ok = email.size() <= 254 && at != absl::string_view::npos && at > 0 &&
-                  email.find('@', at + 1) == absl::string_view::npos &&
-                  email.find('.', at) != absl::string_view::npos && email.back() != '.' &&
-                  !HasControlOrSpace(email);
-  if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Field email: \"", email.substr(0, 80), "\" is not an email address"));
+  if (at == absl::string_view::npos) return refuse(" is not an email address");
+  if (email.find('@', at + 1) != absl::string_view::npos) {
+    return refuse(" must be a single address: it has more than one @");
+  }
+  const absl::string_view local = email.substr(0, at);
+  const absl::string_view domain = email.substr(at + 1);
+  if (email.size() > 254 || local.size() > 64) {
+    return refuse(" is too long: at most 64 bytes before the @ and 254 in all");
+  }
+  if (!IsDotAtom(local)) {
+    return refuse(
+        " is not an email address: the part before the @ has a character or dot "
+        "that is not allowed there");
+  }
+  if (!IsDomain(domain)) {
+    return refuse(
+        " is not an email address: the part after the @ is not a domain name such as "
+        "example.org");
   }
   return absl::OkStatus();
 }

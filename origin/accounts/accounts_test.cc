@@ -107,6 +107,53 @@ TEST_F(AccountsTest, RegistrationValidatesEveryField) {
   EXPECT_TRUE(absl::IsNotFound(GetAccount(*conn_, "valid").status()));
 }
 
+TEST(CheckEmailTest, OneMailboxOnly) {
+  for (const char* good : {"alice@example.org", "a.b+tag@sub.example.co.uk", "o'neil@example.org",
+                           "jos\xc3\xa9@exampl\xc3\xa9.org", "x@a-b.example"}) {
+    EXPECT_TRUE(CheckEmail(good).ok()) << good << ": " << CheckEmail(good);
+  }
+  const struct {
+    std::string email;
+    std::string message;
+  } cases[] = {
+      {"a@example.org,b@example.org",
+       "Field email: \"a@example.org,b@example.org\" must be a single address, not a list: "
+       "remove the comma or semicolon"},
+      {"a@example.org;b@example.org",
+       "Field email: \"a@example.org;b@example.org\" must be a "
+       "single address, not a list: remove the comma or semicolon"},
+      {"Alice<alice@example.org>",
+       "Field email: \"Alice<alice@example.org>\" must be the address alone, such as "
+       "name@example.org, without a display name, quotes, brackets or comments"},
+      {"\"a\"@example.org", "Field email: \"\\\"a\\\"@example.org\" must be the address alone"},
+      {"alice@example.org (Alice)",
+       "Field email: \"alice@example.org (Alice)\" must not contain "
+       "spaces or control characters"},
+      {"a@b@example.org",
+       "Field email: \"a@b@example.org\" must be a single address: it has more than one @"},
+      {"nope", "Field email: \"nope\" is not an email address"},
+      {"a..b@example.org",
+       "Field email: \"a..b@example.org\" is not an email address: the part "
+       "before the @"},
+      {".a@example.org",
+       "Field email: \".a@example.org\" is not an email address: the part "
+       "before the @"},
+      {"a@b",
+       "Field email: \"a@b\" is not an email address: the part after the @ is not a "
+       "domain name such as example.org"},
+      {"a@-b.org", "Field email: \"a@-b.org\" is not an email address: the part after"},
+      {"a@b..org", "Field email: \"a@b..org\" is not an email address: the part after"},
+      {"a@b_c.org", "Field email: \"a@b_c.org\" is not an email address: the part after"},
+      {std::string(65, 'a') + "@example.org", "Field email: \"aaaa"},
+      {"\xff@example.org", "Field email: \"\xef\xbf\xbd@example.org\" is not valid UTF-8"},
+  };
+  for (const auto& c : cases) {
+    absl::Status status = CheckEmail(c.email);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << c.email << ": " << status;
+    EXPECT_TRUE(absl::StartsWith(status.message(), c.message)) << c.email << ": " << status;
+  }
+}
+
 TEST_F(AccountsTest, RegistrationCreatesANewAccountAndTellsAdmins) {
   ASSERT_TRUE(CreateActiveAccount(
                   *conn_,

@@ -2,10 +2,12 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "origin/accounts/rate_limit.h"
 
 namespace pgxn::origin {
 namespace {
@@ -44,65 +46,136 @@ std::string LoginGuard::Digest(absl::string_view nickname, absl::string_view pas
   return out;
 }
 
-bool LoginGuard::Blocked(absl::flat_hash_map<std::string, std::deque<absl::Time>>& failures,
-                         const std::string& key, int max, absl::Time now, absl::Time* retry_at) {
-  auto it = failures.find(key);
-  if (it == failures.end()) return false;
-  std::deque<absl::Time>& times = it->second;
-  while (!times.empty() && times.front() + options_.window <= now) times.pop_front();
-  if (times.empty()) {
-    failures.erase(it);
-    return false;
-  }
-  if (static_cast<int>(times.size()) < max) return false;
-  *retry_at = times.front() + options_.window;
-  return true;
+absl::Time LoginGuard::NextAllowed(const Throttle& throttle, int free, absl::Time now) const {
+  const int counted = throttle.failures + throttle.in_flight;
+  if (counted < free) return absl::InfinitePast();
+  // Past the free failures every attempt waits for the one before it to be
+  // settled, then for a delay that doubles with each failure.
+  const int doublings = std::min(counted - free, 30);
+  const absl::Duration delay =
+      std::min(options_.first_delay * (int64_t{1} << doublings), options_.max_delay);
+  if (throttle.in_flight > 0) return now + delay;
+  return throttle.last_failure + delay;
 }
 
-void LoginGuard::Add(absl::flat_hash_map<std::string, std::deque<absl::Time>>& failures,
-                     const std::string& key, int max, absl::Time now) {
-  if (failures.size() >= options_.max_entries && !failures.contains(key)) {
-    // Full: forget entries whose failures have all aged out; if none has, the
-    // table is under attack from many keys and the oldest entry goes.
-    for (auto it = failures.begin(); it != failures.end();) {
-      auto current = it++;
-      if (current->second.empty() || current->second.back() + options_.window <= now) {
-        failures.erase(current);
-      }
+std::string LoginGuard::PairKey(absl::string_view account, absl::string_view address) {
+  return absl::StrCat(account, absl::string_view("\0", 1), address);
+}
+
+bool LoginGuard::HeldUpByInFlight(const Throttles& table, const std::string& key, int free) const {
+  auto it = table.find(key);
+  if (it == table.end()) return false;
+  const Throttle& throttle = it->second;
+  return throttle.in_flight > 0 && throttle.failures < free &&
+         throttle.failures + throttle.in_flight >= free;
+}
+
+bool LoginGuard::Quiet(const Throttle& throttle, absl::Time now) const {
+  return throttle.in_flight == 0 && throttle.last_failure + options_.forget_after <= now;
+}
+
+LoginGuard::Throttle& LoginGuard::Entry(Throttles& table, const std::string& key, absl::Time now) {
+  auto it = table.find(key);
+  if (it != table.end()) {
+    if (Quiet(it->second, now)) it->second = Throttle();
+    return it->second;
+  }
+  if (table.size() >= options_.max_entries) {
+    // Full: forget quiet keys; if none is, the table is under attack from many
+    // keys and one that is not in flight goes.
+    for (auto entry = table.begin(); entry != table.end();) {
+      auto current = entry++;
+      if (Quiet(current->second, now)) table.erase(current);
     }
-    if (failures.size() >= options_.max_entries) failures.erase(failures.begin());
+    if (table.size() >= options_.max_entries) {
+      auto victim = std::find_if(table.begin(), table.end(),
+                                 [](const auto& entry) { return entry.second.in_flight == 0; });
+      table.erase(victim != table.end() ? victim : table.begin());
+    }
   }
-  std::deque<absl::Time>& times = failures[key];
-  times.push_back(now);
-  while (static_cast<int>(times.size()) > max) times.pop_front();
+  return table[key];
 }
 
-absl::Status LoginGuard::Check(absl::string_view nickname, absl::string_view address,
-                               absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  absl::Time retry_at;
-  const std::string account = absl::AsciiStrToLower(nickname);
-  if (Blocked(account_failures_, account, options_.max_account_failures, now, &retry_at) ||
-      Blocked(address_failures_, std::string(address), options_.max_address_failures, now,
-              &retry_at)) {
-    const int64_t seconds = std::max<int64_t>(1, absl::ToInt64Seconds(retry_at - now) + 1);
-    return absl::ResourceExhaustedError(
-        absl::StrCat("Too many failed logins; try again in ", seconds, " seconds"));
+absl::optional<AttackNotice> LoginGuard::NoteAttempt(const std::string& account,
+                                                     const std::string& address, absl::Time now) {
+  auto it = targets_.find(account);
+  if (it == targets_.end() && targets_.size() >= options_.max_entries) {
+    for (auto entry = targets_.begin(); entry != targets_.end();) {
+      auto current = entry++;
+      if (current->second.last + options_.attack_window <= now) targets_.erase(current);
+    }
+    if (targets_.size() >= options_.max_entries) targets_.erase(targets_.begin());
   }
-  return absl::OkStatus();
+  Target& target = targets_[account];
+  if (target.last + options_.attack_window <= now) target = Target();
+  if (target.attempts == 0) target.first = now;
+  ++target.attempts;
+  target.last = now;
+  if (target.addresses.size() < 100) target.addresses.insert(address);
+  if (target.under_attack || target.attempts < options_.attack_threshold) return absl::nullopt;
+  target.under_attack = true;
+  ++attacks_;
+  return AttackNotice{account, target.attempts, static_cast<int>(target.addresses.size())};
 }
 
-void LoginGuard::RecordFailure(absl::string_view nickname, absl::string_view address,
-                               absl::Time now) {
+absl::StatusOr<LoginGuard::Attempt> LoginGuard::Begin(absl::string_view nickname,
+                                                      absl::string_view address, absl::Time now,
+                                                      AttackNotice* attack) {
+  Attempt attempt{absl::AsciiStrToLower(nickname), std::string(address)};
+  const std::string pair_key = PairKey(attempt.account, address);
   absl::MutexLock lock(&mu_);
-  Add(account_failures_, absl::AsciiStrToLower(nickname), options_.max_account_failures, now);
-  Add(address_failures_, std::string(address), options_.max_address_failures, now);
-  verified_.erase(absl::AsciiStrToLower(nickname));
+  // Held up only by attempts in flight: wait for them to settle. Their
+  // outcome decides: failures close the door, successes open it.
+  auto settled = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !HeldUpByInFlight(pairs_, pair_key, options_.free_failures) &&
+           !HeldUpByInFlight(addresses_, attempt.address, options_.free_address_failures);
+  };
+  if (!settled()) {
+    ++waiting_;
+    mu_.AwaitWithTimeout(absl::Condition(&settled), options_.in_flight_wait);
+    --waiting_;
+  }
+  Throttle& pair = Entry(pairs_, pair_key, now);
+  Throttle& from = Entry(addresses_, attempt.address, now);
+  const absl::Time allowed = std::max(NextAllowed(pair, options_.free_failures, now),
+                                      NextAllowed(from, options_.free_address_failures, now));
+  if (allowed > now) {
+    ++throttled_;
+    absl::optional<AttackNotice> notice = NoteAttempt(attempt.account, attempt.address, now);
+    if (notice.has_value() && attack != nullptr) *attack = *std::move(notice);
+    return TooManyRequests("Too many failed logins", allowed - now);
+  }
+  ++pair.in_flight;
+  ++from.in_flight;
+  return attempt;
 }
 
-void LoginGuard::RecordSuccess(absl::string_view nickname) {
+absl::optional<AttackNotice> LoginGuard::Finish(const Attempt& attempt, bool success,
+                                                absl::Time now) {
+  const std::string pair_key = PairKey(attempt.account, attempt.address);
   absl::MutexLock lock(&mu_);
-  account_failures_.erase(absl::AsciiStrToLower(nickname));
+  auto settle = [&](Throttles& table, const std::string& key, bool forget_on_success) {
+    auto it = table.find(key);
+    if (it != table.end() && it->second.in_flight > 0) --it->second.in_flight;
+    if (success) {
+      if (it == table.end()) return;
+      if (forget_on_success) it->second.failures = 0;
+      // Attempts still in flight stay counted.
+      if (it->second.failures == 0 && it->second.in_flight == 0) table.erase(it);
+      return;
+    }
+    Throttle& throttle = it != table.end() ? it->second : Entry(table, key, now);
+    ++throttle.failures;
+    throttle.last_failure = now;
+  };
+  settle(pairs_, pair_key, /*forget_on_success=*/true);
+  // A success does not clear the address's failures: an attacker could
+  // otherwise reset them by logging in to an account of their own.
+  settle(addresses_, attempt.address, /*forget_on_success=*/false);
+  if (success) return absl::nullopt;
+  ++failures_;
+  verified_.erase(attempt.account);
+  return NoteAttempt(attempt.account, attempt.address, now);
 }
 
 bool LoginGuard::IsCached(absl::string_view nickname, absl::string_view password,
@@ -127,9 +200,41 @@ void LoginGuard::Remember(absl::string_view nickname, absl::string_view password
   verified_[absl::AsciiStrToLower(nickname)] = std::move(entry);
 }
 
+LoginGuardCounters LoginGuard::counters(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  LoginGuardCounters counters{failures_, throttled_, attacks_, 0, waiting_};
+  for (const auto& [account, target] : targets_) {
+    if (target.under_attack && target.last + options_.attack_window > now) {
+      ++counters.accounts_under_attack;
+    }
+  }
+  return counters;
+}
+
+bool LoginGuard::AdmitCached(absl::string_view nickname, absl::string_view address,
+                             absl::Time now) {
+  const std::string account = absl::AsciiStrToLower(nickname);
+  const std::string pair_key = PairKey(account, address);
+  absl::MutexLock lock(&mu_);
+  auto within = [&](Throttles& table, const std::string& key, int free) {
+    auto it = table.find(key);
+    return it == table.end() || Quiet(it->second, now) || it->second.failures < free;
+  };
+  if (!within(pairs_, pair_key, options_.free_failures) ||
+      !within(addresses_, std::string(address), options_.free_address_failures)) {
+    return false;
+  }
+  auto pair = pairs_.find(pair_key);
+  if (pair != pairs_.end()) {
+    pair->second.failures = 0;
+    if (pair->second.in_flight == 0) pairs_.erase(pair);
+  }
+  return true;
+}
+
 size_t LoginGuard::tracked() {
   absl::MutexLock lock(&mu_);
-  return account_failures_.size() + address_failures_.size();
+  return pairs_.size() + addresses_.size() + targets_.size();
 }
 
 }  // namespace pgxn::origin

@@ -74,6 +74,26 @@ TEST_F(OwnershipTest, TheFirstUploaderOwnsAndCoOwnersMayRelease) {
   EXPECT_EQ(refused.message(), "User \"carol\" does not own all provided extensions");
 }
 
+TEST_F(OwnershipTest, ADistributionIsReleasedOnlyByItsExtensionsOwners) {
+  ASSERT_TRUE(Release("bob", "victim", "1.0.0", "victim").ok());
+  // Carol's own new extension does not make bob's distribution hers.
+  absl::Status refused = Release("carol", "victim", "2.0.0", "carols");
+  EXPECT_TRUE(absl::IsPermissionDenied(refused)) << refused;
+  EXPECT_EQ(refused.message(),
+            "Distribution \"victim\" belongs to the owners of the extensions its latest release "
+            "\"victim 1.0.0\" provides (victim: bob): user \"carol\" may not release it; an owner "
+            "can make you a co-owner");
+  EXPECT_TRUE(absl::IsNotFound(GetExtensionOwners(*conn_, "carols").status()));
+  ASSERT_TRUE(GrantCoOwnership(*conn_, kBob, "victim", "dave").ok());
+  refused = Release("carol", "victim", "2.0.0", "carols");
+  EXPECT_TRUE(absl::StrContains(refused.message(), "(victim: bob, co-owners dave)")) << refused;
+  // A co-owner may, and the new latest release's extensions decide from then on.
+  ASSERT_TRUE(Release("dave", "victim", "2.0.0", "daves").ok());
+  EXPECT_TRUE(Release("dave", "victim", "2.1.0", "daves").ok());
+  refused = Release("bob", "victim", "3.0.0", "bobs");
+  EXPECT_TRUE(absl::StrContains(refused.message(), "(daves: dave)")) << refused;
+}
+
 TEST_F(OwnershipTest, RefusedChangesNameTheRuleAndChangeNothing) {
   ASSERT_TRUE(Release("bob", "rules", "1.0.0", "rules").ok());
   ASSERT_TRUE(GrantCoOwnership(*conn_, kBob, "rules", "dave").ok());

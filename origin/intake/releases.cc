@@ -196,6 +196,47 @@ absl::Status CheckOwnership(PgConnection& conn, const std::string& user,
   return absl::OkStatus();
 }
 
+// A distribution's name belongs to whoever may release the extensions it
+// provides now: the owners and co-owners of those of its latest release.
+// PGXN checks only the extensions of the new release, so a new extension
+// of one's own was enough to release someone else's distribution (and have
+// dist/NAME.json point at it).
+absl::Status CheckDistributionOwner(PgConnection& conn, const Upload& upload,
+                                    const std::string& dist) {
+  if (upload.user_is_admin) return absl::OkStatus();
+  auto owners = conn.Exec(
+      "SELECT e.name, e.owner, e.owner = $2 OR EXISTS (SELECT 1 FROM coowners c"
+      "  WHERE c.extension = e.name AND c.nickname = $2),"
+      " coalesce((SELECT string_agg(c.nickname, ', ' ORDER BY c.nickname) FROM coowners c"
+      "  WHERE c.extension = e.name), ''),"
+      " d.name, d.version"
+      " FROM (SELECT name, version FROM distributions WHERE pgxn_lower(name) = pgxn_lower($1)"
+      "       ORDER BY released_at DESC, version DESC LIMIT 1) d"
+      " JOIN distribution_extensions de ON de.dist_name = d.name AND de.dist_version = d.version"
+      " JOIN extensions e ON e.name = de.extension"
+      " ORDER BY e.name",
+      PgParams().Text(dist).Text(upload.user));
+  if (!owners.ok()) return owners.status();
+  std::vector<std::string> listed;
+  for (int row = 0; row < owners->rows(); ++row) {
+    if (owners->GetBool(row, 2)) return absl::OkStatus();
+    if (listed.size() < 10) {
+      const std::string coowners = owners->GetString(row, 3);
+      listed.push_back(
+          absl::StrCat(owners->Get(row, 0), ": ", owners->Get(row, 1),
+                       coowners.empty() ? "" : absl::StrCat(", co-owners ", coowners)));
+    }
+  }
+  if (owners->rows() == 0) return absl::OkStatus();  // a new distribution
+  return absl::PermissionDeniedError(
+      absl::StrCat("Distribution \"", owners->Get(0, 4),
+                   "\" belongs to the owners of the extensions its latest "
+                   "release \"",
+                   owners->Get(0, 4), " ", owners->Get(0, 5), "\" provides (",
+                   absl::StrJoin(listed, "; "), owners->rows() > 10 ? "; ..." : "", "): user \"",
+                   upload.user, "\" may not release it; an owner can make you a co-owner"));
+}
+
 }  // namespace
 
 absl::Status CheckVersionOrder(absl::string_view dist, absl::string_view version,
@@ -269,6 +310,12 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
         }
         if (absl::Status s = CheckOwnership(conn, upload.user, release->provides); !s.ok()) {
           return s;
+        }
+        // After PGXN's own rule, so PGXN's cases keep PGXN's answer.
+        if (existing->rows() > 0) {
+          if (absl::Status s = CheckDistributionOwner(conn, upload, release->name); !s.ok()) {
+            return s;
+          }
         }
         const int64_t time_us = absl::ToUnixMicros(time);
         const std::string meta_json =

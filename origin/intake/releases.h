@@ -2,7 +2,11 @@
 // archive is opened, its META.json validated, ownership and version order
 // checked, and the release published as one `release` event with every tree
 // file it changes. Every rejection is FailedPrecondition (HTTP 409) with
-// PGXN's message, and leaves nothing behind. Thread-compatible (one
+// PGXN's message, except one rule PGXN lacks: a new release of an existing
+// distribution is PermissionDenied (HTTP 403, naming the owners) unless the
+// uploader owns or co-owns one of the extensions the distribution's latest
+// release provides, or is an administrator. A rejection leaves nothing
+// behind. Thread-compatible (one
 // connection per call).
 #ifndef PGXN_ORIGIN_INTAKE_RELEASES_H_
 #define PGXN_ORIGIN_INTAKE_RELEASES_H_
@@ -26,6 +30,8 @@ struct Upload {
   uint64_t max_zip_bytes = uint64_t{64} << 20;
   // Accept versions in the SemVer 1.0 form (the origin's --accept-semver1).
   bool accept_semver1 = false;
+  // The uploader is an administrator: may release any distribution.
+  bool user_is_admin = false;
 };
 
 // Limits on what one META.json may list, so one release stays one event of

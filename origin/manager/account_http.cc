@@ -13,6 +13,7 @@
 #include "origin/accounts/accounts.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_http.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 namespace {
@@ -43,20 +44,25 @@ Links LinksOf(const ManagerContext& context) { return Links{context.options.publ
 template <typename Body>
 Response WithConnection(ManagerContext& context, const Request& request, Body body) {
   auto conn = context.pool->Acquire();
-  if (!conn.ok()) return gateway::ErrorResponse(conn.status(), request);
+  if (!conn.ok()) return ManagerErrorResponse(conn.status(), request);
   return body(**conn);
 }
 
 Response Register(ManagerContext& context, const Request& request) {
+  if (absl::Status s =
+          context.registrations.Acquire(AddressWithoutPort(request.remote_address), absl::Now());
+      !s.ok()) {
+    return ManagerErrorResponse(s, request);
+  }
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   Registration registration{FieldOr(*fields, "nickname"), FieldOr(*fields, "full_name"),
                             FieldOr(*fields, "email"),    FieldOr(*fields, "uri"),
                             FieldOr(*fields, "twitter"),  FieldOr(*fields, "why")};
   return WithConnection(context, request, [&](PgConnection& conn) {
     absl::StatusOr<Account> account =
         RegisterAccount(conn, registration, context.mailer, LinksOf(context));
-    if (!account.ok()) return gateway::ErrorResponse(account.status(), request);
+    if (!account.ok()) return ManagerErrorResponse(account.status(), request);
     context.mailer.Deliver(conn);
     const std::string message = absl::StrCat(
         "Thanks for registering, ", account->nickname,
@@ -70,11 +76,11 @@ Response Register(ManagerContext& context, const Request& request) {
 
 Response Moderate(ManagerContext& context, const Request& request) {
   return WithConnection(context, request, [&](PgConnection& conn) {
-    absl::StatusOr<Caller> caller = AuthenticateRequest(conn, context.guard, request);
+    absl::StatusOr<Caller> caller = AuthenticateRequest(context, conn, request);
     if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
     if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
     absl::StatusOr<std::vector<Account>> accounts = ListAccounts(conn, AccountStatus::kNew);
-    if (!accounts.ok()) return gateway::ErrorResponse(accounts.status(), request);
+    if (!accounts.ok()) return ManagerErrorResponse(accounts.status(), request);
     if (gateway::AcceptsJson(request)) {
       nlohmann::json list = nlohmann::json::array();
       for (const Account& account : *accounts) {
@@ -103,20 +109,20 @@ Response ChangeStatus(ManagerContext& context, const Request& request) {
   }
   const std::string nickname(rest);
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   return WithConnection(context, request, [&](PgConnection& conn) {
-    absl::StatusOr<Caller> caller = AuthenticateRequest(conn, context.guard, request);
+    absl::StatusOr<Caller> caller = AuthenticateRequest(context, conn, request);
     if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
     if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
     const std::string status = FieldOr(*fields, "status");
     absl::StatusOr<AccountStatus> parsed = ParseModerationStatus(status);
-    if (!parsed.ok()) return gateway::ErrorResponse(parsed.status(), request);
+    if (!parsed.ok()) return ManagerErrorResponse(parsed.status(), request);
     absl::Status changed = SetAccountStatus(conn, caller->nickname, nickname, *parsed,
                                             context.mailer, LinksOf(context), context.publishing);
-    if (!changed.ok()) return gateway::ErrorResponse(changed, request);
+    if (!changed.ok()) return ManagerErrorResponse(changed, request);
     context.mailer.Deliver(conn);
     absl::StatusOr<Account> account = GetAccount(conn, nickname);
-    if (!account.ok()) return gateway::ErrorResponse(account.status(), request);
+    if (!account.ok()) return ManagerErrorResponse(account.status(), request);
     const std::string message = absl::StrCat("User \"", account->nickname, "\" is ", status);
     if (!gateway::AcceptsJson(request)) return gateway::TextResponse(200, message);
     nlohmann::json doc = AccountJson(*account);
@@ -126,12 +132,17 @@ Response ChangeStatus(ManagerContext& context, const Request& request) {
 }
 
 Response Forgotten(ManagerContext& context, const Request& request) {
+  if (absl::Status s =
+          context.password_resets.Acquire(AddressWithoutPort(request.remote_address), absl::Now());
+      !s.ok()) {
+    return ManagerErrorResponse(s, request);
+  }
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   return WithConnection(context, request, [&](PgConnection& conn) {
     absl::Status status =
         RequestPasswordReset(conn, FieldOr(*fields, "who"), context.mailer, LinksOf(context));
-    if (!status.ok()) return gateway::ErrorResponse(status, request);
+    if (!status.ok()) return ManagerErrorResponse(status, request);
     context.mailer.Deliver(conn);
     // The same answer whether or not the account exists.
     return gateway::MessageResponse(
@@ -157,7 +168,6 @@ Response ResetForm(const Request& request) {
   Response response;
   response.status = 200;
   response.SetHeader("Content-Type", "text/html; charset=utf-8");
-  response.SetHeader("Cache-Control", "no-store");
   response.body = absl::StrCat(
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Set your PGXN password</title>"
       "</head>\n<body><h1>Set your PGXN password</h1>\n<form method=\"post\" action=\"/account/"
@@ -172,37 +182,37 @@ Response ResetForm(const Request& request) {
 
 Response Reset(ManagerContext& context, const Request& request) {
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   return WithConnection(context, request, [&](PgConnection& conn) {
     absl::Status status = ResetPassword(conn, TokenOf(request), FieldOr(*fields, "new_pass"),
                                         FieldOr(*fields, "verify"));
     if (absl::IsDeadlineExceeded(status)) {
       return gateway::MessageResponse(410, status.message(), request);
     }
-    if (!status.ok()) return gateway::ErrorResponse(status, request);
+    if (!status.ok()) return ManagerErrorResponse(status, request);
     return gateway::MessageResponse(200, "Your password has been set.", request);
   });
 }
 
 Response Password(ManagerContext& context, const Request& request) {
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   return WithConnection(context, request, [&](PgConnection& conn) {
-    absl::StatusOr<Caller> caller = AuthenticateRequest(conn, context.guard, request);
+    absl::StatusOr<Caller> caller = AuthenticateRequest(context, conn, request);
     if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
     absl::Status status =
         ChangePassword(conn, caller->nickname, FieldOr(*fields, "old_pass"),
                        FieldOr(*fields, "new_pass"), FieldOr(*fields, "new_pass2"));
-    if (!status.ok()) return gateway::ErrorResponse(status, request);
+    if (!status.ok()) return ManagerErrorResponse(status, request);
     return gateway::MessageResponse(200, "Your password has been changed.", request);
   });
 }
 
 Response Profile(ManagerContext& context, const Request& request) {
   absl::StatusOr<gateway::QueryParams> fields = gateway::ParseFormFields(request);
-  if (!fields.ok()) return gateway::ErrorResponse(fields.status(), request);
+  if (!fields.ok()) return ManagerErrorResponse(fields.status(), request);
   return WithConnection(context, request, [&](PgConnection& conn) {
-    absl::StatusOr<Caller> caller = AuthenticateRequest(conn, context.guard, request);
+    absl::StatusOr<Caller> caller = AuthenticateRequest(context, conn, request);
     if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
     if (request.method == "POST") {
       ProfileUpdate update;
@@ -214,10 +224,10 @@ Response Profile(ManagerContext& context, const Request& request) {
       take("uri", &update.uri);
       take("twitter", &update.twitter);
       absl::Status status = UpdateProfile(conn, caller->nickname, update, context.publishing);
-      if (!status.ok()) return gateway::ErrorResponse(status, request);
+      if (!status.ok()) return ManagerErrorResponse(status, request);
     }
     absl::StatusOr<Account> account = GetAccount(conn, caller->nickname);
-    if (!account.ok()) return gateway::ErrorResponse(account.status(), request);
+    if (!account.ok()) return ManagerErrorResponse(account.status(), request);
     return Json(200, AccountJson(*account));
   });
 }
@@ -226,14 +236,15 @@ Response Profile(ManagerContext& context, const Request& request) {
 
 void AddAccountRoutes(gateway::Router* router, ManagerContext* context) {
   auto route = [context](Response (*handler)(ManagerContext&, const Request&)) {
-    return [context, handler](const Request& request) { return handler(*context, request); };
+    return NoStore(
+        [context, handler](const Request& request) { return handler(*context, request); });
   };
   router->Handle("POST", "/account/register", route(Register));
   router->Handle("GET", "/admin/moderate", route(Moderate));
   router->HandlePrefix("POST", "/admin/user/", route(ChangeStatus));
   router->Handle("POST", "/account/forgotten", route(Forgotten));
   router->HandlePrefix("GET", "/account/reset/",
-                       [](const Request& request) { return ResetForm(request); });
+                       NoStore([](const Request& request) { return ResetForm(request); }));
   router->HandlePrefix("POST", "/account/reset/", route(Reset));
   router->Handle("POST", "/account/password", route(Password));
   router->Handle("POST", "/account", route(Profile));

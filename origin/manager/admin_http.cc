@@ -13,6 +13,7 @@
 #include "origin/intake/release_removal.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_http.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 namespace {
@@ -26,8 +27,8 @@ gateway::Response HandleRemoveRelease(ManagerContext& context, const gateway::Re
     return gateway::TextResponse(404, absl::StrCat("Not found: ", request.path, "\n"));
   }
   auto conn = context.pool->Acquire();
-  if (!conn.ok()) return gateway::ErrorResponse(conn.status(), request);
-  absl::StatusOr<Caller> caller = AuthenticateRequest(**conn, context.guard, request);
+  if (!conn.ok()) return ManagerErrorResponse(conn.status(), request);
+  absl::StatusOr<Caller> caller = AuthenticateRequest(context, **conn, request);
   if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
   if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
 
@@ -38,7 +39,7 @@ gateway::Response HandleRemoveRelease(ManagerContext& context, const gateway::Re
       base::LogError(absl::StrCat("Removing ", segments[0], " ", segments[1],
                                   " failed: ", event.status().ToString()));
     }
-    return gateway::ErrorResponse(event.status(), request);
+    return ManagerErrorResponse(event.status(), request);
   }
   const std::string release =
       absl::StrCat(event->subject().dist(), " ", event->subject().version());
@@ -51,9 +52,9 @@ gateway::Response HandleRemoveRelease(ManagerContext& context, const gateway::Re
 }  // namespace
 
 void AddReleaseRemovalRoutes(gateway::Router* router, ManagerContext* context) {
-  router->HandlePrefix("DELETE", kPrefix, [context](const gateway::Request& request) {
-    return HandleRemoveRelease(*context, request);
-  });
+  router->HandlePrefix("DELETE", kPrefix, NoStore([context](const gateway::Request& request) {
+                         return HandleRemoveRelease(*context, request);
+                       }));
 }
 
 }  // namespace pgxn::origin

@@ -1,7 +1,7 @@
 // What every Manager endpoint of the origin shares: the database, the
-// publishing hook, the login guard and the mailer, plus the settings. Owned by
-// the Manager (manager_http.h); handlers receive it by pointer. Thread-safe
-// (each member is).
+// publishing hook, the login guard, the rate limits and the mailer, plus the
+// settings. Owned by the Manager (manager_http.h); handlers receive it by
+// pointer. Thread-safe (each member is).
 #ifndef PGXN_ORIGIN_MANAGER_MANAGER_CONTEXT_H_
 #define PGXN_ORIGIN_MANAGER_MANAGER_CONTEXT_H_
 
@@ -10,6 +10,7 @@
 #include "archive/archive.h"
 #include "origin/accounts/login_guard.h"
 #include "origin/accounts/mail.h"
+#include "origin/accounts/rate_limit.h"
 #include "origin/pg/pg.h"
 #include "origin/publishing/publisher.h"
 
@@ -23,6 +24,10 @@ struct ManagerOptions {
   std::string public_url;
   MailOptions mail;
   LoginGuardOptions login;
+  // Per client address: registrations and password-reset requests (each
+  // costs a row, mail to people, and moderators' time).
+  RateLimitOptions registrations{10, absl::Hours(1)};
+  RateLimitOptions password_resets{10, absl::Hours(1)};
   // Uploads may carry SemVer 1.0 versions (--accept-semver1), for importing
   // releases PGXN published before 2013.
   bool accept_semver1 = false;
@@ -34,12 +39,16 @@ struct ManagerContext {
         options(std::move(options_in)),
         publishing(std::move(publishing_in)),
         guard(options.login),
+        registrations("registrations", options.registrations),
+        password_resets("password reset requests", options.password_resets),
         mailer(options.mail) {}
 
   PgPool* const pool;
   const ManagerOptions options;
   const Publishing publishing;
   LoginGuard guard;
+  AddressRateLimiter registrations;
+  AddressRateLimiter password_resets;
   const Mailer mailer;
 };
 

@@ -1,8 +1,11 @@
 #include "origin/manager/manager_http.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/status_http.h"
+#include "origin/manager/manager_auth.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 
@@ -32,14 +35,27 @@ void Manager::DeliverMail() {
   }
 }
 
+bool Manager::NeedsAccount(absl::string_view method, absl::string_view path) {
+  if (path == "/upload") return method == "POST";
+  if (path == "/account" || path == "/account/password") return true;
+  if (absl::StartsWith(path, "/admin/")) return true;
+  // GET /extensions/{ext}/owners is public; the changes are not.
+  if (absl::StartsWith(path, "/extensions/")) return method != "GET" && method != "HEAD";
+  return false;
+}
+
 absl::optional<gateway::Response> Manager::Screen(const gateway::Request& head) {
-  if (head.method == "POST" && head.path == "/upload") {
-    if (head.Header("authorization").empty()) {
-      gateway::Response response = gateway::MessageResponse(401, "Authorization required", head);
-      response.SetHeader("WWW-Authenticate", "Basic realm=\"PGXN Users Only\"");
-      return response;
+  if (NeedsAccount(head.method, head.path)) {
+    absl::optional<gateway::Response> refusal;
+    auto conn = context_.pool->Acquire();
+    if (!conn.ok()) {
+      refusal = ManagerErrorResponse(conn.status(), head);
+    } else if (absl::StatusOr<Caller> caller = AuthenticateRequest(context_, **conn, head);
+               !caller.ok()) {
+      refusal = AuthErrorResponse(caller.status(), head);
     }
-    return absl::nullopt;
+    if (refusal.has_value()) refusal->SetHeader("Cache-Control", "no-store");
+    if (refusal.has_value() || head.path == "/upload") return refusal;
   }
   return absl::nullopt;
 }
@@ -48,6 +64,8 @@ uint64_t Manager::BodyLimit(const gateway::Request& head, uint64_t max_upload) {
   if (head.method == "POST" && head.path == "/upload") return max_upload + kUploadEnvelopeBytes;
   return kMaxFormBytes;
 }
+
+LoginGuardCounters Manager::login_counters() const { return context_.guard.counters(absl::Now()); }
 
 void Manager::AddRoutes(gateway::Router* router) {
   AddUploadRoutes(router, &context_);

@@ -43,11 +43,23 @@ class Manager {
   // Registers every Manager endpoint; `this` must outlive the router's use.
   void AddRoutes(gateway::Router* router);
 
-  // The HTTP server's screen (gateway/http_server.h): refuses before the body
-  // is read what would be refused anyway, so an anonymous client cannot make
-  // the origin take in 64 MiB or hold a thread for it: an upload without
-  // credentials (401).
-  static absl::optional<gateway::Response> Screen(const gateway::Request& head);
+  // The HTTP server's screen (gateway/http_server.h), called on an I/O
+  // thread with the request's header: refuses before the body is read what
+  // would be refused anyway, so a client without a valid account cannot make
+  // the origin take in 64 MiB or hold a thread for it. On every route that
+  // needs an account (NeedsAccount) the credentials are checked here, as the
+  // handler would (401 without or with wrong ones, 429 with Retry-After while
+  // the login guard delays the client); the handler checks them again from
+  // the guard's cache, without a second Argon2id hash. Body sizes are
+  // BodyLimit's.
+  absl::optional<gateway::Response> Screen(const gateway::Request& head);
+
+  // Whether `method` on `path` is for accounts only: /upload, the account
+  // holder's pages, /admin/..., and changes of extension owners.
+  static bool NeedsAccount(absl::string_view method, absl::string_view path);
+
+  // The login guard's counters, for /metrics.
+  LoginGuardCounters login_counters() const;
 
   // The HTTP server's body_limit (gateway/http_server.h): an upload may carry
   // `max_upload` bytes of archive plus its form's envelope; every other route

@@ -19,6 +19,7 @@
 #include "origin/accounts/mirror_registry.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_http.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 namespace {
@@ -30,7 +31,7 @@ gateway::Response Failure(const absl::Status& status, const gateway::Request& re
     base::LogError(
         absl::StrCat(request.method, " ", request.target, " failed: ", status.ToString()));
   }
-  return gateway::ErrorResponse(status, request);
+  return ManagerErrorResponse(status, request);
 }
 
 // The first value of each field.
@@ -73,7 +74,7 @@ nlohmann::ordered_json MirrorJson(const RegisteredMirror& registered) {
 gateway::Response HandleMirrors(ManagerContext& context, const gateway::Request& request) {
   auto conn = context.pool->Acquire();
   if (!conn.ok()) return Failure(conn.status(), request);
-  absl::StatusOr<Caller> caller = AuthenticateRequest(**conn, context.guard, request);
+  absl::StatusOr<Caller> caller = AuthenticateRequest(context, **conn, request);
   if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
   if (absl::Status s = RequireAdmin(*caller); !s.ok()) return AuthErrorResponse(s, request);
 
@@ -126,9 +127,9 @@ gateway::Response HandleMirrors(ManagerContext& context, const gateway::Request&
 
 void AddMirrorRoutes(gateway::Router* router, ManagerContext* context) {
   for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-    router->Handle(method, kPath, [context](const gateway::Request& request) {
-      return HandleMirrors(*context, request);
-    });
+    router->Handle(method, kPath, NoStore([context](const gateway::Request& request) {
+                     return HandleMirrors(*context, request);
+                   }));
   }
 }
 

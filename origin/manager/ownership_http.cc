@@ -21,6 +21,7 @@
 #include "origin/accounts/ownership.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_http.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 namespace {
@@ -40,7 +41,7 @@ gateway::Response Failure(const absl::Status& status, const gateway::Request& re
   if (gateway::HttpStatusFor(status) >= 500) {
     base::LogError(absl::StrCat(request.method, " ", request.path, " failed: ", status.ToString()));
   }
-  return gateway::ErrorResponse(status, request);
+  return ManagerErrorResponse(status, request);
 }
 
 gateway::Response HandleOwners(ManagerContext& context, const gateway::Request& request) {
@@ -69,7 +70,7 @@ gateway::Response HandleChange(ManagerContext& context, const gateway::Request& 
 
   auto conn = context.pool->Acquire();
   if (!conn.ok()) return Failure(conn.status(), request);
-  absl::StatusOr<Caller> caller = AuthenticateRequest(**conn, context.guard, request);
+  absl::StatusOr<Caller> caller = AuthenticateRequest(context, **conn, request);
   if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
 
   std::string nickname;
@@ -109,13 +110,13 @@ gateway::Response HandleChange(ManagerContext& context, const gateway::Request& 
 }  // namespace
 
 void AddOwnershipRoutes(gateway::Router* router, ManagerContext* context) {
-  router->HandlePrefix("GET", kPrefix, [context](const gateway::Request& request) {
-    return HandleOwners(*context, request);
-  });
+  router->HandlePrefix("GET", kPrefix, NoStore([context](const gateway::Request& request) {
+                         return HandleOwners(*context, request);
+                       }));
   for (const char* method : {"POST", "DELETE"}) {
-    router->HandlePrefix(method, kPrefix, [context](const gateway::Request& request) {
-      return HandleChange(*context, request);
-    });
+    router->HandlePrefix(method, kPrefix, NoStore([context](const gateway::Request& request) {
+                           return HandleChange(*context, request);
+                         }));
   }
 }
 

@@ -12,6 +12,7 @@
 #include "origin/intake/releases.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_http.h"
+#include "origin/manager/manager_response.h"
 
 namespace pgxn::origin {
 namespace {
@@ -24,19 +25,23 @@ std::string BaseName(absl::string_view filename) {
 
 gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& request) {
   auto conn = context.pool->Acquire();
-  if (!conn.ok()) return gateway::ErrorResponse(conn.status(), request);
-  absl::StatusOr<Caller> caller = AuthenticateRequest(**conn, context.guard, request);
+  if (!conn.ok()) return ManagerErrorResponse(conn.status(), request);
+  absl::StatusOr<Caller> caller = AuthenticateRequest(context, **conn, request);
   if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
 
   absl::StatusOr<std::vector<gateway::FormPart>> parts =
       gateway::ParseMultipartForm(request.Header("content-type"), request.body);
   const gateway::FormPart* archive = parts.ok() ? gateway::FindPart(*parts, "archive") : nullptr;
   if (archive == nullptr) {
-    return gateway::ErrorResponse(absl::InvalidArgumentError("Bad request: no archive parameter."),
-                                  request);
+    return ManagerErrorResponse(absl::InvalidArgumentError("Bad request: no archive parameter."),
+                                request);
   }
-  Upload upload{caller->nickname, BaseName(archive->filename), archive->data,
-                context.options.max_upload_bytes, context.options.accept_semver1};
+  Upload upload{caller->nickname,
+                BaseName(archive->filename),
+                archive->data,
+                context.options.max_upload_bytes,
+                context.options.accept_semver1,
+                caller->is_admin};
   if (archive->data.size() > context.options.max_upload_bytes) {
     // The HTTP limit leaves room for the form around the file; the file itself
     // is held to --max-upload.
@@ -51,14 +56,15 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
       PublishRelease(**conn, upload, context.options.limits, context.publishing);
   if (!event.ok()) {
     absl::Status status = event.status();
-    if (absl::IsInvalidArgument(status)) {
-      // Data the database refused is a problem with the release, as PGXN reports it.
+    if (absl::IsInvalidArgument(status) && SqlStateOf(status).empty()) {
+      // A value the intake refused is a problem with the release, as PGXN
+      // reports it; one the database refused is answered without its text.
       status = absl::FailedPreconditionError(status.message());
-    } else if (!absl::IsFailedPrecondition(status)) {
+    } else if (!absl::IsFailedPrecondition(status) && !absl::IsPermissionDenied(status)) {
       base::LogError(absl::StrCat("Upload of ", upload.filename, " by ", upload.user,
                                   " failed: ", status.ToString()));
     }
-    return gateway::ErrorResponse(status, request);
+    return ManagerErrorResponse(status, request);
   }
   base::LogInfo(absl::StrCat("Published ", event->subject().dist(), " ", event->subject().version(),
                              " by ", upload.user, " as seq ", event->seq()));
@@ -74,9 +80,9 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
 }  // namespace
 
 void AddUploadRoutes(gateway::Router* router, ManagerContext* context) {
-  router->Handle("POST", "/upload", [context](const gateway::Request& request) {
-    return HandleUpload(*context, request);
-  });
+  router->Handle("POST", "/upload", NoStore([context](const gateway::Request& request) {
+                   return HandleUpload(*context, request);
+                 }));
 }
 
 }  // namespace pgxn::origin

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -22,6 +24,14 @@ constexpr Oid kTextArrayOid = 1009;
 // Enough for every statement the origin runs; past it, statements are sent
 // unprepared rather than growing the server's memory without bound.
 constexpr size_t kMaxPreparedStatements = 1000;
+
+constexpr char kSqlStatePayload[] = "type.googleapis.com/pgxn.origin.SqlState";
+constexpr char kConnectionState[] = "08000";
+
+absl::Status WithSqlState(absl::Status status, absl::string_view sqlstate) {
+  status.SetPayload(kSqlStatePayload, absl::Cord(sqlstate.empty() ? "XX000" : sqlstate));
+  return status;
+}
 
 PGresult* AsResult(void* p) { return static_cast<PGresult*>(p); }
 PGconn* AsConn(void* p) { return static_cast<PGconn*>(p); }
@@ -137,7 +147,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::s
     // The DSN is not logged: it may carry a password.
     std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
     PQfinish(conn);
-    return absl::UnavailableError(absl::StrCat("Cannot connect to Postgres: ", message));
+    return WithSqlState(
+        absl::UnavailableError(absl::StrCat("Cannot connect to Postgres: ", message)),
+        kConnectionState);
   }
   // Quiet NOTICE messages (e.g. "relation already exists, skipping").
   PQsetNoticeProcessor(
@@ -168,16 +180,24 @@ absl::Status PgConnection::ResultStatus(void* result, absl::string_view sql) con
   std::string message(absl::StripTrailingAsciiWhitespace(
       res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(AsConn(conn_))));
   std::string sqlstate = state == nullptr ? "" : state;
-  if (!ok()) return absl::UnavailableError(absl::StrCat("Postgres connection lost: ", message));
-  if (sqlstate == "23505") return absl::AlreadyExistsError(message);
-  if (sqlstate == "40001" || sqlstate == "40P01") return absl::AbortedError(message);
-  if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P03") {
-    return absl::UnavailableError(message);
+  if (!ok()) {
+    return WithSqlState(absl::UnavailableError(absl::StrCat("Postgres connection lost: ", message)),
+                        kConnectionState);
   }
-  if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
-    return absl::InvalidArgumentError(message);
+  absl::Status error;
+  if (sqlstate == "23505") {
+    error = absl::AlreadyExistsError(message);
+  } else if (sqlstate == "40001" || sqlstate == "40P01") {
+    error = absl::AbortedError(message);
+  } else if (absl::StartsWith(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P03") {
+    error = absl::UnavailableError(message);
+  } else if (absl::StartsWith(sqlstate, "22") || absl::StartsWith(sqlstate, "23")) {
+    error = absl::InvalidArgumentError(message);
+  } else {
+    error =
+        absl::InternalError(absl::StrCat(message, " [", sqlstate, "] in: ", sql.substr(0, 200)));
   }
-  return absl::InternalError(absl::StrCat(message, " [", sqlstate, "] in: ", sql.substr(0, 200)));
+  return WithSqlState(std::move(error), sqlstate);
 }
 
 absl::StatusOr<PgResult> PgConnection::Exec(absl::string_view sql, const PgParams& params) {
@@ -250,9 +270,10 @@ int PgConnection::socket() const { return PQsocket(AsConn(conn_)); }
 
 absl::StatusOr<std::vector<std::string>> PgConnection::TakeNotifications() {
   if (PQconsumeInput(AsConn(conn_)) == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("Postgres connection lost: ",
-                     absl::StripTrailingAsciiWhitespace(PQerrorMessage(AsConn(conn_)))));
+    return WithSqlState(absl::UnavailableError(absl::StrCat(
+                            "Postgres connection lost: ",
+                            absl::StripTrailingAsciiWhitespace(PQerrorMessage(AsConn(conn_))))),
+                        kConnectionState);
   }
   std::vector<std::string> payloads;
   while (PGnotify* notify = PQnotifies(AsConn(conn_))) {
@@ -300,6 +321,28 @@ void PgPool::Release(std::unique_ptr<PgConnection> conn) {
   } else {
     --open_;
   }
+}
+
+std::string SqlStateOf(const absl::Status& status) {
+  absl::optional<absl::Cord> state = status.GetPayload(kSqlStatePayload);
+  return state.has_value() ? std::string(*state) : std::string();
+}
+
+std::string PublicDatabaseMessage(const absl::Status& status) {
+  const std::string state = SqlStateOf(status);
+  if (state.empty()) return "";
+  // SQLSTATE classes: Appendix A of the PostgreSQL manual.
+  if (state == "22021" || state == "22P05") {
+    return "Bad request: a value is not valid UTF-8 text or contains a NUL character";
+  }
+  if (absl::StartsWith(state, "22")) return "Bad request: a value is malformed or out of range";
+  if (state == "23505") return "Conflict: that name or value is already taken";
+  if (absl::StartsWith(state, "23")) return "Bad request: a value breaks a rule of the catalog";
+  if (state == "40001" || state == "40P01") return "A concurrent change got in the way; try again";
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57")) {
+    return "The database is unavailable; try again shortly";
+  }
+  return "Internal error; the origin's log has the details";
 }
 
 std::string MicrosSql(absl::string_view column) {

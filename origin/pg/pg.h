@@ -153,6 +153,18 @@ class PgPool {
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
 };
 
+// Errors that come from PostgreSQL or libpq keep the server's text in their
+// message (for logs and operators) and carry the SQLSTATE ("22021"; "08000"
+// when a connection could not be made or was lost) as a payload, so a layer
+// that answers clients can tell them from its own messages and say less.
+// The SQLSTATE of such an error; "" for any other status.
+std::string SqlStateOf(const absl::Status& status);
+
+// For a database error, a short message fit for a client that names the
+// kind of problem and nothing of the server's text or the SQL, e.g. "Bad
+// request: text that is not valid UTF-8"; "" for any other status.
+std::string PublicDatabaseMessage(const absl::Status& status);
+
 // Microseconds since the Unix epoch of a timestamptz, as SQL text to wrap a
 // column in: "(extract(epoch from col) * 1000000)::bigint".
 std::string MicrosSql(absl::string_view column);
