@@ -1,6 +1,7 @@
 #include "host/node_host.h"
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
+#include "pgxnd/feed_flags.h"
 #include "pgxnd/commands.h"
 
 namespace pgxn::cli {
@@ -43,6 +44,7 @@ int RunOriginCommand(const std::vector<std::string>& args) {
              "without the flag, require SemVer 2.0.0 (1.2.3-beta1)");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
+  AddFeedFlags(flags, &options.feed_limits);
   flags.Duration("stats-delay", &options.stats_delay,
                  "publish the stats files (stats/*.json) in a `stats` event of their own at "
                  "most this long after a change, one for all the changes of that moment; 0: in "

@@ -145,8 +145,9 @@ class Store final : public feed::EventLog {
   std::string OriginKey() const override;
   absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
   uint64_t LogStart() const override;
-  absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                        const std::function<bool(v1::Op file)>& file) const override;
+  // Reads the tip and the tree through one RocksDB snapshot, held until the
+  // reader is gone.
+  absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override;
 
  private:
   struct Db;
