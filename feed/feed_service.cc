@@ -110,42 +110,55 @@ class ByteBudget {
  public:
   explicit ByteBudget(uint64_t limit) : limit_(limit) {}
 
-  // Takes `bytes` if they fit (or if nothing is taken: one message may exceed
-  // the limit alone); otherwise queues `waiter` to be woken and returns false.
-  bool Take(uint64_t bytes, std::weak_ptr<Stream> waiter) {
+  // Takes `bytes` for a stream of `peer` if they fit (or if nothing is taken:
+  // one message may exceed the limit alone); otherwise queues `waiter` to be
+  // woken and returns false.
+  bool Take(uint64_t bytes, const std::string& peer, std::weak_ptr<Stream> waiter) {
     absl::MutexLock lock(&mu_);
-    if (bytes == 0 || used_ == 0 || used_ + bytes <= limit_) {
+    if (bytes == 0) return true;
+    if (used_ == 0 || used_ + bytes <= limit_) {
       used_ += bytes;
+      last_peer_ = peer;
       return true;
     }
-    waiters_.push_back(std::move(waiter));
+    waiters_.push_back(Waiter{std::move(waiter), peer});
     return false;
   }
 
   void Give(uint64_t bytes) {
     if (bytes == 0) return;
-    std::deque<std::weak_ptr<Stream>> waiters;
+    std::vector<std::weak_ptr<Stream>> wake;
     {
       absl::MutexLock lock(&mu_);
       used_ -= std::min(bytes, used_);
-      waiters.swap(waiters_);
+      // Streams of other peers than the one served last go first: a client
+      // with a crowd of streams that never read (each holding its share
+      // until it times out) then delays another's turn by one at most.
+      for (const Waiter& waiter : waiters_) {
+        if (waiter.peer != last_peer_) wake.push_back(waiter.stream);
+      }
+      for (const Waiter& waiter : waiters_) {
+        if (waiter.peer == last_peer_) wake.push_back(waiter.stream);
+      }
+      waiters_.clear();
     }
-    // Each tries again; those that still do not fit queue up anew.
-    for (const std::weak_ptr<Stream>& waiter : waiters) {
+    // Each tries again in this order; those that still do not fit queue up
+    // anew.
+    for (const std::weak_ptr<Stream>& waiter : wake) {
       if (std::shared_ptr<Stream> stream = waiter.lock()) stream->Wake();
     }
   }
 
-  uint64_t used() const {
-    absl::MutexLock lock(&mu_);
-    return used_;
-  }
-
  private:
+  struct Waiter {
+    std::weak_ptr<Stream> stream;
+    std::string peer;
+  };
   const uint64_t limit_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   uint64_t used_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<std::weak_ptr<Stream>> waiters_ ABSL_GUARDED_BY(mu_);
+  std::string last_peer_ ABSL_GUARDED_BY(mu_);
+  std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 // State shared by the service and its streams.
@@ -279,6 +292,7 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
   // once, by the method that created it, before returning it to gRPC.
   void Begin(std::shared_ptr<StreamReactor> self, const std::string& peer, Shared::Kind kind) {
     absl::Status admitted = shared_->Admit(this, self, peer, kind);
+    peer_ = peer;
     {
       absl::MutexLock lock(&mu_);
       self_ = std::move(self);
@@ -406,6 +420,7 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
 
   Shared* const shared_;
   grpc::CallbackServerContext* const context_;
+  std::string peer_;  // set by Begin, before any Fill
 
  private:
   // Does the next thing the stream's state calls for: write a ready message,
@@ -576,7 +591,7 @@ class SubscribeStream final : public StreamReactor<v1::FeedMessage> {
            (count == 0 || bytes + ContentBytes(pending_[count]) <= shared_->options.batch_bytes)) {
       bytes += ContentBytes(pending_[count++]);
     }
-    if (!shared_->budget.Take(bytes, weak_self())) {
+    if (!shared_->budget.Take(bytes, peer_, weak_self())) {
       if (count == 1) {
         filled.waiting = true;
         return filled;
@@ -584,7 +599,7 @@ class SubscribeStream final : public StreamReactor<v1::FeedMessage> {
       // The first alone may still fit; otherwise we are queued by this Take.
       count = 1;
       bytes = ContentBytes(pending_.front());
-      if (!shared_->budget.Take(bytes, weak_self())) {
+      if (!shared_->budget.Take(bytes, peer_, weak_self())) {
         filled.waiting = true;
         return filled;
       }
@@ -672,13 +687,13 @@ class SnapshotStream final : public StreamReactor<v1::SnapshotChunk> {
       return filled;
     }
     uint64_t bytes = std::max(*next, kSnapshotBatchBytes);
-    if (!shared_->budget.Take(bytes, weak_self())) {
+    if (!shared_->budget.Take(bytes, peer_, weak_self())) {
       if (bytes == *next) {
         filled.waiting = true;
         return filled;
       }
       bytes = *next;
-      if (!shared_->budget.Take(bytes, weak_self())) {
+      if (!shared_->budget.Take(bytes, peer_, weak_self())) {
         filled.waiting = true;
         return filled;
       }

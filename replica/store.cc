@@ -130,6 +130,12 @@ struct Store::Db {
   // may have written as much as its head claimed.
   absl::Status Purge() {
     if (absl::Status s = ClearAll(); !s.ok()) return s;
+    // Every family flushed, so that no write-ahead log file still holding
+    // the deleted data is needed any more.
+    if (absl::Status s = FromRocks(db->Flush(rocksdb::FlushOptions(), handles), "Cannot flush");
+        !s.ok()) {
+      return s;
+    }
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     for (auto* family : {files, blobs, events}) {

@@ -39,6 +39,7 @@ class Node {
   bool Restart();
 
   const std::string& dir() const { return dir_; }
+  pid_t pid() const { return process_ == nullptr ? -1 : process_->pid(); }
   std::string url() const;           // http://127.0.0.1:PORT
   std::string grpc_address() const;  // 127.0.0.1:PORT
   int http_port() const { return http_port_; }
