@@ -193,8 +193,26 @@ struct Shared {
     absl::MutexLock lock(&mu);
     if (stopping) return absl::UnavailableError("Feed server is stopping");
     PeerCount& count = peers[peer];
-    auto refuse = [&](absl::string_view what, uint64_t cap) {
+    absl::Status refused = WhyRefused(count, kind);
+    if (!refused.ok()) {
       if (count.streams == 0) peers.erase(peer);
+      return refused;
+    }
+    if (kind == Kind::kSnapshot) {
+      ++count.snapshots;
+      ++snapshots;
+    } else {
+      ++subscribers;
+    }
+    ++count.streams;
+    streams[stream] = Entry{std::move(weak), peer, kind};
+    return absl::OkStatus();
+  }
+
+  // Why a new stream of `kind` from a peer with `count` open is refused; OK
+  // when it is not.
+  absl::Status WhyRefused(const PeerCount& count, Kind kind) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    auto refuse = [](absl::string_view what, uint64_t cap) {
       return absl::ResourceExhaustedError(
           absl::StrCat("This feed server serves at most ", cap, " ", what, "; try again later"));
     };
@@ -204,20 +222,12 @@ struct Shared {
     if (count.streams >= limits.max_streams_per_peer) {
       return refuse("streams at once to one address", limits.max_streams_per_peer);
     }
-    if (kind == Kind::kSnapshot) {
-      if (snapshots >= limits.max_snapshots) {
-        return refuse("snapshots at once", limits.max_snapshots);
-      }
-      if (count.snapshots >= limits.max_snapshots_per_peer) {
-        return refuse("snapshots at once to one address", limits.max_snapshots_per_peer);
-      }
-      ++count.snapshots;
-      ++snapshots;
-    } else {
-      ++subscribers;
+    if (kind == Kind::kSnapshot && snapshots >= limits.max_snapshots) {
+      return refuse("snapshots at once", limits.max_snapshots);
     }
-    ++count.streams;
-    streams[stream] = Entry{std::move(weak), peer, kind};
+    if (kind == Kind::kSnapshot && count.snapshots >= limits.max_snapshots_per_peer) {
+      return refuse("snapshots at once to one address", limits.max_snapshots_per_peer);
+    }
     return absl::OkStatus();
   }
 
@@ -308,13 +318,18 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
 
   void OnWriteDone(bool ok) override {
     uint64_t reserved;
+    // Freed now, not when the next message replaces it: an idle stream
+    // would otherwise keep the last event's contents.
+    Outgoing<Message> written;
     {
       absl::MutexLock lock(&mu_);
+      written = std::move(current_);
       writing_ = false;
       reserved = std::exchange(writing_reserved_, 0);
       last_send_ = absl::Now();
       if (!ok) cancelled_ = true;
     }
+    written = Outgoing<Message>();
     shared_->budget.Give(reserved);
     Pump();
   }
@@ -357,6 +372,11 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
       } else if (idle_ && !writing_ && !working_ && HasWork(now, head, last_send_)) {
         idle_ = false;
         pump = true;
+      } else if (waiting_ && !writing_ && !working_ && HeartbeatDue(now, last_send_)) {
+        // Still waiting for the budget, but the client must hear that the
+        // stream is alive, or it gives up on it as silent.
+        waiting_ = false;
+        pump = true;
       }
     }
     if (stalled > absl::ZeroDuration()) {
@@ -398,8 +418,10 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
   // On a worker, never twice at once: the next messages, or why there are
   // none. `last_send` is when the client last took a message.
   virtual Filled<Message> Fill(absl::Time last_send) = 0;
-  // On the ticker: whether an idle stream has something to do.
+  // On the ticker: whether an idle stream has something to do, and whether
+  // one waiting for the byte budget has a heartbeat to send meanwhile.
   virtual bool HasWork(absl::Time now, uint64_t head, absl::Time last_send) const = 0;
+  virtual bool HeartbeatDue(absl::Time now, absl::Time last_send) const = 0;
 
   // With cancelling_ set by the caller: the stream cannot finish (and its
   // context go away) until TryCancel has returned. gRPC may call OnCancel and
@@ -530,7 +552,10 @@ class SubscribeStream final : public StreamReactor<v1::FeedMessage> {
 
  protected:
   bool HasWork(absl::Time now, uint64_t head, absl::Time last_send) const override {
-    return head > cursor_.load() || now - last_send >= shared_->options.heartbeat_interval;
+    return head > cursor_.load() || HeartbeatDue(now, last_send);
+  }
+  bool HeartbeatDue(absl::Time now, absl::Time last_send) const override {
+    return now - last_send >= shared_->options.heartbeat_interval;
   }
 
   Filled<v1::FeedMessage> Fill(absl::Time last_send) override {
@@ -591,18 +616,17 @@ class SubscribeStream final : public StreamReactor<v1::FeedMessage> {
            (count == 0 || bytes + ContentBytes(pending_[count]) <= shared_->options.batch_bytes)) {
       bytes += ContentBytes(pending_[count++]);
     }
+    auto wait = [&] {
+      filled.waiting = true;
+      if (HeartbeatDue(absl::Now(), last_send)) AddHeartbeat(&filled);
+      return filled;
+    };
     if (!shared_->budget.Take(bytes, peer_, weak_self())) {
-      if (count == 1) {
-        filled.waiting = true;
-        return filled;
-      }
+      if (count == 1) return wait();
       // The first alone may still fit; otherwise we are queued by this Take.
       count = 1;
       bytes = ContentBytes(pending_.front());
-      if (!shared_->budget.Take(bytes, peer_, weak_self())) {
-        filled.waiting = true;
-        return filled;
-      }
+      if (!shared_->budget.Take(bytes, peer_, weak_self())) return wait();
     }
     absl::StatusOr<std::vector<v1::Event>> events =
         log.ReadAfter(cursor_, count, std::max<uint64_t>(bytes, 1), true);
@@ -666,6 +690,8 @@ class SnapshotStream final : public StreamReactor<v1::SnapshotChunk> {
 
  protected:
   bool HasWork(absl::Time, uint64_t, absl::Time) const override { return false; }
+  // A snapshot has no heartbeat; its client waits for files as long as it likes.
+  bool HeartbeatDue(absl::Time, absl::Time) const override { return false; }
 
   Filled<v1::SnapshotChunk> Fill(absl::Time) override {
     Filled<v1::SnapshotChunk> filled;
