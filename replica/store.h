@@ -88,8 +88,12 @@ class Store final : public feed::EventLog {
   // the snapshot belongs to (verified like any event except for the chain
   // link, which a snapshot cannot show), `next_file` yields the files one by
   // one (NotFound when there are no more). Each file's content must match its
-  // sha256 and the files must add up to head's tree digest; otherwise nothing
-  // is kept. FailedPrecondition if the store is not empty or no key is pinned.
+  // sha256, the files must stay within head's signed tree_files and
+  // tree_bytes (when it states them: refused at the first file past them,
+  // before it is written) and add up to head's tree digest; otherwise nothing
+  // is kept: what was written is deleted and compacted away before this
+  // returns (DataLoss). FailedPrecondition if the store is not empty or no
+  // key is pinned.
   absl::Status Bootstrap(const v1::Event& head,
                          const std::function<absl::StatusOr<v1::Op>()>& next_file);
 
