@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/address.h"
-#include "pgxnd/feed_flags.h"
 
 namespace pgxn::cli {
 
@@ -27,7 +26,6 @@ void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
   flags.Bool("replay-log", &options->replay_log,
              "fill an empty node by replaying the whole log instead of bootstrapping from a "
              "snapshot (a relay that must serve the full history to others needs this)");
-  AddFeedFlags(flags, &options->feed_limits);
 }
 
 std::string CheckReplicaOptions(const std::string& command,

@@ -525,6 +525,11 @@ absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
   return DecodeFile(*value);
 }
 
+absl::StatusOr<std::string> Store::ReadWholeBlob(absl::string_view sha256,
+                                                 const rocksdb::Snapshot* snapshot) const {
+  return db_->Get(db_->blobs, sha256, absl::StrCat("Blob ", base::HexEncode(sha256)), snapshot);
+}
+
 absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256) const {
   return db_->Get(db_->blobs, sha256, absl::StrCat("Blob ", base::HexEncode(sha256)));
 }
@@ -646,23 +651,19 @@ uint64_t Store::WaitForHeadAbove(uint64_t seq, absl::Time deadline) const {
   return state_.tip.seq;
 }
 
-namespace {
-
 // The tree at the tip as one RocksDB snapshot shows it, walked by an iterator.
-class StoreSnapshotReader final : public feed::SnapshotReader {
+class Store::TreeSnapshot final : public feed::SnapshotReader {
  public:
-  StoreSnapshotReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* files,
-                      rocksdb::ColumnFamilyHandle* blobs, const rocksdb::Snapshot* snapshot,
-                      v1::Event head)
-      : db_(db), blobs_(blobs), snapshot_(snapshot), head_(std::move(head)) {
+  TreeSnapshot(const Store* store, const rocksdb::Snapshot* snapshot, v1::Event head)
+      : store_(store), snapshot_(snapshot), head_(std::move(head)) {
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
-    it_.reset(db_->NewIterator(options, files));
+    it_.reset(store_->db_->db->NewIterator(options, store_->db_->files));
     it_->SeekToFirst();
   }
-  ~StoreSnapshotReader() override {
+  ~TreeSnapshot() override {
     it_.reset();
-    db_->ReleaseSnapshot(snapshot_);
+    store_->db_->db->ReleaseSnapshot(snapshot_);
   }
 
   const v1::Event& head() const override { return head_; }
@@ -676,25 +677,19 @@ class StoreSnapshotReader final : public feed::SnapshotReader {
   absl::StatusOr<std::vector<v1::Op>> Next(uint64_t max_bytes) override {
     std::vector<v1::Op> ops;
     uint64_t bytes = 0;
-    rocksdb::ReadOptions options;
-    options.snapshot = snapshot_;
     for (; it_->Valid(); it_->Next()) {
       absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it_->value()));
       if (!stored.ok()) return stored.status();
       if (!ops.empty() && bytes + stored->size > max_bytes) break;
-      std::string content;
-      if (absl::Status s =
-              FromRocks(db_->Get(options, blobs_, ToSlice(stored->sha256), &content), "blob");
-          !s.ok()) {
-        return s;
-      }
+      absl::StatusOr<std::string> content = store_->ReadWholeBlob(stored->sha256, snapshot_);
+      if (!content.ok()) return content.status();
       v1::Op op;
       op.set_type(v1::Op::PUT);
       op.set_path(std::string(ToView(it_->key())));
       op.set_sha256(stored->sha256);
       op.set_size(stored->size);
       op.set_media_type(stored->media_type);
-      op.set_content(std::move(content));
+      op.set_content(*std::move(content));
       bytes += stored->size;
       ops.push_back(std::move(op));
     }
@@ -703,14 +698,11 @@ class StoreSnapshotReader final : public feed::SnapshotReader {
   }
 
  private:
-  rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const blobs_;
+  const Store* const store_;
   const rocksdb::Snapshot* const snapshot_;
   const v1::Event head_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> Store::OpenSnapshot() const {
   // One RocksDB snapshot: the files are exactly those of the tip read with it.
@@ -731,8 +723,7 @@ absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> Store::OpenSnapshot() cons
   if (!event.ParseFromString(*record)) {
     return fail(absl::DataLossError("Stored head does not parse"));
   }
-  return std::unique_ptr<feed::SnapshotReader>(new StoreSnapshotReader(
-      db_->db.get(), db_->files, db_->blobs, snapshot, std::move(event)));
+  return std::unique_ptr<feed::SnapshotReader>(new TreeSnapshot(this, snapshot, std::move(event)));
 }
 
 }  // namespace pgxn::replica

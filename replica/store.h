@@ -37,6 +37,10 @@
 #include "feed/event_log.h"
 #include "feed/tree_digest.h"
 
+namespace rocksdb {
+class Snapshot;
+}
+
 namespace pgxn::replica {
 
 namespace v1 = ::pgxn::feed::v1;
@@ -167,6 +171,12 @@ class Store final : public feed::EventLog {
 
   absl::Status AttachContents(v1::Event* event) const;
   State CurrentState() const;
+  // The content with this sha256, whole or chunked, as of `snapshot` (null:
+  // now).
+  absl::StatusOr<std::string> ReadWholeBlob(absl::string_view sha256,
+                                            const rocksdb::Snapshot* snapshot) const;
+  // What OpenSnapshot returns: reads through ReadWholeBlob.
+  class TreeSnapshot;
 
   std::unique_ptr<Db> db_;
   absl::Mutex write_mu_;  // serialises writers

@@ -81,6 +81,8 @@ bool Node::Launch(const std::string& http, const std::string& grpc, const std::s
 
 int Node::Stop(int signal) { return process_->Stop(signal); }
 
+pid_t Node::pid() const { return process_->pid(); }
+
 bool Node::Restart() {
   // An indexer's site keeps its port too (its default follows --http's).
   const bool own_site = absl::c_any_of(

@@ -3,6 +3,8 @@
 #ifndef PGXN_TESTS_SUPPORT_CLUSTER_H_
 #define PGXN_TESTS_SUPPORT_CLUSTER_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,10 +41,10 @@ class Node {
   bool Restart();
 
   const std::string& dir() const { return dir_; }
-  pid_t pid() const { return process_ == nullptr ? -1 : process_->pid(); }
   std::string url() const;           // http://127.0.0.1:PORT
   std::string grpc_address() const;  // 127.0.0.1:PORT
   int http_port() const { return http_port_; }
+  pid_t pid() const;
   // The website's listener (an indexer's "site" in ports.json), e.g.
   // http://127.0.0.1:PORT; empty when the node serves no site.
   std::string site_url() const;
