@@ -69,7 +69,7 @@ class EventLog {
   // SnapshotReader). FailedPrecondition when the log is empty. Opening is
   // short; the reader holds no database connection between its calls, so a
   // client that reads slowly ties up nothing but the reader's memory (the
-  // origin's keeps the tree's listing, about 100 bytes a file).
+  // origin's keeps the tree's listing, a few hundred bytes a file).
   virtual absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshot() const = 0;
 };
 

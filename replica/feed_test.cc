@@ -570,5 +570,68 @@ TEST(FeedTest, LightSubscribersGetPathsAndHashesThatStillVerify) {
   reader->Finish();
 }
 
+TEST(FeedTest, StreamsPastAPeersCapAreRefusedAtOnce) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  feed::TestChain chain;
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+  feed::GrpcServerOptions options;
+  options.limits.max_streams_per_peer = 2;
+  auto server = feed::FeedServer::Start(options, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  struct Call {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader;
+    v1::FeedMessage message;
+  };
+  Call calls[4];
+  auto open = [&](Call& call) {
+    call.reader = feed->Subscribe(&call.context, v1::SubscribeRequest());
+    return call.reader->Read(&call.message);
+  };
+  ASSERT_TRUE(open(calls[0]));
+  ASSERT_TRUE(open(calls[1]));
+  EXPECT_FALSE(open(calls[2])) << "a third stream from one address was served";
+  grpc::Status refused = calls[2].reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "This feed server serves at most 2 streams at once to one address; try again later");
+  // A stream that ends makes room.
+  calls[0].context.TryCancel();
+  (void)calls[0].reader->Finish();
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 1; }));
+  EXPECT_TRUE(open(calls[3]));
+  for (int i : {1, 3}) {
+    calls[i].context.TryCancel();
+    (void)calls[i].reader->Finish();
+  }
+}
+
+TEST(FeedTest, ASubscriberThatDoesNotReadIsDroppedAfterTheWriteTimeout) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  feed::TestChain chain;
+  // Far more than HTTP/2's windows let through to a client that does not read.
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("big", std::string(48 << 20, 'b'))})).ok());
+  feed::GrpcServerOptions options;
+  options.limits.write_timeout = absl::Milliseconds(300);
+  auto server = feed::FeedServer::Start(options, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_include_content(true);
+  auto reader = feed->Subscribe(&context, request);
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 1; }));
+  // Never read: the server must give up on the stream rather than hold it.
+  EXPECT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 0; }))
+      << "the stream that does not read is still open";
+  context.TryCancel();
+  (void)reader->Finish();
+}
+
 }  // namespace
 }  // namespace pgxn::replica
