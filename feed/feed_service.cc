@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/optional.h"
 #include "base/log.h"
+#include "feed/byte_budget.h"
 #include "pgxn/feed/v1/feed.grpc.pb.h"
 
 namespace pgxn::feed {
@@ -93,72 +94,12 @@ class WorkQueue {
 };
 
 // What the service's registry, ticker and byte budget see of a stream.
-class Stream {
+class Stream : public BudgetWaiter {
  public:
-  virtual ~Stream() = default;
   // On the ticker's thread: `head` is the log's head seq now.
   virtual void Tick(absl::Time now, uint64_t head) = 0;
-  // The byte budget has room again.
-  virtual void Wake() = 0;
   // The server is stopping: end the stream.
   virtual void Stop() = 0;
-};
-
-// Bytes of file contents held for streams, over all of them. A stream that
-// finds no room waits in line and is woken when some is given back.
-class ByteBudget {
- public:
-  explicit ByteBudget(uint64_t limit) : limit_(limit) {}
-
-  // Takes `bytes` for a stream of `peer` if they fit (or if nothing is taken:
-  // one message may exceed the limit alone); otherwise queues `waiter` to be
-  // woken and returns false.
-  bool Take(uint64_t bytes, const std::string& peer, std::weak_ptr<Stream> waiter) {
-    absl::MutexLock lock(&mu_);
-    if (bytes == 0) return true;
-    if (used_ == 0 || used_ + bytes <= limit_) {
-      used_ += bytes;
-      last_peer_ = peer;
-      return true;
-    }
-    waiters_.push_back(Waiter{std::move(waiter), peer});
-    return false;
-  }
-
-  void Give(uint64_t bytes) {
-    if (bytes == 0) return;
-    std::vector<std::weak_ptr<Stream>> wake;
-    {
-      absl::MutexLock lock(&mu_);
-      used_ -= std::min(bytes, used_);
-      // Streams of other peers than the one served last go first: a client
-      // with a crowd of streams that never read (each holding its share
-      // until it times out) then delays another's turn by one at most.
-      for (const Waiter& waiter : waiters_) {
-        if (waiter.peer != last_peer_) wake.push_back(waiter.stream);
-      }
-      for (const Waiter& waiter : waiters_) {
-        if (waiter.peer == last_peer_) wake.push_back(waiter.stream);
-      }
-      waiters_.clear();
-    }
-    // Each tries again in this order; those that still do not fit queue up
-    // anew.
-    for (const std::weak_ptr<Stream>& waiter : wake) {
-      if (std::shared_ptr<Stream> stream = waiter.lock()) stream->Wake();
-    }
-  }
-
- private:
-  struct Waiter {
-    std::weak_ptr<Stream> stream;
-    std::string peer;
-  };
-  const uint64_t limit_;
-  absl::Mutex mu_;
-  uint64_t used_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string last_peer_ ABSL_GUARDED_BY(mu_);
-  std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 // State shared by the service and its streams.
