@@ -455,6 +455,14 @@ class StreamReactor : public grpc::ServerWriteReactor<Message>, public Stream {
       // Room given back while Fill ran has woken nobody: try again at once.
       waiting_ = filled.waiting && wakes == wakes_;
     }
+    if (filled.idle) {
+      // An event committed after Fill looked at the head, whose tick passed
+      // this stream by while it was working, is seen here: the head moves
+      // before the ticker wakes, and the ticker sees idle_ from now on.
+      absl::StatusOr<ChainTip> tip = shared_->log->Head();
+      absl::MutexLock lock(&mu_);
+      if (tip.ok() && idle_ && HasWork(absl::Now(), tip->seq, last_send_)) idle_ = false;
+    }
     Pump();
   }
 
