@@ -525,13 +525,14 @@ absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
   return DecodeFile(*value);
 }
 
-absl::StatusOr<std::string> Store::ReadWholeBlob(absl::string_view sha256,
-                                                 const rocksdb::Snapshot* snapshot) const {
-  return db_->Get(db_->blobs, sha256, absl::StrCat("Blob ", base::HexEncode(sha256)), snapshot);
+absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256) const {
+  return ReadWholeBlob(sha256, nullptr);
 }
 
-absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256) const {
-  return db_->Get(db_->blobs, sha256, absl::StrCat("Blob ", base::HexEncode(sha256)));
+absl::StatusOr<std::string> Store::ReadWholeBlob(absl::string_view sha256,
+                                                 const rocksdb::Snapshot* snapshot) const {
+  const std::string what = absl::StrCat("Blob ", base::HexEncode(sha256));
+  return db_->Get(db_->blobs, sha256, what, snapshot);
 }
 
 absl::Status Store::AttachContents(v1::Event* event) const {
