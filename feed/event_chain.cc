@@ -69,6 +69,10 @@ absl::Status CheckOp(const v1::Op& op, bool require_content) {
 
 }  // namespace
 
+bool HasTreeSize(const v1::Event& event) {
+  return !event.tree_digest().empty() && (event.tree_files() != 0 || event.tree_bytes() != 0);
+}
+
 std::string GenesisHash() { return std::string(base::kSha256Size, '\0'); }
 
 std::string CanonicalEncoding(const v1::Event& event) {
@@ -92,6 +96,12 @@ std::string CanonicalEncoding(const v1::Event& event) {
   // Appended only when present, so events from before tree digests existed
   // keep their hashes.
   if (!event.tree_digest().empty()) AppendBytes(event.tree_digest(), &out);
+  // Likewise the tree's size, which only follows a digest: the digest's
+  // length prefix keeps the two shapes apart.
+  if (HasTreeSize(event)) {
+    AppendU64(event.tree_files(), &out);
+    AppendU64(event.tree_bytes(), &out);
+  }
   return out;
 }
 
@@ -173,6 +183,10 @@ absl::Status VerifyEventAlone(const v1::Event& event, bool require_content,
   if (!event.tree_digest().empty() && event.tree_digest().size() != base::kSha256Size) {
     return absl::InvalidArgumentError(absl::StrCat("Event ", event.seq(), " has a tree digest of ",
                                                    event.tree_digest().size(), " bytes"));
+  }
+  if (event.tree_digest().empty() && (event.tree_files() != 0 || event.tree_bytes() != 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Event ", event.seq(), " states the tree's size without a tree digest"));
   }
   absl::flat_hash_set<absl::string_view> paths;
   for (const v1::Op& op : event.ops()) {

@@ -37,6 +37,11 @@ std::string GenesisHash();
 // `hash`, `signature` and the ops' `content`, length-prefixed, big-endian.
 std::string CanonicalEncoding(const v1::Event& event);
 
+// Whether `event` states the size of the tree it leaves (tree_files and
+// tree_bytes, which the hash covers only then): events from before those
+// fields existed do not, and a snapshot of them is bounded by nothing.
+bool HasTreeSize(const v1::Event& event);
+
 // SHA-256 of CanonicalEncoding(event).
 std::string ComputeEventHash(const v1::Event& event);
 

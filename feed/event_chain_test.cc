@@ -98,6 +98,17 @@ TEST(EventChainTest, RefusesTamperedEvents) {
          SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "segment"},
+      {"tree size", [](v1::Event* e) { e->set_tree_bytes(e->tree_bytes() + 1); },
+       absl::StatusCode::kDataLoss, "does not match its contents"},
+      {"tree file count", [](v1::Event* e) { e->set_tree_files(e->tree_files() - 1); },
+       absl::StatusCode::kDataLoss, "does not match its contents"},
+      {"tree size without a digest resealed",
+       [](v1::Event* e) {
+         e->clear_tree_digest();
+         e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
+       },
+       absl::StatusCode::kInvalidArgument, "without a tree digest"},
       {"duplicate path resealed",
        [](v1::Event* e) {
          *e->add_ops() = e->ops(0);
@@ -116,6 +127,22 @@ TEST(EventChainTest, RefusesTamperedEvents) {
     EXPECT_EQ(s.code(), c.code) << c.name << ": " << s;
     EXPECT_NE(s.message().find(c.message_part), absl::string_view::npos) << c.name << ": " << s;
   }
+}
+
+TEST(EventChainTest, TreeSizeIsHashedOnlyWhenStated) {
+  TestChain chain;
+  v1::Event event = chain.Next({PutOp("a.json", "content")});
+  EXPECT_EQ(event.tree_files(), 1u);
+  EXPECT_EQ(event.tree_bytes(), 7u);
+  EXPECT_TRUE(HasTreeSize(event));
+  // An event from before the fields existed keeps the hash it was signed with.
+  v1::Event old = event;
+  old.clear_tree_files();
+  old.clear_tree_bytes();
+  EXPECT_FALSE(HasTreeSize(old));
+  EXPECT_NE(ComputeEventHash(old), event.hash());
+  std::string encoding = CanonicalEncoding(event);
+  EXPECT_EQ(CanonicalEncoding(old), encoding.substr(0, encoding.size() - 16));
 }
 
 TEST(EventChainTest, LightEventsVerifyWithoutContent) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,21 @@
 #include "pgxn/feed/v1/feed.pb.h"
 
 namespace pgxn::feed {
+
+// A consistent view of a log's tree at one event, read in batches. Used by
+// one thread at a time (any thread); may outlive nothing but its log.
+class SnapshotReader {
+ public:
+  virtual ~SnapshotReader() = default;
+  // The event the snapshot belongs to, without contents.
+  virtual const v1::Event& head() const = 0;
+  // The size of the next file's content; nullopt once every file was read.
+  virtual absl::optional<uint64_t> NextFileBytes() const = 0;
+  // The next files in path order, each a PUT op with its content: as many as
+  // fit in `max_bytes` of content, and at least one while any remain; empty
+  // once every file was read.
+  virtual absl::StatusOr<std::vector<v1::Op>> Next(uint64_t max_bytes) = 0;
+};
 
 class EventLog {
  public:
@@ -49,12 +65,12 @@ class EventLog {
   // at S but none before). ReadAfter needs after_seq >= LogStart().
   virtual uint64_t LogStart() const = 0;
 
-  // The whole tree at one moment: calls `head` once with the event at the
-  // head (without contents; the head of an empty log has no event and this
-  // is FailedPrecondition), then `file` with a PUT op, with content, per
-  // file. Either callback returning false stops the walk (Cancelled).
-  virtual absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                                const std::function<bool(v1::Op file)>& file) const = 0;
+  // The whole tree at the head, to be read a batch at a time (see
+  // SnapshotReader). FailedPrecondition when the log is empty. Opening is
+  // short; the reader holds no database connection between its calls, so a
+  // client that reads slowly ties up nothing but the reader's memory (the
+  // origin's keeps the tree's listing, a few hundred bytes a file).
+  virtual absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenSnapshot() const = 0;
 };
 
 }  // namespace pgxn::feed

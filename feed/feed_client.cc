@@ -201,8 +201,11 @@ absl::Status FeedClient::BootstrapFrom(const std::string& address) {
     context.TryCancel();
   } else {
     const v1::Event head = chunk.head();
-    base::LogInfo(
-        absl::StrCat("Bootstrapping from a snapshot of ", address, " at seq ", head.seq()));
+    base::LogInfo(absl::StrCat("Bootstrapping from a snapshot of ", address, " at seq ", head.seq(),
+                               HasTreeSize(head)
+                                   ? absl::StrCat(" (", head.tree_files(), " files, ",
+                                                  head.tree_bytes(), " bytes, as signed)")
+                                   : std::string(" (of unstated size)")));
     status = sink_->Bootstrap(head, [&]() -> absl::StatusOr<v1::Op> {
       if (!reader->Read(&chunk)) return absl::NotFoundError("end of snapshot");
       {

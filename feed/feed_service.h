@@ -2,14 +2,30 @@
 // origin serves its Postgres log with it, every other node relays its store.
 // Events pass through exactly as the log holds them; nothing is re-signed.
 //
-// Each Subscribe call runs on a gRPC thread: it sends a heartbeat at once (so
-// the subscriber learns the head), then the backlog in batches, then waits on
-// the log for new events, sending a heartbeat whenever it has been quiet for
-// `heartbeat_interval`. It ends when the client cancels or Shutdown() is called.
+// Built on gRPC's callback API so that an open stream costs memory, not a
+// thread (docs/architecture.md §3):
+//  - a few worker threads do every read of the log (the only calls that may
+//    block), a stream at a time, and hand the messages to gRPC;
+//  - one ticker thread waits on the log for new events and wakes the streams
+//    that are caught up, sends heartbeats on quiet ones (after
+//    `heartbeat_interval`), and cancels a stream whose write has not been
+//    taken by its client within `write_timeout` (a subscriber that does not
+//    read is dropped, not buffered);
+//  - file contents read for the streams and not yet taken by their clients
+//    are bounded over all streams by `max_buffered_bytes` (one message may
+//    exceed it alone); a stream waits for its turn;
+//  - Subscribe and Snapshot streams are capped in total and per peer (IP
+//    address), and Snapshot streams apart as well; over a cap a call fails
+//    with RESOURCE_EXHAUSTED at once.
+// Subscribe sends a heartbeat at once (so the subscriber learns the head),
+// then the backlog in batches, then new events as they are committed. Streams
+// end when the client cancels or Shutdown() is called.
+//
+// Thread-safety: FeedServer's methods may be called from any thread.
 #ifndef PGXN_FEED_FEED_SERVICE_H_
 #define PGXN_FEED_FEED_SERVICE_H_
 
-#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -27,13 +43,31 @@ struct FeedServiceOptions {
   size_t batch_bytes = 8 << 20;
 };
 
+// What a crowd of clients, or one hostile one, may take of a Feed server.
+struct FeedLimits {
+  // Subscribe and Snapshot streams open at once, from everyone and from one
+  // IP address.
+  uint64_t max_streams = 4096;
+  uint64_t max_streams_per_peer = 128;
+  // Snapshot streams open at once (each keeps the tree's listing while it
+  // runs), from everyone and from one IP address.
+  uint64_t max_snapshots = 32;
+  uint64_t max_snapshots_per_peer = 4;
+  // A stream whose client has not taken a message this long after it was
+  // written is cancelled.
+  absl::Duration write_timeout = absl::Seconds(60);
+  // File contents read for streams and not yet taken by their clients, over
+  // all streams.
+  uint64_t max_buffered_bytes = uint64_t{256} << 20;
+  // Threads that read the log for the streams.
+  int worker_threads = 4;
+};
+
 struct GrpcServerOptions {
   std::string address = "127.0.0.1:0";  // host:port; port 0 picks one
   // Largest message sent or received: an event carries whole archives.
   int max_message_bytes = kMaxFeedMessageBytes;
-  // Threads for RPCs, one per open Subscribe stream: the most subscribers
-  // served at once.
-  int max_threads = 512;
+  FeedLimits limits;
 };
 
 // A running gRPC server hosting the Feed service.

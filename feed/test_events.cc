@@ -38,15 +38,19 @@ v1::Event TestChain::Next(std::vector<v1::Op> ops, const std::string& kind, cons
     auto old = files_.find(op.path());
     if (old != files_.end()) {
       tree_.Remove(op.path(), old->second.sha256, old->second.media_type);
+      tree_bytes_ -= old->second.size;
       files_.erase(old);
     }
     if (op.type() == v1::Op::PUT) {
       tree_.Add(op.path(), op.sha256(), op.media_type());
-      files_[op.path()] = File{op.sha256(), op.media_type()};
+      tree_bytes_ += op.size();
+      files_[op.path()] = File{op.sha256(), op.media_type(), op.size()};
     }
     *event.add_ops() = std::move(op);
   }
   event.set_tree_digest(tree_.Digest());
+  event.set_tree_files(files_.size());
+  event.set_tree_bytes(tree_bytes_);
   SealEvent(tip_, &event);
   SignEvent(Key().secret_key, &event);
   tip_ = TipAfter(event);

@@ -3,6 +3,7 @@
 #ifndef PGXN_FEED_TEST_EVENTS_H_
 #define PGXN_FEED_TEST_EVENTS_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,8 +25,8 @@ class TestChain {
  public:
   explicit TestChain(std::string epoch = "0123456789abcdef0123456789abcdef");
 
-  // The next sealed and signed event extending the chain, with the digest of
-  // the tree it leaves.
+  // The next sealed and signed event extending the chain, with the digest,
+  // file count and size of the tree it leaves.
   v1::Event Next(std::vector<v1::Op> ops, const std::string& kind = "release",
                  const std::string& dist = "pair", const std::string& version = "0.1.0");
 
@@ -40,10 +41,12 @@ class TestChain {
   struct File {
     std::string sha256;
     std::string media_type;
+    uint64_t size = 0;
   };
   ChainTip tip_;
   int64_t time_us_ = 1'700'000'000'000'000;
   TreeDigest tree_;
+  uint64_t tree_bytes_ = 0;
   std::map<std::string, File> files_;
 };
 

@@ -91,6 +91,7 @@ absl::Status NodeHost::StartAll() {
   feed::GrpcServerOptions grpc_options;
   grpc_options.address = options_.grpc_address;
   grpc_options.max_message_bytes = options_.max_message_bytes;
+  grpc_options.limits = options_.feed_limits;
   feed::FeedServiceOptions feed_options;
   feed_options.role = options_.role;
   feed_options.heartbeat_interval = options_.heartbeat_interval;

@@ -39,6 +39,7 @@
 #include "absl/types/optional.h"
 #include "feed/event_chain.h"
 #include "feed/event_log.h"
+#include "feed/feed_service.h"
 #include "gateway/http.h"
 #include "gateway/router.h"
 #include "host/metrics.h"
@@ -81,6 +82,8 @@ struct NodeHostOptions {
   HttpLimits http_limits;
   int max_message_bytes = feed::kMaxFeedMessageBytes;  // Feed messages
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  // What the Feed server gives its clients at most (streams, buffers, time).
+  feed::FeedLimits feed_limits;
   // A second HTTP listener, HOST:PORT, with routes of its own (an indexer's
   // website, whose paths collide with the API's); empty: none.
   std::string site_address;

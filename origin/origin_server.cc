@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   };
   host_options.http_limits = o.http_limits;
   host_options.heartbeat_interval = o.heartbeat_interval;
+  host_options.feed_limits = o.feed_limits;
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
       host::NodeHost::Start(std::move(host_options), origin.get());
   if (!host.ok()) return host.status();

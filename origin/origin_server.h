@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
+#include "feed/feed_service.h"
 #include "host/node_host.h"
 #include "origin/manager/manager_context.h"
 
@@ -38,6 +39,7 @@ struct OriginOptions {
   // the HTTP listener.
   ManagerOptions manager;
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  feed::FeedLimits feed_limits;  // what the Feed server gives its clients
   // The stats files go out in `stats` events of their own at most this long
   // after a change (stats_refresher.h); zero: in each change's own event,
   // as PGXN writes them.

@@ -1,6 +1,7 @@
 #include "host/node_host.h"
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
+#include "pgxnd/feed_flags.h"
 #include "pgxnd/commands.h"
 #include "pgxnd/http_flags.h"
 
@@ -53,6 +54,7 @@ int RunOriginCommand(const std::vector<std::string>& args) {
                "per hour; more get 429 with Retry-After (0: no limit)");
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
+  AddFeedFlags(flags, &options.feed_limits);
   flags.Duration("stats-delay", &options.stats_delay,
                  "publish the stats files (stats/*.json) in a `stats` event of their own at "
                  "most this long after a change, one for all the changes of that moment; 0: in "

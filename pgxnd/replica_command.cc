@@ -6,6 +6,7 @@
 #include "indexer/indexer.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
+#include "pgxnd/feed_flags.h"
 #include "pgxnd/replica_flags.h"
 #include "replica/replica.h"
 #include "site/site.h"
@@ -41,6 +42,7 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   FlagSet flags(command, "--data-dir DIR --upstream HOST:PORT [flags]",
                 is_indexer ? kIndexerSummary : kMirrorSummary);
   AddReplicaFlags(flags, &options);
+  AddFeedFlags(flags, &options.feed_limits);
   indexer::IndexerOptions indexer_options;
   indexer::ConverterOptions& converters = indexer_options.converters;
   bool no_converters = false;

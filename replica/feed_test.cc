@@ -2,12 +2,15 @@
 // feed::FeedClient applying into another, over real gRPC on a loopback port. The
 // upstream stands for the origin (its events and heartbeats are signed by
 // feed::TestChain's key); tampering logs stand for hostile relays.
+#include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "base/digest.h"
@@ -98,25 +101,103 @@ class TamperingLog final : public feed::EventLog {
     return store_->OriginHeartbeat();
   }
   uint64_t LogStart() const override { return store_->LogStart(); }
-  absl::Status Snapshot(const std::function<bool(const v1::Event&)>& head,
-                        const std::function<bool(v1::Op)>& file) const override {
+  absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override {
     // Alters the first file's content, keeping its claimed sha256 consistent.
-    bool first = true;
-    return store_->Snapshot(head, [&](v1::Op op) {
-      if (first) {
-        first = false;
-        op.set_content(op.content() + "!");
-        op.set_size(op.content().size());
-        op.set_sha256(base::Sha256(op.content()));
+    class Altering final : public feed::SnapshotReader {
+     public:
+      explicit Altering(std::unique_ptr<feed::SnapshotReader> inner) : inner_(std::move(inner)) {}
+      const v1::Event& head() const override { return inner_->head(); }
+      absl::optional<uint64_t> NextFileBytes() const override { return inner_->NextFileBytes(); }
+      absl::StatusOr<std::vector<v1::Op>> Next(uint64_t max_bytes) override {
+        auto ops = inner_->Next(max_bytes);
+        if (ops.ok() && !ops->empty() && std::exchange(first_, false)) {
+          // Same size, so only the digest can tell.
+          v1::Op& op = ops->front();
+          std::string content = op.content();
+          if (!content.empty()) content.back() ^= 1;
+          op.set_content(content);
+          op.set_sha256(base::Sha256(op.content()));
+        }
+        return ops;
       }
-      return file(std::move(op));
-    });
+
+     private:
+      std::unique_ptr<feed::SnapshotReader> inner_;
+      bool first_ = true;
+    };
+    auto inner = store_->OpenSnapshot();
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<feed::SnapshotReader>(new Altering(*std::move(inner)));
   }
 
  private:
   const Store* const store_;
   const Tamper tamper_;
 };
+
+// Serves a store's log, but its snapshot sends the real signed head and then
+// file after file of junk, like a hostile upstream filling a disk; counts
+// what it sent. Stops after `limit` files so that a failing test ends.
+class EndlessSnapshotLog final : public feed::EventLog {
+ public:
+  EndlessSnapshotLog(const Store* store, int limit) : store_(store), limit_(limit) {}
+  absl::StatusOr<feed::ChainTip> Head() const override { return store_->Head(); }
+  absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t after, size_t max_events,
+                                                   size_t max_bytes,
+                                                   bool include_content) const override {
+    return store_->ReadAfter(after, max_events, max_bytes, include_content);
+  }
+  uint64_t WaitForHeadAbove(uint64_t seq, absl::Time deadline) const override {
+    return store_->WaitForHeadAbove(seq, deadline);
+  }
+  std::string OriginKey() const override { return store_->OriginKey(); }
+  absl::optional<v1::Heartbeat> OriginHeartbeat() const override {
+    return store_->OriginHeartbeat();
+  }
+  uint64_t LogStart() const override { return store_->LogStart(); }
+  absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override {
+    class Junk final : public feed::SnapshotReader {
+     public:
+      Junk(v1::Event head, const EndlessSnapshotLog* log) : head_(std::move(head)), log_(log) {}
+      const v1::Event& head() const override { return head_; }
+      absl::optional<uint64_t> NextFileBytes() const override {
+        if (log_->sent_.load() >= log_->limit_) return absl::nullopt;
+        return kJunkBytes;
+      }
+      absl::StatusOr<std::vector<v1::Op>> Next(uint64_t) override {
+        std::vector<v1::Op> ops;
+        if (!NextFileBytes().has_value()) return ops;
+        const int n = log_->sent_++;
+        ops.push_back(feed::PutOp(absl::StrCat("junk/", n), std::string(kJunkBytes, 'a' + n % 26),
+                                  "application/octet-stream"));
+        return ops;
+      }
+
+     private:
+      const v1::Event head_;
+      const EndlessSnapshotLog* const log_;
+    };
+    auto real = store_->OpenSnapshot();
+    if (!real.ok()) return real.status();
+    return std::unique_ptr<feed::SnapshotReader>(new Junk((*real)->head(), this));
+  }
+  int sent() const { return sent_.load(); }
+
+  static constexpr uint64_t kJunkBytes = 64 << 10;
+
+ private:
+  const Store* const store_;
+  const int limit_;
+  mutable std::atomic<int> sent_{0};
+};
+
+uint64_t DiskBytes(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  }
+  return bytes;
+}
 
 std::unique_ptr<Store> OpenStore(const std::string& dir, bool pin = true) {
   auto store = Store::Open(dir);
@@ -274,6 +355,38 @@ TEST(FeedTest, ATamperedSnapshotIsRefusedWholeAndTheLogIsReplayedInstead) {
       << sink.refusals()[0];
   EXPECT_EQ(downstream->Tip().seq, 0u);
   EXPECT_TRUE(absl::IsNotFound(downstream->GetFile("f0").status())) << "nothing was kept";
+}
+
+TEST(FeedTest, ASnapshotPastItsSignedSizeIsRefusedAndLeavesNothingOnDisk) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  auto downstream = OpenStore(dir.path() + "/down");
+  feed::TestChain chain;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("f" + std::to_string(i), "x")})).ok());
+  }
+  const uint64_t empty_bytes = DiskBytes(dir.path() + "/down");
+  // 2,000 junk files are 128 MiB: a mirror that took them all would show it.
+  EndlessSnapshotLog hostile(upstream.get(), 2000);
+  auto server = feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), &hostile);
+  ASSERT_TRUE(server.ok());
+  StoreSink sink(downstream.get());
+  feed::FeedClientOptions options = ClientOptions((*server)->port());
+  options.retry = [](const absl::Status&) { return false; };  // one attempt
+  feed::FeedClient client(options, &sink);
+  client.Start();
+  ASSERT_TRUE(WaitUntil([&] { return !client.State().last_error.empty(); }));
+  client.Stop();
+  const std::string error = client.State().last_error;
+  EXPECT_NE(error.find("more than the 5 files and 5 bytes the origin signed"), std::string::npos)
+      << error;
+  EXPECT_EQ(downstream->Tip().seq, 0u);
+  // The first junk file is already past the signed size; what else went out
+  // was in flight when the client hung up.
+  EXPECT_LT(hostile.sent(), 200) << "the mirror kept reading junk";
+  EXPECT_TRUE(absl::IsNotFound(downstream->GetFile("junk/0").status()));
+  EXPECT_LT(DiskBytes(dir.path() + "/down"), empty_bytes + (4 << 20))
+      << "the refused snapshot stayed on disk";
 }
 
 TEST(FeedTest, ResumesAfterTheUpstreamRestarts) {
@@ -455,6 +568,69 @@ TEST(FeedTest, LightSubscribersGetPathsAndHashesThatStillVerify) {
   EXPECT_EQ(tip.seq, 3u);
   context.TryCancel();
   reader->Finish();
+}
+
+TEST(FeedTest, StreamsPastAPeersCapAreRefusedAtOnce) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  feed::TestChain chain;
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+  feed::GrpcServerOptions options;
+  options.limits.max_streams_per_peer = 2;
+  auto server = feed::FeedServer::Start(options, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  struct Call {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::FeedMessage>> reader;
+    v1::FeedMessage message;
+  };
+  Call calls[4];
+  auto open = [&](Call& call) {
+    call.reader = feed->Subscribe(&call.context, v1::SubscribeRequest());
+    return call.reader->Read(&call.message);
+  };
+  ASSERT_TRUE(open(calls[0]));
+  ASSERT_TRUE(open(calls[1]));
+  EXPECT_FALSE(open(calls[2])) << "a third stream from one address was served";
+  grpc::Status refused = calls[2].reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "This feed server serves at most 2 streams at once to one address; try again later");
+  // A stream that ends makes room.
+  calls[0].context.TryCancel();
+  (void)calls[0].reader->Finish();
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 1; }));
+  EXPECT_TRUE(open(calls[3]));
+  for (int i : {1, 3}) {
+    calls[i].context.TryCancel();
+    (void)calls[i].reader->Finish();
+  }
+}
+
+TEST(FeedTest, ASubscriberThatDoesNotReadIsDroppedAfterTheWriteTimeout) {
+  base::TempDir dir;
+  auto upstream = OpenStore(dir.path() + "/up");
+  feed::TestChain chain;
+  // Far more than HTTP/2's windows let through to a client that does not read.
+  ASSERT_TRUE(upstream->Apply(chain.Next({feed::PutOp("big", std::string(48 << 20, 'b'))})).ok());
+  feed::GrpcServerOptions options;
+  options.limits.write_timeout = absl::Milliseconds(300);
+  auto server = feed::FeedServer::Start(options, ServiceOptions(), upstream.get());
+  ASSERT_TRUE(server.ok());
+  auto feed = v1::Feed::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::SubscribeRequest request;
+  request.set_include_content(true);
+  auto reader = feed->Subscribe(&context, request);
+  ASSERT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 1; }));
+  // Never read: the server must give up on the stream rather than hold it.
+  EXPECT_TRUE(WaitUntil([&] { return (*server)->active_streams() == 0; }))
+      << "the stream that does not read is still open";
+  context.TryCancel();
+  (void)reader->Finish();
 }
 
 }  // namespace

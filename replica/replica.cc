@@ -57,6 +57,7 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   host_options.http_limits = options_.http_limits;
   host_options.max_message_bytes = options_.max_message_bytes;
   host_options.heartbeat_interval = options_.heartbeat_interval;
+  host_options.feed_limits = options_.feed_limits;
   host_options.site_address = options_.site_address;
   host_options.site_routes = std::move(site_routes);
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =

@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "feed/feed_client.h"
+#include "feed/feed_service.h"
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
 #include "host/node_host.h"
@@ -38,6 +39,7 @@ struct ReplicaOptions {
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;
   absl::Duration heartbeat_interval = absl::Seconds(2);
+  feed::FeedLimits feed_limits;  // what the Feed server gives nodes below
   absl::Duration stale_after = absl::Seconds(30);
   // A file holding the origin's public key as "ed25519:<hex>" (--origin-key);
   // empty: trust the key the first upstream reports, and remember it.

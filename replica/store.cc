@@ -154,6 +154,30 @@ struct Store::Db {
     }
     return FromRocks(db->Write(rocksdb::WriteOptions(), &batch), "Cannot clear the store");
   }
+
+  // ClearAll, then compacts the tree's families so that what was deleted
+  // leaves the disk now (deleted keys and their blob files otherwise stay
+  // until compactions happen to reach them): for a refused snapshot, which
+  // may have written as much as its head claimed.
+  absl::Status Purge() {
+    if (absl::Status s = ClearAll(); !s.ok()) return s;
+    // Every family flushed, so that no write-ahead log file still holding
+    // the deleted data is needed any more.
+    if (absl::Status s = FromRocks(db->Flush(rocksdb::FlushOptions(), handles), "Cannot flush");
+        !s.ok()) {
+      return s;
+    }
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* family : {files, blobs, events}) {
+      if (absl::Status s = FromRocks(db->CompactRange(options, family, nullptr, nullptr),
+                                     "Cannot compact the store");
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
 };
 
 // Stores written before chunking hold large blobs whole, which a reader could
@@ -234,7 +258,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
 
   // A snapshot bootstrap interrupted by a crash left files without a tip.
   if (db->Get(db->meta, kBootstrappingKey, "bootstrap mark").ok()) {
-    if (absl::Status s = db->ClearAll(); !s.ok()) return s;
+    if (absl::Status s = db->Purge(); !s.ok()) return s;
   }
   if (absl::Status s = ChunkWholeBlobs(*db); !s.ok()) return s;
 
@@ -470,19 +494,30 @@ absl::Status Store::Bootstrap(const v1::Event& head,
     return s;
   }
   auto abandon = [this](absl::Status why) {
-    if (absl::Status s = db_->ClearAll(); !s.ok()) return s;
+    if (absl::Status s = db_->Purge(); !s.ok()) return s;
     return why;
   };
+  // The head states the tree's size under the origin's signature: nothing
+  // past it is written, so a hostile upstream cannot fill the disk before
+  // the digest check at the end refuses its files.
+  const bool bounded = feed::HasTreeSize(head);
   feed::TreeDigest tree;
   rocksdb::WriteBatch batch;
   size_t batch_bytes = 0;
   uint64_t files = 0;
+  uint64_t bytes = 0;
   while (true) {
     absl::StatusOr<v1::Op> op = next_file();
     if (absl::IsNotFound(op.status())) break;
     if (!op.ok()) return abandon(op.status());
     if (op->type() != v1::Op::PUT) {
       return abandon(absl::InvalidArgumentError("A snapshot holds only PUT ops"));
+    }
+    if (bounded && (files + 1 > head.tree_files() ||
+                    op->content().size() > head.tree_bytes() - bytes)) {
+      return abandon(absl::DataLossError(absl::StrCat(
+          "The snapshot sends more than the ", head.tree_files(), " files and ",
+          head.tree_bytes(), " bytes the origin signed for event ", head.seq())));
     }
     if (absl::Status s = feed::CheckTreePath(op->path()); !s.ok()) return abandon(s);
     if (op->sha256().size() != base::kSha256Size || op->content().size() != op->size() ||
@@ -495,6 +530,7 @@ absl::Status Store::Bootstrap(const v1::Event& head,
     StoredFile file{op->sha256(), op->size(), op->media_type(), head.seq(), head.time_us()};
     batch.Put(db_->files, ToSlice(op->path()), EncodeFile(file));
     batch_bytes += op->content().size() + op->path().size();
+    bytes += op->content().size();
     ++files;
     if (batch_bytes >= kBootstrapBatchBytes) {
       if (absl::Status s = FromRocks(db_->db->Write(rocksdb::WriteOptions(), &batch),
@@ -506,10 +542,12 @@ absl::Status Store::Bootstrap(const v1::Event& head,
       batch_bytes = 0;
     }
   }
-  if (tree.Digest() != head.tree_digest()) {
+  if (tree.Digest() != head.tree_digest() ||
+      (bounded && (files != head.tree_files() || bytes != head.tree_bytes()))) {
     return abandon(absl::DataLossError(absl::StrCat(
-        "The snapshot's ", files, " files add up to digest ", base::HexEncode(tree.Digest()),
-        ", not the origin's ", base::HexEncode(head.tree_digest()), " for event ", head.seq())));
+        "The snapshot's ", files, " files (", bytes, " bytes) add up to digest ",
+        base::HexEncode(tree.Digest()), ", not the origin's ", base::HexEncode(head.tree_digest()),
+        " (", head.tree_files(), " files, ", head.tree_bytes(), " bytes) for event ", head.seq())));
   }
   v1::Event record = head;
   for (v1::Op& op : *record.mutable_ops()) op.clear_content();
@@ -720,44 +758,79 @@ uint64_t Store::WaitForHeadAbove(uint64_t seq, absl::Time deadline) const {
   return state_.tip.seq;
 }
 
-absl::Status Store::Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                             const std::function<bool(v1::Op file)>& file) const {
+// The tree at the tip as one RocksDB snapshot shows it, walked by an iterator.
+class Store::TreeSnapshot final : public feed::SnapshotReader {
+ public:
+  TreeSnapshot(const Store* store, const rocksdb::Snapshot* snapshot, v1::Event head)
+      : store_(store), snapshot_(snapshot), head_(std::move(head)) {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    it_.reset(store_->db_->db->NewIterator(options, store_->db_->files));
+    it_->SeekToFirst();
+  }
+  ~TreeSnapshot() override {
+    it_.reset();
+    store_->db_->db->ReleaseSnapshot(snapshot_);
+  }
+
+  const v1::Event& head() const override { return head_; }
+
+  absl::optional<uint64_t> NextFileBytes() const override {
+    if (!it_->Valid()) return absl::nullopt;
+    absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it_->value()));
+    return stored.ok() ? stored->size : 0;
+  }
+
+  absl::StatusOr<std::vector<v1::Op>> Next(uint64_t max_bytes) override {
+    std::vector<v1::Op> ops;
+    uint64_t bytes = 0;
+    for (; it_->Valid(); it_->Next()) {
+      absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it_->value()));
+      if (!stored.ok()) return stored.status();
+      if (!ops.empty() && bytes + stored->size > max_bytes) break;
+      absl::StatusOr<std::string> content = store_->ReadWholeBlob(stored->sha256, snapshot_);
+      if (!content.ok()) return content.status();
+      v1::Op op;
+      op.set_type(v1::Op::PUT);
+      op.set_path(std::string(ToView(it_->key())));
+      op.set_sha256(stored->sha256);
+      op.set_size(stored->size);
+      op.set_media_type(stored->media_type);
+      op.set_content(*std::move(content));
+      bytes += stored->size;
+      ops.push_back(std::move(op));
+    }
+    if (absl::Status s = FromRocks(it_->status(), "Cannot list files"); !s.ok()) return s;
+    return ops;
+  }
+
+ private:
+  const Store* const store_;
+  const rocksdb::Snapshot* const snapshot_;
+  const v1::Event head_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> Store::OpenSnapshot() const {
   // One RocksDB snapshot: the files are exactly those of the tip read with it.
   const rocksdb::Snapshot* snapshot = db_->db->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Release() { db->ReleaseSnapshot(snapshot); }
-  } release{db_->db.get(), snapshot};
+  auto fail = [&](absl::Status status) {
+    db_->db->ReleaseSnapshot(snapshot);
+    return status;
+  };
   absl::StatusOr<std::string> seq = db_->Get(db_->meta, kAppliedSeqKey, "applied seq", snapshot);
   if (absl::IsNotFound(seq.status())) {
-    return absl::FailedPreconditionError("This node holds no events yet");
+    return fail(absl::FailedPreconditionError("This node holds no events yet"));
   }
-  if (!seq.ok()) return seq.status();
+  if (!seq.ok()) return fail(seq.status());
   absl::StatusOr<std::string> record =
       db_->Get(db_->events, SeqKey(DecodeU64(*seq)), "head event", snapshot);
-  if (!record.ok()) return record.status();
+  if (!record.ok()) return fail(record.status());
   v1::Event event;
-  if (!event.ParseFromString(*record)) return absl::DataLossError("Stored head does not parse");
-  if (!head(event)) return absl::CancelledError("snapshot stopped");
-  rocksdb::ReadOptions options;
-  options.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(options, db_->files));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it->value()));
-    if (!stored.ok()) return stored.status();
-    absl::StatusOr<std::string> content = ReadWholeBlob(stored->sha256, snapshot);
-    if (!content.ok()) return content.status();
-    v1::Op op;
-    op.set_type(v1::Op::PUT);
-    op.set_path(std::string(ToView(it->key())));
-    op.set_sha256(stored->sha256);
-    op.set_size(stored->size);
-    op.set_media_type(stored->media_type);
-    op.set_content(*std::move(content));
-    if (!file(std::move(op))) return absl::CancelledError("snapshot stopped");
+  if (!event.ParseFromString(*record)) {
+    return fail(absl::DataLossError("Stored head does not parse"));
   }
-  return FromRocks(it->status(), "Cannot list files");
+  return std::unique_ptr<feed::SnapshotReader>(new TreeSnapshot(this, snapshot, std::move(event)));
 }
 
 }  // namespace pgxn::replica

@@ -92,8 +92,12 @@ class Store final : public feed::EventLog {
   // the snapshot belongs to (verified like any event except for the chain
   // link, which a snapshot cannot show), `next_file` yields the files one by
   // one (NotFound when there are no more). Each file's content must match its
-  // sha256 and the files must add up to head's tree digest; otherwise nothing
-  // is kept. FailedPrecondition if the store is not empty or no key is pinned.
+  // sha256, the files must stay within head's signed tree_files and
+  // tree_bytes (when it states them: refused at the first file past them,
+  // before it is written) and add up to head's tree digest; otherwise nothing
+  // is kept: what was written is deleted and compacted away before this
+  // returns (DataLoss). FailedPrecondition if the store is not empty or no
+  // key is pinned.
   absl::Status Bootstrap(const v1::Event& head,
                          const std::function<absl::StatusOr<v1::Op>()>& next_file);
 
@@ -157,8 +161,9 @@ class Store final : public feed::EventLog {
   std::string OriginKey() const override;
   absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
   uint64_t LogStart() const override;
-  absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                        const std::function<bool(v1::Op file)>& file) const override;
+  // Reads the tip and the tree through one RocksDB snapshot, held until the
+  // reader is gone.
+  absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override;
 
  private:
   struct Db;
@@ -180,6 +185,8 @@ class Store final : public feed::EventLog {
   // now).
   absl::StatusOr<std::string> ReadWholeBlob(absl::string_view sha256,
                                             const rocksdb::Snapshot* snapshot) const;
+  // What OpenSnapshot returns: reads through ReadWholeBlob.
+  class TreeSnapshot;
 
   std::unique_ptr<Db> db_;
   absl::Mutex write_mu_;  // serialises writers

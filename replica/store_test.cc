@@ -86,13 +86,16 @@ TEST(StoreTest, LargeContentIsReadBackWholeAndInRanges) {
       absl::IsNotFound((*store)->ReadBlobRange(base::Sha256("absent"), 0, 10).status()));
   // A snapshot carries the large file whole.
   std::string snapshot_content;
-  ASSERT_TRUE((*store)
-                  ->Snapshot([](const v1::Event&) { return true; },
-                             [&](v1::Op op) {
-                               if (op.path() == "dist/big.zip") snapshot_content = op.content();
-                               return true;
-                             })
-                  .ok());
+  auto snapshot = (*store)->OpenSnapshot();
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  while (true) {
+    absl::StatusOr<std::vector<v1::Op>> files = (*snapshot)->Next(1 << 20);
+    ASSERT_TRUE(files.ok()) << files.status();
+    if (files->empty()) break;
+    for (const v1::Op& op : *files) {
+      if (op.path() == "dist/big.zip") snapshot_content = op.content();
+    }
+  }
   EXPECT_EQ(snapshot_content, big);
 }
 

@@ -192,7 +192,8 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
   if (events.back().seq() >= head_seq) recent_.Add(events);
   if (!include_content) {
     for (v1::Event& event : events) {
-      for (v1::Op& op : *event.mutable_ops()) op.clear_content();
+      // Swapped away, not cleared: a cleared string keeps its memory.
+      for (v1::Op& op : *event.mutable_ops()) std::string().swap(*op.mutable_content());
     }
   }
   return events;
@@ -213,14 +214,86 @@ absl::optional<v1::Heartbeat> PgEventLog::OriginHeartbeat() const {
   return heartbeat;
 }
 
-absl::Status PgEventLog::Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                                  const std::function<bool(v1::Op file)>& file) const {
-  // A connection of its own: a snapshot streams for as long as the client
-  // reads, and must not hold one of the pool's for that long.
-  absl::StatusOr<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(pool_->dsn());
+namespace {
+
+// The tree at one event as listed in one transaction; contents are fetched
+// by hash as the stream asks for them.
+class PgSnapshotReader final : public feed::SnapshotReader {
+ public:
+  struct Entry {
+    std::string path;
+    std::string sha256;
+    uint64_t size;
+    std::string media_type;
+  };
+  PgSnapshotReader(PgPool* pool, v1::Event head, std::vector<Entry> files)
+      : pool_(pool), head_(std::move(head)), files_(std::move(files)) {}
+
+  const v1::Event& head() const override { return head_; }
+
+  absl::optional<uint64_t> NextFileBytes() const override {
+    if (next_ >= files_.size()) return absl::nullopt;
+    return files_[next_].size;
+  }
+
+  absl::StatusOr<std::vector<v1::Op>> Next(uint64_t max_bytes) override {
+    size_t end = next_;
+    uint64_t bytes = 0;
+    while (end < files_.size() && (end == next_ || bytes + files_[end].size <= max_bytes)) {
+      bytes += files_[end++].size;
+    }
+    if (end == next_) return std::vector<v1::Op>();
+    std::vector<std::string> wanted;
+    for (size_t i = next_; i < end; ++i) wanted.push_back(base::HexEncode(files_[i].sha256));
+    std::vector<v1::Op> ops;
+    {
+      auto conn = pool_->Acquire();
+      if (!conn.ok()) return conn.status();
+      auto blobs = (*conn)->Exec(
+          "SELECT sha256, content FROM blobs "
+          "WHERE sha256 = ANY (SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)",
+          PgParams().TextArray(wanted));
+      if (!blobs.ok()) return blobs.status();
+      absl::flat_hash_map<absl::string_view, absl::string_view> contents;
+      for (int row = 0; row < blobs->rows(); ++row) {
+        contents[blobs->Get(row, 0)] = blobs->Get(row, 1);
+      }
+      for (size_t i = next_; i < end; ++i) {
+        const Entry& entry = files_[i];
+        auto found = contents.find(entry.sha256);
+        if (found == contents.end()) {
+          return absl::DataLossError(absl::StrCat("No content for ", entry.path));
+        }
+        v1::Op op;
+        op.set_type(v1::Op::PUT);
+        op.set_path(entry.path);
+        op.set_sha256(entry.sha256);
+        op.set_size(entry.size);
+        op.set_media_type(entry.media_type);
+        op.set_content(std::string(found->second));
+        ops.push_back(std::move(op));
+      }
+    }
+    // What was sent is not needed again: give its memory back as the stream goes.
+    for (size_t i = next_; i < end; ++i) files_[i] = Entry{};
+    next_ = end;
+    return ops;
+  }
+
+ private:
+  PgPool* const pool_;
+  const v1::Event head_;
+  std::vector<Entry> files_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> PgEventLog::OpenSnapshot() const {
+  auto conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   PgConnection& c = **conn;
-  // One snapshot of the database for the head and every file.
+  // One snapshot of the database for the head and the listing.
   if (absl::Status s = c.ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) {
     return s;
   }
@@ -238,30 +311,19 @@ absl::Status PgEventLog::Snapshot(const std::function<bool(const v1::Event& head
   if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return finish(absl::DataLossError("The head event does not parse"));
   }
-  if (!head(event)) return finish(absl::CancelledError("snapshot stopped"));
-  if (absl::Status s = c.ExecScript(
-          "DECLARE snapshot_files NO SCROLL CURSOR FOR"
-          " SELECT t.path, t.sha256, t.size, t.media_type, b.content"
-          " FROM tree_files t JOIN blobs b ON b.sha256 = t.sha256 ORDER BY t.path COLLATE \"C\"");
-      !s.ok()) {
-    return finish(s);
+  auto rows = c.Exec(
+      "SELECT path, sha256, size, media_type FROM tree_files ORDER BY path COLLATE \"C\"");
+  if (!rows.ok()) return finish(rows.status());
+  std::vector<PgSnapshotReader::Entry> files;
+  files.reserve(rows->rows());
+  for (int row = 0; row < rows->rows(); ++row) {
+    files.push_back(PgSnapshotReader::Entry{rows->GetString(row, 0), rows->GetString(row, 1),
+                                            static_cast<uint64_t>(rows->GetInt(row, 2)),
+                                            rows->GetString(row, 3)});
   }
-  while (true) {
-    auto rows = c.ExecOnce("FETCH 64 FROM snapshot_files");
-    if (!rows.ok()) return finish(rows.status());
-    if (rows->rows() == 0) break;
-    for (int row = 0; row < rows->rows(); ++row) {
-      v1::Op op;
-      op.set_type(v1::Op::PUT);
-      op.set_path(rows->GetString(row, 0));
-      op.set_sha256(rows->GetString(row, 1));
-      op.set_size(static_cast<uint64_t>(rows->GetInt(row, 2)));
-      op.set_media_type(rows->GetString(row, 3));
-      op.set_content(rows->GetString(row, 4));
-      if (!file(std::move(op))) return finish(absl::CancelledError("snapshot stopped"));
-    }
-  }
-  return finish(absl::OkStatus());
+  if (absl::Status s = finish(absl::OkStatus()); !s.ok()) return s;
+  return std::unique_ptr<feed::SnapshotReader>(
+      new PgSnapshotReader(pool_, std::move(event), std::move(files)));
 }
 
 }  // namespace pgxn::origin

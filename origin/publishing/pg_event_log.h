@@ -48,9 +48,11 @@ class PgEventLog final : public feed::EventLog {
   // A fresh heartbeat for the head, signed now.
   absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
   uint64_t LogStart() const override { return 0; }
-  // The tree and the head event in one REPEATABLE READ transaction.
-  absl::Status Snapshot(const std::function<bool(const v1::Event& head)>& head,
-                        const std::function<bool(v1::Op file)>& file) const override;
+  // The head event and the tree's listing (paths, hashes, sizes, media
+  // types) in one short REPEATABLE READ transaction on a pooled connection;
+  // contents are then read a batch at a time by hash, each batch on a pooled
+  // connection taken only for that query (blobs never change or go away).
+  absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override;
 
  private:
   PgEventLog(PgPool* pool, const feed::KeyPair* key, absl::Duration refresh, feed::ChainTip head);

@@ -36,7 +36,8 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
   v1::Event event;
   absl::Status status = conn.Transaction([&]() -> absl::Status {
     // Taking the row lock first orders every publisher by commit.
-    auto head = conn.Exec("SELECT seq, epoch, hash, tree_state FROM feed_head FOR UPDATE");
+    auto head = conn.Exec(
+        "SELECT seq, epoch, hash, tree_state, tree_files, tree_bytes FROM feed_head FOR UPDATE");
     if (!head.ok()) return head.status();
     const feed::ChainTip tip{static_cast<uint64_t>(head->GetInt(0, 0)), head->GetString(0, 1),
                              head->GetString(0, 2)};
@@ -60,6 +61,14 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     }
     if (header.recompute_tree_state) tree = TreeStateFromFiles(conn);
     if (!tree.ok()) return tree.status();
+    int64_t tree_files = head->GetInt(0, 4);
+    int64_t tree_bytes = head->GetInt(0, 5);
+    if (header.recompute_tree_state || head->IsNull(0, 4) || head->IsNull(0, 5)) {
+      auto counted = conn.Exec("SELECT count(*), coalesce(sum(size), 0)::bigint FROM tree_files");
+      if (!counted.ok()) return counted.status();
+      tree_files = counted->GetInt(0, 0);
+      tree_bytes = counted->GetInt(0, 1);
+    }
 
     std::vector<std::string> paths;
     for (const FileChange& change : *changes) {
@@ -68,17 +77,19 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
       }
       paths.push_back(change.path);
     }
-    auto current = conn.Exec("SELECT path, sha256, media_type FROM tree_files WHERE path = ANY($1)",
-                             PgParams().TextArray(paths));
+    auto current =
+        conn.Exec("SELECT path, sha256, media_type, size FROM tree_files WHERE path = ANY($1)",
+                  PgParams().TextArray(paths));
     if (!current.ok()) return current.status();
     struct Existing {
       std::string sha256;
       std::string media_type;
+      int64_t size;
     };
     absl::flat_hash_map<std::string, Existing> existing;
     for (int row = 0; row < current->rows(); ++row) {
-      existing[current->GetString(row, 0)] =
-          Existing{current->GetString(row, 1), current->GetString(row, 2)};
+      existing[current->GetString(row, 0)] = Existing{
+          current->GetString(row, 1), current->GetString(row, 2), current->GetInt(row, 3)};
     }
 
     event.set_seq(seq);
@@ -100,6 +111,8 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
         if (found == existing.end()) continue;
         op.set_type(v1::Op::DELETE);
         tree->Remove(change.path, found->second.sha256, found->second.media_type);
+        tree_files -= 1;
+        tree_bytes -= found->second.size;
       } else {
         const std::string sha256 = base::Sha256(change.content);
         const std::string media_type = change.media_type.empty()
@@ -111,8 +124,12 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
         }
         if (found != existing.end()) {
           tree->Remove(change.path, found->second.sha256, found->second.media_type);
+          tree_files -= 1;
+          tree_bytes -= found->second.size;
         }
         tree->Add(change.path, sha256, media_type);
+        tree_files += 1;
+        tree_bytes += static_cast<int64_t>(change.content.size());
         op.set_type(v1::Op::PUT);
         op.set_sha256(sha256);
         op.set_size(change.content.size());
@@ -166,6 +183,8 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
       return absl::OkStatus();
     }
     event.set_tree_digest(tree->Digest());
+    event.set_tree_files(static_cast<uint64_t>(tree_files));
+    event.set_tree_bytes(static_cast<uint64_t>(tree_bytes));
     feed::SealEvent(tip, &event);
     feed::SignEvent(publishing.key->secret_key, &event);
 
@@ -185,8 +204,14 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
             .Bytes(event.SerializeAsString()));
     if (!inserted.ok()) return inserted.status();
     auto updated = conn.Exec(
-        "UPDATE feed_head SET seq = $1, hash = $2, tree_state = $3",
-        PgParams().Int(static_cast<int64_t>(seq)).Bytes(event.hash()).Bytes(tree->State()));
+        "UPDATE feed_head SET seq = $1, hash = $2, tree_state = $3, tree_files = $4, "
+        "tree_bytes = $5",
+        PgParams()
+            .Int(static_cast<int64_t>(seq))
+            .Bytes(event.hash())
+            .Bytes(tree->State())
+            .Int(tree_files)
+            .Int(tree_bytes));
     if (!updated.ok()) return updated.status();
     // Delivered to listeners only when (and if) the transaction commits.
     auto notified = conn.Exec("SELECT pg_notify($1, $2)",

@@ -180,6 +180,33 @@ TEST_F(PublisherTest, RemovalsBecomeDeleteOps) {
   EXPECT_EQ(rows->GetInt(0, 0), 0);
 }
 
+TEST_F(PublisherTest, EventsStateTheTreeSize) {
+  // Adds, a replacement of another size and a removal: each event's figures
+  // must match what tree_files holds once it commits.
+  auto tree_size = [&] {
+    auto rows = conn_->Exec("SELECT count(*), coalesce(sum(size), 0)::bigint FROM tree_files");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return std::make_pair(static_cast<uint64_t>(rows->GetInt(0, 0)),
+                          static_cast<uint64_t>(rows->GetInt(0, 1)));
+  };
+  auto check = [&](const absl::StatusOr<v1::Event>& event, const std::string& step) {
+    ASSERT_TRUE(event.ok()) << step << ": " << event.status();
+    EXPECT_TRUE(feed::HasTreeSize(*event)) << step;
+    EXPECT_EQ(std::make_pair(event->tree_files(), event->tree_bytes()), tree_size()) << step;
+  };
+  check(PublishFile(*conn_, "size/a.json", "12345"), "add");
+  check(PublishFile(*conn_, "size/a.json", "123"), "replace");
+  check(PublishFile(*conn_, "size/b.json", "1234567"), "another");
+  check(Publish(
+            *conn_, EventHeader{feed::EventKind::kDelete, "test", "", ""},
+            [&](absl::Time) {
+              return absl::StatusOr<std::vector<FileChange>>(
+                  std::vector<FileChange>{{"size/a.json", "", "", true}});
+            },
+            TestPublishing()),
+        "remove");
+}
+
 TEST_F(PublisherTest, ListenersAreWokenByCommits) {
   PgPool pool(pg_->dsn(), 2);
   // No periodic re-read: only the NOTIFY can wake the log.

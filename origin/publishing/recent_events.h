@@ -38,7 +38,14 @@ class RecentEvents {
  private:
   const size_t max_bytes_;
   mutable absl::Mutex mu_;
-  std::deque<std::shared_ptr<const v1::Event>> events_ ABSL_GUARDED_BY(mu_);  // by seq
+  struct Held {
+    std::shared_ptr<const v1::Event> full;
+    // The same without contents, for light reads: copying the full event and
+    // clearing its contents would keep their memory (a cleared string keeps
+    // its capacity) in every light copy.
+    std::shared_ptr<const v1::Event> light;
+  };
+  std::deque<Held> events_ ABSL_GUARDED_BY(mu_);  // by seq
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

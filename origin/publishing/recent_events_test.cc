@@ -24,6 +24,18 @@ std::vector<uint64_t> Seqs(const std::vector<v1::Event>& events) {
   return out;
 }
 
+TEST(RecentEventsTest, LightReadsHoldNoMemoryOfTheContents) {
+  // A subscriber that keeps light events (a Feed stream's pending records)
+  // must not keep a large archive's memory with each.
+  RecentEvents cache(size_t{64} << 20);
+  cache.Add({Event(1, size_t{8} << 20)});
+  std::vector<v1::Event> light = cache.Read(0, 10, SIZE_MAX, false);
+  ASSERT_EQ(light.size(), 1u);
+  EXPECT_TRUE(light[0].ops(0).content().empty());
+  EXPECT_LT(light[0].ops(0).content().capacity(), 1024u);
+  EXPECT_EQ(light[0].ops(0).size(), size_t{8} << 20);
+}
+
 TEST(RecentEventsTest, ServesWhatFollowsAHeldSeq) {
   RecentEvents cache(1 << 20);
   EXPECT_TRUE(cache.Read(0, 10, 1 << 20, true).empty());

@@ -65,9 +65,18 @@ bool SetNonBlocking(int fd) {
   return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
 }
 
-int ConnectTo(int port) {
+int ConnectTo(int port, const std::string& source_ip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  if (!source_ip.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -132,7 +141,7 @@ bool WantsWrite(const Direction& d, absl::Time now) {
 
 }  // namespace
 
-std::unique_ptr<TcpProxy> TcpProxy::Start(int target_port) {
+std::unique_ptr<TcpProxy> TcpProxy::Start(int target_port, const std::string& source_ip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -152,6 +161,7 @@ std::unique_ptr<TcpProxy> TcpProxy::Start(int target_port) {
     return nullptr;
   }
   auto proxy = std::unique_ptr<TcpProxy>(new TcpProxy(fd, wake, ntohs(addr.sin_port), target_port));
+  proxy->source_ip_ = source_ip;
   proxy->thread_ = std::thread([raw = proxy.get()] { raw->Run(); });
   return proxy;
 }
@@ -342,7 +352,7 @@ void TcpProxy::Run() {
         const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) break;
         ++accepted_;
-        const int target = ConnectTo(target_port_);
+        const int target = ConnectTo(target_port_, source_ip_);
         if (target < 0) {
           CloseWithReset(client);  // as if the target refused it
           continue;

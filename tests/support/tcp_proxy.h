@@ -33,8 +33,11 @@ namespace pgxn::testing {
 class TcpProxy {
  public:
   // Listens on 127.0.0.1:0 and forwards to 127.0.0.1:`target_port`; null
-  // (after printing why) if it cannot listen.
-  static std::unique_ptr<TcpProxy> Start(int target_port);
+  // (after printing why) if it cannot listen. With `source_ip` (e.g.
+  // "127.0.0.2": any of 127/8 is this machine), connections to the target
+  // come from that address, so the target sees another peer than the test's
+  // direct connections.
+  static std::unique_ptr<TcpProxy> Start(int target_port, const std::string& source_ip = "");
   ~TcpProxy();  // closes every connection and joins the thread
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
@@ -83,6 +86,7 @@ class TcpProxy {
   const int wake_fd_;  // eventfd: a control changed, or stopping
   const int port_;
   const int target_port_;
+  std::string source_ip_;  // set before the thread starts
   std::thread thread_;
   std::atomic<int> accepted_{0};
   std::atomic<int> open_{0};
