@@ -26,7 +26,7 @@ namespace {
 
 // Doc file names, one per way RenderDoc treats a doc.
 constexpr absl::string_view kPaths[] = {
-    "README.md", "doc/pair.mmd", "doc/pair.html", "README",       "doc/pair.txt",
+    "README.md",    "doc/pair.mmd", "doc/pair.html", "README",           "doc/pair.txt",
     "doc/pair.rst", "doc/pair.pod", "doc/pair.trac", "doc/pair.textile", "doc/pair.asciidoc",
 };
 

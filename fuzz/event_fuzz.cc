@@ -32,8 +32,7 @@ const pgxn::feed::KeyPair& Key() {
 void CheckCode(const absl::Status& status) {
   if (status.ok()) return;
   const absl::StatusCode code = status.code();
-  FUZZ_CHECK(code == absl::StatusCode::kFailedPrecondition ||
-                 code == absl::StatusCode::kDataLoss ||
+  FUZZ_CHECK(code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kDataLoss ||
                  code == absl::StatusCode::kPermissionDenied ||
                  code == absl::StatusCode::kInvalidArgument,
              "a refusal is FailedPrecondition, DataLoss, PermissionDenied or InvalidArgument");

@@ -35,34 +35,51 @@ SearchIndex& Index() {
     SearchIndex* index = opened->release();
     using namespace pgxn::indexer;
     const char* kDate = "2010-10-18T15:24:21Z";
-    FUZZ_CHECK(index->Put(DistDoc{"pair", "0.1.0", "A key/value pair data type",
-                                  "This library contains a single PostgreSQL extension.",
-                                  "pair 0.1.0 README: a key/value pair data type",
-                                  {"ordered pair", "pair", "key value"}, "theory",
-                                  "David E. Wheeler", kDate, "stable"})
+    FUZZ_CHECK(index
+                   ->Put(DistDoc{"pair",
+                                 "0.1.0",
+                                 "A key/value pair data type",
+                                 "This library contains a single PostgreSQL extension.",
+                                 "pair 0.1.0 README: a key/value pair data type",
+                                 {"ordered pair", "pair", "key value"},
+                                 "theory",
+                                 "David E. Wheeler",
+                                 kDate,
+                                 "stable"})
                    .ok(),
                "put");
-    FUZZ_CHECK(index->Put(DistDoc{"semver", "0.2.1", "A semantic version data type", "",
-                                  "", {"semver", "version"}, "theory", "David E. Wheeler",
-                                  kDate, "testing"})
+    FUZZ_CHECK(index
+                   ->Put(DistDoc{"semver",
+                                 "0.2.1",
+                                 "A semantic version data type",
+                                 "",
+                                 "",
+                                 {"semver", "version"},
+                                 "theory",
+                                 "David E. Wheeler",
+                                 kDate,
+                                 "testing"})
                    .ok(),
                "put");
-    FUZZ_CHECK(index->Put(ExtensionDoc{"pair", "A key/value pair data type", "pair", "0.1.0",
-                                       "doc/pair", kDate, "theory", "David E. Wheeler"})
+    FUZZ_CHECK(index
+                   ->Put(ExtensionDoc{"pair", "A key/value pair data type", "pair", "0.1.0",
+                                      "doc/pair", kDate, "theory", "David E. Wheeler"})
                    .ok(),
                "put");
-    FUZZ_CHECK(index->Put(UserDoc{"theory", "David E. Wheeler", "david@example.com",
-                                  "https://justatheory.com/", "PostgreSQL and Perl"})
+    FUZZ_CHECK(index
+                   ->Put(UserDoc{"theory", "David E. Wheeler", "david@example.com",
+                                 "https://justatheory.com/", "PostgreSQL and Perl"})
                    .ok(),
                "put");
     FUZZ_CHECK(index->Put(TagDoc{"key value"}).ok(), "put");
     FUZZ_CHECK(index->Put(TagDoc{"Ordered Pair"}).ok(), "put");
-    FUZZ_CHECK(index->Put(DocDoc{"pair", "0.1.0", "doc/pair", "pair 0.1.0",
-                                 "A key/value pair data type",
-                                 "Synopsis: SELECT 'foo' ~> 'bar'; the pair data type",
-                                 kDate, "theory", "David E. Wheeler"})
-                   .ok(),
-               "put");
+    FUZZ_CHECK(
+        index
+            ->Put(DocDoc{"pair", "0.1.0", "doc/pair", "pair 0.1.0", "A key/value pair data type",
+                         "Synopsis: SELECT 'foo' ~> 'bar'; the pair data type", kDate, "theory",
+                         "David E. Wheeler"})
+            .ok(),
+        "put");
     FUZZ_CHECK(index->Commit(1).ok(), "commit");
     return index;
   }();
