@@ -366,6 +366,10 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
     }
     result.entries.push_back(std::move(entry));
   }
+  // No entry at all: an empty tar, or a zip whose central directory
+  // libarchive reads as empty though its bytes hold more (unzip calls it
+  // corrupt). Neither is a distribution, as an empty zip is not.
+  if (result.entries.empty()) return NotADistribution(display_name);
 
   switch (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) {
     case ARCHIVE_FORMAT_ZIP:

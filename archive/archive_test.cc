@@ -231,6 +231,17 @@ TEST(ReadArchiveTest, RefusesHostileArchivesNamingFileAndEntry) {
     std::string message;  // exact, or a prefix when it ends in "..."
   } kCases[] = {
       {"empty.zip", "", {}, "\"empty.zip\" doesn't look like a distribution archive"},
+      // Found by fuzz/archive_fuzz: an end record without entries after a
+      // stray byte, which libarchive reads as a zip of nothing.
+      {"nothing.zip",
+       "n" + std::string("PK\x05\x06") + std::string(18, '\0'),
+       {},
+       "\"nothing.zip\" doesn't look like a distribution archive"},
+      // What tar writes for no files: two zero blocks.
+      {"empty.tar",
+       std::string(1024, '\0'),
+       {},
+       "\"empty.tar\" doesn't look like a distribution archive"},
       {"garbage.zip",
        RandomBytes(4096),
        {},

@@ -23,6 +23,10 @@ if ! command -v node >/dev/null 2>&1; then
   PGXN_TEST_PACKAGES+=(nodejs npm)
 fi
 
+# What ops/fuzz needs besides: libFuzzer's runtime and the sanitizers'
+# (clang only recommends it, and the installs here skip recommendations).
+PGXN_FUZZ_PACKAGES=(libclang-rt-14-dev)
+
 # Installs PGXN_PACKAGES and the packages named as arguments.
 pgxn_install_deps() {
   local missing=()

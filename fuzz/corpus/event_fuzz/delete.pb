@@ -1,0 +1,2 @@
+ 0123456789abcdef0123456789abcdef€€ùÀÁÄ‚"delete*theory2
+pair0.1.0:dist/pair/0.1.0/META.json:dist/pair.jsonB DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDJ R@""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""
