@@ -366,10 +366,14 @@ absl::StatusOr<ReadArchiveResult> ReadArchive(absl::string_view bytes,
     }
     result.entries.push_back(std::move(entry));
   }
-  // No entry at all: an empty tar, or a zip whose central directory
-  // libarchive reads as empty though its bytes hold more (unzip calls it
-  // corrupt). Neither is a distribution, as an empty zip is not.
-  if (result.entries.empty()) return NotADistribution(display_name);
+  // A zip without entries: libarchive reads a stray byte before a bare end
+  // record as one, which unzip calls corrupt, so PGXN says it does not look
+  // like a distribution, as of an empty zip. An empty tar is a tar (PGXN
+  // extracts it and finds no META.json), so it passes here.
+  if (result.entries.empty() &&
+      (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP) {
+    return NotADistribution(display_name);
+  }
 
   switch (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) {
     case ARCHIVE_FORMAT_ZIP:

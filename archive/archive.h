@@ -108,7 +108,7 @@ struct ReadArchiveResult {
 //
 // Returns FailedPrecondition, with a message naming the file and the entry, when
 // the bytes are not such an archive ("\"x\" doesn't look like a distribution
-// archive", also said of one without entries) or are corrupt, or when an entry has an absolute path, a ".."
+// archive", also said of a zip without entries) or are corrupt, or when an entry has an absolute path, a ".."
 // segment, a backslash, an empty segment or a path over 4096 bytes; is a hard
 // link, a device, a fifo or a socket; is a symbolic link that symlinks.h
 // refuses (absolute, leaving its top-level directory, dangling, looping); is
