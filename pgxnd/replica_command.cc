@@ -18,7 +18,8 @@ constexpr char kMirrorSummary[] =
     "Runs a mirror: follows the release feed of the origin or another node, checks\n"
     "and applies each event atomically to its store in DIR/store, serves the tree\n"
     "over HTTP with PGXN's paths, and relays the feed to nodes below it. Once\n"
-    "listening it writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly.";
+    "listening it writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly;\n"
+    "SIGHUP reloads the --tls-cert and --tls-key files.";
 
 constexpr char kIndexerSummary[] =
     "Runs an indexer: everything a mirror does, plus PGXN's API kept in step\n"
@@ -30,7 +31,8 @@ constexpr char kIndexerSummary[] =
     "stored events on the next start. It also serves the website, pgxn.org's\n"
     "pages at pgxn.org's paths, on a listener of its own (--site; by default the\n"
     "HTTP port + 2, e.g. 7202). Once listening it writes DIR/ports.json\n"
-    "({\"http\": N, \"grpc\": M, \"site\": S}). SIGINT or SIGTERM stops it cleanly.";
+    "({\"http\": N, \"grpc\": M, \"site\": S}). SIGINT or SIGTERM stops it cleanly;\n"
+    "SIGHUP reloads the --tls-cert and --tls-key files.";
 
 int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   const bool is_indexer = role == "indexer";
