@@ -150,28 +150,30 @@ absl::StatusOr<LoginGuard::Attempt> LoginGuard::Begin(absl::string_view nickname
   return attempt;
 }
 
+void LoginGuard::Settle(Throttles& table, const std::string& key, bool success,
+                        bool forget_on_success, absl::Time now) {
+  auto it = table.find(key);
+  if (it != table.end() && it->second.in_flight > 0) --it->second.in_flight;
+  if (success) {
+    if (it == table.end()) return;
+    if (forget_on_success) it->second.failures = 0;
+    // Attempts still in flight stay counted.
+    if (it->second.failures == 0 && it->second.in_flight == 0) table.erase(it);
+    return;
+  }
+  Throttle& throttle = it != table.end() ? it->second : Entry(table, key, now);
+  ++throttle.failures;
+  throttle.last_failure = now;
+}
+
 absl::optional<AttackNotice> LoginGuard::Finish(const Attempt& attempt, bool success,
                                                 absl::Time now) {
   const std::string pair_key = PairKey(attempt.account, attempt.address);
   absl::MutexLock lock(&mu_);
-  auto settle = [&](Throttles& table, const std::string& key, bool forget_on_success) {
-    auto it = table.find(key);
-    if (it != table.end() && it->second.in_flight > 0) --it->second.in_flight;
-    if (success) {
-      if (it == table.end()) return;
-      if (forget_on_success) it->second.failures = 0;
-      // Attempts still in flight stay counted.
-      if (it->second.failures == 0 && it->second.in_flight == 0) table.erase(it);
-      return;
-    }
-    Throttle& throttle = it != table.end() ? it->second : Entry(table, key, now);
-    ++throttle.failures;
-    throttle.last_failure = now;
-  };
-  settle(pairs_, pair_key, /*forget_on_success=*/true);
+  Settle(pairs_, pair_key, success, /*forget_on_success=*/true, now);
   // A success does not clear the address's failures: an attacker could
   // otherwise reset them by logging in to an account of their own.
-  settle(addresses_, attempt.address, /*forget_on_success=*/false);
+  Settle(addresses_, attempt.address, success, /*forget_on_success=*/false, now);
   if (success) return absl::nullopt;
   ++failures_;
   verified_.erase(attempt.account);

@@ -141,6 +141,10 @@ class LoginGuard {
   absl::Time NextAllowed(const Throttle& throttle, int free, absl::Time now) const;
   Throttle& Entry(Throttles& table, const std::string& key, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends an attempt reserved in `table` under `key`: counts a failure, or on
+  // a success clears the failures if `forget_on_success`.
+  void Settle(Throttles& table, const std::string& key, bool success, bool forget_on_success,
+              absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts a failed or refused attempt on the account; the notice when it
   // starts an attack.
   absl::optional<AttackNotice> NoteAttempt(const std::string& account, const std::string& address,
