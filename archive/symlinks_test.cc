@@ -317,6 +317,18 @@ TEST(ZipDirectoryTest, ReadsRecordsAndRefusesWhatIsNoDirectory) {
   EXPECT_EQ((*directory)[0].unix_mode() & 0170000, 040000u);
   EXPECT_EQ((*directory)[1].name, "a/x");
   EXPECT_EQ((*directory)[1].unix_mode(), 0100644u);
+  // Where each entry's bytes are: a local header at the offset, naming it.
+  for (const ZipDirectoryEntry& entry : *directory) {
+    ASSERT_LT(entry.local_header_offset + 30, zip.size()) << entry.name;
+    EXPECT_EQ(zip.substr(entry.local_header_offset, 4), absl::string_view("PK\x03\x04", 4));
+    EXPECT_EQ(zip.substr(entry.local_header_offset + 30, entry.name.size()), entry.name);
+    EXPECT_EQ(entry.flags & 1, 0) << entry.name;
+  }
+  EXPECT_GT((*directory)[1].local_header_offset, (*directory)[0].local_header_offset);
+  EXPECT_EQ((*directory)[1].uncompressed_size, 1u);
+  EXPECT_EQ((*directory)[1].crc32, 0x83DCEFB7u);  // CRC-32 of "1"
+  EXPECT_TRUE((*directory)[1].method == 0 || (*directory)[1].method == 8);
+  if ((*directory)[1].method == 0) EXPECT_EQ((*directory)[1].compressed_size, 1u);
   EXPECT_FALSE(ReadZipDirectory("").has_value());
   EXPECT_FALSE(ReadZipDirectory(zip.substr(0, zip.size() - 1)).has_value());
   EXPECT_FALSE(ReadZipDirectory(zip.substr(zip.size() / 2)).has_value());

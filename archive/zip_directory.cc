@@ -1,5 +1,6 @@
 #include "archive/zip_directory.h"
 
+#include <initializer_list>
 #include <utility>
 
 namespace pgxn::archive {
@@ -35,19 +36,28 @@ constexpr uint16_t kZip64Extra = 0x0001;
 constexpr uint16_t kUnicodePathExtra = 0x7075;
 constexpr uint16_t kUnicodeCommentExtra = 0x6375;
 
+constexpr uint64_t kMax32 = 0xFFFFFFFF;
+
 // Whether the extra fields in `extra` hold an Info-ZIP Unicode path or
-// comment; `zip64_offset`, when not null and a Zip64 field is there, gets the
-// local header offset it carries (the `skip` 8-byte values before it: the
-// sizes that were 0xFFFFFFFF in the record).
-bool HasUnicodeExtra(absl::string_view extra, int skip = 0, uint64_t* zip64_offset = nullptr) {
+// comment. When a Zip64 field is there, each of `zip64_values` that is
+// 0xFFFFFFFF (in the record's order: uncompressed size, compressed size,
+// local header offset) gets the next 8-byte value it carries.
+bool ReadExtraFields(absl::string_view extra, std::initializer_list<uint64_t*> zip64_values = {}) {
   bool unicode = false;
   for (size_t at = 0; extra.size() - at >= 4;) {
     const uint16_t id = static_cast<uint16_t>(Le(extra, at, 2));
     const size_t size = Le(extra, at + 2, 2);
     if (extra.size() - at - 4 < size) break;
     if (id == kUnicodePathExtra || id == kUnicodeCommentExtra) unicode = true;
-    if (id == kZip64Extra && zip64_offset != nullptr && size >= 8 * static_cast<size_t>(skip + 1)) {
-      *zip64_offset = Le(extra, at + 4 + 8 * static_cast<size_t>(skip), 8);
+    if (id == kZip64Extra) {
+      size_t field = at + 4;
+      const size_t field_end = field + size;
+      for (uint64_t* value : zip64_values) {
+        if (*value != kMax32) continue;
+        if (field_end - field < 8) break;
+        *value = Le(extra, field, 8);
+        field += 8;
+      }
     }
     at += 4 + size;
   }
@@ -103,21 +113,25 @@ absl::optional<std::vector<ZipDirectoryEntry>> ReadZipDirectory(absl::string_vie
     entry.name = std::string(zip.substr(at + kCentralSize, name_length));
     entry.made_by_system = static_cast<uint8_t>(zip[at + 5]);
     entry.external_attributes = static_cast<uint32_t>(Le(zip, at + 38, 4));
-    const uint16_t flags = static_cast<uint16_t>(Le(zip, at + 8, 2));
+    entry.flags = static_cast<uint16_t>(Le(zip, at + 8, 2));
+    entry.method = static_cast<uint16_t>(Le(zip, at + 10, 2));
+    entry.crc32 = static_cast<uint32_t>(Le(zip, at + 16, 4));
+    entry.compressed_size = Le(zip, at + 20, 4);
+    entry.uncompressed_size = Le(zip, at + 24, 4);
+    entry.local_header_offset = Le(zip, at + 42, 4);
     const absl::string_view extra =
         zip.substr(at + kCentralSize + name_length, Le(zip, at + 30, 2));
-    uint64_t local = Le(zip, at + 42, 4);
-    const int sizes_in_zip64 =
-        (Le(zip, at + 24, 4) == 0xFFFFFFFF) + (Le(zip, at + 20, 4) == 0xFFFFFFFF);
-    bool agree = !HasUnicodeExtra(extra, sizes_in_zip64, local == 0xFFFFFFFF ? &local : nullptr);
+    bool agree = !ReadExtraFields(extra, {&entry.uncompressed_size, &entry.compressed_size,
+                                          &entry.local_header_offset});
+    const uint64_t local = entry.local_header_offset;
     if (agree && local <= zip.size() && SignatureAt(zip, local, kLocalSignature, kLocalSize)) {
       const size_t local_name_length = Le(zip, local + 26, 2);
       const size_t local_extra_length = Le(zip, local + 28, 2);
       agree =
           zip.size() - local - kLocalSize >= local_name_length + local_extra_length &&
           zip.substr(local + kLocalSize, local_name_length) == entry.name &&
-          (Le(zip, local + 6, 2) & kUtf8Flag) == (flags & kUtf8Flag) &&
-          !HasUnicodeExtra(zip.substr(local + kLocalSize + local_name_length, local_extra_length));
+          (Le(zip, local + 6, 2) & kUtf8Flag) == (entry.flags & kUtf8Flag) &&
+          !ReadExtraFields(zip.substr(local + kLocalSize + local_name_length, local_extra_length));
     } else {
       agree = false;
     }

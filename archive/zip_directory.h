@@ -5,6 +5,8 @@
 // type stored by other systems: a symbolic link marked as made on MS-DOS reads
 // as a small file to one and unpacks as a link with the other. ReadArchive
 // (archive.cc) judges every entry by these bits, whatever system made it.
+// The indexer's source index (indexer/docs/source_index.h) takes from the
+// same records where each entry's bytes are, to read one entry alone.
 //
 // Pure functions: safe to call from any thread.
 #ifndef PGXN_ARCHIVE_ZIP_DIRECTORY_H_
@@ -29,6 +31,16 @@ struct ZipDirectoryEntry {
   // Unicode path or comment field (0x7075, 0x6375), which Debian's unzip
   // takes over the name where libarchive does not.
   bool headers_agree = false;
+  // Where the entry's bytes are and how they are stored, with the Zip64
+  // extra field's 64-bit values in place of those the record marks
+  // 0xFFFFFFFF: general-purpose flags (bit 0: encrypted), compression method
+  // (0 stored, 8 deflated), CRC-32, sizes, and the local header's offset.
+  uint16_t flags = 0;
+  uint16_t method = 0;
+  uint32_t crc32 = 0;
+  uint64_t compressed_size = 0;
+  uint64_t uncompressed_size = 0;
+  uint64_t local_header_offset = 0;
 
   uint32_t unix_mode() const { return external_attributes >> 16; }
 };

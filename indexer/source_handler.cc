@@ -619,7 +619,7 @@ Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
     loaded.response = Busy(request);
     return loaded;
   }
-  absl::StatusOr<std::string> bytes = store_->GetBlob(loaded.zip.sha256);
+  absl::StatusOr<std::string> bytes = store_->GetBlob(loaded.zip.sha256, loaded.zip.size);
   if (absl::IsNotFound(bytes.status())) return loaded;  // replaced meanwhile
   if (!bytes.ok()) {
     loaded.response = gateway::ErrorResponse(bytes.status(), request);
@@ -709,20 +709,28 @@ absl::StatusOr<std::string> SourceHandler::Impl::ReadContent(const replica::Stor
                                                              absl::string_view zip_path,
                                                              const SourceFile& file) const {
   std::optional<HeavyLimit::Permit> permit;
-  // An unlocated entry is read by unpacking the whole zip.
-  const uint64_t cost = file.location.located ? zip.size + file.size : 4 * zip.size + file.size;
+  // A located entry costs its own bytes, read from the zip's chunks; an
+  // unlocated one is read by unpacking the whole zip.
+  const uint64_t cost = file.location.located ? file.location.compressed_size + file.size
+                                              : 4 * zip.size + file.size;
   if (cost >= options_.heavy_bytes) {
     permit = heavy_.TryAcquire();
     if (!permit.has_value()) return absl::UnavailableError("busy");
   }
-  absl::StatusOr<std::string> bytes = store_->GetBlob(zip.sha256);
-  if (!bytes.ok()) return bytes.status();
   if (file.location.located) {
-    absl::StatusOr<std::string> content = ReadZipEntry(*bytes, file.location, file.size);
-    if (content.ok()) return content;
+    const replica::Store* store = store_;
+    const std::string sha256 = zip.sha256;
+    absl::StatusOr<std::string> content = ReadZipEntry(
+        [store, &sha256](uint64_t offset, size_t length) {
+          return store->ReadBlobRange(sha256, offset, length);
+        },
+        zip.size, file.location, file.size);
+    if (content.ok() || absl::IsNotFound(content.status())) return content;
     return absl::InternalError(absl::StrCat("Cannot read ", file.archive_path, " of ", zip_path,
                                             ": ", content.status().message()));
   }
+  absl::StatusOr<std::string> bytes = store_->GetBlob(zip.sha256, zip.size);
+  if (!bytes.ok()) return bytes.status();
   absl::StatusOr<archive::ReadArchiveResult> read =
       archive::ReadArchive(*bytes, zip_path, options_.limits);
   if (!read.ok()) {

@@ -80,26 +80,41 @@ absl::StatusOr<std::string> Inflate(absl::string_view data, uint64_t size,
   return out;
 }
 
+// Exactly `length` bytes at `offset` through `read`.
+absl::StatusOr<std::string> ReadExactly(const ZipRangeReader& read, uint64_t offset,
+                                        size_t length, const ZipLocation& location) {
+  absl::StatusOr<std::string> bytes = read(offset, length);
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->size() != length) return Corrupt(location, "extends beyond the zip's bytes");
+  return bytes;
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> ReadZipEntry(absl::string_view zip, const ZipLocation& location,
-                                         uint64_t size) {
+absl::StatusOr<std::string> ReadZipEntry(const ZipRangeReader& read, uint64_t zip_size,
+                                         const ZipLocation& location, uint64_t size) {
   if (!location.located) return Corrupt(location, "was not located");
   const uint64_t at = location.header_offset;
-  if (at > zip.size() || zip.size() - at < kLocalSize || zip.substr(at, 4) != kLocalSignature) {
+  if (at > zip_size || zip_size - at < kLocalSize) return Corrupt(location, "has no local header");
+  absl::StatusOr<std::string> header = ReadExactly(read, at, kLocalSize, location);
+  if (!header.ok()) return header.status();
+  if (absl::string_view(*header).substr(0, 4) != kLocalSignature) {
     return Corrupt(location, "has no local header");
   }
-  const uint64_t data_at = at + kLocalSize + Le(zip, at + 26, 2) + Le(zip, at + 28, 2);
-  if (data_at > zip.size() || zip.size() - data_at < location.compressed_size) {
+  const uint64_t data_at = at + kLocalSize + Le(*header, 26, 2) + Le(*header, 28, 2);
+  if (data_at > zip_size || zip_size - data_at < location.compressed_size) {
     return Corrupt(location, "extends beyond the zip");
   }
-  const absl::string_view data = zip.substr(data_at, location.compressed_size);
+  absl::StatusOr<std::string> data_bytes =
+      ReadExactly(read, data_at, location.compressed_size, location);
+  if (!data_bytes.ok()) return data_bytes.status();
+  const absl::string_view data = *data_bytes;
   std::string out;
   if (location.method == kZipStored) {
     if (data.size() != size) {
       return Corrupt(location, absl::StrCat("stores ", data.size(), " bytes, not ", size));
     }
-    out = std::string(data);
+    out = *std::move(data_bytes);
   } else if (location.method == kZipDeflated) {
     absl::StatusOr<std::string> inflated = Inflate(data, size, location);
     if (!inflated.ok()) return inflated.status();
@@ -117,6 +132,15 @@ absl::StatusOr<std::string> ReadZipEntry(absl::string_view zip, const ZipLocatio
     return Corrupt(location, "does not match its CRC-32");
   }
   return out;
+}
+
+absl::StatusOr<std::string> ReadZipEntry(absl::string_view zip, const ZipLocation& location,
+                                         uint64_t size) {
+  return ReadZipEntry(
+      [zip](uint64_t offset, size_t length) -> absl::StatusOr<std::string> {
+        return std::string(zip.substr(offset, length));
+      },
+      zip.size(), location, size);
 }
 
 }  // namespace pgxn::indexer

@@ -52,6 +52,41 @@ TEST(ZipEntryReaderTest, ReadsEachEntryAlone) {
   }
 }
 
+TEST(ZipEntryReaderTest, ReadsOnlyTheEntryThroughARangeReader) {
+  const std::string small = Varied(3000);
+  const std::string large = Varied(2 << 20);
+  const Indexed indexed = Index({archive::ArchiveEntry::File("t/large", large, 1700000000),
+                                 archive::ArchiveEntry::File("t/small", small, 1700000000)});
+  const SourceEntry& entry = indexed.index.entries[1];
+  ASSERT_TRUE(entry.location.located);
+  uint64_t bytes_read = 0;
+  const ZipRangeReader read = [&](uint64_t offset, size_t length) -> absl::StatusOr<std::string> {
+    bytes_read += length;
+    return indexed.zip.substr(offset, length);
+  };
+  absl::StatusOr<std::string> content =
+      ReadZipEntry(read, indexed.zip.size(), entry.location, entry.size);
+  ASSERT_TRUE(content.ok()) << content.status();
+  EXPECT_EQ(*content, small);
+  // The local header and the entry's compressed bytes, not the large entry.
+  EXPECT_LE(bytes_read, 30 + entry.location.compressed_size);
+  EXPECT_LT(bytes_read, indexed.zip.size() / 10);
+
+  // A reader's error is the error; a reader that comes back short (a store
+  // that lost the zip's tail) is corruption, not a short file.
+  const ZipRangeReader failing = [](uint64_t, size_t) -> absl::StatusOr<std::string> {
+    return absl::NotFoundError("gone");
+  };
+  EXPECT_TRUE(absl::IsNotFound(
+      ReadZipEntry(failing, indexed.zip.size(), entry.location, entry.size).status()));
+  const ZipRangeReader short_reader = [&](uint64_t offset,
+                                          size_t length) -> absl::StatusOr<std::string> {
+    return indexed.zip.substr(offset, length / 2);
+  };
+  EXPECT_TRUE(absl::IsDataLoss(
+      ReadZipEntry(short_reader, indexed.zip.size(), entry.location, entry.size).status()));
+}
+
 TEST(ZipEntryReaderTest, RefusesBytesThatDoNotMatchTheIndex) {
   const std::string content = Varied(20000);
   const Indexed indexed = Index({archive::ArchiveEntry::File("t/a", content, 1700000000)});

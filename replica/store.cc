@@ -591,24 +591,38 @@ absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
   return DecodeFile(*value);
 }
 
-absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256) const {
-  return ReadWholeBlob(sha256, nullptr);
+absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256,
+                                           absl::optional<uint64_t> expected_size) const {
+  return ReadWholeBlob(sha256, nullptr, expected_size);
 }
 
 absl::StatusOr<std::string> Store::ReadWholeBlob(absl::string_view sha256,
-                                                 const rocksdb::Snapshot* snapshot) const {
+                                                 const rocksdb::Snapshot* snapshot,
+                                                 absl::optional<uint64_t> expected_size) const {
   const std::string what = absl::StrCat("Blob ", base::HexEncode(sha256));
-  absl::StatusOr<std::string> whole = db_->Get(db_->blobs, sha256, what, snapshot);
-  if (!absl::IsNotFound(whole.status())) return whole;
-  std::string content;
-  for (uint64_t index = 0;; ++index) {
-    absl::StatusOr<std::string> chunk =
-        db_->Get(db_->blobs, ChunkKey(sha256, index), what, snapshot);
-    if (absl::IsNotFound(chunk.status())) break;
-    if (!chunk.ok()) return chunk.status();
-    content += *chunk;
+  absl::StatusOr<std::string> content = db_->Get(db_->blobs, sha256, what, snapshot);
+  if (absl::IsNotFound(content.status())) {
+    std::string chunks;
+    for (uint64_t index = 0;; ++index) {
+      absl::StatusOr<std::string> chunk =
+          db_->Get(db_->blobs, ChunkKey(sha256, index), what, snapshot);
+      if (absl::IsNotFound(chunk.status())) break;
+      if (!chunk.ok()) return chunk.status();
+      // Every chunk but the last is full: a short one with more after it
+      // would be a hole.
+      if (chunks.size() % kBlobChunk != 0) {
+        return absl::DataLossError(absl::StrCat(what, " has a short chunk before chunk ", index));
+      }
+      chunks += *chunk;
+    }
+    if (chunks.empty()) return content.status();
+    content = std::move(chunks);
   }
-  if (content.empty()) return whole.status();
+  if (!content.ok()) return content.status();
+  if (expected_size.has_value() && content->size() != *expected_size) {
+    return absl::DataLossError(absl::StrCat(what, " holds ", content->size(), " bytes, not the ",
+                                            *expected_size, " of its file"));
+  }
   return content;
 }
 
@@ -644,7 +658,7 @@ absl::StatusOr<std::string> Store::ReadBlobRange(absl::string_view sha256, uint6
 absl::Status Store::AttachContents(v1::Event* event) const {
   for (v1::Op& op : *event->mutable_ops()) {
     if (op.type() != v1::Op::PUT) continue;
-    absl::StatusOr<std::string> blob = GetBlob(op.sha256());
+    absl::StatusOr<std::string> blob = GetBlob(op.sha256(), op.size());
     if (!blob.ok()) return blob.status();
     op.set_content(*std::move(blob));
   }
@@ -788,7 +802,7 @@ class Store::TreeSnapshot final : public feed::SnapshotReader {
       absl::StatusOr<StoredFile> stored = DecodeFile(ToView(it_->value()));
       if (!stored.ok()) return stored.status();
       if (!ops.empty() && bytes + stored->size > max_bytes) break;
-      absl::StatusOr<std::string> content = store_->ReadWholeBlob(stored->sha256, snapshot_);
+      absl::StatusOr<std::string> content = store_->ReadWholeBlob(stored->sha256, snapshot_, stored->size);
       if (!content.ok()) return content.status();
       v1::Op op;
       op.set_type(v1::Op::PUT);

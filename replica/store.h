@@ -114,7 +114,12 @@ class Store final : public feed::EventLog {
   // NotFound if `path` is not in the tree.
   absl::StatusOr<StoredFile> GetFile(absl::string_view path) const;
   // NotFound if no content with this sha256 (32 raw bytes) is stored.
-  absl::StatusOr<std::string> GetBlob(absl::string_view sha256) const;
+  // DataLoss if its chunks do not assemble into whole content (a chunk
+  // before the last one short) or, when the caller knows the file's size
+  // (StoredFile::size, Op::size), into that many bytes: a store damaged
+  // under it never hands on a truncated file as whole.
+  absl::StatusOr<std::string> GetBlob(absl::string_view sha256,
+                                      absl::optional<uint64_t> expected_size = {}) const;
   // Up to `length` bytes of that content from `offset` (fewer at its end, none
   // past it), reading only the chunks they lie in (about 64 KiB each), so
   // that serving a large file takes bounded memory. Content stored before
@@ -183,8 +188,10 @@ class Store final : public feed::EventLog {
   State CurrentState() const;
   // The content with this sha256, whole or chunked, as of `snapshot` (null:
   // now).
+  // DataLoss as GetBlob.
   absl::StatusOr<std::string> ReadWholeBlob(absl::string_view sha256,
-                                            const rocksdb::Snapshot* snapshot) const;
+                                            const rocksdb::Snapshot* snapshot,
+                                            absl::optional<uint64_t> expected_size) const;
   // What OpenSnapshot returns: reads through ReadWholeBlob.
   class TreeSnapshot;
 

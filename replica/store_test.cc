@@ -97,6 +97,13 @@ TEST(StoreTest, LargeContentIsReadBackWholeAndInRanges) {
     }
   }
   EXPECT_EQ(snapshot_content, big);
+  // Whole reads check the size the caller knows the file has.
+  absl::StatusOr<std::string> sized = (*store)->GetBlob(sha, kSize);
+  ASSERT_TRUE(sized.ok()) << sized.status();
+  EXPECT_EQ(sized->size(), kSize);
+  EXPECT_TRUE(absl::IsDataLoss((*store)->GetBlob(sha, kSize + 1).status()));
+  EXPECT_TRUE(absl::IsDataLoss((*store)->GetBlob(sha, 64 * 1024).status()));
+  EXPECT_TRUE(absl::IsDataLoss((*store)->GetBlob(base::Sha256("tiny"), 5).status()));
 }
 
 TEST(StoreTest, ApplyingAnEventTwiceChangesNothing) {

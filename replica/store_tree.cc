@@ -10,7 +10,7 @@ namespace pgxn::replica {
 absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
   absl::StatusOr<StoredFile> file = store_->GetFile(path);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> content = store_->GetBlob(file->sha256);
+  absl::StatusOr<std::string> content = store_->GetBlob(file->sha256, file->size);
   if (!content.ok()) return content.status();
   gateway::TreeFile tree_file;
   tree_file.content = *std::move(content);

@@ -11,14 +11,14 @@ using Json = nlohmann::json;
 std::string ReadTreeText(const replica::Store& store, absl::string_view path) {
   absl::StatusOr<replica::StoredFile> file = store.GetFile(path);
   if (!file.ok()) return "";
-  absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
+  absl::StatusOr<std::string> content = store.GetBlob(file->sha256, file->size);
   return content.ok() ? *std::move(content) : "";
 }
 
 Json ReadTreeJson(const replica::Store& store, absl::string_view path) {
   absl::StatusOr<replica::StoredFile> file = store.GetFile(path);
   if (!file.ok()) return Json(Json::value_t::discarded);
-  absl::StatusOr<std::string> content = store.GetBlob(file->sha256);
+  absl::StatusOr<std::string> content = store.GetBlob(file->sha256, file->size);
   if (!content.ok()) return Json(Json::value_t::discarded);
   return Json::parse(*content, nullptr, /*allow_exceptions=*/false);
 }

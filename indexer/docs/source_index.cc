@@ -8,119 +8,48 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/types/optional.h"
+#include "archive/zip_directory.h"
 #include "base/digest.h"
 #include "base/utf8.h"
 
 namespace pgxn::indexer {
 namespace {
 
-constexpr absl::string_view kEndSignature("PK\x05\x06", 4);
-constexpr absl::string_view kZip64LocatorSignature("PK\x06\x07", 4);
-constexpr absl::string_view kZip64EndSignature("PK\x06\x06", 4);
-constexpr absl::string_view kCentralSignature("PK\x01\x02", 4);
-constexpr size_t kEndSize = 22;
-constexpr size_t kZip64LocatorSize = 20;
-constexpr size_t kZip64EndSize = 56;
-constexpr size_t kCentralSize = 46;
-constexpr size_t kMaxCommentSize = 0xFFFF;
-constexpr uint16_t kZip64Extra = 0x0001;
-constexpr uint32_t kMax32 = 0xFFFFFFFF;
-
-// Little-endian integer of `n` bytes at `at`; the caller checked the bounds.
-uint64_t Le(absl::string_view bytes, size_t at, int n) {
-  uint64_t value = 0;
-  for (int i = n - 1; i >= 0; --i) {
-    value = (value << 8) | static_cast<unsigned char>(bytes[at + static_cast<size_t>(i)]);
-  }
-  return value;
-}
-
-bool SignatureAt(absl::string_view bytes, uint64_t at, absl::string_view signature, size_t size) {
-  return at <= bytes.size() && bytes.size() - at >= size && bytes.substr(at, 4) == signature;
-}
-
 struct Record {
   std::string name;  // normalised as ReadArchive names entries
   ZipLocation location;
 };
 
-// The central directory's records, or nullopt if it cannot be found plainly
-// (the archive library reads such zips another way; their entries stay
-// unlocated). Archive's own zip_directory.h reads the same structure for
-// other fields; this reads where each entry's bytes are.
+// The central directory's records (archive/zip_directory.h, the reader
+// ReadArchive judges entries with), or nullopt if it cannot be found
+// plainly: the archive library reads such zips another way, and their
+// entries stay unlocated.
 absl::optional<std::vector<Record>> ReadCentralDirectory(absl::string_view zip) {
-  if (zip.size() < kEndSize) return absl::nullopt;
-  size_t end = absl::string_view::npos;
-  const size_t lowest =
-      zip.size() > kEndSize + kMaxCommentSize ? zip.size() - kEndSize - kMaxCommentSize : 0;
-  for (size_t at = zip.size() - kEndSize + 1; at-- > lowest;) {
-    if (zip.substr(at, 4) == kEndSignature && at + kEndSize + Le(zip, at + 20, 2) == zip.size()) {
-      end = at;
-      break;
-    }
-  }
-  if (end == absl::string_view::npos) return absl::nullopt;
-  uint64_t count = Le(zip, end + 10, 2);
-  uint64_t offset = Le(zip, end + 16, 4);
-  if (count == 0xFFFF || offset == kMax32 || Le(zip, end + 12, 4) == kMax32) {
-    if (end < kZip64LocatorSize ||
-        !SignatureAt(zip, end - kZip64LocatorSize, kZip64LocatorSignature, kZip64LocatorSize)) {
-      return absl::nullopt;
-    }
-    const uint64_t zip64_end = Le(zip, end - kZip64LocatorSize + 8, 8);
-    if (!SignatureAt(zip, zip64_end, kZip64EndSignature, kZip64EndSize)) return absl::nullopt;
-    count = Le(zip, zip64_end + 32, 8);
-    offset = Le(zip, zip64_end + 48, 8);
-  }
+  absl::optional<std::vector<archive::ZipDirectoryEntry>> directory =
+      archive::ReadZipDirectory(zip);
+  if (!directory.has_value()) return absl::nullopt;
   std::vector<Record> records;
-  uint64_t at = offset;
-  for (uint64_t i = 0; i < count; ++i) {
-    if (!SignatureAt(zip, at, kCentralSignature, kCentralSize)) return absl::nullopt;
-    const size_t name_size = Le(zip, at + 28, 2);
-    const size_t extra_size = Le(zip, at + 30, 2);
-    const size_t comment_size = Le(zip, at + 32, 2);
-    if (zip.size() - at - kCentralSize < name_size + extra_size + comment_size) {
-      return absl::nullopt;
-    }
+  records.reserve(directory->size());
+  for (const archive::ZipDirectoryEntry& entry : *directory) {
     Record record;
-    absl::string_view name = zip.substr(at + kCentralSize, name_size);
+    absl::string_view name = entry.name;
     while (absl::ConsumePrefix(&name, "./")) {
     }
     absl::ConsumeSuffix(&name, "/");
     record.name = std::string(name);
     ZipLocation& location = record.location;
-    const uint16_t flags = static_cast<uint16_t>(Le(zip, at + 8, 2));
-    location.method = static_cast<uint16_t>(Le(zip, at + 10, 2));
-    location.crc32 = static_cast<uint32_t>(Le(zip, at + 16, 4));
-    location.compressed_size = Le(zip, at + 20, 4);
-    uint64_t size = Le(zip, at + 24, 4);
-    location.header_offset = Le(zip, at + 42, 4);
-    // Zip64: the 8-byte values of those that are 0xFFFFFFFF above, in order.
-    const absl::string_view extra = zip.substr(at + kCentralSize + name_size, extra_size);
-    for (size_t e = 0; extra.size() - e >= 4;) {
-      const uint16_t id = static_cast<uint16_t>(Le(extra, e, 2));
-      const size_t field_size = Le(extra, e + 2, 2);
-      if (extra.size() - e - 4 < field_size) break;
-      if (id == kZip64Extra) {
-        size_t f = e + 4;
-        const size_t field_end = f + field_size;
-        for (uint64_t* value : {&size, &location.compressed_size, &location.header_offset}) {
-          if (*value != kMax32) continue;
-          if (field_end - f < 8) break;
-          *value = Le(extra, f, 8);
-          f += 8;
-        }
-      }
-      e += 4 + field_size;
-    }
+    location.method = entry.method;
+    location.crc32 = entry.crc32;
+    location.compressed_size = entry.compressed_size;
+    location.header_offset = entry.local_header_offset;
     // Encrypted entries never reach an index (ReadArchive refuses them);
     // other methods are left to the archive library.
-    location.located = (flags & 1) == 0 &&
-                       (location.method == kZipStored || location.method == kZipDeflated) &&
-                       location.header_offset < zip.size() &&
-                       (location.method != kZipStored || location.compressed_size == size);
+    location.located =
+        (entry.flags & 1) == 0 &&
+        (location.method == kZipStored || location.method == kZipDeflated) &&
+        location.header_offset < zip.size() &&
+        (location.method != kZipStored || location.compressed_size == entry.uncompressed_size);
     records.push_back(std::move(record));
-    at += kCentralSize + name_size + extra_size + comment_size;
   }
   return records;
 }
