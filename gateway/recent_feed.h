@@ -5,9 +5,8 @@
 // newest releases (at most 56, newest first; docs/pgxn.md §2); the feed is that
 // list rendered, so it is the same on the origin, every mirror and every
 // indexer, whether the node replayed the log or bootstrapped from a snapshot.
-// Links are relative to the node's root (xml:base "../" against the feed's own
-// URL, so they work on any node, also behind a proxy's path prefix); entry ids
-// are tag: URIs built from the dist and version, the same on every node.
+// Entries are rendered as in every feed (atom_feed.h): links relative to the
+// node's root, ids built from the dist and version, the same on every node.
 #ifndef PGXN_GATEWAY_RECENT_FEED_H_
 #define PGXN_GATEWAY_RECENT_FEED_H_
 
@@ -16,19 +15,18 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "gateway/atom_feed.h"
 #include "gateway/http.h"
 #include "gateway/tree_handler.h"
 
 namespace pgxn::gateway {
 
 inline constexpr char kRecentFeedPath[] = "/feeds/recent.atom";
-// Entries at most, as many as PGXN's stats lists hold.
-inline constexpr size_t kMaxEntries = 56;
 
 // The Atom document for the content of stats/dist.json. Content that is not
 // such a document (absent, not JSON, no `recent` list) gives a feed without
 // entries; entries without a usable dist or version (empty, ".", "..", with a
-// slash) are skipped, and at most kMaxEntries are rendered. `updated_fallback`
+// slash) are skipped, and at most kMaxFeedEntries are rendered. `updated_fallback`
 // (RFC 3339) stands in for a date that is not PGXN's YYYY-MM-DDTHH:MM:SSZ, and
 // is the feed's <updated> when no entry has one.
 std::string RenderRecentFeed(absl::string_view stats_dist_json, absl::string_view updated_fallback);

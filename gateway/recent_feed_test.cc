@@ -112,7 +112,7 @@ TEST(RecentFeedTest, HoldsAtMostAsManyEntriesAsPgxnsStats) {
     recent.push_back({{"dist", absl::StrCat("d", i)}, {"version", "1.0"}});
   }
   const std::string feed = RenderRecentFeed(nlohmann::json{{"recent", recent}}.dump(), kFallback);
-  EXPECT_EQ(Count(feed, "<entry>"), kMaxEntries);
+  EXPECT_EQ(Count(feed, "<entry>"), kMaxFeedEntries);
   EXPECT_TRUE(absl::StrContains(feed, "<title>d55 1.0</title>"));
   EXPECT_FALSE(absl::StrContains(feed, "<title>d56 1.0</title>"));
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/types/optional.h"
 #include "gateway/recent_feed.h"
+#include "gateway/topic_feed.h"
 #include "gateway/status_http.h"
 
 namespace pgxn::gateway {
@@ -216,11 +217,37 @@ Response ServeTreeListing(const Request& request, const TreeReader& reader) {
   return TextResponse(200, std::move(listing));
 }
 
+namespace {
+
+// The one file ServeGeneratedFile serves, whatever path is asked.
+class GeneratedFileReader final : public TreeReader {
+ public:
+  explicit GeneratedFileReader(const std::function<absl::StatusOr<TreeFile>()>& make)
+      : make_(make) {}
+  absl::StatusOr<TreeFile> ReadFile(absl::string_view) const override { return make_(); }
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view, absl::string_view)>&) const override {
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::function<absl::StatusOr<TreeFile>()>& make_;
+};
+
+}  // namespace
+
+Response ServeGeneratedFile(const Request& request,
+                            const std::function<absl::StatusOr<TreeFile>()>& make) {
+  return ServeTreeFile(request, GeneratedFileReader(make));
+}
+
 void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader) {
   router->Handle("GET", "/_tree",
                  [reader](const Request& request) { return ServeTreeListing(request, *reader); });
   router->Handle("GET", kRecentFeedPath,
                  [reader](const Request& request) { return ServeRecentFeed(request, *reader); });
+  router->HandlePrefix("GET", kTopicFeedPrefix,
+                       [reader](const Request& request) { return ServeTopicFeed(request, *reader); });
   router->HandlePrefix(
       "GET", "/", [reader](const Request& request) { return ServeTreeFile(request, *reader); });
 }

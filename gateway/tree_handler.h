@@ -78,6 +78,13 @@ class TreeReader {
 // response stays bounded whatever the file's size.
 Response ServeTreeFile(const Request& request, const TreeReader& reader);
 
+// Answers as ServeTreeFile would from a tree holding one file, made by
+// calling `make` (once, on the calling thread): for what a node renders on
+// request (a feed, a listing), so it gets the tree's validators, 304s and
+// ranges. An error from `make` is answered as a reader's error.
+Response ServeGeneratedFile(const Request& request,
+                            const std::function<absl::StatusOr<TreeFile>()>& make);
+
 // GET /_tree: one line per file, "<sha256 hex>  <path>\n" (sha256sum's
 // format), so two nodes hold the same tree exactly when their listings match
 // and the SHA-256 of the listing itself is a digest of the whole tree.

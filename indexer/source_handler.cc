@@ -270,31 +270,19 @@ std::string JsonListing(const std::map<std::string, Child>& entries) {
 // the tree's rules for conditional requests and ranges to it unchanged. It
 // hands its content over on the one ReadFile that ServeTreeFile makes, so a
 // large file is not held twice.
-class OneFileReader final : public gateway::TreeReader {
- public:
-  OneFileReader(std::string content, std::string sha256_hex, absl::string_view media_type,
-                int64_t modified_unix_seconds)
-      : content_(std::move(content)),
-        sha256_hex_(std::move(sha256_hex)),
-        media_type_(media_type),
-        modified_(modified_unix_seconds) {}
-
-  absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view) const override {
-    return gateway::TreeFile{std::exchange(content_, std::string()), sha256_hex_,
-                             std::string(media_type_), modified_};
-  }
-  absl::Status ForEachFile(
-      const std::function<bool(absl::string_view, absl::string_view)>& visit) const override {
-    visit("", sha256_hex_);
-    return absl::OkStatus();
-  }
-
- private:
-  mutable std::string content_;
-  const std::string sha256_hex_;
-  const absl::string_view media_type_;
-  const int64_t modified_;
-};
+// Serves `content` as a file of the tree (ETag, 304s, ranges).
+gateway::Response ServeOneFile(const gateway::Request& request, std::string content,
+                               std::string sha256_hex, absl::string_view media_type,
+                               int64_t modified_unix_seconds) {
+  return gateway::ServeGeneratedFile(request, [&]() -> absl::StatusOr<gateway::TreeFile> {
+    gateway::TreeFile file;
+    file.content = std::move(content);
+    file.sha256_hex = std::move(sha256_hex);
+    file.media_type = std::string(media_type);
+    file.modified_unix_seconds = modified_unix_seconds;
+    return file;
+  });
+}
 
 gateway::Response NotFound(const gateway::Request& request) {
   return gateway::TextResponse(404, absl::StrCat("Not found: ", request.path, "\n"));
@@ -663,8 +651,8 @@ absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Req
         if (!read.ok()) return gateway::ErrorResponse(read.status(), request);
         content = *std::move(read);
       }
-      gateway::Response response = gateway::ServeTreeFile(
-          request, OneFileReader(std::move(content), file.sha256_hex, file.media_type, modified));
+      gateway::Response response =
+          ServeOneFile(request, std::move(content), file.sha256_hex, file.media_type, modified);
       response.SetHeader("X-Content-Type-Options", "nosniff");
       // Whatever a browser makes of an author's file (a PDF, an SVG), it
       // runs nothing and loads nothing on this node's origin.
@@ -697,9 +685,8 @@ absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Req
       json ? JsonListing(directory->second)
            : HtmlListing(request.path, path.release_url, path.inner.empty(), directory->second);
   std::string sha256_hex = base::Sha256Hex(listing);
-  gateway::Response response =
-      gateway::ServeTreeFile(request, OneFileReader(std::move(listing), std::move(sha256_hex),
-                                                    json ? kJsonType : kHtmlType, modified));
+  gateway::Response response = ServeOneFile(request, std::move(listing), std::move(sha256_hex),
+                                            json ? kJsonType : kHtmlType, modified);
   response.SetHeader("Vary", "Accept");
   response.SetHeader("X-Content-Type-Options", "nosniff");
   return response;

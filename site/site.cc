@@ -17,6 +17,7 @@
 #include "gateway/compression.h"
 #include "gateway/path.h"
 #include "gateway/recent_feed.h"
+#include "gateway/topic_feed.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
 #include "site/format.h"
@@ -76,7 +77,8 @@ bool IsTreeDownload(absl::string_view path);
 // not by a file with an ETag of its own (/src/'s ?raw=1 bytes carry their
 // sha256, which never matches a page's tag).
 bool IsPagePath(absl::string_view path) {
-  return !absl::StartsWith(path, "/ui/") && path != "/favicon.ico" && path != "/feeds/recent.atom" && path != "/meta/spec.txt" &&
+  return !absl::StartsWith(path, "/ui/") && path != "/favicon.ico" && path != "/feeds/recent.atom" &&
+         !gateway::IsTopicFeedPath(path) && path != "/meta/spec.txt" &&
          !IsTreeDownload(path);
 }
 
@@ -195,6 +197,10 @@ absl::StatusOr<Page> Site::Route(const gateway::Request& request,
   }
   if (path == "/feeds/recent.atom") {
     *direct = gateway::ServeRecentFeed(request, *tree_);
+    return none;
+  }
+  if (gateway::IsTopicFeedPath(path)) {
+    *direct = gateway::ServeTopicFeed(request, *tree_);
     return none;
   }
   if (path == "/meta/spec.txt" || IsTreeDownload(path)) {

@@ -16,6 +16,7 @@
 //   /src/{dist}/{dist}-{version}/...    the archive's files (?raw=1: bytes)
 //   /about/ /faq/ /mirroring/ /feeds/ /spec/  /meta/spec.txt
 //   /feeds/recent.atom                  the Atom feed, as on every node
+//   /feeds/{dist,user,tag}/{name}.atom  per-topic feeds, as on every node
 //   /contact.html /mirroring.html /faq.html /meta/spec.html
 //                                       301 to their pages (pgxn.org's old paths)
 //   /ui/...                             the stylesheet and icon
