@@ -116,9 +116,8 @@ absl::StatusOr<ServerTls::Pair> ServerTls::Read() const {
   absl::StatusOr<std::string> key = base::ReadFile(key_file_);
   if (!key.ok()) {
     // Not the key's content, only why it could not be read.
-    return absl::Status(key.status().code(),
-                        absl::StrCat("Cannot read the TLS private key ", key_file_, ": ",
-                                     key.status().message()));
+    return absl::Status(key.status().code(), absl::StrCat("Cannot read the TLS private key ",
+                                                          key_file_, ": ", key.status().message()));
   }
   // Checked here, where the error can name the file: gRPC would only log a
   // failed handshake later, for every client.
@@ -127,8 +126,8 @@ absl::StatusOr<ServerTls::Pair> ServerTls::Read() const {
   std::unique_ptr<X509, X509Free> leaf(
       PEM_read_bio_X509(chain_bio.get(), nullptr, nullptr, nullptr));
   if (leaf == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("Cannot load the TLS certificate chain ",
-                                                   cert_file_, ": ", OpenSslError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Cannot load the TLS certificate chain ", cert_file_, ": ", OpenSslError()));
   }
   std::unique_ptr<BIO, BioFree> key_bio = MemoryBio(*key);
   std::unique_ptr<EVP_PKEY, PkeyFree> private_key(
@@ -139,8 +138,8 @@ absl::StatusOr<ServerTls::Pair> ServerTls::Read() const {
   }
   if (X509_check_private_key(leaf.get(), private_key.get()) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "The TLS private key ", key_file_, " does not match the certificate ", cert_file_));
+    return absl::InvalidArgumentError(absl::StrCat("The TLS private key ", key_file_,
+                                                   " does not match the certificate ", cert_file_));
   }
   pair.cert_chain = *std::move(chain);
   pair.private_key = *std::move(key);

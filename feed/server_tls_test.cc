@@ -5,10 +5,10 @@
 // that new connections see while an open stream carries on.
 #include "feed/server_tls.h"
 
-#include <grpcpp/grpcpp.h>
-#include <openssl/ssl.h>
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,8 +37,7 @@ class EmptyLog final : public EventLog {
     tip.hash = GenesisHash();
     return tip;
   }
-  absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t, size_t, size_t,
-                                                   bool) const override {
+  absl::StatusOr<std::vector<v1::Event>> ReadAfter(uint64_t, size_t, size_t, bool) const override {
     return std::vector<v1::Event>();
   }
   uint64_t WaitForHeadAbove(uint64_t, absl::Time deadline) const override {

@@ -19,7 +19,7 @@ constexpr absl::string_view kTlsScheme = "https://";
 constexpr char kDefaultTlsPort[] = "443";
 
 absl::Status Invalid(absl::string_view value, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("Upstream \"", value, "\": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("--upstream \"", value, "\": ", why));
 }
 
 // PEM certificates in `pem`, or -1 if one of them does not parse.
@@ -68,9 +68,8 @@ absl::StatusOr<UpstreamTarget> ParseUpstream(absl::string_view value) {
   std::string address(rest);
   // A TLS upstream without a port is on 443, as an https URL is; a host
   // without brackets and a colon, or a bracketed IPv6 address, has none.
-  if (target.tls && (absl::EndsWith(address, "]") ||
-                     (!address.empty() && address.front() != '[' &&
-                      address.find(':') == std::string::npos))) {
+  if (target.tls && (absl::EndsWith(address, "]") || (!address.empty() && address.front() != '[' &&
+                                                      address.find(':') == std::string::npos))) {
     absl::StrAppend(&address, ":", kDefaultTlsPort);
   }
   absl::StatusOr<base::HostPort> host_port = base::ParseHostPort(address);
@@ -101,7 +100,8 @@ absl::StatusOr<UpstreamTrust> LoadUpstreamTrust(const std::string& ca_file) {
 }
 
 std::string DescribeTrust(const UpstreamTrust& trust) {
-  return trust.ca_pem.empty() ? "the system's CA store" : absl::StrCat("--upstream-ca ", trust.ca_file);
+  return trust.ca_pem.empty() ? "the system's CA store"
+                              : absl::StrCat("--upstream-ca ", trust.ca_file);
 }
 
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const UpstreamTarget& target,

@@ -32,9 +32,10 @@ struct UpstreamTarget {
   bool tls = false;
 };
 
-// Parses one --upstream value (see above). InvalidArgument naming the value
-// and the rule otherwise: a scheme other than https, a path, a query, user
-// information, or a missing or zero port on a plaintext upstream.
+// Parses one --upstream value (see above). InvalidArgument naming the flag,
+// the value and the rule otherwise: a scheme other than https, a path, a
+// query, user information, or a missing or zero port on a plaintext
+// upstream.
 absl::StatusOr<UpstreamTarget> ParseUpstream(absl::string_view value);
 
 // The roots a TLS upstream's certificate is verified against.

@@ -38,8 +38,9 @@ TEST(UpstreamTargetTest, RefusesWhatIsNotAFeedTarget) {
     std::string input;
     std::string why;
   } cases[] = {
-      {"http://feed.example.org:7001", "unsupported scheme \"http\"; use HOST:PORT for plaintext "
-                                       "or https://HOST[:PORT] for TLS"},
+      {"http://feed.example.org:7001",
+       "unsupported scheme \"http\"; use HOST:PORT for plaintext "
+       "or https://HOST[:PORT] for TLS"},
       {"grpc://feed.example.org:7001", "unsupported scheme \"grpc\""},
       {"tls://feed.example.org:7001", "unsupported scheme \"tls\""},
       {"https://feed.example.org:7001/feed", "the Feed takes no path, query or fragment"},
