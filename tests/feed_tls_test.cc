@@ -8,6 +8,7 @@
 // mirror connected before keeps following on its open stream. One origin for
 // every case, in order: the last renews its certificate.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <memory>
 #include <string>
@@ -223,6 +224,18 @@ TEST_F(FeedTlsTest, UsageErrorsAreCaughtBeforeConnecting) {
   EXPECT_TRUE(
       absl::StrContains(missing_ca.output, "Cannot read --upstream-ca " + dir_->path() + "/nope"))
       << missing_ca.output;
+}
+
+// Without --upstream-ca the roots are gRPC's defaults: the system's CA store
+// (which a throwaway CA is not in, as the second case shows), unless
+// $GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names another file, which is how this
+// case shows that the defaults are what verifies.
+TEST_F(FeedTlsTest, WithoutUpstreamCaTheDefaultRootsVerify) {
+  ASSERT_EQ(setenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", CaFile().c_str(), 1), 0);
+  RunResult tail = Tail({"--upstream", TlsUpstream()});
+  unsetenv("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH");
+  EXPECT_EQ(tail.exit_code, 0) << tail.output;
+  EXPECT_TRUE(absl::StrContains(tail.output, "\"dist\":\"before\"")) << tail.output;
 }
 
 // Last: it replaces the origin's certificate.
