@@ -1,8 +1,8 @@
 // The Feed served over TLS (feed/server_tls.h) to the Feed's own client
 // (FetchHead, feed/upstream_target.h), over real gRPC on a loopback port with
 // throwaway certificates: verification against the right and the wrong
-// roots, plaintext refused both ways, TLS 1.2 as the floor, and a reload
-// that new connections see while an open stream carries on.
+// roots and of the name, plaintext refused both ways, TLS 1.2 as the floor,
+// and a reload that new connections see while an open stream carries on.
 #include "feed/server_tls.h"
 
 #include <arpa/inet.h>
@@ -143,6 +143,20 @@ TEST_F(ServerTlsTest, RefusesClientsThatDoNotTrustItsCaAndSaysWhy) {
   ASSERT_FALSE(head.ok());
   EXPECT_TRUE(absl::StrContains(head.status().message(),
                                 "its certificate does not verify against the system's CA store"))
+      << head.status();
+}
+
+TEST_F(ServerTlsTest, RefusesACertificateForAnotherNameAndSaysWhy) {
+  absl::StatusOr<TestCredentials> elsewhere =
+      IssueTestServerCert(ca_, "elsewhere", "DNS:feed.example.org");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  ASSERT_TRUE(WriteTestCredentials(*elsewhere, cert_file(), key_file()).ok());
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::StatusOr<v1::Head> head = Head(tls_upstream(), Trust(ca_.cert_pem));
+  ASSERT_FALSE(head.ok()) << "a certificate for feed.example.org passed for 127.0.0.1";
+  EXPECT_TRUE(absl::StartsWith(
+      head.status().message(),
+      absl::StrCat("TLS upstream ", tls_upstream(), ": its certificate does not name 127.0.0.1")))
       << head.status();
 }
 

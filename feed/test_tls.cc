@@ -90,7 +90,8 @@ absl::StatusOr<TestCredentials> MakeTestCa(const std::string& name) {
 }
 
 absl::StatusOr<TestCredentials> IssueTestServerCert(const TestCredentials& ca,
-                                                    const std::string& name) {
+                                                    const std::string& name,
+                                                    const std::string& alt_names) {
   std::unique_ptr<BIO, BioFree> ca_cert_bio(
       BIO_new_mem_buf(ca.cert_pem.data(), static_cast<int>(ca.cert_pem.size())));
   std::unique_ptr<BIO, BioFree> ca_key_bio(
@@ -107,8 +108,7 @@ absl::StatusOr<TestCredentials> IssueTestServerCert(const TestCredentials& ca,
       !AddExtension(cert.get(), ca_cert.get(), NID_key_usage,
                     "critical,digitalSignature,keyEncipherment") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth") ||
-      !AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name,
-                    "DNS:localhost,IP:127.0.0.1,IP:::1") ||
+      !AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name, alt_names.c_str()) ||
       !AddExtension(cert.get(), ca_cert.get(), NID_authority_key_identifier, "keyid") ||
       X509_sign(cert.get(), ca_key.get(), EVP_sha256()) <= 0) {
     return Failed("sign a server certificate");

@@ -23,9 +23,11 @@ struct TestCredentials {
 absl::StatusOr<TestCredentials> MakeTestCa(const std::string& name);
 
 // A server certificate signed by `ca` for common name `name`, valid for
-// localhost, 127.0.0.1 and ::1 (what tests dial).
-absl::StatusOr<TestCredentials> IssueTestServerCert(const TestCredentials& ca,
-                                                    const std::string& name);
+// `alt_names` (subjectAltName in openssl.cnf syntax; by default localhost,
+// 127.0.0.1 and ::1, what tests dial).
+absl::StatusOr<TestCredentials> IssueTestServerCert(
+    const TestCredentials& ca, const std::string& name,
+    const std::string& alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1");
 
 // Writes `credentials` to CERT_PATH and KEY_PATH (mode 0600), replacing what
 // was there.

@@ -127,7 +127,8 @@ absl::Status ExplainTlsFailure(const absl::Status& status, const UpstreamTarget&
       absl::StrContains(lower, "certificate_verify_failed")) {
     why = absl::StrCat("its certificate does not verify against ", DescribeTrust(trust));
   } else if (absl::StrContains(lower, "peer name") || absl::StrContains(lower, "hostname")) {
-    why = absl::StrCat("its certificate is not for ", target.address);
+    absl::StatusOr<base::HostPort> host = base::ParseHostPort(target.address);
+    why = absl::StrCat("its certificate does not name ", host.ok() ? host->host : target.address);
   } else if (absl::StrContains(lower, "wrong version number") ||
              absl::StrContains(lower, "wrong_version_number")) {
     why = "it does not speak TLS (a plaintext feed? then drop https://)";

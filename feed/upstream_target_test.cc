@@ -1,5 +1,7 @@
 #include "feed/upstream_target.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "base/files.h"
 #include "base/temp_dir.h"
 #include "feed/test_tls.h"
@@ -107,6 +109,18 @@ TEST(UpstreamTargetTest, ExplainsTlsFailuresOfTlsUpstreamsOnly) {
                          verify.message(), ")"));
   EXPECT_EQ(ExplainTlsFailure(verify, tls, trust).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(ExplainTlsFailure(verify, plain, trust), verify);
+  const absl::Status name = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:7001: Peer name "
+      "feed.example.org is not in peer certificate");
+  EXPECT_EQ(ExplainTlsFailure(name, tls, trust).message(),
+            absl::StrCat("TLS upstream https://feed.example.org:7001: its certificate does not "
+                         "name feed.example.org (",
+                         name.message(), ")"));
+  const absl::Status plain_feed = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:7001: Ssl "
+      "handshake failed: SSL_ERROR_SSL: error:0A00010B:SSL routines::wrong version number");
+  EXPECT_TRUE(absl::StrContains(ExplainTlsFailure(plain_feed, tls, trust).message(),
+                                ": it does not speak TLS (a plaintext feed? then drop https://)"));
   const absl::Status refused = absl::UnavailableError("failed to connect to all addresses");
   EXPECT_EQ(ExplainTlsFailure(refused, tls, trust), refused);
   EXPECT_TRUE(ExplainTlsFailure(absl::OkStatus(), tls, trust).ok());
