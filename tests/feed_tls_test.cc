@@ -4,6 +4,7 @@
 // follows it, and `pgxnd tail` reads it; a node that does not trust the
 // certificate (another CA, the system's store) or speaks plaintext does not
 // connect and says why; a TLS client never falls back to a plaintext feed;
+// a relay serves its own feed over TLS to the nodes below;
 // after the files are replaced and SIGHUP, new nodes need the new CA while a
 // mirror connected before keeps following on its open stream. One origin for
 // every case, in order: the last renews its certificate.
@@ -224,6 +225,39 @@ TEST_F(FeedTlsTest, UsageErrorsAreCaughtBeforeConnecting) {
   EXPECT_TRUE(
       absl::StrContains(missing_ca.output, "Cannot read --upstream-ca " + dir_->path() + "/nope"))
       << missing_ca.output;
+}
+
+// A mirror that relays serves its own feed over TLS with its own certificate,
+// as the origin does; an indexer below it follows it.
+TEST_F(FeedTlsTest, ARelayServesItsFeedOverTlsToo) {
+  absl::StatusOr<feed::TestCredentials> ca = feed::MakeTestCa("Relay CA");
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  absl::StatusOr<feed::TestCredentials> cert = feed::IssueTestServerCert(*ca, "relay");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  const std::string relay_ca = dir_->path() + "/relay-ca.pem";
+  ASSERT_TRUE(base::WriteFileAtomically(relay_ca, ca->cert_pem, 0644).ok());
+  const std::string relay_cert = dir_->path() + "/relay-cert.pem";
+  const std::string relay_key = dir_->path() + "/relay-key.pem";
+  ASSERT_TRUE(feed::WriteTestCredentials(*cert, relay_cert, relay_key).ok());
+  auto relay = Node::Start("mirror", dir_->path() + "/relay",
+                           {"--upstream", TlsUpstream(), "--upstream-ca", CaFile(), "--tls-cert",
+                            relay_cert, "--tls-key", relay_key});
+  ASSERT_NE(relay, nullptr);
+  const std::string relay_upstream = "https://" + relay->grpc_address();
+  // The relay's HTTP is HTTPS now; the indexer below shows what it relays.
+  auto indexer = Node::Start("indexer", dir_->path() + "/below-relay",
+                             {"--upstream", relay_upstream, "--upstream-ca", relay_ca});
+  ASSERT_NE(indexer, nullptr);
+  ASSERT_TRUE(WaitForRelease(*indexer, "after")) << indexer->Log() << relay->Log();
+
+  // The relay's feed is TLS only, on its own certificate.
+  RunResult plain = Tail({"--upstream", relay->grpc_address()}, indexer->AppliedSeq() - 1);
+  EXPECT_NE(plain.exit_code, 0) << plain.output;
+  RunResult origin_ca = Tail({"--upstream", relay_upstream, "--upstream-ca", CaFile()});
+  EXPECT_NE(origin_ca.exit_code, 0) << origin_ca.output;
+  EXPECT_TRUE(
+      absl::StrContains(origin_ca.output, "does not verify against --upstream-ca " + CaFile()))
+      << origin_ca.output;
 }
 
 // Without --upstream-ca the roots are gRPC's defaults: the system's CA store
