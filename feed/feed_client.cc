@@ -23,7 +23,8 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakeChannel(const UpstreamTarget& target,
+                                           const UpstreamTrust& trust, int max_message_bytes) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
   // gRPC's own reconnect backoff grows to two minutes; ours is in charge, so
@@ -37,7 +38,40 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   // when no whole message (and so no heartbeat) can be seen.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target.address, ChannelCredentialsFor(target, trust), args);
+}
+
+// A stub for the --upstream value `upstream`; InvalidArgument if malformed.
+absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> Connect(const std::string& upstream,
+                                                        const UpstreamTrust& trust,
+                                                        int max_message_bytes) {
+  absl::StatusOr<UpstreamTarget> target = ParseUpstream(upstream);
+  if (!target.ok()) return target.status();
+  return v1::Feed::NewStub(MakeChannel(*target, trust, max_message_bytes));
+}
+
+// `status` with what TLS had to do with it, for a TLS upstream.
+absl::Status Explain(const absl::Status& status, const std::string& upstream,
+                     const UpstreamTrust& trust) {
+  absl::StatusOr<UpstreamTarget> target = ParseUpstream(upstream);
+  return target.ok() ? ExplainTlsFailure(status, *target, trust) : status;
+}
+
+// GetHead, with an error naming `upstream` but not yet explained.
+absl::StatusOr<v1::Head> GetHead(const std::string& upstream, absl::Duration timeout,
+                                 const UpstreamTrust& trust, int max_message_bytes) {
+  absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> feed =
+      Connect(upstream, trust, max_message_bytes);
+  if (!feed.ok()) return feed.status();
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::Head head;
+  grpc::Status status = (*feed)->GetHead(&context, v1::GetHeadRequest(), &head);
+  if (!status.ok()) {
+    return absl::Status(FromGrpc(status).code(),
+                        absl::StrCat("Cannot reach ", upstream, ": ", status.error_message()));
+  }
+  return head;
 }
 
 constexpr char kSilent[] = "upstream went silent (no heartbeat)";
@@ -50,17 +84,10 @@ bool IsNewEpoch(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<v1::Head> FetchHead(const std::string& address, absl::Duration timeout,
-                                   int max_message_bytes) {
-  auto feed = v1::Feed::NewStub(MakeChannel(address, max_message_bytes));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  v1::Head head;
-  grpc::Status status = feed->GetHead(&context, v1::GetHeadRequest(), &head);
-  if (!status.ok()) {
-    return absl::Status(FromGrpc(status).code(),
-                        absl::StrCat("Cannot reach ", address, ": ", status.error_message()));
-  }
+absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration timeout,
+                                   const UpstreamTrust& trust, int max_message_bytes) {
+  absl::StatusOr<v1::Head> head = GetHead(upstream, timeout, trust, max_message_bytes);
+  if (!head.ok()) return Explain(head.status(), upstream, trust);
   return head;
 }
 
@@ -115,7 +142,7 @@ void FeedClient::Run() {
     }
     const std::string& address = options_.upstreams[next % options_.upstreams.size()];
     const uint64_t before = sink_->Tip().seq;
-    absl::Status ended = SyncOnce(address);
+    absl::Status ended = Explain(SyncOnce(address), address, options_.trust);
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
@@ -174,7 +201,8 @@ absl::Status FeedClient::SyncOnce(const std::string& address) {
 }
 
 absl::Status FeedClient::PinKey(const std::string& address) {
-  absl::StatusOr<v1::Head> head = FetchHead(address, absl::Seconds(30), options_.max_message_bytes);
+  absl::StatusOr<v1::Head> head =
+      GetHead(address, absl::Seconds(30), options_.trust, options_.max_message_bytes);
   if (!head.ok()) return head.status();
   if (head->origin_key().size() != kPublicKeyBytes) {
     return absl::UnavailableError(absl::StrCat(address, " does not know the origin's key yet"));
@@ -185,7 +213,10 @@ absl::Status FeedClient::PinKey(const std::string& address) {
 }
 
 absl::Status FeedClient::BootstrapFrom(const std::string& address) {
-  auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> connected =
+      Connect(address, options_.trust, options_.max_message_bytes);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<v1::Feed::Stub> feed = *std::move(connected);
   grpc::ClientContext context;
   {
     absl::MutexLock lock(&mu_);
@@ -297,7 +328,10 @@ class ReceivedQueue {
 }  // namespace
 
 absl::Status FeedClient::SubscribeOnce(const std::string& address) {
-  auto feed = v1::Feed::NewStub(MakeChannel(address, options_.max_message_bytes));
+  absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> connected =
+      Connect(address, options_.trust, options_.max_message_bytes);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<v1::Feed::Stub> feed = *std::move(connected);
   grpc::ClientContext context;
   const ChainTip tip = sink_->Tip();
   v1::SubscribeRequest request;

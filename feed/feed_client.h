@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "feed/event_chain.h"
+#include "feed/upstream_target.h"
 #include "pgxn/feed/v1/feed.pb.h"
 
 namespace grpc {
@@ -69,7 +70,11 @@ class EventSink {
 };
 
 struct FeedClientOptions {
-  std::vector<std::string> upstreams;  // host:port, tried in turn
+  // --upstream values (feed/upstream_target.h: HOST:PORT or
+  // https://HOST[:PORT]), tried in turn.
+  std::vector<std::string> upstreams;
+  // What TLS upstreams are verified against.
+  UpstreamTrust trust;
   bool include_content = true;
   // An empty node fills itself from a snapshot instead of replaying the log.
   bool bootstrap_from_snapshot = true;
@@ -86,13 +91,16 @@ struct FeedClientOptions {
   std::function<bool(const absl::Status& ended)> retry;
 };
 
-// The head `address` serves (GetHead), or Unavailable naming the address.
-absl::StatusOr<v1::Head> FetchHead(const std::string& address, absl::Duration timeout,
+// The head `upstream` (an --upstream value) serves (GetHead), or an error
+// naming the upstream: InvalidArgument for a malformed value, Unavailable
+// (saying why TLS failed, for a TLS upstream) when it cannot be reached.
+absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration timeout,
+                                   const UpstreamTrust& trust = {},
                                    int max_message_bytes = kMaxFeedMessageBytes);
 
 // What the client knows about its upstream, for /_status.
 struct UpstreamState {
-  std::string address;      // the upstream in use or tried last
+  std::string address;      // the upstream in use or tried last, as configured
   bool connected = false;   // a stream is open and has delivered a message
   uint64_t head_seq = 0;    // the origin's head per the newest signed heartbeat, or
                             // the newest event applied if later

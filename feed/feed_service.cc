@@ -16,6 +16,7 @@
 #include "absl/types/optional.h"
 #include "base/log.h"
 #include "feed/byte_budget.h"
+#include "feed/server_tls.h"
 #include "pgxn/feed/v1/feed.grpc.pb.h"
 
 namespace pgxn::feed {
@@ -771,14 +772,23 @@ class FeedServerImpl final : public FeedServer {
   ~FeedServerImpl() override { Shutdown(); }
 
   absl::Status Listen(const GrpcServerOptions& options) {
+    std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+      absl::StatusOr<std::unique_ptr<ServerTls>> tls =
+          ServerTls::Load(options.tls_cert_file, options.tls_key_file);
+      if (!tls.ok()) return tls.status();
+      tls_ = *std::move(tls);
+      credentials = tls_->Credentials();
+    }
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options.address, credentials, &port_);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
     builder.SetMaxReceiveMessageSize(1 << 20);  // requests are tiny
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
-      return absl::UnavailableError(absl::StrCat("Cannot listen for gRPC on ", options.address));
+      return absl::UnavailableError(absl::StrCat("Cannot listen for gRPC on ", options.address,
+                                                 tls_ != nullptr ? " with TLS" : ""));
     }
     ticker_ = std::thread([this] { Tick(); });
     return absl::OkStatus();
@@ -788,6 +798,10 @@ class FeedServerImpl final : public FeedServer {
   int active_streams() const override {
     absl::MutexLock lock(&shared_->mu);
     return shared_->subscribers;
+  }
+
+  absl::Status ReloadTls() override {
+    return tls_ == nullptr ? absl::OkStatus() : tls_->Reload();
   }
 
   void Shutdown() override {
@@ -827,6 +841,9 @@ class FeedServerImpl final : public FeedServer {
 
   std::unique_ptr<Shared> shared_;
   std::unique_ptr<FeedServiceImpl> service_;
+  // Declared before the server, which calls it for every handshake, so that
+  // it is destroyed after it.
+  std::unique_ptr<ServerTls> tls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::thread ticker_;

@@ -65,6 +65,10 @@ struct FeedLimits {
 
 struct GrpcServerOptions {
   std::string address = "127.0.0.1:0";  // host:port; port 0 picks one
+  // PEM certificate chain and its key: when set, the Feed is served over TLS
+  // only (feed/server_tls.h), and ReloadTls() reads them again.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Largest message sent or received: an event carries whole archives.
   int max_message_bytes = kMaxFeedMessageBytes;
   FeedLimits limits;
@@ -84,6 +88,11 @@ class FeedServer {
 
   // Subscribe streams open now.
   virtual int active_streams() const = 0;
+
+  // Reads the TLS files again for new connections; open streams keep their
+  // connection and its certificate. On error the old certificate stays. OK
+  // without TLS.
+  virtual absl::Status ReloadTls() = 0;
 
   // Ends every stream and stops the server; idempotent.
   virtual void Shutdown() = 0;

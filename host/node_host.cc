@@ -92,6 +92,8 @@ absl::Status NodeHost::StartAll() {
   grpc_options.address = options_.grpc_address;
   grpc_options.max_message_bytes = options_.max_message_bytes;
   grpc_options.limits = options_.feed_limits;
+  grpc_options.tls_cert_file = options_.http_limits.tls_cert_file;
+  grpc_options.tls_key_file = options_.http_limits.tls_key_file;
   feed::FeedServiceOptions feed_options;
   feed_options.role = options_.role;
   feed_options.heartbeat_interval = options_.heartbeat_interval;
@@ -171,14 +173,14 @@ absl::Status NodeHost::StartAll() {
     return s;
   }
   absl::StatusOr<NodeStatus> now = role_->Status();
-  base::LogInfo(absl::StrCat(options_.role, " serving HTTP on ", http->host, ":", http_port(),
-                             " and the Feed on port ", grpc_port(),
-                             site_port() != 0 ? absl::StrCat(", the site on port ", site_port())
-                                              : "",
-                             now.ok()
-                                 ? absl::StrCat("; epoch ", now->epoch.empty() ? "-" : now->epoch,
-                                                ", applied seq ", now->applied_seq)
-                                 : ""));
+  const bool tls = !limits.tls_cert_file.empty();
+  base::LogInfo(
+      absl::StrCat(options_.role, " serving ", tls ? "HTTPS" : "HTTP", " on ", http->host, ":",
+                   http_port(), " and the Feed", tls ? " over TLS" : "", " on port ", grpc_port(),
+                   site_port() != 0 ? absl::StrCat(", the site on port ", site_port()) : "",
+                   now.ok() ? absl::StrCat("; epoch ", now->epoch.empty() ? "-" : now->epoch,
+                                           ", applied seq ", now->applied_seq)
+                            : ""));
   role_->StartWork(*metrics_);
   List(this);
   return absl::OkStatus();
@@ -189,6 +191,7 @@ absl::Status NodeHost::ReloadTls() {
   for (gateway::HttpServer* server : {http_server_.get(), site_server_.get()}) {
     if (server != nullptr) result.Update(server->ReloadTls());
   }
+  if (feed_server_ != nullptr) result.Update(feed_server_->ReloadTls());
   return result;
 }
 

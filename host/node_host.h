@@ -54,15 +54,17 @@ class FeedServer;
 
 namespace pgxn::host {
 
-// What bounds the HTTP listeners' use of memory and descriptors, and their
-// TLS (gateway/http_server.h); the same for every role, set by flags.
+// What bounds the HTTP listeners' use of memory and descriptors, and the
+// node's TLS (gateway/http_server.h, feed/server_tls.h); the same for every
+// role, set by flags.
 struct HttpLimits {
   // Per listener; 0 derives it from the open-file limit (base/fd_limit.h).
   uint64_t max_connections = 0;
   uint64_t max_connections_per_address = 512;
   uint64_t max_body_memory = uint64_t{256} << 20;
   // PEM certificate chain and key: when set, every HTTP listener speaks
-  // HTTPS only; SIGHUP reloads them (ServeUntilSignal).
+  // HTTPS only and the Feed (gRPC) TLS only, with the same certificate;
+  // SIGHUP reloads them for both (ServeUntilSignal).
   std::string tls_cert_file;
   std::string tls_key_file;
 };
@@ -138,8 +140,9 @@ class NodeHost {
   int grpc_port() const;
   int site_port() const;  // 0 without a site listener
 
-  // Reads the TLS files again for new connections (each listener keeps its
-  // old certificate if they do not load); OK without TLS.
+  // Reads the TLS files again for new connections, HTTP and Feed (each
+  // listener keeps its old certificate if they do not load; open Feed
+  // streams keep their connection); OK without TLS.
   absl::Status ReloadTls();
 
  private:

@@ -11,8 +11,10 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
   flags.Uint64("max-connections-per-address", &limits->max_connections_per_address,
                "HTTP connections one client address may hold");
   flags.String("tls-cert", &limits->tls_cert_file,
-               "PEM file of the certificate chain: every HTTP listener then speaks HTTPS only "
-               "(TLS 1.2+); SIGHUP reloads it and --tls-key for new connections");
+               "PEM file of the certificate chain: every HTTP listener then speaks HTTPS only, "
+               "and the Feed (--grpc) TLS only, both TLS 1.2+ (nodes below use --upstream "
+               "https://HOST:PORT); SIGHUP reloads it and --tls-key for new connections (open "
+               "Feed streams keep theirs)");
   flags.String("tls-key", &limits->tls_key_file, "PEM file of --tls-cert's private key");
   flags.Bytes("max-body-memory", &limits->max_body_memory,
               "request bodies held in memory at once, all connections together; a request "

@@ -1,5 +1,5 @@
 // The HTTP flags every serving role takes: limits (--max-connections, ...)
-// and TLS (--tls-cert, --tls-key).
+// and TLS (--tls-cert, --tls-key), which covers the Feed (gRPC) too.
 #ifndef PGXN_PGXND_HTTP_FLAGS_H_
 #define PGXN_PGXND_HTTP_FLAGS_H_
 

@@ -22,7 +22,7 @@ int RunOriginCommand(const std::vector<std::string>& args) {
                 "the published tree (HTTP). Without --postgres it runs an embedded PostgreSQL\n"
                 "in DIR/postgres (as the postgres user when started as root). Once listening it\n"
                 "writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly; SIGHUP reloads\n"
-                "the --tls-cert and --tls-key files.\n"
+                "the --tls-cert and --tls-key files (HTTPS and the Feed's TLS).\n"
                 "'pgxnd origin rebuild --data-dir DIR' checks the tree against the rows\n"
                 "(see its --help).");
   flags.String("data-dir", &options.data_dir, "data directory (required)");

@@ -19,7 +19,7 @@ constexpr char kMirrorSummary[] =
     "and applies each event atomically to its store in DIR/store, serves the tree\n"
     "over HTTP with PGXN's paths, and relays the feed to nodes below it. Once\n"
     "listening it writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly;\n"
-    "SIGHUP reloads the --tls-cert and --tls-key files.";
+    "SIGHUP reloads the --tls-cert and --tls-key files (HTTPS and the Feed's TLS).";
 
 constexpr char kIndexerSummary[] =
     "Runs an indexer: everything a mirror does, plus PGXN's API kept in step\n"
@@ -32,7 +32,7 @@ constexpr char kIndexerSummary[] =
     "pages at pgxn.org's paths, on a listener of its own (--site; by default the\n"
     "HTTP port + 2, e.g. 7202). Once listening it writes DIR/ports.json\n"
     "({\"http\": N, \"grpc\": M, \"site\": S}). SIGINT or SIGTERM stops it cleanly;\n"
-    "SIGHUP reloads the --tls-cert and --tls-key files.";
+    "SIGHUP reloads the --tls-cert and --tls-key files (HTTPS and the Feed's TLS).";
 
 int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   const bool is_indexer = role == "indexer";
@@ -41,7 +41,7 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   options.role = role;
   options.http_address = is_indexer ? "127.0.0.1:7200" : "127.0.0.1:7100";
   options.grpc_address = is_indexer ? "127.0.0.1:7201" : "127.0.0.1:7101";
-  FlagSet flags(command, "--data-dir DIR --upstream HOST:PORT [flags]",
+  FlagSet flags(command, "--data-dir DIR --upstream HOST:PORT|https://HOST[:PORT] [flags]",
                 is_indexer ? kIndexerSummary : kMirrorSummary);
   AddReplicaFlags(flags, &options);
   AddFeedFlags(flags, &options.feed_limits);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/address.h"
+#include "feed/upstream_target.h"
 #include "pgxnd/http_flags.h"
 
 namespace pgxn::cli {
@@ -9,8 +10,13 @@ namespace pgxn::cli {
 void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
   flags.String("data-dir", &options->data_dir, "data directory (required)");
   flags.Strings("upstream", &options->upstreams,
-                "Feed address HOST:PORT of the origin or another node (required; repeat the flag "
-                "to list fallbacks, tried in turn)");
+                "Feed of the origin or another node (required): HOST:PORT in plaintext, or "
+                "https://HOST[:PORT] over TLS (port 443 by default; the certificate must verify, "
+                "there is no fallback to plaintext); repeat the flag to list fallbacks, tried in "
+                "turn");
+  flags.String("upstream-ca", &options->upstream_ca,
+               "PEM file of the CA certificates https:// upstreams are verified against "
+               "(default: the system's CA store, /etc/ssl/certs/ca-certificates.crt)");
   flags.String("http", &options->http_address, "HTTP listen address HOST:PORT (port 0: any)");
   flags.String("grpc", &options->grpc_address,
                "Feed (gRPC) listen address HOST:PORT for nodes below this one (port 0: any)");
@@ -34,10 +40,17 @@ std::string CheckReplicaOptions(const std::string& command,
                                 const replica::ReplicaOptions& options) {
   if (options.data_dir.empty()) return absl::StrCat(command, ": --data-dir is required");
   if (options.upstreams.empty()) return absl::StrCat(command, ": --upstream is required");
-  for (const std::string& address : options.upstreams) {
-    if (absl::Status s = base::ParseHostPort(address).status(); !s.ok()) {
-      return absl::StrCat(command, ": --upstream ", s.message());
-    }
+  bool any_tls = false;
+  for (const std::string& upstream : options.upstreams) {
+    absl::StatusOr<feed::UpstreamTarget> target = feed::ParseUpstream(upstream);
+    if (!target.ok()) return absl::StrCat(command, ": ", target.status().message());
+    any_tls = any_tls || target->tls;
+  }
+  // A CA given for plaintext upstreams is a mistake that would go unnoticed:
+  // the operator meant TLS and would not get it.
+  if (!options.upstream_ca.empty() && !any_tls) {
+    return absl::StrCat(command,
+                        ": --upstream-ca is for https:// upstreams, and no --upstream is one");
   }
   for (const std::string* address : {&options.http_address, &options.grpc_address}) {
     if (absl::Status s = base::ParseHostPort(*address).status(); !s.ok()) {

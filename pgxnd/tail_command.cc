@@ -9,12 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "base/address.h"
 #include "base/digest.h"
 #include "base/files.h"
 #include "feed/event_chain.h"
 #include "feed/feed_client.h"
 #include "feed/signing.h"
+#include "feed/upstream_target.h"
 #include "pgxnd/command_support.h"
 #include "pgxnd/commands.h"
 
@@ -149,14 +149,23 @@ int RunTailCommand(const std::vector<std::string>& args) {
   std::string upstream;
   uint64_t since = 0;
   bool follow = false;
-  FlagSet flags("pgxnd tail", "--upstream HOST:PORT [--since SEQ] [--follow]",
+  FlagSet flags("pgxnd tail",
+                "--upstream HOST:PORT|https://HOST[:PORT] [--upstream-ca FILE] [--since SEQ] "
+                "[--follow]",
                 "Prints the events of a node's release feed, one JSON object per line:\n"
                 "{\"seq\", \"kind\", \"dist\", \"version\", \"user\", \"time\", \"paths\"}.\n"
                 "Every event is checked: its hash, the origin's signature, and the chain.\n"
                 "Starts after --since (0: from the first event) and stops at the node's head,\n"
                 "or with --follow keeps printing new events as they arrive, reconnecting when\n"
                 "the connection drops.");
-  flags.String("upstream", &upstream, "Feed address HOST:PORT of any node (required)");
+  flags.String("upstream", &upstream,
+               "Feed of any node (required): HOST:PORT in plaintext, or https://HOST[:PORT] over "
+               "TLS (port 443 by default; the certificate must verify, there is no fallback to "
+               "plaintext)");
+  std::string upstream_ca;
+  flags.String("upstream-ca", &upstream_ca,
+               "PEM file of the CA certificates an https:// upstream is verified against "
+               "(default: the system's CA store, /etc/ssl/certs/ca-certificates.crt)");
   flags.Uint64("since", &since, "print events with a seq greater than this");
   flags.Bool("follow", &follow, "keep following the feed");
   std::string origin_key_file;
@@ -168,11 +177,17 @@ int RunTailCommand(const std::vector<std::string>& args) {
   if (!positional.has_value()) return exit_code;
   if (!positional->empty()) return UsageError("pgxnd tail takes no arguments (see --help)");
   if (upstream.empty()) return UsageError("pgxnd tail: --upstream is required");
-  if (absl::Status s = base::ParseHostPort(upstream).status(); !s.ok()) {
-    return UsageError(absl::StrCat("pgxnd tail: --upstream ", s.message()));
+  absl::StatusOr<feed::UpstreamTarget> target = feed::ParseUpstream(upstream);
+  if (!target.ok()) {
+    return UsageError(absl::StrCat("pgxnd tail: ", target.status().message()));
   }
+  if (!upstream_ca.empty() && !target->tls) {
+    return UsageError("pgxnd tail: --upstream-ca is for an https:// upstream");
+  }
+  absl::StatusOr<feed::UpstreamTrust> trust = feed::LoadUpstreamTrust(upstream_ca);
+  if (!trust.ok()) return Fail(trust.status());
 
-  absl::StatusOr<v1::Head> node_head = feed::FetchHead(upstream, absl::Seconds(30));
+  absl::StatusOr<v1::Head> node_head = feed::FetchHead(upstream, absl::Seconds(30), *trust);
   if (!node_head.ok()) return Fail(node_head.status());
   absl::StatusOr<std::string> origin_key = OriginKeyFor(*node_head, upstream, origin_key_file);
   if (!origin_key.ok()) return Fail(origin_key.status());
@@ -184,6 +199,7 @@ int RunTailCommand(const std::vector<std::string>& args) {
   PrintingSink sink(since, *origin_key, stop_at, /*flush_each=*/follow);
   feed::FeedClientOptions options;
   options.upstreams = {upstream};
+  options.trust = *trust;
   options.include_content = false;
   options.bootstrap_from_snapshot = false;
   options.retry = [&sink, follow](const absl::Status& ended) { return sink.Retry(ended, follow); };

@@ -13,6 +13,8 @@ namespace pgxn::replica {
 absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir is required");
   if (options.upstreams.empty()) return absl::InvalidArgumentError("--upstream is required");
+  absl::StatusOr<feed::UpstreamTrust> trust = feed::LoadUpstreamTrust(options.upstream_ca);
+  if (!trust.ok()) return trust.status();
   if (absl::Status s = base::MakeDirectories(options.data_dir, 0755); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(options.data_dir + "/store");
   if (!store.ok()) return store.status();
@@ -26,11 +28,12 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
     }
     if (absl::Status s = (*store)->PinOriginKey(*key); !s.ok()) return s;
   }
-  return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store)));
+  return std::unique_ptr<Replica>(
+      new Replica(std::move(options), *std::move(store), *std::move(trust)));
 }
 
-Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store)
-    : options_(std::move(options)), store_(std::move(store)) {}
+Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust)
+    : options_(std::move(options)), upstream_trust_(std::move(trust)), store_(std::move(store)) {}
 
 Replica::~Replica() { Stop(); }
 
@@ -40,6 +43,7 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   // Created before the host (whose /_status reads it), started last.
   feed::FeedClientOptions client_options;
   client_options.upstreams = options_.upstreams;
+  client_options.trust = upstream_trust_;
   client_options.stale_after = options_.stale_after;
   client_options.max_message_bytes = options_.max_message_bytes;
   client_options.bootstrap_from_snapshot = !options_.replay_log;

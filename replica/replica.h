@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "feed/feed_client.h"
 #include "feed/feed_service.h"
+#include "feed/upstream_target.h"
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
 #include "host/node_host.h"
@@ -34,7 +35,12 @@ namespace v1 = ::pgxn::feed::v1;
 struct ReplicaOptions {
   std::string role = "mirror";
   std::string data_dir;
-  std::vector<std::string> upstreams;  // host:port of Feed servers
+  // Feed servers, as --upstream takes them (feed/upstream_target.h):
+  // HOST:PORT, or https://HOST[:PORT] for TLS.
+  std::vector<std::string> upstreams;
+  // PEM file of the CAs TLS upstreams are verified against (--upstream-ca);
+  // empty: the system's CA store.
+  std::string upstream_ca;
   std::string http_address = "127.0.0.1:0";
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;
@@ -110,7 +116,7 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   int site_port() const;
 
  private:
-  explicit Replica(ReplicaOptions options, std::unique_ptr<Store> store);
+  Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust);
 
   feed::ChainTip Tip() const override;
   feed::EventCheck Check(const v1::Event& event) const override;
@@ -132,6 +138,7 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   void Close() override;
 
   const ReplicaOptions options_;
+  const feed::UpstreamTrust upstream_trust_;  // options_.upstream_ca, read
   std::unique_ptr<Store> store_;
   ReplicaExtension* extension_ = nullptr;
   std::unique_ptr<feed::FeedClient> feed_client_;
