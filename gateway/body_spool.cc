@@ -24,9 +24,8 @@ std::string SpoolDir(const std::string& dir) {
 }
 
 absl::Status SpoolError(absl::string_view what, const std::string& dir, int err) {
-  return absl::UnavailableError(
-      absl::StrCat("Cannot ", what, " a request body's temp file in ", dir, ": ",
-                   std::strerror(err)));
+  return absl::UnavailableError(absl::StrCat("Cannot ", what, " a request body's temp file in ",
+                                             dir, ": ", std::strerror(err)));
 }
 
 // A read-only mapping of a spooled body, unmapped with the last RequestBody
@@ -98,8 +97,8 @@ void BodySpool::CloseFile() {
 
 absl::Status BodySpool::Append(absl::string_view bytes) {
   if (bytes.empty()) return absl::OkStatus();
-  if (fd_ < 0 && (memory_.size() + bytes.size() > options_.threshold ||
-                  expected_ > options_.threshold)) {
+  if (fd_ < 0 &&
+      (memory_.size() + bytes.size() > options_.threshold || expected_ > options_.threshold)) {
     if (absl::Status s = StartFile(); !s.ok()) return s;
   }
   if (fd_ < 0) {

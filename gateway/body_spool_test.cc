@@ -101,9 +101,8 @@ TEST(BodySpoolTest, DirectoryThatCannotTakeAFileIsUnavailable) {
   ASSERT_TRUE(spool.Append("1234").ok());  // still in memory
   const absl::Status status = spool.Append("5");
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
-  EXPECT_EQ(status.message(),
-            "Cannot create a request body's temp file in " + missing +
-                ": No such file or directory");
+  EXPECT_EQ(status.message(), "Cannot create a request body's temp file in " + missing +
+                                  ": No such file or directory");
   EXPECT_FALSE(OpenUnlinkedTempFile(missing).ok());
 }
 

@@ -696,8 +696,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(limit);
     body_limit_ = limit;
-    parser_->get().body().spool = BodySpool(
-        BodySpoolOptions{state_->options.spool_threshold, state_->options.spool_dir});
+    parser_->get().body().spool =
+        BodySpool(BodySpoolOptions{state_->options.spool_threshold, state_->options.spool_dir});
 
     bool send_continue = false;
     const auto expect = request.find(http::field::expect);
@@ -747,8 +747,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const SpoolBody::value_type& body = parser_->get().body();
     if (!body.error.ok()) {
-      base::LogError(absl::StrCat("HTTP: request from ", remote_, " for ", path_, ": ",
-                                  body.error.message()));
+      base::LogError(
+          absl::StrCat("HTTP: request from ", remote_, " for ", path_, ": ", body.error.message()));
       RefuseBusy("cannot store the request body", head);
       return;
     }
@@ -1048,10 +1048,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_request_ = true;
   bool close_after_response_ = false;
   size_t lingered_bytes_ = 0;
-  bool reserved_ = false;   // admitted beyond max_connections
-  bool evicted_ = false;    // asked to make room: no keep-alive
-  bool no_linger_ = false;  // turned away before any request
-  uint64_t body_limit_ = 0;   // of the request being read
+  bool reserved_ = false;       // admitted beyond max_connections
+  bool evicted_ = false;        // asked to make room: no keep-alive
+  bool no_linger_ = false;      // turned away before any request
+  uint64_t body_limit_ = 0;     // of the request being read
   uint64_t memory_charge_ = 0;  // charged against max_body_memory
   uint64_t disk_charge_ = 0;    // charged against max_body_disk
   // The streamed body being sent, if any.

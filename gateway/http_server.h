@@ -9,8 +9,9 @@
 // path that is not UTF-8 --, a Transfer-Encoding other than chunked 501,
 // unknown Expect 417, oversize header 431, a body budget exhausted 503) without
 // calling the handler, answers "Expect: 100-continue", reads the body (into
-// memory, or past spool_threshold into a temp file), then calls the Handler on an I/O thread and writes its Response (Server, Date,
-// Content-Length and Connection added; no body for HEAD, 204 and 304). Every
+// memory, or past spool_threshold into a temp file), then calls the Handler
+// on an I/O thread and writes its Response (Server, Date, Content-Length and
+// Connection added; no body for HEAD, 204 and 304). Every
 // response also gets `X-Content-Type-Options: nosniff` and
 // `Referrer-Policy: same-origin`, and an HTML one a strict
 // Content-Security-Policy (no script), unless the handler set its own. A

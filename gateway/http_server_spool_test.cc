@@ -39,9 +39,9 @@ std::string Pattern(size_t size) {
 // What the handler saw of a body, taken while it ran.
 struct Seen {
   std::string body;
-  int files_held = -1;      // descriptors and mappings into the spool dir
-  uint64_t memory = 0;      // body_bytes_in_flight()
-  uint64_t spooled = 0;     // body_bytes_spooled()
+  int files_held = -1;   // descriptors and mappings into the spool dir
+  uint64_t memory = 0;   // body_bytes_in_flight()
+  uint64_t spooled = 0;  // body_bytes_spooled()
 };
 
 class HttpSpoolTest : public ::testing::Test {

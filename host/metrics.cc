@@ -84,8 +84,8 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
       gauge("pgxn_http_connections", "HTTP connections open now, all listeners");
   impl_->http_body_bytes =
       gauge("pgxn_http_body_bytes", "Request body bytes held in memory now (--max-body-memory)");
-  impl_->http_body_spooled_bytes = gauge(
-      "pgxn_http_body_spooled_bytes", "Request body bytes in spool files now (--max-body-disk)");
+  impl_->http_body_spooled_bytes = gauge("pgxn_http_body_spooled_bytes",
+                                         "Request body bytes in spool files now (--max-body-disk)");
 }
 
 Metrics::~Metrics() = default;

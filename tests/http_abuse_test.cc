@@ -310,12 +310,12 @@ TEST_F(HttpFloodTest, TricklingUploadsCostTheOriginFilesNotMemory) {
   const std::string spool_dir = dir_.path() + "/origin/tmp";
   const int64_t rss_before = ProcStatusKib(origin_->pid(), "VmRSS");
   ASSERT_GT(rss_before, 0);
-  const std::string head = absl::StrCat(
-      "POST /upload HTTP/1.1\r\nHost: origin\r\nAuthorization: Basic ",
-      absl::Base64Escape(absl::StrCat(kUser, ":", kPassword)),
-      "\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
-      "X-Requested-With: XMLHttpRequest\r\nContent-Length: ",
-      kAnnounced, "\r\n\r\n");
+  const std::string head =
+      absl::StrCat("POST /upload HTTP/1.1\r\nHost: origin\r\nAuthorization: Basic ",
+                   absl::Base64Escape(absl::StrCat(kUser, ":", kPassword)),
+                   "\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+                   "X-Requested-With: XMLHttpRequest\r\nContent-Length: ",
+                   kAnnounced, "\r\n\r\n");
   const std::string body(kSent, 'u');
   std::vector<int> uploaders;
   for (int i = 0; i < kClients; ++i) {
@@ -326,18 +326,19 @@ TEST_F(HttpFloodTest, TricklingUploadsCostTheOriginFilesNotMemory) {
   }
   // Wait until the origin has read every byte sent, wherever it keeps them.
   double held = 0;
-  ASSERT_TRUE(WaitUntil([&] {
-    held = Metric(*origin_, "pgxn_http_body_bytes") +
-           Metric(*origin_, "pgxn_http_body_spooled_bytes");
+  const bool all_read = WaitUntil([&] {
+    held = Metric(*origin_, "pgxn_http_body_bytes");
+    held += Metric(*origin_, "pgxn_http_body_spooled_bytes");
     return held >= static_cast<double>(kClients * kSent);
-  })) << "the origin holds " << held << " bytes of " << kClients * kSent;
+  });
+  ASSERT_TRUE(all_read) << "the origin holds " << held << " bytes of " << kClients * kSent;
   const int64_t rss_during = ProcStatusKib(origin_->pid(), "VmRSS");
   std::cout << kClients << " trickling uploads of " << kSent << " bytes: RSS " << rss_before
             << " KiB -> " << rss_during << " KiB; in temp files "
             << Metric(*origin_, "pgxn_http_body_spooled_bytes") << " bytes\n";
   EXPECT_LT(rss_during - rss_before, 64 * 1024)
-      << "RSS went from " << rss_before << " KiB to " << rss_during << " KiB holding "
-      << kClients << " bodies of " << kSent << " bytes";
+      << "RSS went from " << rss_before << " KiB to " << rss_during << " KiB holding " << kClients
+      << " bodies of " << kSent << " bytes";
   // One temp file each, with no name in the spool directory.
   EXPECT_EQ(gateway::testing::FilesHeldIn(origin_->pid(), spool_dir), kClients);
   EXPECT_EQ(gateway::testing::EntriesIn(spool_dir), 0);
@@ -348,8 +349,8 @@ TEST_F(HttpFloodTest, TricklingUploadsCostTheOriginFilesNotMemory) {
 
   // The authors give up: their files are gone, and so is the charge.
   for (int fd : uploaders) close(fd);
-  EXPECT_TRUE(WaitUntil(
-      [&] { return gateway::testing::FilesHeldIn(origin_->pid(), spool_dir) == 0; }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return gateway::testing::FilesHeldIn(origin_->pid(), spool_dir) == 0; }));
   EXPECT_TRUE(WaitUntil([&] { return Metric(*origin_, "pgxn_http_body_spooled_bytes") == 0; }));
 }
 

@@ -64,8 +64,7 @@ absl::StatusOr<gateway::TreeFile> PgTree::OpenFile(absl::string_view path) const
     std::string bytes = piece->GetString(0, 0);
     if (bytes.size() != length) {
       return absl::DataLossError(absl::StrCat("Blob ", base::HexEncode(sha256), " gave ",
-                                              bytes.size(), " bytes at ", offset, " for ",
-                                              length));
+                                              bytes.size(), " bytes at ", offset, " for ", length));
     }
     return bytes;
   };

@@ -165,8 +165,8 @@ TEST_F(PgTreeTest, BlobsAreStoredOutOfLineUncompressedSoTheyCanBeSliced) {
 // Shared buffers (hit or read) `query` touches for the large blob, from
 // EXPLAIN (ANALYZE, BUFFERS); -1 on failure.
 int64_t BlocksTouched(PgConnection& conn, const std::string& query, const std::string& sha256) {
-  auto plan = conn.Exec("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query,
-                        PgParams().Bytes(sha256));
+  auto plan =
+      conn.Exec("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, PgParams().Bytes(sha256));
   if (!plan.ok() || plan->rows() != 1) return -1;
   const nlohmann::json doc = nlohmann::json::parse(plan->GetString(0, 0), nullptr, false);
   if (!doc.is_array() || doc.empty()) return -1;
@@ -176,7 +176,8 @@ int64_t BlocksTouched(PgConnection& conn, const std::string& query, const std::s
 
 TEST_F(PgTreeTest, APieceReadsItsOwnPagesNotTheWholeBlob) {
   auto conn = pg_->Connect();
-  auto sha = conn->Exec("SELECT sha256 FROM tree_files WHERE path = 'dist/big/1.0.0/big-1.0.0.zip'");
+  auto sha =
+      conn->Exec("SELECT sha256 FROM tree_files WHERE path = 'dist/big/1.0.0/big-1.0.0.zip'");
   ASSERT_TRUE(sha.ok() && sha->rows() == 1);
   const std::string sha256 = sha->GetString(0, 0);
   const int64_t piece = BlocksTouched(
@@ -184,8 +185,8 @@ TEST_F(PgTreeTest, APieceReadsItsOwnPagesNotTheWholeBlob) {
       sha256);
   const int64_t whole =
       BlocksTouched(*conn, "SELECT md5(content) FROM blobs WHERE sha256 = $1", sha256);
-  std::cout << "blocks for a 64 KiB piece: " << piece << "; for the whole "
-            << large_->size() << "-byte blob: " << whole << "\n";
+  std::cout << "blocks for a 64 KiB piece: " << piece << "; for the whole " << large_->size()
+            << "-byte blob: " << whole << "\n";
   ASSERT_GT(piece, 0);
   // 3 MiB is some 400 pages of TOAST chunks; a 64 KiB piece reads about 9
   // of them plus the TOAST index's pages for its 32 chunks.
