@@ -172,6 +172,51 @@ TEST_F(HttpSpoolTest, FileIsGoneAfterStop) {
   EXPECT_EQ(server_->body_bytes_spooled(), 0u);
 }
 
+TEST_F(HttpSpoolTest, FileIsGoneWhenTheClientStallsPastTheReadTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = absl::Milliseconds(200);
+  Start(options);
+  Client client(server_->port());
+  client.WriteRaw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4000000\r\n\r\n" +
+                  Pattern(500'000));
+  WaitForSpooled(500'000);
+  // Nothing more comes: the server gives up on the request and closes.
+  EXPECT_TRUE(client.ServerClosed());
+  WaitForNoSpoolFiles();
+  while (server_->body_bytes_spooled() != 0) std::this_thread::yield();
+}
+
+TEST_F(HttpSpoolTest, FileIsGoneWhenAChunkedBodyPassesItsLimit) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1'000'000;
+  Start(options);
+  Client client(server_->port());
+  client.WriteRaw("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+  for (int i = 0; i < 12; ++i) {
+    client.WriteRaw(absl::StrFormat("%x\r\n", 100'000) + Pattern(100'000) + "\r\n");
+  }
+  const auto response = client.Read();
+  EXPECT_EQ(response.result_int(), 413);
+  WaitForNoSpoolFiles();
+  EXPECT_EQ(server_->body_bytes_spooled(), 0u);
+  EXPECT_EQ(seen().files_held, -1);  // the handler never ran
+}
+
+TEST_F(HttpSpoolTest, SpooledBodyAfter100ContinueArrivesWhole) {
+  Start();
+  const std::string body = Pattern(1'000'003);
+  Client client(server_->port());
+  client.WriteRaw(absl::StrCat("PUT /big HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n",
+                               "Content-Length: ", body.size(), "\r\n\r\n"));
+  EXPECT_EQ(client.ReadHeaderBlock(), "HTTP/1.1 100 Continue\r\n\r\n");
+  client.WriteRaw(body);
+  const auto response = client.Read();
+  ASSERT_EQ(response.result_int(), 200);
+  const Seen saw = seen();
+  EXPECT_TRUE(saw.body == body) << "the handler saw " << saw.body.size() << " bytes";
+  EXPECT_EQ(saw.spooled, body.size());
+}
+
 TEST_F(HttpSpoolTest, BodiesPastTheDiskBudgetGet503UntilOneFinishes) {
   HttpServerOptions options;
   options.max_body_disk = 1'000'000;
