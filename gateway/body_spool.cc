@@ -73,7 +73,8 @@ BodySpool::BodySpool(BodySpool&& other) noexcept
       expected_(other.expected_),
       memory_(std::move(other.memory_)),
       fd_(std::exchange(other.fd_, -1)),
-      spooled_(std::exchange(other.spooled_, 0)) {}
+      spooled_(std::exchange(other.spooled_, 0)),
+      failed_(std::move(other.failed_)) {}
 
 BodySpool& BodySpool::operator=(BodySpool&& other) noexcept {
   if (this != &other) {
@@ -83,6 +84,7 @@ BodySpool& BodySpool::operator=(BodySpool&& other) noexcept {
     memory_ = std::move(other.memory_);
     fd_ = std::exchange(other.fd_, -1);
     spooled_ = std::exchange(other.spooled_, 0);
+    failed_ = std::move(other.failed_);
   }
   return *this;
 }
@@ -96,16 +98,23 @@ void BodySpool::CloseFile() {
 }
 
 absl::Status BodySpool::Append(absl::string_view bytes) {
+  if (!failed_.ok()) return failed_;
   if (bytes.empty()) return absl::OkStatus();
+  absl::Status written;
   if (fd_ < 0 &&
       (memory_.size() + bytes.size() > options_.threshold || expected_ > options_.threshold)) {
-    if (absl::Status s = StartFile(); !s.ok()) return s;
+    written = StartFile();
   }
-  if (fd_ < 0) {
+  if (written.ok() && fd_ < 0) {
     memory_.append(bytes.data(), bytes.size());
     return absl::OkStatus();
   }
-  return WriteToFile(bytes);
+  if (written.ok()) written = WriteToFile(bytes);
+  if (!written.ok()) {
+    failed_ = written;
+    std::string().swap(memory_);
+  }
+  return written;
 }
 
 absl::Status BodySpool::StartFile() {
@@ -134,6 +143,7 @@ absl::Status BodySpool::WriteToFile(absl::string_view bytes) {
 }
 
 absl::StatusOr<RequestBody> BodySpool::Finish() {
+  if (!failed_.ok()) return failed_;
   if (fd_ < 0) {
     RequestBody body(std::move(memory_));
     memory_.clear();

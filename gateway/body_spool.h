@@ -55,7 +55,8 @@ class BodySpool {
   // was announced past it), what was in memory moves to a new temp file and
   // every later byte is written there. Unavailable naming the directory and
   // the system's reason when the file cannot be created or written (no
-  // space, no such directory); the spool is then unusable.
+  // space, no such directory); the spool then holds nothing, and every later
+  // Append and Finish return that error.
   absl::Status Append(absl::string_view bytes);
 
   // Bytes held in memory, and bytes written to the file (one is always 0).
@@ -66,7 +67,8 @@ class BodySpool {
   // The whole body, for the handler: the memory's bytes, or a read-only
   // mapping of the file (the descriptor is closed; the mapping keeps the
   // file until the last copy of the RequestBody goes). Leaves the spool
-  // empty. Unavailable when the file cannot be mapped.
+  // empty. Unavailable when the file cannot be mapped, or after a failed
+  // Append.
   absl::StatusOr<RequestBody> Finish();
 
  private:
@@ -79,6 +81,7 @@ class BodySpool {
   std::string memory_;
   int fd_ = -1;
   uint64_t spooled_ = 0;
+  absl::Status failed_;  // the first error: the body is incomplete
 };
 
 // Creates an unlinked temp file in `dir` (empty: $TMPDIR or /tmp), open

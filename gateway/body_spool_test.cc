@@ -103,6 +103,10 @@ TEST(BodySpoolTest, DirectoryThatCannotTakeAFileIsUnavailable) {
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
   EXPECT_EQ(status.message(), "Cannot create a request body's temp file in " + missing +
                                   ": No such file or directory");
+  // Nothing more is taken: the body is incomplete.
+  EXPECT_EQ(spool.Append("6"), status);
+  EXPECT_EQ(spool.Finish().status(), status);
+  EXPECT_EQ(spool.memory_bytes(), 0u);
   EXPECT_FALSE(OpenUnlinkedTempFile(missing).ok());
 }
 
