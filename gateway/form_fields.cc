@@ -48,9 +48,9 @@ absl::StatusOr<QueryParams> ParseFormFields(const Request& request) {
   const absl::string_view content_type = request.Header("content-type");
   const std::string media_type = absl::AsciiStrToLower(
       absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';'))));
-  if (media_type == "application/json") return ParseJsonFields(request.body);
+  if (media_type == "application/json") return ParseJsonFields(request.body.view());
   if (media_type == "multipart/form-data") {
-    absl::StatusOr<std::vector<FormPart>> parts = ParseMultipartForm(content_type, request.body);
+    absl::StatusOr<std::vector<FormPart>> parts = ParseMultipartForm(content_type, request.body.view());
     if (!parts.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("Bad request: ", parts.status().message()));
     }
@@ -61,7 +61,7 @@ absl::StatusOr<QueryParams> ParseFormFields(const Request& request) {
     return fields;
   }
   if (media_type.empty() || media_type == "application/x-www-form-urlencoded") {
-    absl::StatusOr<QueryParams> fields = ParseFormUrlEncoded(request.body);
+    absl::StatusOr<QueryParams> fields = ParseFormUrlEncoded(request.body.view());
     if (!fields.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("Bad request: ", fields.status().message()));
     }

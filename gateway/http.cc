@@ -1,7 +1,9 @@
 #include "gateway/http.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -72,6 +74,20 @@ absl::optional<absl::Time> MakeTime(int64_t year, int64_t month, int64_t day, in
 }
 
 }  // namespace
+
+RequestBody::RequestBody(std::string bytes) {
+  if (bytes.empty()) return;
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  bytes_ = *owned;
+  owner_ = std::move(owned);
+}
+
+RequestBody RequestBody::Shared(absl::string_view bytes, std::shared_ptr<const void> owner) {
+  RequestBody body;
+  body.bytes_ = bytes;
+  body.owner_ = std::move(owner);
+  return body;
+}
 
 std::string FormatHttpDate(absl::Time time) {
   const absl::TimeZone utc = absl::UTCTimeZone();

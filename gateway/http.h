@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,36 @@
 
 namespace pgxn::gateway {
 
+// The bytes of a request's body, wherever the server keeps them: in memory (a
+// small body, or one a caller or test sets from a string), or, for a large
+// one, in a read-only mapping of the unlinked temp file the server spooled it
+// to (HttpServerOptions::spool_threshold), which is page cache the kernel can
+// reclaim, not the process's heap. Handlers read it through view().
+//
+// Copies share the bytes (nothing is copied); they stay valid while any copy
+// lives, and a spooled body's file keeps its disk space as long: a handler
+// should not keep a copy past its return. Immutable, so safe to read from any
+// thread.
+class RequestBody {
+ public:
+  RequestBody() = default;
+  // Implicit, so that `request.body = "payload"` reads as it says.
+  RequestBody(std::string bytes);  // NOLINT(google-explicit-constructor)
+  RequestBody(const char* bytes) : RequestBody(std::string(bytes)) {}  // NOLINT
+
+  // `bytes`, kept alive by `owner` (a mapping that unmaps itself when the
+  // last copy goes, say).
+  static RequestBody Shared(absl::string_view bytes, std::shared_ptr<const void> owner);
+
+  absl::string_view view() const { return bytes_; }
+  size_t size() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+
+ private:
+  std::shared_ptr<const void> owner_;
+  absl::string_view bytes_;
+};
+
 struct Request {
   std::string method;  // upper case: GET, HEAD, POST, PUT, DELETE, ...
   std::string target;  // the raw request target, e.g. /tag/key%20value.json?x=1
@@ -24,7 +55,7 @@ struct Request {
   std::string query;   // target's raw query string after '?', not decoded
   // Header names in lower case, in arrival order; repeated headers stay repeated.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  RequestBody body;
   std::string remote_address;  // "ip:port" of the peer
 
   // The first header with this (case-insensitive) name, or "" if absent.

@@ -2,6 +2,8 @@
 // file: no other library source of the project includes those headers.
 #include "gateway/http_server.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -36,6 +38,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "gateway/body_spool.h"
 #include "gateway/path.h"
 #include "openssl/ssl.h"
 
@@ -224,6 +227,62 @@ absl::StatusOr<std::shared_ptr<net::ssl::context>> LoadTls(const std::string& ce
   return context;
 }
 
+// Beast's Body over BodySpool: the parser hands it the body as it decodes
+// it, chunked or not, and it keeps a small body in memory and writes a large
+// one to a temp file. `error` says why the spool refused bytes (the parser
+// then stops with an I/O error).
+struct SpoolBody {
+  struct value_type {
+    BodySpool spool;
+    absl::Status error;
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<uint64_t>& length, beast::error_code& ec) {
+      if (length) body_.spool.Expect(*length);
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      size_t taken = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
+           ++it) {
+        const net::const_buffer buffer = *it;
+        absl::Status appended = body_.spool.Append(
+            absl::string_view(static_cast<const char*>(buffer.data()), buffer.size()));
+        if (!appended.ok()) {
+          body_.error = std::move(appended);
+          ec = beast::errc::make_error_code(beast::errc::io_error);
+          return taken;
+        }
+        taken += buffer.size();
+      }
+      ec = {};
+      return taken;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+// Charges `bytes` against `held`, a budget of `limit` shared by every
+// connection; false if they do not fit.
+bool Reserve(std::atomic<uint64_t>& held, uint64_t limit, uint64_t bytes) {
+  uint64_t now = held.load();
+  do {
+    if (bytes > limit || now > limit - bytes) return false;
+  } while (!held.compare_exchange_weak(now, now + bytes));
+  return true;
+}
+
 class Session;
 
 // How a new connection is let in (ServerState::Register).
@@ -322,16 +381,12 @@ struct ServerState {
     }
   }
 
-  // Charges `bytes` of request body against max_body_memory; false if it
-  // does not fit.
-  bool ReserveBody(uint64_t bytes) {
-    uint64_t held = body_bytes.load();
-    do {
-      if (bytes > options.max_body_memory || held > options.max_body_memory - bytes) return false;
-    } while (!body_bytes.compare_exchange_weak(held, held + bytes));
-    return true;
-  }
-  void ReleaseBody(uint64_t bytes) { body_bytes.fetch_sub(bytes); }
+  // Request-body bytes in memory (max_body_memory) and in spool files
+  // (max_body_disk): Reserve* are false when `bytes` more do not fit.
+  bool ReserveMemory(uint64_t bytes) { return Reserve(body_bytes, options.max_body_memory, bytes); }
+  void ReleaseMemory(uint64_t bytes) { body_bytes.fetch_sub(bytes); }
+  bool ReserveDisk(uint64_t bytes) { return Reserve(spooled_bytes, options.max_body_disk, bytes); }
+  void ReleaseDisk(uint64_t bytes) { spooled_bytes.fetch_sub(bytes); }
 
   // The TLS context new connections use (null: plain HTTP).
   std::shared_ptr<net::ssl::context> CurrentTls() ABSL_LOCKS_EXCLUDED(tls_mu) {
@@ -354,6 +409,7 @@ struct ServerState {
   // read without it by sessions, which only need to notice it eventually.
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> body_bytes{0};
+  std::atomic<uint64_t> spooled_bytes{0};
   absl::Mutex mu;
   absl::flat_hash_map<Session*, SessionEntry> sessions ABSL_GUARDED_BY(mu);
   // Idle sessions, longest idle first.
@@ -640,6 +696,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     parser_->body_limit(limit);
     body_limit_ = limit;
+    parser_->get().body().spool =
+        BodySpool(BodySpoolOptions{state_->options.spool_threshold, state_->options.spool_dir});
 
     bool send_continue = false;
     const auto expect = request.find(http::field::expect);
@@ -687,10 +745,15 @@ class Session : public std::enable_shared_from_this<Session> {
       Refuse(400, "Bad request: a chunk header or trailer is too long", head);
       return;
     }
-    if (!ChargeBody(parser_->get().body().size())) {
-      parser_.reset();
-      ReleaseBody();
-      Send(BusyResponse("too many request bodies in flight"), head, /*keep_alive=*/false, 11);
+    const SpoolBody::value_type& body = parser_->get().body();
+    if (!body.error.ok()) {
+      base::LogError(
+          absl::StrCat("HTTP: request from ", remote_, " for ", path_, ": ", body.error.message()));
+      RefuseBusy("cannot store the request body", head);
+      return;
+    }
+    if (const char* full = ChargeBody(body.spool.memory_bytes(), body.spool.spooled_bytes())) {
+      RefuseBusy(full, head);
       return;
     }
     if (ec == http::error::body_limit) {
@@ -728,10 +791,17 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void CallHandler() {
-    http::request<http::string_body> message = parser_->release();
+    http::request<SpoolBody> message = parser_->release();
     parser_.reset();
     Request request = RequestFromHeader(message);
-    request.body = std::move(message.body());
+    absl::StatusOr<RequestBody> body = message.body().spool.Finish();
+    if (!body.ok()) {
+      base::LogError(absl::StrCat("HTTP: request from ", remote_, " for ", path_, ": ",
+                                  body.status().message()));
+      RefuseBusy("cannot store the request body", request.method == "HEAD");
+      return;
+    }
+    request.body = *std::move(body);
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
 
@@ -752,20 +822,41 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(response), is_head, keep_alive, version);
   }
 
-  // Charges the body received so far, `received` bytes, against the
-  // server's budget; false if it does not fit. Charged as it arrives, so a
-  // client announcing a large body and trickling it holds only what it sent.
-  bool ChargeBody(uint64_t received) {
-    if (received <= body_charge_) return true;
-    if (!state_->ReserveBody(received - body_charge_)) return false;
-    body_charge_ = received;
-    return true;
+  // Charges what the body being read holds now, `memory` bytes in memory
+  // and `disk` in its spool file, against the server's budgets; nullptr if
+  // it fits, else which budget it would pass. Charged as it arrives, so a
+  // client announcing a large body and trickling it holds only what it sent;
+  // a body moving to its file gives its memory back.
+  const char* ChargeBody(uint64_t memory, uint64_t disk) {
+    if (memory < memory_charge_) {
+      state_->ReleaseMemory(memory_charge_ - memory);
+      memory_charge_ = memory;
+    } else if (memory > memory_charge_) {
+      if (!state_->ReserveMemory(memory - memory_charge_)) {
+        return "too many request bodies in flight";
+      }
+      memory_charge_ = memory;
+    }
+    if (disk > disk_charge_) {
+      if (!state_->ReserveDisk(disk - disk_charge_)) {
+        return "too many request bodies in flight (disk)";
+      }
+      disk_charge_ = disk;
+    }
+    return nullptr;
   }
 
   void ReleaseBody() {
-    if (body_charge_ == 0) return;
-    state_->ReleaseBody(body_charge_);
-    body_charge_ = 0;
+    state_->ReleaseMemory(std::exchange(memory_charge_, 0));
+    state_->ReleaseDisk(std::exchange(disk_charge_, 0));
+  }
+
+  // 503 for want of room (a budget, the spool's disk): the body is dropped
+  // unread, and the connection closes.
+  void RefuseBusy(absl::string_view what, bool head) {
+    parser_.reset();
+    ReleaseBody();
+    Send(BusyResponse(what), head, /*keep_alive=*/false, 11);
   }
 
   Response InternalError(const Request& request, absl::string_view what) {
@@ -948,7 +1039,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   std::string address_;  // remote_ without the port
   beast::flat_buffer buffer_{kReadBufferLimit};
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<SpoolBody>> parser_;
   std::string path_;   // decoded path of the request being read
   std::string query_;  // its raw query
   http::response<http::string_body> response_;
@@ -957,11 +1048,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_request_ = true;
   bool close_after_response_ = false;
   size_t lingered_bytes_ = 0;
-  bool reserved_ = false;   // admitted beyond max_connections
-  bool evicted_ = false;    // asked to make room: no keep-alive
-  bool no_linger_ = false;  // turned away before any request
-  uint64_t body_limit_ = 0;   // of the request being read
-  uint64_t body_charge_ = 0;  // charged against max_body_memory
+  bool reserved_ = false;       // admitted beyond max_connections
+  bool evicted_ = false;        // asked to make room: no keep-alive
+  bool no_linger_ = false;      // turned away before any request
+  uint64_t body_limit_ = 0;     // of the request being read
+  uint64_t memory_charge_ = 0;  // charged against max_body_memory
+  uint64_t disk_charge_ = 0;    // charged against max_body_disk
   // The streamed body being sent, if any.
   std::function<absl::StatusOr<std::string>(uint64_t, size_t)> stream_source_;
   uint64_t stream_size_ = 0;
@@ -1126,6 +1218,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
                                                               Handler handler) {
   if (absl::Status status = CheckOptions(options); !status.ok()) return status;
   if (!handler) return absl::InvalidArgumentError("HTTP server needs a handler");
+  // A spool directory that cannot take a file is a configuration error, said
+  // now rather than at the first large request.
+  absl::StatusOr<int> probe = OpenUnlinkedTempFile(options.spool_dir);
+  if (!probe.ok()) return absl::InvalidArgumentError(probe.status().message());
+  close(*probe);
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   if (absl::Status status = impl->ReloadTls(); !status.ok()) return status;
   if (absl::Status status = impl->Listen(); !status.ok()) return status;
@@ -1148,6 +1245,8 @@ absl::Status HttpServer::ReloadTls() { return impl_->ReloadTls(); }
 size_t HttpServer::open_connections() const { return impl_->state->OpenConnections(); }
 
 uint64_t HttpServer::body_bytes_in_flight() const { return impl_->state->body_bytes.load(); }
+
+uint64_t HttpServer::body_bytes_spooled() const { return impl_->state->spooled_bytes.load(); }
 
 void HttpServer::Stop() {
   Impl& impl = *impl_;

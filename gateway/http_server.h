@@ -7,10 +7,11 @@
 // For each request the server reads the header first, refuses what it will not
 // take (oversize body 413, malformed request 400, bad path 400 -- including a
 // path that is not UTF-8 --, a Transfer-Encoding other than chunked 501,
-// unknown Expect 417, oversize header 431, body memory exhausted 503) without
-// calling the handler, answers "Expect: 100-continue", reads the body, then
-// calls the Handler on an I/O thread and writes its Response (Server, Date,
-// Content-Length and Connection added; no body for HEAD, 204 and 304). Every
+// unknown Expect 417, oversize header 431, a body budget exhausted 503) without
+// calling the handler, answers "Expect: 100-continue", reads the body (into
+// memory, or past spool_threshold into a temp file), then calls the Handler
+// on an I/O thread and writes its Response (Server, Date, Content-Length and
+// Connection added; no body for HEAD, 204 and 304). Every
 // response also gets `X-Content-Type-Options: nosniff` and
 // `Referrer-Policy: same-origin`, and an HTML one a strict
 // Content-Security-Policy (no script), unless the handler set its own. A
@@ -62,11 +63,24 @@ struct HttpServerOptions {
   // max_body_bytes). Lets a role keep forms small while uploads may be large.
   // A body over it gets 413 and the connection closes. Must be thread-safe.
   std::function<uint64_t(const Request& head)> body_limit;
-  // Request bodies are held in memory until the handler returns; this bounds
-  // them across all connections. A request is charged its Content-Length (a
-  // chunked one, its body limit) once its header is read; one that would pass
-  // the budget gets 503 with Retry-After, unread, and the connection closes.
+  // A body of more than spool_threshold bytes (a chunked one once it passes
+  // it; one whose Content-Length is over it from its first byte) is written,
+  // as it arrives, to an unlinked temp file in spool_dir (empty: $TMPDIR, or
+  // /tmp) instead of memory, and reaches the handler as a read-only mapping
+  // of that file (RequestBody, http.h): a client trickling a large upload
+  // costs the server a file, not heap. The file is gone when the request
+  // ends, however it ends (an error, a timeout, a disconnect, Stop). Start
+  // fails with InvalidArgument when spool_dir cannot take such a file.
+  uint64_t spool_threshold = uint64_t{1} << 20;
+  std::string spool_dir;
+  // Request bodies are held until the handler returns, in memory up to
+  // spool_threshold each and in spool files beyond; these bound each kind
+  // across all connections. A body is charged what has arrived of it, as it
+  // arrives (one moving to its file gives its memory back); one that would
+  // pass a budget gets 503 with Retry-After, the rest unread, and the
+  // connection closes.
   uint64_t max_body_memory = uint64_t{256} << 20;
+  uint64_t max_body_disk = uint64_t{4} << 30;
 
   // Connections. At max_connections, a new connection evicts the one that
   // has been idle longest (waiting for its first or next request, or closing);
@@ -111,9 +125,10 @@ class HttpServer {
   absl::Status ReloadTls();
 
   // Connections open now, and request-body bytes charged against
-  // max_body_memory now (for /metrics and tests).
+  // max_body_memory and against max_body_disk now (for /metrics and tests).
   size_t open_connections() const;
   uint64_t body_bytes_in_flight() const;
+  uint64_t body_bytes_spooled() const;
 
   // Stops accepting, closes idle keep-alive connections at once, lets requests
   // in flight finish for up to options.stop_grace, then closes everything and

@@ -27,6 +27,7 @@ struct Metrics::Impl {
   prometheus::Gauge* stale = nullptr;
   prometheus::Gauge* http_connections = nullptr;
   prometheus::Gauge* http_body_bytes = nullptr;
+  prometheus::Gauge* http_body_spooled_bytes = nullptr;
   // Created at the first scrape whose sample has logins; scrapes may run
   // concurrently.
   std::mutex logins_mu;
@@ -83,6 +84,8 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
       gauge("pgxn_http_connections", "HTTP connections open now, all listeners");
   impl_->http_body_bytes =
       gauge("pgxn_http_body_bytes", "Request body bytes held in memory now (--max-body-memory)");
+  impl_->http_body_spooled_bytes = gauge("pgxn_http_body_spooled_bytes",
+                                         "Request body bytes in spool files now (--max-body-disk)");
 }
 
 Metrics::~Metrics() = default;
@@ -105,6 +108,7 @@ std::string Metrics::Render() const {
   impl_->stale->Set(sample.stale ? 1 : 0);
   impl_->http_connections->Set(static_cast<double>(sample.http_connections));
   impl_->http_body_bytes->Set(static_cast<double>(sample.http_body_bytes));
+  impl_->http_body_spooled_bytes->Set(static_cast<double>(sample.http_body_spooled_bytes));
   if (sample.logins.has_value()) {
     std::lock_guard<std::mutex> lock(impl_->logins_mu);
     if (impl_->login_failures == nullptr) {

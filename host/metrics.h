@@ -22,6 +22,7 @@ struct MetricsSample {
   uint64_t feed_streams = 0;  // Subscribe streams this node serves now
   uint64_t http_connections = 0;  // open on every HTTP listener
   uint64_t http_body_bytes = 0;   // request bodies held in memory now
+  uint64_t http_body_spooled_bytes = 0;  // and in spool files
   bool stale = false;
   // The origin's login guard (origin/accounts/login_guard.h); other roles
   // leave it empty and show no pgxn_login_* series.

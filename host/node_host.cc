@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/address.h"
 #include "base/fd_limit.h"
+#include "base/files.h"
 #include "base/log.h"
 #include "base/ports_file.h"
 #include "base/signals.h"
@@ -84,6 +85,7 @@ absl::Status NodeHost::StartAll() {
       if (server == nullptr) continue;
       sample.http_connections += server->open_connections();
       sample.http_body_bytes += server->body_bytes_in_flight();
+      sample.http_body_spooled_bytes += server->body_bytes_spooled();
     }
     return sample;
   });
@@ -124,7 +126,17 @@ absl::Status NodeHost::StartAll() {
   http_options.max_body_bytes = options_.max_body_bytes;
   http_options.screen = options_.screen;
   http_options.body_limit = options_.body_limit;
-  http_options.max_body_memory = std::max(limits.max_body_memory, options_.max_body_bytes);
+  // Each budget at least fits one body of the largest size allowed, which
+  // holds spool_threshold bytes of memory at most.
+  http_options.max_body_memory = std::max(
+      limits.max_body_memory, std::min(options_.max_body_bytes, http_options.spool_threshold));
+  http_options.max_body_disk = std::max(limits.max_body_disk, options_.max_body_bytes);
+  if (!options_.data_dir.empty()) {
+    // The data directory is on a disk the operator chose for the node, where
+    // /tmp may be a small tmpfs (memory again).
+    http_options.spool_dir = options_.data_dir + "/tmp";
+    if (absl::Status s = base::MakeDirectories(http_options.spool_dir, 0700); !s.ok()) return s;
+  }
   http_options.max_connections = max_connections;
   http_options.max_connections_per_address =
       static_cast<size_t>(limits.max_connections_per_address);

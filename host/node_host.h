@@ -61,7 +61,10 @@ struct HttpLimits {
   // Per listener; 0 derives it from the open-file limit (base/fd_limit.h).
   uint64_t max_connections = 0;
   uint64_t max_connections_per_address = 512;
+  // Request bodies in memory, and spooled to temp files in DIR/tmp (bodies
+  // over 1 MiB), at once across every connection of a listener.
   uint64_t max_body_memory = uint64_t{256} << 20;
+  uint64_t max_body_disk = uint64_t{4} << 30;
   // PEM certificate chain and key: when set, every HTTP listener speaks
   // HTTPS only and the Feed (gRPC) TLS only, with the same certificate;
   // SIGHUP reloads them for both (ServeUntilSignal).
@@ -71,7 +74,9 @@ struct HttpLimits {
 
 struct NodeHostOptions {
   std::string role;      // origin, mirror, indexer: in /_status, /metrics and the log
-  std::string data_dir;  // where ports.json goes
+  // Where ports.json goes, and DIR/tmp, where large request bodies are
+  // spooled (created at start); empty: $TMPDIR.
+  std::string data_dir;
   std::string http_address = "127.0.0.1:0";  // HOST:PORT; port 0 picks one
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;

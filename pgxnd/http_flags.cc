@@ -17,9 +17,13 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
                "Feed streams keep theirs)");
   flags.String("tls-key", &limits->tls_key_file, "PEM file of --tls-cert's private key");
   flags.Bytes("max-body-memory", &limits->max_body_memory,
-              "request bodies held in memory at once, all connections together; a request "
-              "that would pass it gets 503 with Retry-After (at least the largest body "
-              "accepted)");
+              "request bodies held in memory at once, all connections together (a body "
+              "over 1 MiB goes to a temp file in DIR/tmp instead); a request that would "
+              "pass it gets 503 with Retry-After (at least 1 MiB)");
+  flags.Bytes("max-body-disk", &limits->max_body_disk,
+              "request bodies over 1 MiB spooled to temp files in DIR/tmp at once, all "
+              "connections together; a request that would pass it gets 503 with "
+              "Retry-After (at least the largest body accepted)");
 }
 
 }  // namespace pgxn::cli

@@ -1,7 +1,8 @@
-// What an unauthenticated client can do to a node over HTTP (issue 14), each
-// against real processes: chunked bodies past a form's limit, a flood of
-// connections past the cap, slow readers of a large zip. Each asserts a bound
-// on the node's memory or that it keeps serving and replicating, never a time.
+// What a client can do to a node over HTTP (issue 14), each against real
+// processes: chunked bodies past a form's limit, a flood of connections past
+// the cap, slow readers of a large zip, uploads trickled by authors. Each
+// asserts a bound on the node's memory or that it keeps serving and
+// replicating, never a time.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,10 +22,13 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/temp_dir.h"
+#include "gateway/spool_testing.h"
 #include "tests/support/cluster.h"
 #include "tests/support/wait.h"
 
@@ -99,6 +103,18 @@ std::string ReadReply(int fd) {
   return reply;
 }
 
+// The value of the series `name{...}` in `node`'s /metrics; -1 if absent.
+double Metric(Node& node, const std::string& name) {
+  const HttpResult metrics = node.Get("/metrics");
+  for (absl::string_view line : absl::StrSplit(metrics.body, '\n')) {
+    if (absl::StartsWith(line, absl::StrCat(name, "{"))) {
+      double value = -1;
+      if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
+    }
+  }
+  return -1;
+}
+
 // Whether the server has closed `fd` (a read returns EOF or a reset at once).
 bool ClosedByServer(int fd) {
   char byte;
@@ -152,6 +168,18 @@ TEST(HttpAbuseTest, ChunkedFormBodiesStopAtTheFormLimit) {
   EXPECT_LT(peak_after - peak_before, 64 * 1024)
       << "peak RSS grew from " << peak_before << " KiB to " << peak_after << " KiB";
   EXPECT_EQ(origin->Get("/_status").status, 200);
+}
+
+// `size` bytes that do not compress.
+constexpr size_t kNoiseBytes = size_t{24} << 20;
+std::string Noise(size_t size) {
+  std::string noise(size, '\0');
+  std::mt19937_64 random(14);
+  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
+    const uint64_t word = random();
+    std::memcpy(&noise[i], &word, 8);
+  }
+  return noise;
 }
 
 class HttpFloodTest : public ::testing::Test {
@@ -223,28 +251,16 @@ TEST_F(HttpFloodTest, TwiceTheConnectionCapLeavesStatusAndReplication) {
   EXPECT_TRUE(WaitUntil([&] { return mirror->Get("/dist/during.json").status == 200; }));
 }
 
-TEST_F(HttpFloodTest, SlowReadersOfALargeZipHoldBoundedMemory) {
-  auto mirror =
-      Node::Start("mirror", dir_.path() + "/mirror", {"--upstream", origin_->grpc_address()});
-  ASSERT_NE(mirror, nullptr);
-  // 24 MiB that do not compress.
-  std::string noise(24 << 20, '\0');
-  std::mt19937_64 random(14);
-  for (size_t i = 0; i + 8 <= noise.size(); i += 8) {
-    const uint64_t word = random();
-    std::memcpy(&noise[i], &word, 8);
-  }
-  ASSERT_NO_FATAL_FAILURE(Publish("big", {{"data/noise.bin", noise}}));
-  ASSERT_TRUE(mirror->WaitForSeq(origin_->AppliedSeq()));
-  const std::string path = "/dist/big/1.0.0/big-1.0.0.zip";
-  ASSERT_EQ(mirror->Get(path).status, 200);
-  const int64_t rss_before = ProcStatusKib(mirror->pid(), "VmRSS");
-
-  // Twenty clients ask for the zip and read 4 KiB of it, then nothing.
+// Twenty clients ask `node` for the zip at `path` (of more than `size`
+// bytes) and read 4 KiB of it, then nothing: its RSS must not grow by the
+// files they asked for. Then one that reads gets the whole file.
+void ExpectSlowReadersHoldBoundedMemory(Node& node, const std::string& path, size_t size) {
+  ASSERT_EQ(node.Get(path).status, 200);
+  const int64_t rss_before = ProcStatusKib(node.pid(), "VmRSS");
   constexpr int kReaders = 20;
   std::vector<int> readers;
   for (int i = 0; i < kReaders; ++i) {
-    const int fd = Connect(mirror->http_port(), "127.0.0.1", 4096);
+    const int fd = Connect(node.http_port(), "127.0.0.1", 4096);
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(SendAll(fd, absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: x\r\n\r\n")));
     char buffer[4096];
@@ -253,18 +269,89 @@ TEST_F(HttpFloodTest, SlowReadersOfALargeZipHoldBoundedMemory) {
   }
   // Every response has begun (its first bytes arrived), so a server that
   // held whole files would hold them all now.
-  const int64_t rss_during = ProcStatusKib(mirror->pid(), "VmRSS");
+  const int64_t rss_during = ProcStatusKib(node.pid(), "VmRSS");
   std::cout << kReaders << " slow readers: RSS " << rss_before << " KiB -> " << rss_during
             << " KiB\n";
   EXPECT_LT(rss_during - rss_before, 64 * 1024)
       << "RSS went from " << rss_before << " KiB to " << rss_during << " KiB with " << kReaders
-      << " slow readers of a " << noise.size() << "-byte file";
-  EXPECT_EQ(mirror->Get("/_status").status, 200);
+      << " slow readers of a " << size << "-byte file";
+  EXPECT_EQ(node.Get("/_status").status, 200);
   for (int fd : readers) close(fd);
   // A reader that reads gets the whole file.
-  const HttpResult whole = mirror->Get(path);
+  const HttpResult whole = node.Get(path);
   EXPECT_EQ(whole.status, 200);
-  EXPECT_GT(whole.body.size(), noise.size());
+  EXPECT_GT(whole.body.size(), size);
+}
+
+TEST_F(HttpFloodTest, SlowReadersOfALargeZipHoldBoundedMemory) {
+  auto mirror =
+      Node::Start("mirror", dir_.path() + "/mirror", {"--upstream", origin_->grpc_address()});
+  ASSERT_NE(mirror, nullptr);
+  const std::string path = "/dist/big/1.0.0/big-1.0.0.zip";
+  ASSERT_NO_FATAL_FAILURE(Publish("big", {{"data/noise.bin", Noise(kNoiseBytes)}}));
+  ASSERT_TRUE(mirror->WaitForSeq(origin_->AppliedSeq()));
+  ExpectSlowReadersHoldBoundedMemory(*mirror, path, kNoiseBytes);
+}
+
+TEST_F(HttpFloodTest, SlowReadersOfALargeZipOnTheOriginHoldBoundedMemory) {
+  // The origin reads its tree from Postgres: a piece per query, not the
+  // whole blob per request.
+  ASSERT_NO_FATAL_FAILURE(Publish("big", {{"data/noise.bin", Noise(kNoiseBytes)}}));
+  ExpectSlowReadersHoldBoundedMemory(*origin_, "/dist/big/1.0.0/big-1.0.0.zip", kNoiseBytes);
+}
+
+TEST_F(HttpFloodTest, TricklingUploadsCostTheOriginFilesNotMemory) {
+  // Twelve authors with valid credentials each announce a 20 MiB upload,
+  // send all of it but the last MiB and hold it there: the origin has read
+  // 228 MiB of bodies that its handler cannot see yet.
+  constexpr int kClients = 12;
+  constexpr size_t kAnnounced = size_t{20} << 20;
+  constexpr size_t kSent = kAnnounced - (size_t{1} << 20);
+  const std::string spool_dir = dir_.path() + "/origin/tmp";
+  const int64_t rss_before = ProcStatusKib(origin_->pid(), "VmRSS");
+  ASSERT_GT(rss_before, 0);
+  const std::string head =
+      absl::StrCat("POST /upload HTTP/1.1\r\nHost: origin\r\nAuthorization: Basic ",
+                   absl::Base64Escape(absl::StrCat(kUser, ":", kPassword)),
+                   "\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+                   "X-Requested-With: XMLHttpRequest\r\nContent-Length: ",
+                   kAnnounced, "\r\n\r\n");
+  const std::string body(kSent, 'u');
+  std::vector<int> uploaders;
+  for (int i = 0; i < kClients; ++i) {
+    const int fd = Connect(origin_->http_port());
+    ASSERT_GE(fd, 0) << i;
+    uploaders.push_back(fd);
+    ASSERT_TRUE(SendAll(fd, head + body)) << i;
+  }
+  // Wait until the origin has read every byte sent, wherever it keeps them.
+  double held = 0;
+  const bool all_read = WaitUntil([&] {
+    held = Metric(*origin_, "pgxn_http_body_bytes");
+    held += Metric(*origin_, "pgxn_http_body_spooled_bytes");
+    return held >= static_cast<double>(kClients * kSent);
+  });
+  ASSERT_TRUE(all_read) << "the origin holds " << held << " bytes of " << kClients * kSent;
+  const int64_t rss_during = ProcStatusKib(origin_->pid(), "VmRSS");
+  std::cout << kClients << " trickling uploads of " << kSent << " bytes: RSS " << rss_before
+            << " KiB -> " << rss_during << " KiB; in temp files "
+            << Metric(*origin_, "pgxn_http_body_spooled_bytes") << " bytes\n";
+  EXPECT_LT(rss_during - rss_before, 64 * 1024)
+      << "RSS went from " << rss_before << " KiB to " << rss_during << " KiB holding " << kClients
+      << " bodies of " << kSent << " bytes";
+  // One temp file each, with no name in the spool directory.
+  EXPECT_EQ(gateway::testing::FilesHeldIn(origin_->pid(), spool_dir), kClients);
+  EXPECT_EQ(gateway::testing::EntriesIn(spool_dir), 0);
+
+  // Meanwhile a real upload goes through.
+  ASSERT_NO_FATAL_FAILURE(Publish("meanwhile"));
+  EXPECT_EQ(origin_->Get("/dist/meanwhile.json").status, 200);
+
+  // The authors give up: their files are gone, and so is the charge.
+  for (int fd : uploaders) close(fd);
+  EXPECT_TRUE(
+      WaitUntil([&] { return gateway::testing::FilesHeldIn(origin_->pid(), spool_dir) == 0; }));
+  EXPECT_TRUE(WaitUntil([&] { return Metric(*origin_, "pgxn_http_body_spooled_bytes") == 0; }));
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ gateway::Response HandleUpload(ManagerContext& context, const gateway::Request& 
   if (!caller.ok()) return AuthErrorResponse(caller.status(), request);
 
   absl::StatusOr<std::vector<gateway::FormPart>> parts =
-      gateway::ParseMultipartForm(request.Header("content-type"), request.body);
+      gateway::ParseMultipartForm(request.Header("content-type"), request.body.view());
   const gateway::FormPart* archive = parts.ok() ? gateway::FindPart(*parts, "archive") : nullptr;
   if (archive == nullptr) {
     return ManagerErrorResponse(absl::InvalidArgumentError("Bad request: no archive parameter."),
