@@ -1,4 +1,5 @@
-// pgxnd tail: prints the release feed as JSON lines, for scripts and people.
+// pgxnd tail: prints the release feed as JSON lines (or text), for scripts
+// and people, all of it or the events a filter asks for (feed/event_filter.h).
 // It follows the feed with the same client as a mirror (feed/feed_client.h),
 // into a sink that prints instead of storing. Events are checked as they
 // arrive (each hash and signature, and the chain from the first event
@@ -12,6 +13,7 @@
 #include "base/digest.h"
 #include "base/files.h"
 #include "feed/event_chain.h"
+#include "feed/event_filter.h"
 #include "feed/feed_client.h"
 #include "feed/signing.h"
 #include "feed/upstream_target.h"
@@ -39,6 +41,27 @@ std::string EventLine(const v1::Event& event) {
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+// One line of text for people: "SEQ KIND DIST VERSION by USER at TIME", or
+// for an event without a release "SEQ KIND (N files) at TIME".
+std::string EventText(const v1::Event& event) {
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                            absl::FromUnixMicros(event.time_us()),
+                                            absl::UTCTimeZone());
+  std::string line = absl::StrCat(event.seq(), " ", event.kind());
+  if (!event.subject().dist().empty()) {
+    absl::StrAppend(&line, " ", event.subject().dist(), " ", event.subject().version());
+    if (!event.actor().empty()) absl::StrAppend(&line, " by ", event.actor());
+  } else {
+    absl::StrAppend(&line, " (", event.ops_size(), event.ops_size() == 1 ? " file)" : " files)");
+  }
+  absl::StrAppend(&line, " at ", time);
+  // What a terminal would take as control sequences is not printed as such.
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return line;
+}
+
 // Where the feed client delivers: each event is checked (its hash and the
 // origin's signature on the client's reading thread, its link to the one
 // printed before on the applying thread) and printed as one line. The first
@@ -46,8 +69,12 @@ std::string EventLine(const v1::Event& event) {
 class PrintingSink final : public feed::EventSink {
  public:
   PrintingSink(uint64_t since, std::string origin_key, absl::optional<uint64_t> stop_at,
-               bool flush_each)
-      : origin_key_(std::move(origin_key)), stop_at_(stop_at), flush_each_(flush_each) {
+               bool flush_each, feed::EventFilter filter, bool text)
+      : origin_key_(std::move(origin_key)),
+        stop_at_(stop_at),
+        flush_each_(flush_each),
+        filter_(std::move(filter)),
+        text_(text) {
     tip_.seq = since;
   }
 
@@ -72,8 +99,12 @@ class PrintingSink final : public feed::EventSink {
       failure_ = status;
       return status;
     }
-    std::cout << EventLine(event) << "\n";
-    if (flush_each_) std::cout.flush();
+    // Every event is checked and extends the chain; only those the filter
+    // asks for are printed.
+    if (feed::EventMatches(filter_, event)) {
+      std::cout << (text_ ? EventText(event) : EventLine(event)) << "\n";
+      if (flush_each_) std::cout.flush();
+    }
     tip_ = feed::TipAfter(event);
     printed_ = true;
     return absl::OkStatus();
@@ -127,6 +158,8 @@ class PrintingSink final : public feed::EventSink {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   const absl::optional<uint64_t> stop_at_;
   const bool flush_each_;
+  const feed::EventFilter filter_;
+  const bool text_;
 };
 
 // The origin key to check events with: --origin-key, or what the node reports.
@@ -149,15 +182,23 @@ int RunTailCommand(const std::vector<std::string>& args) {
   std::string upstream;
   uint64_t since = 0;
   bool follow = false;
+  feed::EventFilter filter;
+  std::string format = "json";
   FlagSet flags("pgxnd tail",
                 "--upstream HOST:PORT|https://HOST[:PORT] [--upstream-ca FILE] [--since SEQ] "
-                "[--follow]",
-                "Prints the events of a node's release feed, one JSON object per line:\n"
-                "{\"seq\", \"kind\", \"dist\", \"version\", \"user\", \"time\", \"paths\"}.\n"
+                "[--follow] [--kind K] [--dist D] [--user U] [--tag T] [--format json|text]",
+                "Prints the events of a node's release feed, one per line: with --format json\n"
+                "(the default) a JSON object {\"seq\", \"kind\", \"dist\", \"version\", \"user\",\n"
+                "\"time\", \"paths\"}; with --format text \"SEQ KIND DIST VERSION by USER at TIME\".\n"
                 "Every event is checked: its hash, the origin's signature, and the chain.\n"
                 "Starts after --since (0: from the first event) and stops at the node's head,\n"
                 "or with --follow keeps printing new events as they arrive, reconnecting when\n"
-                "the connection drops.");
+                "the connection drops. --kind, --dist, --user and --tag print only the events\n"
+                "they name (each may be repeated: any of its values; together: all of them);\n"
+                "every event is still checked.\n"
+                "Exits 1 with the reason when the node cannot be reached, an event does not\n"
+                "verify (e.g. against --origin-key) or the feed ends early; 2 on a usage error.\n"
+                "Example: pgxnd tail --upstream NODE:PORT --follow --kind release --tag json");
   flags.String("upstream", &upstream,
                "Feed of any node (required): HOST:PORT in plaintext, or https://HOST[:PORT] over "
                "TLS (port 443 by default; the certificate must verify, there is no fallback to "
@@ -168,6 +209,14 @@ int RunTailCommand(const std::vector<std::string>& args) {
                "(default: the system's CA store, /etc/ssl/certs/ca-certificates.crt)");
   flags.Uint64("since", &since, "print events with a seq greater than this");
   flags.Bool("follow", &follow, "keep following the feed");
+  flags.Strings("kind", &filter.kinds,
+                "print only events of this kind: release, user, mirrors, delete, meta, stats");
+  flags.Strings("dist", &filter.dists, "print only events about this distribution (any case)");
+  flags.Strings("user", &filter.users, "print only events by this user (a nickname)");
+  flags.Strings("tag", &filter.tags,
+                "print only events that change this tag's releases (a release carrying it, or "
+                "the removal of one)");
+  flags.String("format", &format, "json (one object per line) or text (one line for people)");
   std::string origin_key_file;
   flags.String("origin-key", &origin_key_file,
                "file with the origin's public key (ed25519:<hex>, as /meta/origin.pub serves it); "
@@ -177,6 +226,12 @@ int RunTailCommand(const std::vector<std::string>& args) {
   if (!positional.has_value()) return exit_code;
   if (!positional->empty()) return UsageError("pgxnd tail takes no arguments (see --help)");
   if (upstream.empty()) return UsageError("pgxnd tail: --upstream is required");
+  if (format != "json" && format != "text") {
+    return UsageError(absl::StrCat("pgxnd tail: --format is json or text, not \"", format, "\""));
+  }
+  if (absl::Status valid = feed::ValidateEventFilter(filter); !valid.ok()) {
+    return UsageError(absl::StrCat("pgxnd tail: ", valid.message()));
+  }
   absl::StatusOr<feed::UpstreamTarget> target = feed::ParseUpstream(upstream);
   if (!target.ok()) {
     return UsageError(absl::StrCat("pgxnd tail: ", target.status().message()));
@@ -196,7 +251,8 @@ int RunTailCommand(const std::vector<std::string>& args) {
   if (!follow) stop_at = node_head->seq();
   if (stop_at.has_value() && since >= *stop_at) return kExitOk;
 
-  PrintingSink sink(since, *origin_key, stop_at, /*flush_each=*/follow);
+  PrintingSink sink(since, *origin_key, stop_at, /*flush_each=*/follow, std::move(filter),
+                    format == "text");
   feed::FeedClientOptions options;
   options.upstreams = {upstream};
   options.trust = *trust;

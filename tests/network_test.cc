@@ -4,7 +4,11 @@
 // byte for byte against the origin's; the stock pgxn client (Debian's
 // pgxnclient) against the mirrors and the indexer; a mirror killed with
 // SIGKILL catching up after a restart.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +20,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "base/digest.h"
 #include "base/temp_dir.h"
 #include "gtest/gtest.h"
@@ -151,6 +157,19 @@ print(len(entries))
     RunResult check = RunProgram({"python3", "-c", kCheck, file});
     EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << feed;
     EXPECT_EQ(check.output, absl::StrCat(entries, "\n")) << feed;
+  }
+
+  // A loopback port nothing listens on: one the kernel just gave and took back.
+  static int ClosedPort() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(address);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
+    close(fd);
+    return ntohs(address.sin_port);
   }
 
   RunResult Pgxn(std::vector<std::string> args, const Node& node) {
@@ -294,6 +313,54 @@ TEST_F(NetworkTest, ReleasesReachEveryNodeAndThePgxnClient) {
   RunResult since = RunProgram({PgxndPath(), "tail", "--upstream", indexer_->grpc_address(),
                                 "--since", std::to_string(events.size() - 1)});
   EXPECT_EQ(std::count(since.output.begin(), since.output.end(), '\n'), 1) << since.output;
+
+  // Filters: every event is still checked, only those asked for are printed.
+  const std::vector<std::string> tail = {PgxndPath(), "tail", "--upstream",
+                                         origin_->grpc_address()};
+  auto with = [&tail](std::vector<std::string> more) {
+    std::vector<std::string> argv = tail;
+    argv.insert(argv.end(), more.begin(), more.end());
+    return RunProgram(argv);
+  };
+  RunResult tagged = with({"--kind", "release", "--tag", "Key Value", "--format", "text"});
+  EXPECT_EQ(tagged.exit_code, 0) << tagged.output;
+  const std::vector<std::string> tagged_lines =
+      absl::StrSplit(absl::StripSuffix(tagged.output, "\n"), '\n');
+  ASSERT_EQ(tagged_lines.size(), 1u) << tagged.output;
+  EXPECT_TRUE(absl::StrContains(tagged_lines[0], " release widget 1.0.0 by alice at "))
+      << tagged.output;
+  RunResult pairs = with({"--dist", "PAIR", "--dist", "nothing", "--user", kUser});
+  EXPECT_EQ(pairs.exit_code, 0) << pairs.output;
+  size_t pair_events = 0;
+  for (absl::string_view line : absl::StrSplit(pairs.output, '\n', absl::SkipEmpty())) {
+    const nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_EQ(event.value("dist", ""), "pair") << line;
+    ++pair_events;
+  }
+  EXPECT_EQ(pair_events, 2u) << pairs.output;
+  RunResult none = with({"--kind", "release", "--user", "nobody"});
+  EXPECT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_EQ(none.output, "");
+  RunResult bad_kind = with({"--kind", "releases"});
+  EXPECT_EQ(bad_kind.exit_code, 2) << bad_kind.output;
+  EXPECT_TRUE(absl::StrContains(bad_kind.output, "unknown event kind \"releases\""))
+      << bad_kind.output;
+
+  // A key the events do not verify against, and a node that is not there:
+  // exit 1 with the reason.
+  const std::string key_file = dir_.path() + "/other.pub";
+  {
+    std::ofstream out(key_file);
+    out << "ed25519:" << std::string(64, '1') << "\n";
+  }
+  RunResult wrong_key = with({"--origin-key", key_file});
+  EXPECT_EQ(wrong_key.exit_code, 1) << wrong_key.output;
+  // (A heartbeat or an event, whichever comes first, is refused as unsigned.)
+  EXPECT_TRUE(absl::StrContains(wrong_key.output, "sign")) << wrong_key.output;
+  const std::string nowhere = absl::StrCat("127.0.0.1:", ClosedPort());
+  RunResult unreachable = RunProgram({PgxndPath(), "tail", "--upstream", nowhere});
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
+  EXPECT_TRUE(absl::StrContains(unreachable.output, nowhere)) << unreachable.output;
 }
 
 TEST_F(NetworkTest, MirrorKilledMidStreamCatchesUpAfterRestart) {
