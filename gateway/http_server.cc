@@ -347,6 +347,10 @@ struct ServerState {
     absl::MutexLock lock(&mu);
     return sessions.size();
   }
+  size_t IdleConnections() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    return idle.size();
+  }
 
   const HttpServerOptions options;
   const Handler handler;
@@ -1148,6 +1152,8 @@ absl::Status HttpServer::ReloadTls() { return impl_->ReloadTls(); }
 size_t HttpServer::open_connections() const { return impl_->state->OpenConnections(); }
 
 uint64_t HttpServer::body_bytes_in_flight() const { return impl_->state->body_bytes.load(); }
+
+size_t HttpServer::idle_connections() const { return impl_->state->IdleConnections(); }
 
 void HttpServer::Stop() {
   Impl& impl = *impl_;
