@@ -402,6 +402,10 @@ struct ServerState {
     absl::MutexLock lock(&mu);
     return sessions.size();
   }
+  size_t IdleConnections() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    return idle.size();
+  }
 
   const HttpServerOptions options;
   const Handler handler;
@@ -1247,6 +1251,7 @@ size_t HttpServer::open_connections() const { return impl_->state->OpenConnectio
 uint64_t HttpServer::body_bytes_in_flight() const { return impl_->state->body_bytes.load(); }
 
 uint64_t HttpServer::body_bytes_spooled() const { return impl_->state->spooled_bytes.load(); }
+size_t HttpServer::idle_connections() const { return impl_->state->IdleConnections(); }
 
 void HttpServer::Stop() {
   Impl& impl = *impl_;

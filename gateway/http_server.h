@@ -129,6 +129,9 @@ class HttpServer {
   size_t open_connections() const;
   uint64_t body_bytes_in_flight() const;
   uint64_t body_bytes_spooled() const;
+  // Connections waiting for a request now: those a newcomer at the cap may
+  // evict, longest idle first (for tests, which need to know the order).
+  size_t idle_connections() const;
 
   // Stops accepting, closes idle keep-alive connections at once, lets requests
   // in flight finish for up to options.stop_grace, then closes everything and

@@ -237,6 +237,11 @@ TEST_F(HttpLimitsTest, NewConnectionAtTheCapEvictsTheLongestIdle) {
   Start(options);
   Client oldest(server_->port());
   EXPECT_EQ(oldest.Get("/one").result_int(), 200);
+  // The oldest must be idle before the newer is: a connection is idle once
+  // the server has finished writing its response, a moment after the client
+  // read it, and on a loaded machine the newer's whole exchange can fit in
+  // that moment (the newer is then the longest idle, rightly evicted).
+  while (server_->idle_connections() < 1) std::this_thread::yield();
   Client newer(server_->port());
   EXPECT_EQ(newer.Get("/two").result_int(), 200);
   // A connection becomes idle once its response is written, a moment after
