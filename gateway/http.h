@@ -62,6 +62,38 @@ struct Request {
   absl::string_view Header(absl::string_view name) const;
 };
 
+// A response body of unknown length produced over time, for a stream of
+// events that stays open (Server-Sent Events): the server sends it with
+// chunked transfer coding (to an HTTP/1.0 client: plain, then closes), a
+// piece whenever the stream has one, and costs no thread while it waits.
+//
+// The server calls Next on an I/O thread, one call at a time, once the
+// response header is sent and again each time the previous piece has been
+// written. Next answers at once, never blocking:
+//   - a non-empty piece: sent next;
+//   - an empty piece and done = false: nothing now; the stream calls the
+//     waker given to SetWaker (from any thread, once or more) when it has
+//     something, and the server calls Next again then (a waker call while a
+//     piece is being written is harmless: Next follows the write anyway);
+//   - done = true: the body ends after this piece (which may be empty).
+// Close is called once, from any thread, when the response ends however it
+// ends (done, the client gone, a write timed out, the server stopping or
+// evicting the connection); after it, Next is not called again and the
+// stream should let go of what it holds. A stream is used by one response.
+class BodyStream {
+ public:
+  struct Piece {
+    std::string bytes;
+    bool done = false;
+  };
+  virtual ~BodyStream() = default;
+  // Called once before the first Next. `wake` may be called from any thread
+  // at any time, also after the response ended (it does nothing then).
+  virtual void SetWaker(std::function<void()> wake) = 0;
+  virtual Piece Next() = 0;
+  virtual void Close() = 0;
+};
+
 struct Response {
   int status = 200;
   // Extra headers. The server adds Content-Length, Date, Server and
@@ -80,6 +112,14 @@ struct Response {
   // thread and keep what it reads alive itself (it outlives the handler).
   std::function<absl::StatusOr<std::string>(uint64_t offset, size_t max_bytes)> stream;
   uint64_t stream_size = 0;
+
+  // Optional, for an open-ended body (BodyStream above): no Content-Length,
+  // sent as the stream produces it; `body` must be empty and `stream` unset.
+  // For HEAD, 204 and 304 the stream is closed unread. While it runs, the
+  // socket's send buffer is kept small (64 KiB), so a client that stops
+  // reading holds at most that much of the kernel's memory and the stream
+  // notices soon (its pieces stop being taken).
+  std::shared_ptr<BodyStream> push;
 
   void SetHeader(std::string name, std::string value);
   absl::string_view Header(absl::string_view name) const;

@@ -68,6 +68,10 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // A streamed response is read and written this much at a time: the memory a
 // slow reader can hold, and the progress it must make per read_timeout.
 constexpr size_t kStreamChunk = 64 * 1024;
+// The send buffer of a connection carrying a push stream (BodyStream): what
+// the kernel holds for a client that stops reading, instead of the megabytes
+// autotuning would grow it to.
+constexpr int kPushSendBuffer = 64 * 1024;
 // How long a connection in a reserved slot keeps it against newer ones.
 constexpr absl::Duration kReservedGrace = absl::Seconds(1);
 // Beyond the header, what the read buffer may hold: a chunk's size line, its
@@ -106,6 +110,9 @@ std::string InvalidResponseReason(const Response& response) {
   }
   if (response.stream && !response.body.empty()) {
     return "it has both a body and a stream";
+  }
+  if (response.push && (response.stream || !response.body.empty())) {
+    return "it has a push stream and also a body or a stream";
   }
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
@@ -493,6 +500,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
+    if (push_ != nullptr) push_->Close();
     ReleaseBody();
     state_->Deregister(this);
   }
@@ -548,8 +556,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnStop() {
     // A request in progress finishes (Stop bounds how long); a connection
-    // with nothing in progress goes now.
+    // with nothing in progress goes now, and so does a push stream, which
+    // would never finish (one writing ends after its write).
     if (phase_ == Phase::kWaiting || phase_ == Phase::kLingering) Close();
+    if (push_ != nullptr && push_waiting_) EndPush();
   }
 
 
@@ -818,6 +828,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response = InternalError(request, "threw a non-standard exception");
     }
     if (std::string reason = InvalidResponseReason(response); !reason.empty()) {
+      if (response.push) response.push->Close();
       response = InternalError(request, absl::StrCat("returned an invalid response: ", reason));
     }
     const bool is_head = request.method == "HEAD";
@@ -895,6 +906,12 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "pgxnd");
     response_.set(http::field::date, FormatHttpDate(absl::Now()));
     const bool bodiless = response.status == 204 || response.status == 304;
+    if (response.push && (head || bodiless)) {
+      response.push->Close();
+    } else if (response.push) {
+      StartPush(std::move(response.push), version, keep_alive);
+      return;
+    }
     if (!bodiless && response.stream) {
       // The serializer sends the header only; WriteStream the body.
       response_.content_length(response.stream_size);
@@ -937,6 +954,116 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     FinishResponse();
+  }
+
+  // An open-ended body (BodyStream, http.h): the header with chunked
+  // coding (HTTP/1.0: none, and the connection closes at the end), then each
+  // piece the stream gives as the client takes the one before. While the
+  // stream has nothing, no operation is pending: the connection costs its
+  // socket and this object until the waker posts OnPushWake.
+  void StartPush(std::shared_ptr<BodyStream> push, unsigned version, bool keep_alive) {
+    push_ = std::move(push);
+    push_chunked_ = version != 10;
+    if (push_chunked_) {
+      response_.chunked(true);
+    } else {
+      keep_alive = false;
+    }
+    if (version != 10 && !keep_alive) response_.set(http::field::connection, "close");
+    close_after_response_ = !keep_alive;
+    beast::error_code ec;
+    stream_.lowest().socket().set_option(net::socket_base::send_buffer_size(kPushSendBuffer), ec);
+    push_->SetWaker([weak = weak_from_this()] {
+      if (std::shared_ptr<Session> self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] { self->OnPushWake(); });
+      }
+    });
+    serializer_.emplace(response_);
+    serializer_->split(true);
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
+    http::async_write_header(stream_, *serializer_,
+                             beast::bind_front_handler(&Session::OnPushWrite, shared_from_this()));
+  }
+
+  void PushNext() {
+    if (state_->stopping.load()) {
+      EndPush();
+      return;
+    }
+    BodyStream::Piece piece;
+    try {
+      piece = push_->Next();
+    } catch (const std::exception& e) {
+      base::LogError(absl::StrCat("HTTP: push stream for ", remote_, " threw: ", e.what()));
+      piece = BodyStream::Piece{"", true};
+    }
+    if (piece.bytes.empty()) {
+      if (piece.done) {
+        EndPush();
+        return;
+      }
+      // Nothing is pending on the connection now, and pending operations
+      // are what keep a session alive: it holds itself until woken, stopped
+      // or closed (every entry point holds it too, so letting go is safe).
+      push_waiting_ = true;
+      push_hold_ = shared_from_this();
+      return;
+    }
+    push_last_ = piece.done;
+    if (push_chunked_) {
+      push_piece_ = absl::StrCat(absl::Hex(piece.bytes.size()), "\r\n", piece.bytes, "\r\n");
+    } else {
+      push_piece_ = std::move(piece.bytes);
+    }
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
+    net::async_write(stream_, net::buffer(push_piece_),
+                     beast::bind_front_handler(&Session::OnPushWrite, shared_from_this()));
+  }
+
+  void OnPushWrite(beast::error_code ec, size_t) {
+    if (phase_ == Phase::kClosed || push_ == nullptr) return;
+    if (ec) {
+      Close();
+      return;
+    }
+    serializer_.reset();
+    push_piece_ = std::string();
+    if (push_last_) {
+      EndPush();
+      return;
+    }
+    PushNext();
+  }
+
+  void OnPushWake() {
+    if (phase_ == Phase::kClosed || push_ == nullptr || !push_waiting_) return;
+    push_waiting_ = false;
+    push_hold_.reset();
+    PushNext();
+  }
+
+  // The stream is over (it said so, or the server is stopping): the last
+  // chunk, then the connection goes on as after any response.
+  void EndPush() {
+    std::exchange(push_, nullptr)->Close();
+    push_waiting_ = false;
+    push_hold_.reset();
+    response_ = {};
+    if (!push_chunked_) {
+      Linger();
+      return;
+    }
+    static constexpr char kLastChunk[] = "0\r\n\r\n";
+    stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
+    net::async_write(stream_, net::buffer(kLastChunk, sizeof(kLastChunk) - 1),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (self->phase_ == Phase::kClosed) return;
+                       if (ec) {
+                         self->Close();
+                         return;
+                       }
+                       self->FinishResponse();
+                     });
   }
 
   // Reads and sends the next piece of a streamed body.
@@ -1035,6 +1162,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    if (push_ != nullptr) std::exchange(push_, nullptr)->Close();
+    push_waiting_ = false;
+    push_hold_.reset();
     stream_.lowest().close();
   }
 
@@ -1063,6 +1193,13 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t stream_size_ = 0;
   uint64_t stream_offset_ = 0;
   std::string stream_piece_;
+  // The push stream being sent, if any (StartPush).
+  std::shared_ptr<BodyStream> push_;
+  bool push_chunked_ = false;
+  bool push_waiting_ = false;  // Next had nothing; OnPushWake resumes
+  bool push_last_ = false;     // the piece being written ends the body
+  std::string push_piece_;
+  std::shared_ptr<Session> push_hold_;  // itself, while push_waiting_
 };
 
 absl::Status BindError(const HttpServerOptions& options, const beast::error_code& ec) {

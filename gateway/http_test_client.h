@@ -91,6 +91,21 @@ class Client {
     return block;
   }
 
+  // Raw bytes up to and including the first `needle`; "" (and a test
+  // failure) if the connection ends first.
+  std::string ReadUntil(const std::string& needle) {
+    size_t end;
+    while ((end = beast::buffers_to_string(buffer_.data()).find(needle)) == std::string::npos) {
+      if (ReadMore()) {
+        ADD_FAILURE() << "connection ended before \"" << needle << "\"";
+        return "";
+      }
+    }
+    std::string block = beast::buffers_to_string(buffer_.data()).substr(0, end + needle.size());
+    buffer_.consume(end + needle.size());
+    return block;
+  }
+
   // Everything until the server closes the connection.
   std::string ReadToEof() {
     beast::error_code ec;
