@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "feed/event_chain.h"
@@ -64,6 +65,15 @@ class EventLog {
   // S for a node bootstrapped from a snapshot at seq S (it holds the event
   // at S but none before). ReadAfter needs after_seq >= LogStart().
   virtual uint64_t LogStart() const = 0;
+
+  // The content of a PUT op the log holds, by its sha256 (32 raw bytes) and
+  // size, for a reader that wants one small file of an event (a release's
+  // META.json) without the rest of its contents. NotFound when the log does
+  // not hold it; DataLoss when what it holds is not `size` bytes. The
+  // default, for logs that keep no contents, is Unimplemented.
+  virtual absl::StatusOr<std::string> ReadContent(absl::string_view sha256, uint64_t size) const {
+    return absl::UnimplementedError("this event log keeps no contents");
+  }
 
   // The whole tree at the head, to be read a batch at a time (see
   // SnapshotReader). FailedPrecondition when the log is empty. Opening is

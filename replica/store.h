@@ -166,6 +166,9 @@ class Store final : public feed::EventLog {
   std::string OriginKey() const override;
   absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
   uint64_t LogStart() const override;
+  absl::StatusOr<std::string> ReadContent(absl::string_view sha256, uint64_t size) const override {
+    return GetBlob(sha256, size);
+  }
   // Reads the tip and the tree through one RocksDB snapshot, held until the
   // reader is gone.
   absl::StatusOr<std::unique_ptr<feed::SnapshotReader>> OpenSnapshot() const override;

@@ -199,6 +199,24 @@ absl::StatusOr<std::vector<v1::Event>> PgEventLog::ReadAfter(uint64_t after_seq,
   return events;
 }
 
+absl::StatusOr<std::string> PgEventLog::ReadContent(absl::string_view sha256,
+                                                    uint64_t size) const {
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) return conn.status();
+  auto rows = (*conn)->Exec("SELECT content FROM blobs WHERE sha256 = $1",
+                            PgParams().Bytes(std::string(sha256)));
+  if (!rows.ok()) return rows.status();
+  if (rows->rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("No content ", base::HexEncode(sha256)));
+  }
+  absl::string_view content = rows->Get(0, 0);
+  if (content.size() != size) {
+    return absl::DataLossError(absl::StrCat("Content ", base::HexEncode(sha256), " holds ",
+                                            content.size(), " bytes, not ", size));
+  }
+  return std::string(content);
+}
+
 absl::optional<v1::Heartbeat> PgEventLog::OriginHeartbeat() const {
   feed::ChainTip head;
   {

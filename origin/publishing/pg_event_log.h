@@ -48,6 +48,7 @@ class PgEventLog final : public feed::EventLog {
   // A fresh heartbeat for the head, signed now.
   absl::optional<v1::Heartbeat> OriginHeartbeat() const override;
   uint64_t LogStart() const override { return 0; }
+  absl::StatusOr<std::string> ReadContent(absl::string_view sha256, uint64_t size) const override;
   // The head event and the tree's listing (paths, hashes, sizes, media
   // types) in one short REPEATABLE READ transaction on a pooled connection;
   // contents are then read a batch at a time by hash, each batch on a pooled
