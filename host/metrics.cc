@@ -28,6 +28,8 @@ struct Metrics::Impl {
   prometheus::Gauge* http_connections = nullptr;
   prometheus::Gauge* http_body_bytes = nullptr;
   prometheus::Gauge* http_body_spooled_bytes = nullptr;
+  prometheus::Gauge* sse_clients = nullptr;
+  prometheus::Counter* sse_cutoffs = nullptr;
   // Created at the first scrape whose sample has logins; scrapes may run
   // concurrently.
   std::mutex logins_mu;
@@ -86,6 +88,13 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
       gauge("pgxn_http_body_bytes", "Request body bytes held in memory now (--max-body-memory)");
   impl_->http_body_spooled_bytes = gauge("pgxn_http_body_spooled_bytes",
                                          "Request body bytes in spool files now (--max-body-disk)");
+  impl_->sse_clients =
+      gauge("pgxn_sse_clients", "Server-Sent Events clients of GET /feed connected now");
+  impl_->sse_cutoffs = &prometheus::BuildCounter()
+                            .Name("pgxn_sse_cutoffs_total")
+                            .Help("GET /feed clients closed for falling behind (--sse-max-lag)")
+                            .Register(impl_->registry)
+                            .Add(labels);
 }
 
 Metrics::~Metrics() = default;
@@ -109,6 +118,8 @@ std::string Metrics::Render() const {
   impl_->http_connections->Set(static_cast<double>(sample.http_connections));
   impl_->http_body_bytes->Set(static_cast<double>(sample.http_body_bytes));
   impl_->http_body_spooled_bytes->Set(static_cast<double>(sample.http_body_spooled_bytes));
+  impl_->sse_clients->Set(static_cast<double>(sample.sse_clients));
+  RaiseTo(impl_->sse_cutoffs, sample.sse_cutoffs);
   if (sample.logins.has_value()) {
     std::lock_guard<std::mutex> lock(impl_->logins_mu);
     if (impl_->login_failures == nullptr) {

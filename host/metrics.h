@@ -23,6 +23,8 @@ struct MetricsSample {
   uint64_t http_connections = 0;  // open on every HTTP listener
   uint64_t http_body_bytes = 0;   // request bodies held in memory now
   uint64_t http_body_spooled_bytes = 0;  // and in spool files
+  uint64_t sse_clients = 0;  // GET /feed streams open now
+  uint64_t sse_cutoffs = 0;  // and closed for falling behind, since start
   bool stale = false;
   // The origin's login guard (origin/accounts/login_guard.h); other roles
   // leave it empty and show no pgxn_login_* series.

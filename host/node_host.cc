@@ -87,6 +87,10 @@ absl::Status NodeHost::StartAll() {
       sample.http_body_bytes += server->body_bytes_in_flight();
       sample.http_body_spooled_bytes += server->body_bytes_spooled();
     }
+    if (event_stream_ != nullptr) {
+      sample.sse_clients = event_stream_->clients();
+      sample.sse_cutoffs = event_stream_->cutoffs();
+    }
     return sample;
   });
 
@@ -105,6 +109,12 @@ absl::Status NodeHost::StartAll() {
   feed_server_ = *std::move(feed_server);
 
   const HttpLimits& limits = options_.http_limits;
+  if (limits.sse_heartbeat <= absl::ZeroDuration() || limits.sse_max_lag == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sse-heartbeat (", absl::FormatDuration(limits.sse_heartbeat),
+                     ") must be positive and --sse-max-lag (", limits.sse_max_lag,
+                     ") at least 1"));
+  }
   size_t max_connections = static_cast<size_t>(limits.max_connections);
   if (max_connections == 0) {
     absl::StatusOr<base::FdLimit> fds = base::RaiseOpenFileLimit();
@@ -167,6 +177,14 @@ absl::Status NodeHost::StartAll() {
 
   const Listening listening{http->host, http_port(), grpc_port(), site_port()};
   if (absl::Status s = role_->AddRoutes(&router_, listening); !s.ok()) return s;
+  event_stream_ = std::make_unique<EventStream>(
+      role_->FeedLog(),
+      EventStreamOptions{limits.sse_heartbeat, limits.sse_max_lag, EventStreamOptions().cache_events},
+      !limits.tls_cert_file.empty(), absl::StrCat(http->host, ":", http_port()));
+  event_stream_->Start();
+  router_.Handle("GET", "/feed", [this](const gateway::Request& request) {
+    return event_stream_->Serve(request);
+  });
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
   router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
@@ -213,6 +231,7 @@ void NodeHost::Stop() {
   Unlist(this);
   if (http_server_ != nullptr) http_server_->Stop();
   if (site_server_ != nullptr) site_server_->Stop();
+  if (event_stream_ != nullptr) event_stream_->Stop();
   role_->StopWork();
   if (feed_server_ != nullptr) feed_server_->Shutdown();
   role_->Close();

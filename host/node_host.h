@@ -9,13 +9,15 @@
 //      options.site_address is set (likewise);
 //   2. role->AddRoutes(router, ports): the role's routes, given the bound
 //      ports (the origin's mail links need the HTTP port); the host adds
-//      GET /_status (role->Status()) and GET /metrics (role->Sample()); then
-//      options.site_routes on the site's own router;
+//      GET /_status (role->Status()), GET /metrics (role->Sample()) and
+//      GET /feed (the role's log as Server-Sent Events, event_stream.h);
+//      then options.site_routes on the site's own router;
 //   3. DIR/ports.json, so that whoever waits for it finds everything up;
 //   4. role->StartWork(): threads that change the role's state (a replica's
 //      upstream feed).
 // Stop, in this order, so that no thread outlives what it uses:
-//   1. stop accepting: the HTTP servers finish the requests in flight;
+//   1. stop accepting: the HTTP servers finish the requests in flight (and
+//      end the event streams), then the event stream's thread stops;
 //   2. role->StopWork(): the role's threads stop, finishing what they are
 //      doing and publishing or applying what they owe (a pending stats
 //      event, the event being applied);
@@ -42,6 +44,7 @@
 #include "feed/feed_service.h"
 #include "gateway/http.h"
 #include "gateway/router.h"
+#include "host/event_stream.h"
 #include "host/metrics.h"
 #include "host/node_status.h"
 
@@ -70,6 +73,10 @@ struct HttpLimits {
   // SIGHUP reloads them for both (ServeUntilSignal).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // GET /feed, the event stream (host/event_stream.h): the heartbeat of a
+  // quiet stream, and how many events a client may fall behind.
+  absl::Duration sse_heartbeat = absl::Seconds(15);
+  uint64_t sse_max_lag = 1000;
 };
 
 struct NodeHostOptions {
@@ -170,6 +177,7 @@ class NodeHost {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<feed::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
+  std::unique_ptr<EventStream> event_stream_;  // GET /feed
   gateway::Router site_router_;
   std::unique_ptr<gateway::HttpServer> site_server_;
   // Requests get 503 until the role's routes are in place.

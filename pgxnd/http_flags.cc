@@ -24,6 +24,13 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
               "request bodies over 1 MiB spooled to temp files in DIR/tmp at once, all "
               "connections together; a request that would pass it gets 503 with "
               "Retry-After (at least the largest body accepted)");
+  flags.Duration("sse-heartbeat", &limits->sse_heartbeat,
+                 "GET /feed (Server-Sent Events) sends a comment line on a stream quiet "
+                 "this long, so clients and proxies see it is alive");
+  flags.Uint64("sse-max-lag", &limits->sse_max_lag,
+               "a GET /feed client that falls this many events behind the head is sent an "
+               "`event: resume` naming the seq to resume after, and closed (EventSource "
+               "resumes by itself)");
 }
 
 }  // namespace pgxn::cli

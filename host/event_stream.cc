@@ -1,0 +1,397 @@
+#include "host/event_stream.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "base/log.h"
+#include "base/quote.h"
+#include "feed/event_filter.h"
+#include "feed/event_json.h"
+#include "gateway/path.h"
+
+namespace pgxn::host {
+namespace {
+
+namespace v1 = ::pgxn::feed::v1;
+
+// What one Next gives at most: a client far behind gets its backlog in
+// pieces of about this size, one after the other as it takes them.
+constexpr size_t kPieceBytes = 256 * 1024;
+// How many events one Next looks at, matching or not: a filtered client
+// scanning a long log gives its I/O thread back now and then.
+constexpr size_t kScanEvents = 4096;
+// Events read from the log at once.
+constexpr size_t kReadEvents = 64;
+// What the rendered events kept near the head may take, besides their count
+// (an event may have thousands of files).
+constexpr size_t kCacheBytes = 64 << 20;
+// How often the stream's thread looks for quiet clients; new events wake it
+// at once.
+constexpr absl::Duration kMaxTick = absl::Milliseconds(250);
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// A Host header fit to put in a URL: a name or an address, and a port.
+bool IsPlainAuthority(absl::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+           c == ':' || c == '[' || c == ']';
+  });
+}
+
+gateway::Response Refuse(int status, std::string message) {
+  gateway::Response response = gateway::TextResponse(status, absl::StrCat(message, "\n"));
+  response.SetHeader("Access-Control-Allow-Origin", "*");
+  return response;
+}
+
+}  // namespace
+
+// What the clients share: the head seen last, the rendered newest events,
+// and the list of clients to wake.
+class EventStream::Core {
+ public:
+  struct Entry {
+    v1::Event event;  // without contents
+    feed::EventJson json;
+  };
+  using Entries = std::vector<std::shared_ptr<const Entry>>;
+
+  Core(const feed::EventLog* log, EventStreamOptions options) : log_(log), options_(options) {}
+
+  const feed::EventLog& log() const { return *log_; }
+  const EventStreamOptions& options() const { return options_; }
+  uint64_t head() const { return head_.load(); }
+  bool stopping() const { return stopping_.load(); }
+  void CountCutoff() { cutoffs_.fetch_add(1); }
+  uint64_t cutoffs() const { return cutoffs_.load(); }
+
+  // Events after `after_seq`, rendered: from the cache near the head (one
+  // reader fills it while the others wait for it), from the log further back.
+  absl::StatusOr<Entries> Read(uint64_t after_seq) {
+    if (Entries cached = Cached(after_seq); !cached.empty()) return cached;
+    const bool near_head = after_seq + options_.cache_events >= head();
+    std::optional<absl::MutexLock> single_reader;
+    if (near_head) {
+      single_reader.emplace(&fill_mu_);
+      if (Entries cached = Cached(after_seq); !cached.empty()) return cached;
+    }
+    absl::StatusOr<std::vector<v1::Event>> events =
+        log_->ReadAfter(after_seq, kReadEvents, SIZE_MAX, /*include_content=*/false);
+    if (!events.ok()) return events.status();
+    Entries entries;
+    entries.reserve(events->size());
+    for (v1::Event& event : *events) {
+      auto entry = std::make_shared<Entry>();
+      entry->json = feed::DescribeEvent(event, *log_);
+      entry->event = std::move(event);
+      entries.push_back(std::move(entry));
+    }
+    if (near_head && !entries.empty()) {
+      absl::MutexLock lock(&mu_);
+      for (const auto& entry : entries) {
+        if (cache_.emplace(entry->event.seq(), entry).second) cache_bytes_ += EntryBytes(*entry);
+      }
+      while (!cache_.empty() &&
+             (cache_.size() > options_.cache_events || cache_bytes_ > kCacheBytes)) {
+        cache_bytes_ -= EntryBytes(*cache_.begin()->second);
+        cache_.erase(cache_.begin());
+      }
+    }
+    return entries;
+  }
+
+  void Add(std::shared_ptr<Client> client) {
+    absl::MutexLock lock(&mu_);
+    clients_.push_back(std::move(client));
+  }
+  size_t clients() const {
+    absl::MutexLock lock(&mu_);
+    return clients_.size();
+  }
+
+  // The thread: follows the head, wakes clients, sends heartbeats.
+  void Run();
+  void Stop() { stopping_.store(true); }
+  void SetHead(uint64_t seq) { head_.store(seq); }
+
+ private:
+  static size_t EntryBytes(const Entry& entry) {
+    return entry.event.ByteSizeLong() + entry.json.open_json.size();
+  }
+
+  Entries Cached(uint64_t after_seq) const {
+    Entries found;
+    absl::MutexLock lock(&mu_);
+    for (auto it = cache_.find(after_seq + 1);
+         it != cache_.end() && found.size() < kReadEvents &&
+         it->first == after_seq + found.size() + 1;
+         ++it) {
+      found.push_back(it->second);
+    }
+    return found;
+  }
+
+  // The open clients, after dropping the closed ones.
+  std::vector<std::shared_ptr<Client>> Open();
+
+  const feed::EventLog* const log_;
+  const EventStreamOptions options_;
+  std::atomic<uint64_t> head_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> cutoffs_{0};
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, std::shared_ptr<const Entry>> cache_ ABSL_GUARDED_BY(mu_);
+  size_t cache_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::shared_ptr<Client>> clients_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex fill_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+};
+
+// One subscriber: a cursor into the log and a filter. Next runs on the
+// connection's strand, one call at a time, so the cursor needs no lock;
+// what the stream's thread touches is atomic or under mu_.
+class EventStream::Client final : public gateway::BodyStream {
+ public:
+  // `from_head`: the client asked for new events only (no seq to resume
+  // after), so `after_seq` is the head when it came.
+  Client(std::shared_ptr<Core> core, feed::EventFilter filter, uint64_t after_seq,
+         bool from_head, std::string base_url)
+      : core_(std::move(core)),
+        filter_(std::move(filter)),
+        cursor_(after_seq),
+        from_head_(from_head),
+        base_url_(std::move(base_url)) {}
+
+  void SetWaker(std::function<void()> wake) override {
+    absl::MutexLock lock(&mu_);
+    wake_ = std::move(wake);
+  }
+
+  void Close() override {
+    closed_.store(true);
+    absl::MutexLock lock(&mu_);
+    wake_ = nullptr;
+  }
+
+  bool closed() const { return closed_.load(); }
+
+  void Wake() {
+    std::function<void()> wake;
+    {
+      absl::MutexLock lock(&mu_);
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+
+  // Called by the stream's thread: a heartbeat is due when nothing was sent
+  // for the heartbeat interval.
+  void WakeIfQuiet(int64_t now_us) {
+    if (now_us - last_sent_us_.load() < absl::ToInt64Microseconds(core_->options().heartbeat)) {
+      return;
+    }
+    heartbeat_due_.store(true);
+    Wake();
+  }
+
+  Piece Next() override {
+    Piece piece;
+    if (closed() || core_->stopping()) {
+      piece.done = true;
+      return piece;
+    }
+    std::string& out = piece.bytes;
+    if (first_) {
+      first_ = false;
+      // EventSource waits this long (ms) before reconnecting.
+      out = "retry: 3000\n\n";
+    }
+    const uint64_t head = core_->head();
+    if (live_ && head > cursor_ && head - cursor_ > core_->options().max_lag) {
+      core_->CountCutoff();
+      absl::StrAppend(&out, "event: resume\ndata: {\"after\":", cursor_,
+                      ",\"reason\":\"more than ", core_->options().max_lag,
+                      " events behind the head\"}\n\n");
+      piece.done = true;
+      return piece;
+    }
+    if (cursor_ < head) {
+      // The log may have started over beneath the client: a node that was
+      // empty when it came bootstrapped from a snapshot since. A client that
+      // wanted new events only takes the snapshot as what was there before;
+      // one that resumes after a seq the log no longer holds is ended, and
+      // its reconnection is answered 410.
+      if (const uint64_t start = core_->log().LogStart(); cursor_ < start) {
+        if (!from_head_ || sent_any_) {
+          piece.done = true;
+          return piece;
+        }
+        cursor_ = start;
+      }
+    }
+    size_t scanned = 0;
+    while (cursor_ < head && out.size() < kPieceBytes && scanned < kScanEvents) {
+      absl::StatusOr<Core::Entries> entries = core_->Read(cursor_);
+      if (!entries.ok() || entries->empty()) {
+        const std::string why =
+            entries.ok() ? "nothing to read" : std::string(entries.status().message());
+        base::LogError(absl::StrCat("Event stream: reading after seq ", cursor_, ": ", why));
+        // Ends the response; the client reconnects after its last id.
+        piece.done = true;
+        return piece;
+      }
+      for (const auto& entry : *entries) {
+        if (out.size() >= kPieceBytes) break;
+        cursor_ = entry->event.seq();
+        ++scanned;
+        if (!feed::EventMatches(filter_, entry->event)) continue;
+        absl::StrAppend(&out, "id: ", cursor_, "\nevent: ", entry->event.kind(),
+                        "\ndata: ", feed::CompleteEventJson(entry->json, base_url_), "\n\n");
+        sent_any_ = true;
+      }
+    }
+    if (cursor_ >= head) live_ = true;
+    if (out.empty() && cursor_ < head) out = ":\n\n";  // scanned without a match; more next
+    if (out.empty() && heartbeat_due_.exchange(false)) out = ":\n\n";
+    if (!out.empty()) last_sent_us_.store(NowMicros());
+    return piece;
+  }
+
+ private:
+  const std::shared_ptr<Core> core_;
+  const feed::EventFilter filter_;
+  uint64_t cursor_;  // the last seq sent or passed over
+  const bool from_head_;
+  bool sent_any_ = false;
+  const std::string base_url_;
+  bool first_ = true;
+  bool live_ = false;  // has caught up with the head once
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> heartbeat_due_{false};
+  std::atomic<int64_t> last_sent_us_{NowMicros()};
+  absl::Mutex mu_;
+  std::function<void()> wake_ ABSL_GUARDED_BY(mu_);
+};
+
+std::vector<std::shared_ptr<EventStream::Client>> EventStream::Core::Open() {
+  absl::MutexLock lock(&mu_);
+  clients_.erase(std::remove_if(clients_.begin(), clients_.end(),
+                                [](const auto& client) { return client->closed(); }),
+                 clients_.end());
+  return clients_;
+}
+
+void EventStream::Core::Run() {
+  const absl::Duration tick = std::min(kMaxTick, options_.heartbeat / 4);
+  while (!stopping()) {
+    const uint64_t seen = log_->WaitForHeadAbove(head(), absl::Now() + tick);
+    if (stopping()) break;
+    const bool advanced = seen > head();
+    if (advanced) head_.store(seen);
+    const int64_t now_us = NowMicros();
+    for (const std::shared_ptr<Client>& client : Open()) {
+      if (advanced) client->Wake();
+      // Also while events flow: a filter may pass none of them.
+      client->WakeIfQuiet(now_us);
+    }
+  }
+  // Every stream's next piece is its end.
+  for (const std::shared_ptr<Client>& client : Open()) client->Wake();
+}
+
+EventStream::EventStream(const feed::EventLog* log, EventStreamOptions options, bool tls,
+                         std::string authority)
+    : core_(std::make_shared<Core>(log, options)) {
+  scheme_ = tls ? "https" : "http";
+  authority_ = std::move(authority);
+}
+
+EventStream::~EventStream() { Stop(); }
+
+void EventStream::Start() {
+  absl::StatusOr<feed::ChainTip> head = core_->log().Head();
+  if (head.ok()) core_->SetHead(head->seq);
+  thread_ = std::thread([core = core_] { core->Run(); });
+}
+
+void EventStream::Stop() {
+  core_->Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t EventStream::clients() const { return core_->clients(); }
+uint64_t EventStream::cutoffs() const { return core_->cutoffs(); }
+
+gateway::Response EventStream::Serve(const gateway::Request& request) const {
+  absl::StatusOr<gateway::QueryParams> params = gateway::ParseQuery(request.query);
+  if (!params.ok()) return Refuse(400, std::string(params.status().message()));
+  feed::EventFilter filter;
+  std::optional<uint64_t> after;
+  for (const auto& [key, value] : *params) {
+    if (key == "kind") {
+      filter.kinds.push_back(value);
+    } else if (key == "dist") {
+      filter.dists.push_back(value);
+    } else if (key == "user") {
+      filter.users.push_back(value);
+    } else if (key == "tag") {
+      filter.tags.push_back(value);
+    } else if (key == "since") {
+      uint64_t seq;
+      if (!absl::SimpleAtoi(value, &seq)) {
+        return Refuse(400, absl::StrCat("since must be an event's seq (a number), not ",
+                                        base::QuoteUntrusted(value, 40)));
+      }
+      after = seq;
+    } else {
+      return Refuse(400, absl::StrCat("Unknown parameter ", base::QuoteUntrusted(key, 40),
+                                      "; /feed takes since, kind, dist, user and tag"));
+    }
+  }
+  if (absl::Status valid = feed::ValidateEventFilter(filter); !valid.ok()) {
+    return Refuse(400, std::string(valid.message()));
+  }
+  if (const absl::string_view last_id = request.Header("last-event-id"); !last_id.empty()) {
+    uint64_t seq;
+    if (!absl::SimpleAtoi(last_id, &seq)) {
+      return Refuse(400, absl::StrCat("Last-Event-ID must be an event's seq (a number), not ",
+                                      base::QuoteUntrusted(last_id, 40)));
+    }
+    after = seq;
+  }
+  const uint64_t log_start = core_->log().LogStart();
+  if (after.has_value() && *after < log_start) {
+    return Refuse(410, absl::StrCat("This node's log starts after seq ", log_start,
+                                    ": the events from ", *after + 1,
+                                    " on are not all here; resume from a node holding them, "
+                                    "or from since=", log_start));
+  }
+  const absl::string_view host = request.Header("host");
+  const std::string base_url =
+      absl::StrCat(scheme_, "://", IsPlainAuthority(host) ? host : authority_);
+
+  gateway::Response response;
+  response.SetHeader("Content-Type", "text/event-stream; charset=utf-8");
+  response.SetHeader("Cache-Control", "no-store");
+  response.SetHeader("Access-Control-Allow-Origin", "*");
+  // Proxies that buffer responses (nginx) pass this one on as it comes.
+  response.SetHeader("X-Accel-Buffering", "no");
+  if (request.method == "HEAD") return response;
+  auto client = std::make_shared<Client>(core_, std::move(filter), after.value_or(core_->head()),
+                                         !after.has_value(), base_url);
+  core_->Add(client);
+  response.push = std::move(client);
+  return response;
+}
+
+}  // namespace pgxn::host
