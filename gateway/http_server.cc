@@ -92,6 +92,20 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
 
 std::string SvToString(beast::string_view sv) { return std::string(sv.data(), sv.size()); }
 
+// The Date header of a response sent now: formatted once a second per I/O
+// thread rather than per response (it was 2% of a small file's cost).
+const std::string& DateNow() {
+  thread_local int64_t formatted_second = -1;
+  thread_local std::string formatted;
+  const absl::Time now = absl::Now();
+  const int64_t second = absl::ToUnixSeconds(now);
+  if (second != formatted_second) {
+    formatted = FormatHttpDate(now);
+    formatted_second = second;
+  }
+  return formatted;
+}
+
 std::string FormatEndpoint(const tcp::endpoint& endpoint) {
   const std::string address = endpoint.address().to_string();
   return endpoint.address().is_v6() ? absl::StrCat("[", address, "]:", endpoint.port())
@@ -904,7 +918,7 @@ class Session : public std::enable_shared_from_this<Session> {
                        beast::string_view(value.data(), value.size()));
     }
     response_.set(http::field::server, "pgxnd");
-    response_.set(http::field::date, FormatHttpDate(absl::Now()));
+    response_.set(http::field::date, DateNow());
     const bool bodiless = response.status == 204 || response.status == 304;
     if (response.push && (head || bodiless)) {
       response.push->Close();
