@@ -504,6 +504,7 @@ TEST_F(SiteTest, ReaderJourneyInChromium) {
   const Json config = {
       {"site", indexer_->site_url()},
       {"origin", origin_->url()},
+      {"feed", mirror_->url()},
       {"user", late.user},
       {"password", kPassword},
       {"chromium", kChromium},
@@ -543,6 +544,7 @@ TEST_F(SiteTest, ReaderJourneyInChromium) {
   std::printf("%s", journey.output.c_str());
   EXPECT_EQ(journey.exit_code, 0) << "the journey failed (its output is above)";
   EXPECT_TRUE(absl::StrContains(journey.output, "listed on /recent/"));
+  EXPECT_TRUE(absl::StrContains(journey.output, "arrived by EventSource"));
   std::printf("screenshots: %s\n", screenshots.c_str());
 }
 

@@ -13,7 +13,8 @@
 // the page, opens the user and tag pages, the lists and prose pages, pages
 // without their trailing slash, the 404 page and a README full of script
 // payloads (also with the CSP bypassed, so the sanitizer alone must stop
-// them), then uploads a release and waits until /recent/ lists it.
+// them), then uploads a release and waits until /recent/ lists it and a
+// blank page's EventSource on the mirror's /feed receives it.
 //
 // On every page: no request leaves the node (all are intercepted), no
 // console error, no uncaught exception, no failed request or error response,
@@ -559,8 +560,10 @@ async function recent(page) {
   step = 'upload and /recent/';
   const { dist, version } = config.upload;
   const expected = `${dist} ${version}`;
+  const feed = config.feed ? await subscribe(page.context().browser(), dist) : null;
   await upload(config.upload.zip);
   const accepted = performance.now();
+  if (feed) await awaitFeed(feed, dist, version, accepted);
   let response = null;
   let polls = 0;
   for (;;) {
@@ -584,6 +587,49 @@ async function recent(page) {
   response = await follow(page, linkNamed(page, 'ul.releases', expected), `${expected} on /recent/`);
   await checkPage(page, `dist-${dist}`, { response });
   expect(new URL(page.url()).pathname === `/dist/${dist}/${version}/`, `it led to ${page.url()}`);
+}
+
+// A web page of another origin (a blank one, of no origin) subscribes to a
+// mirror's release stream with EventSource, as the README shows: the
+// stream's CORS must let it, and the release uploaded next must arrive.
+async function subscribe(browser, dist) {
+  const page = await browser.newPage();
+  await page.setContent('<!doctype html><title>release feed</title>');
+  const url = `${config.feed}/feed?kind=release&dist=${encodeURIComponent(dist)}`;
+  const opened = await page.evaluate((feedUrl) => new Promise((resolve) => {
+    window.releases = [];
+    const source = new EventSource(feedUrl);
+    source.addEventListener('release', (message) => {
+      window.releases.push({ id: message.lastEventId, data: JSON.parse(message.data) });
+    });
+    source.onopen = () => resolve(true);
+    source.onerror = () => resolve(false);
+  }), url);
+  expect(opened, `EventSource could not open ${url}`);
+  return page;
+}
+
+async function awaitFeed(page, dist, version, accepted) {
+  try {
+    await page.waitForFunction((v) => window.releases.some((r) => r.data.version === v), version,
+                               { timeout: kRecentTimeout });
+  } catch {
+    problem(`EventSource did not receive ${dist} ${version} within ${kRecentTimeout} ms`);
+    await page.close();
+    return;
+  }
+  const elapsed = Math.round(performance.now() - accepted);
+  const [release] = await page.evaluate(
+      (v) => window.releases.filter((r) => r.data.version === v), version);
+  const zip = `/dist/${dist}/${version}/${dist}-${version}.zip`;
+  expect(release.id === String(release.data.seq), `its id ${release.id} is not its seq`);
+  expect(release.data.dist === dist, `the event names ${release.data.dist}`);
+  expect(release.data.zip_url === config.feed + zip, `its zip_url is ${release.data.zip_url}`);
+  expect(release.data.files.some((f) => f.path === zip && f.sha256.length === 64),
+         `its files do not list ${zip}`);
+  console.log(`feed: ${dist} ${version} arrived by EventSource ${elapsed} ms after the origin ` +
+              `accepted it`);
+  await page.close();
 }
 
 async function main() {
