@@ -541,6 +541,15 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Called by Stop once every I/O thread has been joined (nothing else
+  // touches the session then): closes a push stream and drops the hold a
+  // waiting one keeps on the session.
+  void AbandonPush() {
+    if (push_ != nullptr) std::exchange(push_, nullptr)->Close();
+    push_waiting_ = false;
+    push_hold_.reset();
+  }
+
   // Called by Stop from any thread.
   void RequestStop() {
     net::post(stream_.get_executor(),
@@ -977,6 +986,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // socket and this object until the waker posts OnPushWake.
   void StartPush(std::shared_ptr<BodyStream> push, unsigned version, bool keep_alive) {
     push_ = std::move(push);
+    push_last_ = false;
+    push_waiting_ = false;
     push_chunked_ = version != 10;
     if (push_chunked_) {
       response_.chunked(true);
@@ -987,10 +998,13 @@ class Session : public std::enable_shared_from_this<Session> {
     close_after_response_ = !keep_alive;
     beast::error_code ec;
     stream_.lowest().socket().set_option(net::socket_base::send_buffer_size(kPushSendBuffer), ec);
-    push_->SetWaker([weak = weak_from_this()] {
-      if (std::shared_ptr<Session> self = weak.lock()) {
-        net::post(self->stream_.get_executor(), [self] { self->OnPushWake(); });
-      }
+    // The waker runs on the stream's thread: it posts to the executor taken
+    // here and locks the session on its strand, so that thread never owns
+    // a session (its last release would run there) or touches stream_.
+    push_->SetWaker([weak = weak_from_this(), executor = stream_.get_executor()] {
+      net::post(executor, [weak] {
+        if (std::shared_ptr<Session> self = weak.lock()) self->OnPushWake();
+      });
     });
     serializer_.emplace(response_);
     serializer_->split(true);
@@ -1061,7 +1075,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void EndPush() {
     std::exchange(push_, nullptr)->Close();
     push_waiting_ = false;
+    push_last_ = false;
     push_hold_.reset();
+    push_piece_ = std::string();
     response_ = {};
     if (!push_chunked_) {
       Linger();
@@ -1441,6 +1457,19 @@ void HttpServer::Stop() {
   impl.io->stop();
   for (std::thread& thread : impl.threads) thread.join();
   impl.threads.clear();
+  // No thread runs now: a session that never ran its OnStop (a grace of 0,
+  // threads busy to the end) still holds itself while its push stream
+  // waits; let it go, so it is destroyed with the io_context's handlers.
+  {
+    std::vector<std::shared_ptr<Session>> left;
+    {
+      absl::MutexLock lock(&state.mu);
+      for (const auto& [raw, entry] : state.sessions) {
+        if (auto session = entry.session.lock()) left.push_back(std::move(session));
+      }
+    }
+    for (const auto& session : left) session->AbandonPush();
+  }
   // Destroying the io_context destroys the handlers still queued, and with
   // them the sessions that outlived the grace period and their sockets.
   impl.retry_timer.reset();

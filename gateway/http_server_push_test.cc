@@ -124,6 +124,38 @@ TEST_F(HttpServerPushTest, PiecesGoOutAsChunksAsTheyComeThenTheConnectionGoesOn)
   EXPECT_EQ(stream_->close_calls(), 1);
 }
 
+// A stream that gives one piece and ends with it, each time it is asked.
+class OnePieceStream final : public BodyStream {
+ public:
+  explicit OnePieceStream(std::string piece) : piece_(std::move(piece)) {}
+  void SetWaker(std::function<void()>) override {}
+  Piece Next() override { return Piece{piece_, true}; }
+  void Close() override {}
+
+ private:
+  std::string piece_;
+};
+
+TEST(HttpServerPushSequenceTest, ASecondStreamOnAConnectionIsWholeAfterOneThatEndedWithAPiece) {
+  std::atomic<int> served{0};
+  absl::StatusOr<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start({}, [&served](const Request&) {
+        Response response;
+        response.push = std::make_shared<OnePieceStream>(absl::StrCat("piece ", ++served, "\n"));
+        return response;
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  Client client((*server)->port());
+  for (int i = 1; i <= 3; ++i) {
+    client.Send(http::verb::get, "/");
+    client.ReadHeaderBlock();
+    const std::string piece = absl::StrCat("piece ", i, "\n");
+    EXPECT_EQ(client.ReadUntil("0\r\n\r\n"),
+              absl::StrCat(absl::Hex(piece.size()), "\r\n", piece, "\r\n0\r\n\r\n"))
+        << "response " << i;
+  }
+}
+
 TEST_F(HttpServerPushTest, Http10GetsThePiecesPlainAndTheConnectionCloses) {
   Start();
   Client client(server_->port());

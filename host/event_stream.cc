@@ -28,12 +28,22 @@ namespace v1 = ::pgxn::feed::v1;
 constexpr size_t kPieceBytes = 256 * 1024;
 // How many events one Next looks at, matching or not: a filtered client
 // scanning a long log gives its I/O thread back now and then.
-constexpr size_t kScanEvents = 4096;
+constexpr size_t kScanEvents = 1024;
 // Events read from the log at once.
 constexpr size_t kReadEvents = 64;
 // What the rendered events kept near the head may take, besides their count
 // (an event may have thousands of files).
 constexpr size_t kCacheBytes = 64 << 20;
+// What one read from the log may carry (the origin's reads near its head
+// load contents for its own cache).
+constexpr size_t kReadBytes = 8 << 20;
+// Values a client may give per filter, and parameters in all.
+constexpr size_t kMaxFilterValues = 32;
+constexpr size_t kMaxParams = 128;
+// A head that moves by more than this (and max_lag) at once is a node
+// catching up in bulk (a snapshot bootstrap), not events clients should
+// have kept up with.
+constexpr uint64_t kJumpEvents = 256;
 // How often the stream's thread looks for quiet clients; new events wake it
 // at once.
 constexpr absl::Duration kMaxTick = absl::Milliseconds(250);
@@ -63,7 +73,9 @@ class EventStream::Core {
  public:
   struct Entry {
     v1::Event event;  // without contents
-    feed::EventJson json;
+    // Rendered when the entry is cached near the head (most clients want
+    // it); further back a client renders only the events its filter takes.
+    std::optional<feed::EventJson> json;
   };
   using Entries = std::vector<std::shared_ptr<const Entry>>;
 
@@ -72,14 +84,22 @@ class EventStream::Core {
   const feed::EventLog& log() const { return *log_; }
   const EventStreamOptions& options() const { return options_; }
   uint64_t head() const { return head_.load(); }
+  // Changes when the log starts over under the node (a new epoch, a log
+  // whose head went back): every client of the old one is ended.
+  uint64_t generation() const { return generation_.load(); }
+  // Up to where the head jumped by more than max_lag at once (a node
+  // catching up): clients behind it are replaying, not falling behind.
+  uint64_t jumped_to() const { return jumped_to_.load(); }
   bool stopping() const { return stopping_.load(); }
   void CountCutoff() { cutoffs_.fetch_add(1); }
   uint64_t cutoffs() const { return cutoffs_.load(); }
 
-  // Events after `after_seq`, rendered: from the cache near the head (one
-  // reader fills it while the others wait for it), from the log further back.
+  // Events after `after_seq`: from the cache near the head, rendered (one
+  // reader fills it while the others wait for it), from the log further
+  // back, not rendered.
   absl::StatusOr<Entries> Read(uint64_t after_seq) {
     if (Entries cached = Cached(after_seq); !cached.empty()) return cached;
+    const uint64_t generation = generation_.load();
     const bool near_head = after_seq + options_.cache_events >= head();
     std::optional<absl::MutexLock> single_reader;
     if (near_head) {
@@ -87,18 +107,19 @@ class EventStream::Core {
       if (Entries cached = Cached(after_seq); !cached.empty()) return cached;
     }
     absl::StatusOr<std::vector<v1::Event>> events =
-        log_->ReadAfter(after_seq, kReadEvents, SIZE_MAX, /*include_content=*/false);
+        log_->ReadAfter(after_seq, kReadEvents, kReadBytes, /*include_content=*/false);
     if (!events.ok()) return events.status();
     Entries entries;
     entries.reserve(events->size());
     for (v1::Event& event : *events) {
       auto entry = std::make_shared<Entry>();
-      entry->json = feed::DescribeEvent(event, *log_);
+      if (near_head) entry->json = feed::DescribeEvent(event, *log_);
       entry->event = std::move(event);
       entries.push_back(std::move(entry));
     }
     if (near_head && !entries.empty()) {
       absl::MutexLock lock(&mu_);
+      if (generation_.load() != generation) return entries;  // the log was reset meanwhile
       for (const auto& entry : entries) {
         if (cache_.emplace(entry->event.seq(), entry).second) cache_bytes_ += EntryBytes(*entry);
       }
@@ -123,11 +144,24 @@ class EventStream::Core {
   // The thread: follows the head, wakes clients, sends heartbeats.
   void Run();
   void Stop() { stopping_.store(true); }
-  void SetHead(uint64_t seq) { head_.store(seq); }
+  void SetHead(const feed::ChainTip& tip) {
+    head_.store(tip.seq);
+    epoch_ = tip.epoch;
+  }
+  // The log's head went back or its epoch changed: forget what was cached.
+  void Reset(const feed::ChainTip& tip) {
+    absl::MutexLock fill(&fill_mu_);
+    absl::MutexLock lock(&mu_);
+    generation_.fetch_add(1);
+    cache_.clear();
+    cache_bytes_ = 0;
+    jumped_to_.store(0);
+    SetHead(tip);
+  }
 
  private:
   static size_t EntryBytes(const Entry& entry) {
-    return entry.event.ByteSizeLong() + entry.json.open_json.size();
+    return entry.event.ByteSizeLong() + (entry.json ? entry.json->open_json.size() : 0);
   }
 
   Entries Cached(uint64_t after_seq) const {
@@ -148,6 +182,9 @@ class EventStream::Core {
   const feed::EventLog* const log_;
   const EventStreamOptions options_;
   std::atomic<uint64_t> head_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> jumped_to_{0};
+  std::string epoch_;  // the stream's thread's only
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> cutoffs_{0};
   mutable absl::Mutex mu_;
@@ -166,7 +203,8 @@ class EventStream::Client final : public gateway::BodyStream {
   // after), so `after_seq` is the head when it came.
   Client(std::shared_ptr<Core> core, feed::EventFilter filter, uint64_t after_seq,
          bool from_head, std::string base_url)
-      : core_(std::move(core)),
+      : generation_(core->generation()),
+        core_(std::move(core)),
         filter_(std::move(filter)),
         cursor_(after_seq),
         from_head_(from_head),
@@ -206,7 +244,7 @@ class EventStream::Client final : public gateway::BodyStream {
 
   Piece Next() override {
     Piece piece;
-    if (closed() || core_->stopping()) {
+    if (closed() || core_->stopping() || core_->generation() != generation_) {
       piece.done = true;
       return piece;
     }
@@ -217,9 +255,12 @@ class EventStream::Client final : public gateway::BodyStream {
       out = "retry: 3000\n\n";
     }
     const uint64_t head = core_->head();
-    if (live_ && head > cursor_ && head - cursor_ > core_->options().max_lag) {
+    if (live_ && head > cursor_ && head - cursor_ > core_->options().max_lag &&
+        cursor_ >= core_->jumped_to()) {
       core_->CountCutoff();
-      absl::StrAppend(&out, "event: resume\ndata: {\"after\":", cursor_,
+      // With an id, so that EventSource resumes after the events the
+      // client's filter passed over too.
+      absl::StrAppend(&out, "id: ", cursor_, "\nevent: resume\ndata: {\"after\":", cursor_,
                       ",\"reason\":\"more than ", core_->options().max_lag,
                       " events behind the head\"}\n\n");
       piece.done = true;
@@ -255,8 +296,12 @@ class EventStream::Client final : public gateway::BodyStream {
         cursor_ = entry->event.seq();
         ++scanned;
         if (!feed::EventMatches(filter_, entry->event)) continue;
-        absl::StrAppend(&out, "id: ", cursor_, "\nevent: ", entry->event.kind(),
-                        "\ndata: ", feed::CompleteEventJson(entry->json, base_url_), "\n\n");
+        const std::string data =
+            feed::CompleteEventJson(entry->json ? *entry->json
+                                                : feed::DescribeEvent(entry->event, core_->log()),
+                                    base_url_);
+        absl::StrAppend(&out, "id: ", cursor_, "\nevent: ", entry->event.kind(), "\ndata: ", data,
+                        "\n\n");
         sent_any_ = true;
       }
     }
@@ -268,6 +313,7 @@ class EventStream::Client final : public gateway::BodyStream {
   }
 
  private:
+  const uint64_t generation_;  // of the log the cursor points into
   const std::shared_ptr<Core> core_;
   const feed::EventFilter filter_;
   uint64_t cursor_;  // the last seq sent or passed over
@@ -294,10 +340,26 @@ std::vector<std::shared_ptr<EventStream::Client>> EventStream::Core::Open() {
 void EventStream::Core::Run() {
   const absl::Duration tick = std::min(kMaxTick, options_.heartbeat / 4);
   while (!stopping()) {
-    const uint64_t seen = log_->WaitForHeadAbove(head(), absl::Now() + tick);
+    const uint64_t before = head();
+    log_->WaitForHeadAbove(before, absl::Now() + tick);
     if (stopping()) break;
-    const bool advanced = seen > head();
-    if (advanced) head_.store(seen);
+    absl::StatusOr<feed::ChainTip> tip = log_->Head();
+    if (!tip.ok()) continue;
+    if (tip->seq < before || (!epoch_.empty() && tip->epoch != epoch_)) {
+      base::LogInfo(absl::StrCat("Event stream: the log started over (epoch ", tip->epoch,
+                                 ", head ", tip->seq, "); ending its clients' streams"));
+      Reset(*tip);
+      for (const std::shared_ptr<Client>& client : Open()) client->Wake();
+      continue;
+    }
+    if (epoch_.empty()) epoch_ = tip->epoch;
+    const bool advanced = tip->seq > before;
+    if (advanced) {
+      if (tip->seq - before > std::max<uint64_t>(options_.max_lag, kJumpEvents)) {
+        jumped_to_.store(tip->seq);
+      }
+      head_.store(tip->seq);
+    }
     const int64_t now_us = NowMicros();
     for (const std::shared_ptr<Client>& client : Open()) {
       if (advanced) client->Wake();
@@ -320,7 +382,7 @@ EventStream::~EventStream() { Stop(); }
 
 void EventStream::Start() {
   absl::StatusOr<feed::ChainTip> head = core_->log().Head();
-  if (head.ok()) core_->SetHead(head->seq);
+  if (head.ok()) core_->SetHead(*head);
   thread_ = std::thread([core = core_] { core->Run(); });
 }
 
@@ -335,6 +397,9 @@ uint64_t EventStream::cutoffs() const { return core_->cutoffs(); }
 gateway::Response EventStream::Serve(const gateway::Request& request) const {
   absl::StatusOr<gateway::QueryParams> params = gateway::ParseQuery(request.query);
   if (!params.ok()) return Refuse(400, std::string(params.status().message()));
+  if (params->size() > kMaxParams) {
+    return Refuse(400, absl::StrCat("Too many parameters: at most ", kMaxParams));
+  }
   feed::EventFilter filter;
   std::optional<uint64_t> after;
   for (const auto& [key, value] : *params) {
@@ -356,6 +421,12 @@ gateway::Response EventStream::Serve(const gateway::Request& request) const {
     } else {
       return Refuse(400, absl::StrCat("Unknown parameter ", base::QuoteUntrusted(key, 40),
                                       "; /feed takes since, kind, dist, user and tag"));
+    }
+  }
+  for (const auto* values : {&filter.kinds, &filter.dists, &filter.users, &filter.tags}) {
+    if (values->size() > kMaxFilterValues) {
+      return Refuse(400, absl::StrCat("Too many values for one filter: at most ",
+                                      kMaxFilterValues));
     }
   }
   if (absl::Status valid = feed::ValidateEventFilter(filter); !valid.ok()) {

@@ -223,15 +223,23 @@ TEST_F(EventStreamTest, AClientThatFallsBehindIsToldWhereToResumeAndClosed) {
     ASSERT_GT(n, 0);
     received.append(buffer, n);
   }
-  // Large events (a thousand files each) fill the socket's buffers long
-  // before the lag passes 5 events; then 10 more.
-  for (int i = 0; i < 20; ++i) {
+  // Large events (a thousand files each, about 150 KB of JSON) fill the
+  // socket's buffers within a few events. The first one is read whole, so
+  // the client has caught up once; then it stops reading while 19 more come.
+  auto append = [&](int i) {
     std::vector<v1::Op> ops;
     for (int f = 0; f < 1000; ++f) {
       ops.push_back(PutOp(absl::StrFormat("dist/big/1.0.%d/file-%04d.txt", i, f), "x"));
     }
     log_.Append(chain_.Next(std::move(ops), "release", "big", absl::StrCat("1.0.", i)));
+  };
+  append(0);
+  while (received.find("\"meta_url\"") == std::string::npos) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    ASSERT_GT(n, 0);
+    received.append(buffer, n);
   }
+  for (int i = 1; i < 20; ++i) append(i);
   for (;;) {
     const ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n <= 0) break;
@@ -242,14 +250,16 @@ TEST_F(EventStreamTest, AClientThatFallsBehindIsToldWhereToResumeAndClosed) {
     }
   }
   close(fd);
-  const std::string marker = "event: resume\ndata: {\"after\":";
+  const std::string marker = "\nevent: resume\ndata: {\"after\":";
   const size_t resume = received.find(marker);
   ASSERT_NE(resume, std::string::npos) << received.substr(0, 300);
   const uint64_t after = std::stoull(received.substr(resume + marker.size()));
   EXPECT_GE(after, 1u);
   EXPECT_LT(after, 20u);
-  // Everything up to `after` was sent, nothing past it.
-  EXPECT_NE(received.find(absl::StrCat("id: ", after, "\n")), std::string::npos);
+  // Everything up to `after` was sent, nothing past it; the resume message
+  // carries `after` as its id, for EventSource to resume from.
+  EXPECT_NE(received.find(absl::StrCat("id: ", after, "\nevent: release")), std::string::npos);
+  EXPECT_NE(received.find(absl::StrCat("id: ", after, "\nevent: resume")), std::string::npos);
   EXPECT_EQ(received.find(absl::StrCat("id: ", after + 1, "\n")), std::string::npos);
   EXPECT_EQ(stream_->cutoffs(), 1u);
 }

@@ -229,9 +229,11 @@ void NodeHost::Stop() {
   if (stopped_) return;
   stopped_ = true;
   Unlist(this);
+  // The event stream first: its last wake ends every stream while the HTTP
+  // server's threads still run, and nothing posts to them once they stop.
+  if (event_stream_ != nullptr) event_stream_->Stop();
   if (http_server_ != nullptr) http_server_->Stop();
   if (site_server_ != nullptr) site_server_->Stop();
-  if (event_stream_ != nullptr) event_stream_->Stop();
   role_->StopWork();
   if (feed_server_ != nullptr) feed_server_->Shutdown();
   role_->Close();

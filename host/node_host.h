@@ -16,8 +16,8 @@
 //   4. role->StartWork(): threads that change the role's state (a replica's
 //      upstream feed).
 // Stop, in this order, so that no thread outlives what it uses:
-//   1. stop accepting: the HTTP servers finish the requests in flight (and
-//      end the event streams), then the event stream's thread stops;
+//   1. the event stream's thread stops, ending every GET /feed stream; the
+//      HTTP servers stop accepting and finish the requests in flight;
 //   2. role->StopWork(): the role's threads stop, finishing what they are
 //      doing and publishing or applying what they owe (a pending stats
 //      event, the event being applied);
