@@ -394,6 +394,17 @@ void EventStream::Stop() {
 size_t EventStream::clients() const { return core_->clients(); }
 uint64_t EventStream::cutoffs() const { return core_->cutoffs(); }
 
+gateway::Response EventStream::Preflight() {
+  gateway::Response response;
+  response.status = 204;
+  response.SetHeader("Access-Control-Allow-Origin", "*");
+  response.SetHeader("Access-Control-Allow-Methods", "GET, HEAD");
+  response.SetHeader("Access-Control-Allow-Headers", "Last-Event-ID, Cache-Control");
+  response.SetHeader("Access-Control-Max-Age", "86400");
+  response.SetHeader("Allow", "GET, HEAD, OPTIONS");
+  return response;
+}
+
 gateway::Response EventStream::Serve(const gateway::Request& request) const {
   absl::StatusOr<gateway::QueryParams> params = gateway::ParseQuery(request.query);
   if (!params.ok()) return Refuse(400, std::string(params.status().message()));

@@ -73,6 +73,9 @@ class EventStream {
 
   // GET or HEAD /feed.
   gateway::Response Serve(const gateway::Request& request) const;
+  // OPTIONS /feed: the CORS preflight a browser may send before a
+  // cross-origin reconnection that carries Last-Event-ID.
+  static gateway::Response Preflight();
 
   size_t clients() const;   // streams open now
   uint64_t cutoffs() const;  // clients closed for falling behind, since start

@@ -173,6 +173,16 @@ TEST_F(EventStreamTest, BadRequestsAreRefusedNamingTheProblem) {
   EXPECT_EQ(response.result_int(), 400);
 }
 
+TEST(EventStreamPreflightTest, AllowsAnyOriginToResumeWithLastEventId) {
+  const gateway::Response response = EventStream::Preflight();
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(response.Header("access-control-allow-origin"), "*");
+  EXPECT_NE(response.Header("access-control-allow-headers").find("Last-Event-ID"),
+            absl::string_view::npos);
+  EXPECT_NE(response.Header("access-control-allow-methods").find("GET"),
+            absl::string_view::npos);
+}
+
 TEST_F(EventStreamTest, ResumingBeforeTheLogStartIsGone) {
   log_.SetLogStart(5);
   Start();

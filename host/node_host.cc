@@ -185,6 +185,9 @@ absl::Status NodeHost::StartAll() {
   router_.Handle("GET", "/feed", [this](const gateway::Request& request) {
     return event_stream_->Serve(request);
   });
+  router_.Handle("OPTIONS", "/feed", [](const gateway::Request&) {
+    return EventStream::Preflight();
+  });
   router_.Handle("GET", "/_status",
                  [this](const gateway::Request& request) { return HandleStatus(request); });
   router_.Handle("GET", "/metrics", [this](const gateway::Request&) {
