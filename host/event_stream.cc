@@ -372,10 +372,12 @@ void EventStream::Core::Run() {
 }
 
 EventStream::EventStream(const feed::EventLog* log, EventStreamOptions options, bool tls,
-                         std::string authority)
+                         std::string authority, std::string public_url)
     : core_(std::make_shared<Core>(log, options)) {
   scheme_ = tls ? "https" : "http";
   authority_ = std::move(authority);
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  public_url_ = std::move(public_url);
 }
 
 EventStream::~EventStream() { Stop(); }
@@ -460,7 +462,9 @@ gateway::Response EventStream::Serve(const gateway::Request& request) const {
   }
   const absl::string_view host = request.Header("host");
   const std::string base_url =
-      absl::StrCat(scheme_, "://", IsPlainAuthority(host) ? host : authority_);
+      !public_url_.empty()
+          ? public_url_
+          : absl::StrCat(scheme_, "://", IsPlainAuthority(host) ? host : authority_);
 
   gateway::Response response;
   response.SetHeader("Content-Type", "text/event-stream; charset=utf-8");

@@ -55,11 +55,12 @@ struct EventStreamOptions {
 
 class EventStream {
  public:
-  // `tls`: the node's HTTP listener speaks HTTPS (for the URLs in the
-  // events); `authority`: HOST:PORT it listens on, used for them when a
-  // request has no usable Host header.
+  // The URLs in the events are `public_url` + path when it is set;
+  // otherwise the listener's scheme (`tls`: HTTPS) and the request's Host
+  // header, or `authority` (HOST:PORT it listens on) when a request has no
+  // usable one.
   EventStream(const feed::EventLog* log, EventStreamOptions options, bool tls,
-              std::string authority);
+              std::string authority, std::string public_url = "");
   ~EventStream();  // Stop()
   EventStream(const EventStream&) = delete;
   EventStream& operator=(const EventStream&) = delete;
@@ -86,6 +87,7 @@ class EventStream {
   std::shared_ptr<Core> core_;
   std::string scheme_;     // of the URLs in the events
   std::string authority_;  // when a request's Host header will not do
+  std::string public_url_;  // without a trailing slash; empty: from the request
   std::thread thread_;
 };
 

@@ -33,7 +33,8 @@ namespace http = boost::beast::http;
 class EventStreamTest : public ::testing::Test {
  protected:
   void Start(EventStreamOptions options = {}) {
-    stream_ = std::make_unique<EventStream>(&log_, options, /*tls=*/false, "127.0.0.1:1");
+    stream_ = std::make_unique<EventStream>(&log_, options, /*tls=*/false, "127.0.0.1:1",
+                                            public_url_);
     stream_->Start();
     router_.Handle("GET", "/feed",
                    [this](const gateway::Request& request) { return stream_->Serve(request); });
@@ -78,6 +79,7 @@ class EventStreamTest : public ::testing::Test {
     return nlohmann::json::parse(rest.substr(data + 6, rest.size() - data - 8));
   }
 
+  std::string public_url_;
   feed::TestChain chain_;
   feed::MemoryLog log_;
   std::unique_ptr<EventStream> stream_;
@@ -104,6 +106,15 @@ TEST_F(EventStreamTest, ReplaysFromSinceThenGoesLive) {
   nlohmann::json live = ReadEvent(*client, 3);
   EXPECT_EQ(live["dist"], "widget");
   EXPECT_EQ(live["seq"], 3);
+}
+
+TEST_F(EventStreamTest, APublicUrlIsTheBaseOfTheEventsUrls) {
+  public_url_ = "https://pgxn.example.org/";
+  Release("pair", "0.1.0");
+  Start();
+  auto client = Open("/feed?since=0");
+  EXPECT_EQ(ReadEvent(*client, 1)["meta_url"],
+            "https://pgxn.example.org/dist/pair/0.1.0/META.json");
 }
 
 TEST_F(EventStreamTest, WithoutAPlaceToResumeOnlyNewEventsCome) {

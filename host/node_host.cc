@@ -180,7 +180,8 @@ absl::Status NodeHost::StartAll() {
   event_stream_ = std::make_unique<EventStream>(
       role_->FeedLog(),
       EventStreamOptions{limits.sse_heartbeat, limits.sse_max_lag, EventStreamOptions().cache_events},
-      !limits.tls_cert_file.empty(), absl::StrCat(http->host, ":", http_port()));
+      !limits.tls_cert_file.empty(), absl::StrCat(http->host, ":", http_port()),
+      limits.public_url);
   event_stream_->Start();
   router_.Handle("GET", "/feed", [this](const gateway::Request& request) {
     return event_stream_->Serve(request);

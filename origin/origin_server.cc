@@ -57,6 +57,10 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
     return Manager::BodyLimit(head, max_upload);
   };
   host_options.http_limits = o.http_limits;
+  // --public-url, when given, is also the base of /feed's URLs.
+  if (host_options.http_limits.public_url.empty()) {
+    host_options.http_limits.public_url = o.manager.public_url;
+  }
   host_options.heartbeat_interval = o.heartbeat_interval;
   host_options.feed_limits = o.feed_limits;
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =

@@ -31,6 +31,10 @@ void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
              "when the upstream's log was reset (a new epoch), wipe this node and rebuild it "
              "from the new log instead of refusing");
   AddHttpLimitFlags(flags, &options->http_limits);
+  flags.String("public-url", &options->http_limits.public_url,
+               "URL people use to reach this node (behind a proxy that terminates TLS, "
+               "say), for the absolute URLs in the events GET /feed sends (default: the "
+               "request's Host header and this listener's scheme)");
   flags.Bool("replay-log", &options->replay_log,
              "fill an empty node by replaying the whole log instead of bootstrapping from a "
              "snapshot (a relay that must serve the full history to others needs this)");
