@@ -47,8 +47,24 @@ class QueueStream final : public BodyStream {
     if (!closed_.HasBeenNotified()) closed_.Notify();
   }
 
-  void Push(std::string piece) { Feed([&] { queue_.push_back(std::move(piece)); }); }
-  void Finish() { Feed([&] { finished_ = true; }); }
+  void Push(std::string piece) {
+    std::function<void()> wake;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.push_back(std::move(piece));
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+  void Finish() {
+    std::function<void()> wake;
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
   bool WaitClosed(absl::Duration timeout = absl::Seconds(60)) {
     return closed_.WaitForNotificationWithTimeout(timeout);
   }
@@ -62,17 +78,6 @@ class QueueStream final : public BodyStream {
   }
 
  private:
-  template <typename F>
-  void Feed(F change) {
-    std::function<void()> wake;
-    {
-      absl::MutexLock lock(&mu_);
-      change();
-      wake = wake_;
-    }
-    if (wake) wake();
-  }
-
   absl::Mutex mu_;
   std::function<void()> wake_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
