@@ -1276,15 +1276,27 @@ absl::Status CheckOptions(const HttpServerOptions& options) {
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions options, Handler handler)
-      : state(std::make_shared<ServerState>(std::move(options), std::move(handler))),
-        io(std::make_unique<net::io_context>(state->options.threads)),
-        work(std::make_unique<WorkGuard>(io->get_executor())),
-        acceptor(std::make_unique<tcp::acceptor>(net::make_strand(*io))),
-        retry_timer(std::make_unique<net::steady_timer>(acceptor->get_executor())) {}
+      : state(std::make_shared<ServerState>(std::move(options), std::move(handler))) {
+    const int threads = state->options.threads;
+    const int loops = state->options.loop_per_thread ? threads : 1;
+    for (int i = 0; i < loops; ++i) {
+      ios.push_back(std::make_unique<net::io_context>(loops == 1 ? threads : 1));
+      works.push_back(std::make_unique<WorkGuard>(ios.back()->get_executor()));
+    }
+    acceptor = std::make_unique<tcp::acceptor>(net::make_strand(*ios.front()));
+    retry_timer = std::make_unique<net::steady_timer>(acceptor->get_executor());
+  }
+
+  // Where the next connection runs: a strand of the shared loop, or the
+  // next loop in turn (one thread each, so it needs no strand).
+  net::any_io_executor NextExecutor() {
+    if (ios.size() == 1) return net::make_strand(*ios.front());
+    return ios[next_loop++ % ios.size()]->get_executor();
+  }
 
   absl::Status Listen() {
     const HttpServerOptions& options = state->options;
-    tcp::resolver resolver(*io);
+    tcp::resolver resolver(*ios.front());
     beast::error_code ec;
     const auto endpoints = resolver.resolve(options.host, std::to_string(options.port), ec);
     if (ec) {
@@ -1307,7 +1319,7 @@ struct HttpServer::Impl {
   }
 
   void Accept() {
-    acceptor->async_accept(net::make_strand(*io), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor->async_accept(NextExecutor(), [this](beast::error_code ec, tcp::socket socket) {
       OnAccept(ec, std::move(socket));
     });
   }
@@ -1344,12 +1356,12 @@ struct HttpServer::Impl {
     Accept();
   }
 
-  void Run() {
+  void Run(net::io_context& io) {
     // An exception escaping a completion handler leaves the io_context usable;
     // log it and keep this thread serving rather than terminate the node.
     while (true) {
       try {
-        io->run();
+        io.run();
         return;
       } catch (const std::exception& e) {
         base::LogError(absl::StrCat("HTTP: I/O thread caught: ", e.what()));
@@ -1370,14 +1382,16 @@ struct HttpServer::Impl {
   using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
 
   const std::shared_ptr<ServerState> state;
-  // Declared before what runs on it, so it is destroyed after them.
-  std::unique_ptr<net::io_context> io;
-  // Keeps the I/O threads running while nothing is pending (after the
+  // Declared before what runs on them, so they are destroyed after them:
+  // one loop that every thread runs, or one per thread (loop_per_thread).
+  std::vector<std::unique_ptr<net::io_context>> ios;
+  // Keep the I/O threads running while nothing is pending (after the
   // acceptor closed and the last session ended, say), so that handlers Stop
   // posts still run. Only Stop ends them.
-  std::unique_ptr<WorkGuard> work;
+  std::vector<std::unique_ptr<WorkGuard>> works;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> retry_timer;
+  size_t next_loop = 0;  // only on the acceptor's strand
   std::vector<std::thread> threads;
   uint16_t port = 0;
 
@@ -1400,7 +1414,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   Impl* raw = impl.get();
   net::post(raw->acceptor->get_executor(), [raw] { raw->Accept(); });
   for (int i = 0; i < raw->state->options.threads; ++i) {
-    raw->threads.emplace_back([raw] { raw->Run(); });
+    net::io_context& io = *raw->ios[i % raw->ios.size()];
+    raw->threads.emplace_back([raw, &io] { raw->Run(io); });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -1453,8 +1468,8 @@ void HttpServer::Stop() {
             &state.sessions),
         state.options.stop_grace);
   }
-  impl.work.reset();
-  impl.io->stop();
+  impl.works.clear();
+  for (const auto& io : impl.ios) io->stop();
   for (std::thread& thread : impl.threads) thread.join();
   impl.threads.clear();
   // No thread runs now: a session that never ran its OnStop (a grace of 0,
@@ -1474,7 +1489,7 @@ void HttpServer::Stop() {
   // them the sessions that outlived the grace period and their sockets.
   impl.retry_timer.reset();
   impl.acceptor.reset();
-  impl.io.reset();
+  impl.ios.clear();
 }
 
 }  // namespace pgxn::gateway

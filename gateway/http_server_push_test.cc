@@ -87,9 +87,12 @@ class QueueStream final : public BodyStream {
   absl::Notification closed_;
 };
 
-class HttpServerPushTest : public ::testing::Test {
+// Every test runs with both ways of sharing the I/O threads
+// (HttpServerOptions::loop_per_thread).
+class HttpServerPushTest : public ::testing::TestWithParam<bool> {
  protected:
   void Start(HttpServerOptions options = {}) {
+    options.loop_per_thread = GetParam();
     absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
         std::move(options), [this](const Request& request) {
           if (request.path != "/events") return TextResponse(200, "plain\n");
@@ -106,7 +109,7 @@ class HttpServerPushTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
 };
 
-TEST_F(HttpServerPushTest, PiecesGoOutAsChunksAsTheyComeThenTheConnectionGoesOn) {
+TEST_P(HttpServerPushTest, PiecesGoOutAsChunksAsTheyComeThenTheConnectionGoesOn) {
   Start();
   Client client(server_->port());
   client.Send(http::verb::get, "/events");
@@ -141,6 +144,11 @@ class OnePieceStream final : public BodyStream {
   std::string piece_;
 };
 
+INSTANTIATE_TEST_SUITE_P(Loops, HttpServerPushTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "LoopPerThread" : "SharedLoop";
+                         });
+
 TEST(HttpServerPushSequenceTest, ASecondStreamOnAConnectionIsWholeAfterOneThatEndedWithAPiece) {
   std::atomic<int> served{0};
   absl::StatusOr<std::unique_ptr<HttpServer>> server =
@@ -161,7 +169,7 @@ TEST(HttpServerPushSequenceTest, ASecondStreamOnAConnectionIsWholeAfterOneThatEn
   }
 }
 
-TEST_F(HttpServerPushTest, Http10GetsThePiecesPlainAndTheConnectionCloses) {
+TEST_P(HttpServerPushTest, Http10GetsThePiecesPlainAndTheConnectionCloses) {
   Start();
   Client client(server_->port());
   client.Send(http::verb::get, "/events", "", {}, 10);
@@ -174,7 +182,7 @@ TEST_F(HttpServerPushTest, Http10GetsThePiecesPlainAndTheConnectionCloses) {
   ASSERT_TRUE(stream_->WaitClosed());
 }
 
-TEST_F(HttpServerPushTest, AClientThatLeavesClosesTheStream) {
+TEST_P(HttpServerPushTest, AClientThatLeavesClosesTheStream) {
   Start();
   {
     Client client(server_->port());
@@ -190,7 +198,7 @@ TEST_F(HttpServerPushTest, AClientThatLeavesClosesTheStream) {
   EXPECT_EQ(stream_->close_calls(), 1);
 }
 
-TEST_F(HttpServerPushTest, StopEndsAWaitingStreamAtOnce) {
+TEST_P(HttpServerPushTest, StopEndsAWaitingStreamAtOnce) {
   HttpServerOptions options;
   options.stop_grace = testing::kOutOfTheWay;  // only a prompt end keeps Stop short
   Start(options);
@@ -206,7 +214,7 @@ TEST_F(HttpServerPushTest, StopEndsAWaitingStreamAtOnce) {
   EXPECT_TRUE(stream_->WaitClosed());
 }
 
-TEST_F(HttpServerPushTest, HeadClosesTheStreamUnread) {
+TEST_P(HttpServerPushTest, HeadClosesTheStreamUnread) {
   Start();
   Client client(server_->port());
   client.Send(http::verb::head, "/events");

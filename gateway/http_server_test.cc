@@ -46,9 +46,12 @@ Response Echo(const Request& request) {
   return TextResponse(200, body);
 }
 
-class HttpServerTest : public ::testing::Test {
+// Every test runs with both ways of sharing the I/O threads
+// (HttpServerOptions::loop_per_thread).
+class HttpServerTest : public ::testing::TestWithParam<bool> {
  protected:
   void StartServer(Handler handler, HttpServerOptions options = {}) {
+    options.loop_per_thread = GetParam();
     absl::StatusOr<std::unique_ptr<HttpServer>> server =
         HttpServer::Start(std::move(options), std::move(handler));
     ASSERT_TRUE(server.ok()) << server.status();
@@ -70,7 +73,7 @@ class HttpServerTest : public ::testing::Test {
   std::atomic<int> calls_{0};
 };
 
-TEST_F(HttpServerTest, TwoRequestsOnOneKeepAliveConnection) {
+TEST_P(HttpServerTest, TwoRequestsOnOneKeepAliveConnection) {
   StartEchoServer();
   Client client(server_->port());
   for (const std::string target : {"/first", "/second"}) {
@@ -86,7 +89,7 @@ TEST_F(HttpServerTest, TwoRequestsOnOneKeepAliveConnection) {
   EXPECT_EQ(calls_.load(), 2);
 }
 
-TEST_F(HttpServerTest, HandlerSeesTheDecodedRequest) {
+TEST_P(HttpServerTest, HandlerSeesTheDecodedRequest) {
   StartEchoServer();
   Client client(server_->port());
   client.Send(http::verb::post, "/tag/key%20value.json?q=a+b&x=%41", "payload",
@@ -104,7 +107,7 @@ TEST_F(HttpServerTest, HandlerSeesTheDecodedRequest) {
   EXPECT_TRUE(absl::StrContains(body, "\nhost: 127.0.0.1")) << body;
 }
 
-TEST_F(HttpServerTest, AbsoluteFormTargetIsReducedToItsPath) {
+TEST_P(HttpServerTest, AbsoluteFormTargetIsReducedToItsPath) {
   StartEchoServer();
   const struct {
     std::string target;
@@ -124,7 +127,7 @@ TEST_F(HttpServerTest, AbsoluteFormTargetIsReducedToItsPath) {
   }
 }
 
-TEST_F(HttpServerTest, HeadGivesContentLengthWithoutBody) {
+TEST_P(HttpServerTest, HeadGivesContentLengthWithoutBody) {
   StartServer([](const Request&) { return TextResponse(200, "hello world"); });
   Client client(server_->port());
   client.WriteRaw("HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
@@ -135,7 +138,7 @@ TEST_F(HttpServerTest, HeadGivesContentLengthWithoutBody) {
   EXPECT_FALSE(absl::StrContains(raw, "hello")) << raw;
 }
 
-TEST_F(HttpServerTest, HeadThenGetOnOneConnection) {
+TEST_P(HttpServerTest, HeadThenGetOnOneConnection) {
   StartServer([](const Request&) { return TextResponse(200, "hello world"); });
   Client client(server_->port());
   client.Send(http::verb::head, "/x");
@@ -147,7 +150,7 @@ TEST_F(HttpServerTest, HeadThenGetOnOneConnection) {
   EXPECT_EQ(get.body(), "hello world");
 }
 
-TEST_F(HttpServerTest, NotModifiedAndNoContentHaveNoBody) {
+TEST_P(HttpServerTest, NotModifiedAndNoContentHaveNoBody) {
   StartServer([](const Request& request) {
     Response response = TextResponse(request.path == "/304" ? 304 : 204, "ignored");
     response.SetHeader("ETag", "\"abc\"");
@@ -166,7 +169,7 @@ TEST_F(HttpServerTest, NotModifiedAndNoContentHaveNoBody) {
   EXPECT_EQ(response.result_int(), 304);
 }
 
-TEST_F(HttpServerTest, ServerOwnsFramingHeaders) {
+TEST_P(HttpServerTest, ServerOwnsFramingHeaders) {
   StartServer([](const Request&) {
     Response response = TextResponse(200, "body");
     response.SetHeader("Content-Length", "999");
@@ -184,7 +187,7 @@ TEST_F(HttpServerTest, ServerOwnsFramingHeaders) {
   EXPECT_EQ(client.Get("/").body(), "body");
 }
 
-TEST_F(HttpServerTest, OversizeContentLengthGets413WithoutReadingTheBody) {
+TEST_P(HttpServerTest, OversizeContentLengthGets413WithoutReadingTheBody) {
   HttpServerOptions options;
   options.max_body_bytes = 1000;
   StartEchoServer(options);
@@ -200,7 +203,7 @@ TEST_F(HttpServerTest, OversizeContentLengthGets413WithoutReadingTheBody) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
+TEST_P(HttpServerTest, BodyAtTheLimitIsAccepted) {
   HttpServerOptions options;
   options.max_body_bytes = 1000;
   StartEchoServer(options);
@@ -211,7 +214,7 @@ TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
   EXPECT_TRUE(absl::StrContains(response.body(), "body=" + std::string(1000, 'x') + "\n"));
 }
 
-TEST_F(HttpServerTest, ChunkedBodyPastTheLimitGets413) {
+TEST_P(HttpServerTest, ChunkedBodyPastTheLimitGets413) {
   HttpServerOptions options;
   options.max_body_bytes = 1000;
   StartEchoServer(options);
@@ -227,7 +230,7 @@ TEST_F(HttpServerTest, ChunkedBodyPastTheLimitGets413) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, ChunkedBodyWithinTheLimitIsDecoded) {
+TEST_P(HttpServerTest, ChunkedBodyWithinTheLimitIsDecoded) {
   StartEchoServer();
   Client client(server_->port());
   client.WriteRaw(
@@ -238,7 +241,7 @@ TEST_F(HttpServerTest, ChunkedBodyWithinTheLimitIsDecoded) {
   EXPECT_TRUE(absl::StrContains(response.body(), "body=abcde\n")) << response.body();
 }
 
-TEST_F(HttpServerTest, ExpectContinueGets100ThenTheAnswer) {
+TEST_P(HttpServerTest, ExpectContinueGets100ThenTheAnswer) {
   StartEchoServer();
   Client client(server_->port());
   client.WriteRaw(
@@ -251,7 +254,7 @@ TEST_F(HttpServerTest, ExpectContinueGets100ThenTheAnswer) {
   EXPECT_TRUE(absl::StrContains(response.body(), "expect: 100-continue")) << response.body();
 }
 
-TEST_F(HttpServerTest, ExpectContinueWithOversizeBodyGets413Only) {
+TEST_P(HttpServerTest, ExpectContinueWithOversizeBodyGets413Only) {
   HttpServerOptions options;
   options.max_body_bytes = 10;
   StartEchoServer(options);
@@ -263,7 +266,7 @@ TEST_F(HttpServerTest, ExpectContinueWithOversizeBodyGets413Only) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, ScreenRefusesBeforeTheBodyIsRead) {
+TEST_P(HttpServerTest, ScreenRefusesBeforeTheBodyIsRead) {
   HttpServerOptions options;
   options.screen = [](const Request& head) -> absl::optional<Response> {
     EXPECT_TRUE(head.body.empty());
@@ -292,7 +295,7 @@ TEST_F(HttpServerTest, ScreenRefusesBeforeTheBodyIsRead) {
   EXPECT_TRUE(absl::StrContains(response.body(), "body=hello\n")) << response.body();
 }
 
-TEST_F(HttpServerTest, UnknownExpectationGets417) {
+TEST_P(HttpServerTest, UnknownExpectationGets417) {
   StartEchoServer();
   Client client(server_->port());
   client.WriteRaw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nExpect: magic\r\n\r\n");
@@ -302,7 +305,7 @@ TEST_F(HttpServerTest, UnknownExpectationGets417) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, MalformedRequestsGet400AndClose) {
+TEST_P(HttpServerTest, MalformedRequestsGet400AndClose) {
   StartEchoServer();
   const std::string kRequests[] = {
       "GARBAGE\r\n\r\n",
@@ -322,7 +325,7 @@ TEST_F(HttpServerTest, MalformedRequestsGet400AndClose) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, BadPathsGet400NamingTheProblem) {
+TEST_P(HttpServerTest, BadPathsGet400NamingTheProblem) {
   StartEchoServer();
   const struct {
     std::string target;
@@ -346,7 +349,7 @@ TEST_F(HttpServerTest, BadPathsGet400NamingTheProblem) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, OversizeHeaderGets431) {
+TEST_P(HttpServerTest, OversizeHeaderGets431) {
   StartEchoServer();
   Client client(server_->port());
   client.WriteRaw("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(40 * 1024, 'x') +
@@ -356,7 +359,7 @@ TEST_F(HttpServerTest, OversizeHeaderGets431) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, ThrowingHandlerGets500AndServerKeepsServing) {
+TEST_P(HttpServerTest, ThrowingHandlerGets500AndServerKeepsServing) {
   StartServer([](const Request& request) -> Response {
     if (request.path == "/throw") throw std::runtime_error("boom");
     if (request.path == "/throw-int") throw 42;
@@ -380,7 +383,7 @@ TEST_F(HttpServerTest, ThrowingHandlerGets500AndServerKeepsServing) {
   }
 }
 
-TEST_F(HttpServerTest, ConnectionCloseAndHttp10) {
+TEST_P(HttpServerTest, ConnectionCloseAndHttp10) {
   StartEchoServer();
   const struct {
     std::string name;
@@ -408,7 +411,7 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10) {
   }
 }
 
-TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+TEST_P(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartEchoServer();
   Client client(server_->port());
   client.WriteRaw(
@@ -421,7 +424,7 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   }
 }
 
-TEST_F(HttpServerTest, SlowHeaderIsCutOff) {
+TEST_P(HttpServerTest, SlowHeaderIsCutOff) {
   HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(200);
   options.idle_timeout = kOutOfTheWay;
@@ -432,7 +435,7 @@ TEST_F(HttpServerTest, SlowHeaderIsCutOff) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
-TEST_F(HttpServerTest, SilentConnectionIsCutOff) {
+TEST_P(HttpServerTest, SilentConnectionIsCutOff) {
   HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(200);
   options.idle_timeout = kOutOfTheWay;
@@ -441,7 +444,7 @@ TEST_F(HttpServerTest, SilentConnectionIsCutOff) {
   EXPECT_TRUE(client.ServerClosed());
 }
 
-TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+TEST_P(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   HttpServerOptions options;
   options.idle_timeout = absl::Milliseconds(200);
   options.read_timeout = kOutOfTheWay;
@@ -451,7 +454,7 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   EXPECT_TRUE(client.ServerClosed());
 }
 
-TEST_F(HttpServerTest, StopReturnsPromptlyWithAnIdleKeepAliveConnection) {
+TEST_P(HttpServerTest, StopReturnsPromptlyWithAnIdleKeepAliveConnection) {
   // With every timeout and the grace out of the way, only Stop can close
   // them, and only by not waiting for them.
   HttpServerOptions options;
@@ -469,7 +472,7 @@ TEST_F(HttpServerTest, StopReturnsPromptlyWithAnIdleKeepAliveConnection) {
   server_->Stop();  // idempotent
 }
 
-TEST_F(HttpServerTest, StopLetsARequestInFlightFinish) {
+TEST_P(HttpServerTest, StopLetsARequestInFlightFinish) {
   absl::Notification entered;
   absl::Notification release;
   HttpServerOptions options;
@@ -501,7 +504,7 @@ TEST_F(HttpServerTest, StopLetsARequestInFlightFinish) {
   stopper.join();
 }
 
-TEST_F(HttpServerTest, StopCutsOffARequestThatOverrunsTheGrace) {
+TEST_P(HttpServerTest, StopCutsOffARequestThatOverrunsTheGrace) {
   HttpServerOptions options;
   options.stop_grace = absl::Milliseconds(100);
   options.read_timeout = kOutOfTheWay;  // only the grace can end the request
@@ -517,7 +520,7 @@ TEST_F(HttpServerTest, StopCutsOffARequestThatOverrunsTheGrace) {
   EXPECT_EQ(calls_.load(), 1);
 }
 
-TEST_F(HttpServerTest, LargeBodiesRoundTrip) {
+TEST_P(HttpServerTest, LargeBodiesRoundTrip) {
   StartServer([](const Request& request) {
     return TextResponse(200, std::string(request.body.view().rbegin(), request.body.view().rend()));
   });
@@ -530,7 +533,7 @@ TEST_F(HttpServerTest, LargeBodiesRoundTrip) {
   EXPECT_EQ(response.body(), std::string(body.rbegin(), body.rend()));
 }
 
-TEST_F(HttpServerTest, StopRefusesNewConnections) {
+TEST_P(HttpServerTest, StopRefusesNewConnections) {
   StartEchoServer();
   const uint16_t port = server_->port();
   server_->Stop();
@@ -541,7 +544,7 @@ TEST_F(HttpServerTest, StopRefusesNewConnections) {
   EXPECT_EQ(ec, net::error::connection_refused) << ec.message();
 }
 
-TEST_F(HttpServerTest, ConcurrentClients) {
+TEST_P(HttpServerTest, ConcurrentClients) {
   HttpServerOptions options;
   options.threads = 3;
   StartEchoServer(options);
@@ -566,6 +569,11 @@ TEST_F(HttpServerTest, ConcurrentClients) {
   EXPECT_EQ(good.load(), kClients * kRequests);
   EXPECT_EQ(calls_.load(), kClients * kRequests);
 }
+
+INSTANTIATE_TEST_SUITE_P(Loops, HttpServerTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "LoopPerThread" : "SharedLoop";
+                         });
 
 TEST(HttpServerStartTest, PortInUseIsUnavailable) {
   absl::StatusOr<std::unique_ptr<HttpServer>> first =

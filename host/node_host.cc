@@ -133,6 +133,7 @@ absl::Status NodeHost::StartAll() {
   http_options.host = http->host;
   http_options.port = http->port;
   http_options.threads = options_.http_threads;
+  http_options.loop_per_thread = options_.http_loop_per_thread;
   http_options.max_body_bytes = options_.max_body_bytes;
   http_options.screen = options_.screen;
   http_options.body_limit = options_.body_limit;

@@ -91,6 +91,10 @@ struct NodeHostOptions {
   std::string http_address = "127.0.0.1:0";  // HOST:PORT; port 0 picks one
   std::string grpc_address = "127.0.0.1:0";
   int http_threads = 4;
+  // An event loop per HTTP thread (gateway::HttpServerOptions): for a node
+  // whose handlers never block (a mirror), not one that waits on PostgreSQL
+  // or unpacks archives in a handler.
+  bool http_loop_per_thread = false;
   uint64_t max_body_bytes = 1 << 20;  // the largest request body accepted
   // Refuses a request from its header alone (gateway/http_server.h); optional.
   std::function<absl::optional<gateway::Response>(const gateway::Request& head)> screen;

@@ -57,6 +57,9 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   host_options.http_address = options_.http_address;
   host_options.grpc_address = options_.grpc_address;
   host_options.http_threads = options_.http_threads;
+  // A mirror's handlers read the store and never wait on anything else; an
+  // indexer's search and source listings compute, so they share one queue.
+  host_options.http_loop_per_thread = extension == nullptr;
   host_options.max_body_bytes = 1 << 20;  // a replica accepts no uploads
   host_options.http_limits = options_.http_limits;
   host_options.max_message_bytes = options_.max_message_bytes;

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
 #include "base/log.h"
@@ -437,6 +438,7 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event, absl::string_view chec
       !s.ok()) {
     return s;
   }
+  FilesChanged();
   absl::MutexLock lock(&mu_);
   state_.tip = feed::TipAfter(event);
   state_.tree = std::move(tree);
@@ -470,6 +472,8 @@ absl::Status Store::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
 absl::Status Store::Bootstrap(const v1::Event& head,
                               const std::function<absl::StatusOr<v1::Op>()>& next_file) {
   absl::MutexLock write_lock(&write_mu_);
+  // After whatever this writes, kept or deleted again.
+  absl::Cleanup changed = [this] { FilesChanged(); };
   const State state = CurrentState();
   if (state.origin_key.empty()) {
     return absl::FailedPreconditionError("No origin key is pinned; cannot verify a snapshot");
@@ -572,7 +576,9 @@ absl::Status Store::Bootstrap(const v1::Event& head,
 
 absl::Status Store::Clear() {
   absl::MutexLock write_lock(&write_mu_);
-  if (absl::Status s = db_->ClearAll(); !s.ok()) return s;
+  absl::Status cleared = db_->ClearAll();
+  FilesChanged();  // a failed batch may still have been written
+  if (!cleared.ok()) return cleared;
   absl::MutexLock lock(&mu_);
   state_.tip = feed::ChainTip{0, "", feed::GenesisHash()};
   state_.tree = feed::TreeDigest();

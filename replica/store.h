@@ -21,6 +21,7 @@
 #ifndef PGXN_REPLICA_STORE_H_
 #define PGXN_REPLICA_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -113,6 +114,12 @@ class Store final : public feed::EventLog {
 
   // NotFound if `path` is not in the tree.
   absl::StatusOr<StoredFile> GetFile(absl::string_view path) const;
+  // Changes after every write that may change the tree's files (Apply,
+  // Bootstrap, Clear), once the write is visible to readers: what a reader
+  // read after seeing a version is at least that new, so a cache of files
+  // tagged with the version it read first (replica/hot_files.h) never
+  // serves a file older than the tree.
+  uint64_t FilesVersion() const { return files_version_.load(std::memory_order_acquire); }
   // NotFound if no content with this sha256 (32 raw bytes) is stored.
   // DataLoss if its chunks do not assemble into whole content (a chunk
   // before the last one short) or, when the caller knows the file's size
@@ -198,7 +205,10 @@ class Store final : public feed::EventLog {
   // What OpenSnapshot returns: reads through ReadWholeBlob.
   class TreeSnapshot;
 
+  void FilesChanged() { files_version_.fetch_add(1, std::memory_order_acq_rel); }
+
   std::unique_ptr<Db> db_;
+  std::atomic<uint64_t> files_version_{0};
   absl::Mutex write_mu_;  // serialises writers
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_);

@@ -1,29 +1,60 @@
 #include "replica/store_tree.h"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
 
 namespace pgxn::replica {
 
-absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
-  absl::StatusOr<StoredFile> file = store_->GetFile(path);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<std::string> content = store_->GetBlob(file->sha256, file->size);
-  if (!content.ok()) return content.status();
+namespace {
+
+gateway::TreeFile FromHot(const HotFiles::File& hot) {
   gateway::TreeFile tree_file;
-  tree_file.content = *std::move(content);
-  tree_file.sha256_hex = base::HexEncode(file->sha256);
-  tree_file.media_type = file->media_type;
-  tree_file.modified_unix_seconds = file->time_us / 1'000'000;
+  tree_file.content = hot.content;
+  tree_file.sha256_hex = hot.sha256_hex;
+  tree_file.media_type = hot.media_type;
+  tree_file.modified_unix_seconds = hot.modified_unix_seconds;
   return tree_file;
 }
 
-absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) const {
+}  // namespace
+
+absl::StatusOr<gateway::TreeFile> StoreTree::ReadWhole(absl::string_view path,
+                                                       const StoredFile& file,
+                                                       uint64_t version) const {
+  absl::StatusOr<std::string> content = store_->GetBlob(file.sha256, file.size);
+  if (!content.ok()) return content.status();
+  gateway::TreeFile tree_file;
+  tree_file.content = *std::move(content);
+  tree_file.sha256_hex = base::HexEncode(file.sha256);
+  tree_file.media_type = file.media_type;
+  tree_file.modified_unix_seconds = file.time_us / 1'000'000;
+  if (file.size <= kStreamAbove) {
+    hot_.Insert(path, version,
+                std::make_shared<const HotFiles::File>(
+                    HotFiles::File{tree_file.content, tree_file.sha256_hex, tree_file.media_type,
+                                   tree_file.modified_unix_seconds}));
+  }
+  return tree_file;
+}
+
+absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
+  const uint64_t version = store_->FilesVersion();
+  if (std::shared_ptr<const HotFiles::File> hot = hot_.Find(path, version)) return FromHot(*hot);
   absl::StatusOr<StoredFile> file = store_->GetFile(path);
   if (!file.ok()) return file.status();
-  if (file->size <= kStreamAbove) return ReadFile(path);
+  return ReadWhole(path, *file, version);
+}
+
+absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) const {
+  const uint64_t version = store_->FilesVersion();
+  if (std::shared_ptr<const HotFiles::File> hot = hot_.Find(path, version)) return FromHot(*hot);
+  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  if (!file.ok()) return file.status();
+  if (file->size <= kStreamAbove) return ReadWhole(path, *file, version);
   gateway::TreeFile tree_file;
   tree_file.size = file->size;
   tree_file.read = [store = store_, sha256 = file->sha256](uint64_t offset, size_t length) {

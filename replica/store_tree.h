@@ -1,11 +1,13 @@
 // The HTTP gateway's view of a node's store (gateway::TreeReader). Thread-safe
-// (the store is).
+// (the store is). Files up to kStreamAbove bytes are read whole and kept in
+// a HotFiles cache of kHotBytes until the store's files change.
 #ifndef PGXN_REPLICA_STORE_TREE_H_
 #define PGXN_REPLICA_STORE_TREE_H_
 
 #include <string>
 
 #include "gateway/tree_handler.h"
+#include "replica/hot_files.h"
 #include "replica/store.h"
 
 namespace pgxn::replica {
@@ -18,12 +20,19 @@ class StoreTree final : public gateway::TreeReader {
   // chunks; the store must outlive the reader (the HTTP server stops first).
   absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;
   static constexpr uint64_t kStreamAbove = 256 * 1024;
+  static constexpr uint64_t kHotBytes = 16 << 20;
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
       const override;
 
  private:
+  // `file` (a small file of the tree, at `path`) with its content, cached
+  // as read at `version`.
+  absl::StatusOr<gateway::TreeFile> ReadWhole(absl::string_view path, const StoredFile& file,
+                                              uint64_t version) const;
+
   const Store* const store_;
+  mutable HotFiles hot_{kHotBytes};
 };
 
 }  // namespace pgxn::replica
