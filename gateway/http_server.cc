@@ -645,6 +645,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadHeader() {
     phase_ = Phase::kBusy;
+    // A request usually arrives whole in one read: parse what is here now,
+    // as async_read_header would, without the trip through the loop's queue
+    // its completion takes (a few % of a small request's CPU). Only a header
+    // still incomplete waits for more.
+    beast::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec != http::error::need_more) {
+      OnHeader(ec, 0);
+      return;
+    }
     stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));

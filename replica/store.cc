@@ -656,6 +656,10 @@ absl::StatusOr<std::string> Store::ReadBlobRange(absl::string_view sha256, uint6
     if (!chunk.ok()) return chunk.status();
     const size_t skip = at % kBlobChunk;
     if (skip >= chunk->size()) break;
+    if (piece.empty() && skip == 0 && chunk->size() <= length) {
+      piece = *std::move(chunk);  // a whole chunk, the usual piece: no copy
+      continue;
+    }
     piece.append(*chunk, skip, length - piece.size());
   }
   return piece;

@@ -34,7 +34,14 @@ Process::Process(std::vector<std::string> argv, std::string log_path)
   std::vector<char*> args;
   for (std::string& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
-  int err = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  // The test's environment, and: nodes started by tests keep abseil's
+  // lock-order check (pgxnd/main.cc).
+  std::string lock_check = "PGXN_LOCK_ORDER_CHECK=1";
+  std::vector<char*> env;
+  for (char** var = environ; *var != nullptr; ++var) env.push_back(*var);
+  env.push_back(lock_check.data());
+  env.push_back(nullptr);
+  int err = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(log);
   if (err != 0) {
