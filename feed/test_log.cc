@@ -18,6 +18,13 @@ void MemoryLog::SetLogStart(uint64_t seq) {
   log_start_ = seq;
 }
 
+void MemoryLog::StartOver() {
+  absl::MutexLock lock(&mu_);
+  events_.clear();
+  contents_.clear();
+  log_start_ = 0;
+}
+
 uint64_t MemoryLog::reads() const {
   absl::MutexLock lock(&mu_);
   return reads_;

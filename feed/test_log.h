@@ -21,6 +21,9 @@ class MemoryLog final : public EventLog {
   void Append(v1::Event event);
   // What LogStart reports (a node bootstrapped from a snapshot).
   void SetLogStart(uint64_t seq);
+  // Forgets every event and content, as a node's log does when it starts
+  // over (a new epoch, a store cleared); LogStart goes back to 0.
+  void StartOver();
   // How many ReadAfter and ReadContent calls were made (to see caching).
   uint64_t reads() const;
 

@@ -220,6 +220,30 @@ TEST_F(EventStreamTest, AQuietStreamGetsHeartbeats) {
 // A client whose receive buffer is tiny and which stops reading: the
 // server's writes back up, the log moves on, and when the client reads again
 // what was sent is followed by the resume event and the end.
+// A node whose log starts over (a new epoch from the origin) must not serve
+// the old log's events from its cache under the new log's seqs: its streams
+// end, and a new one reads the new log.
+TEST_F(EventStreamTest, WhenTheLogStartsOverStreamsEndAndTheCacheIsForgotten) {
+  Release("pair", "0.1.0");
+  Release("pair", "0.1.1");
+  Start();
+  auto client = Open("/feed?since=0");
+  EXPECT_EQ(ReadEvent(*client, 1)["dist"], "pair");
+  EXPECT_EQ(ReadEvent(*client, 2)["dist"], "pair");  // both in the cache now
+
+  log_.StartOver();
+  chain_ = feed::TestChain("fedcba9876543210fedcba9876543210");
+  for (const char* version : {"2.0.0", "2.0.1", "2.0.2"}) Release("widget", version);
+  client->ReadUntil("0\r\n\r\n");  // the old stream ends
+
+  auto fresh = Open("/feed?since=0");
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    nlohmann::json event = ReadEvent(*fresh, seq);
+    EXPECT_EQ(event["dist"], "widget") << seq;
+    EXPECT_EQ(event["version"], absl::StrCat("2.0.", seq - 1)) << seq;
+  }
+}
+
 TEST_F(EventStreamTest, AClientThatFallsBehindIsToldWhereToResumeAndClosed) {
   EventStreamOptions options;
   options.max_lag = 5;
