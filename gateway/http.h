@@ -57,6 +57,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   RequestBody body;
   std::string remote_address;  // "ip:port" of the peer
+  unsigned version = 11;       // HTTP/1.1: 11, HTTP/1.0: 10
 
   // The first header with this (case-insensitive) name, or "" if absent.
   absl::string_view Header(absl::string_view name) const;

@@ -834,6 +834,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                    SvToString(field.value()));
     }
     request.remote_address = remote_;
+    request.version = message.version();
     return request;
   }
 

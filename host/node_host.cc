@@ -46,6 +46,12 @@ void NodeHost::ReloadAll() {
   absl::MutexLock lock(&hosts_mu);
   for (NodeHost* host : *Hosts()) {
     const HttpLimits& limits = host->options_.http_limits;
+    if (host->access_log_ != nullptr) {
+      if (absl::Status status = host->access_log_->Reopen(); !status.ok()) {
+        base::LogError(absl::StrCat(host->options_.role, ": ", status.message(),
+                                    "; the access log stays where it was"));
+      }
+    }
     if (limits.tls_cert_file.empty()) continue;
     absl::Status status = host->ReloadTls();
     if (status.ok()) {
@@ -78,6 +84,12 @@ absl::Status NodeHost::StartAll() {
   if (!http.ok()) return http.status();
   if (absl::Status s = base::ParseHostPort(options_.grpc_address).status(); !s.ok()) return s;
 
+  if (!options_.http_limits.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AccessLog>> access_log =
+        AccessLog::Open(options_.http_limits.access_log);
+    if (!access_log.ok()) return access_log.status();
+    access_log_ = *std::move(access_log);
+  }
   metrics_ = std::make_unique<Metrics>(options_.role, [this] {
     MetricsSample sample = role_->Sample();
     if (feed_server_ != nullptr) sample.feed_streams = feed_server_->active_streams();
@@ -239,6 +251,7 @@ void NodeHost::Stop() {
   if (event_stream_ != nullptr) event_stream_->Stop();
   if (http_server_ != nullptr) http_server_->Stop();
   if (site_server_ != nullptr) site_server_->Stop();
+  if (access_log_ != nullptr) access_log_->Stop();  // no request is answered now
   role_->StopWork();
   if (feed_server_ != nullptr) feed_server_->Shutdown();
   role_->Close();
@@ -253,17 +266,28 @@ gateway::Response NodeHost::Dispatch(const gateway::Request& request) const {
     return gateway::TextResponse(
         503, absl::StrCat("The ", options_.role, " is starting; try again shortly"));
   }
-  gateway::Response response = router_.Dispatch(request);
-  metrics_->CountHttpRequest(response.status);
-  return response;
+  return Answer(router_, request);
 }
 
 gateway::Response NodeHost::DispatchSite(const gateway::Request& request) const {
   if (!routes_ready_.load()) {
     return gateway::TextResponse(503, "The site is starting; try again shortly");
   }
-  gateway::Response response = site_router_.Dispatch(request);
+  return Answer(site_router_, request);
+}
+
+gateway::Response NodeHost::Answer(const gateway::Router& router,
+                                   const gateway::Request& request) const {
+  if (access_log_ == nullptr) {
+    gateway::Response response = router.Dispatch(request);
+    metrics_->CountHttpRequest(response.status);
+    return response;
+  }
+  const absl::Time start = absl::Now();
+  gateway::Response response = router.Dispatch(request);
   metrics_->CountHttpRequest(response.status);
+  const absl::Time end = absl::Now();
+  access_log_->Record(request, response, end - start, end);
   return response;
 }
 

@@ -44,6 +44,7 @@
 #include "feed/feed_service.h"
 #include "gateway/http.h"
 #include "gateway/router.h"
+#include "host/access_log.h"
 #include "host/event_stream.h"
 #include "host/metrics.h"
 #include "host/node_status.h"
@@ -81,6 +82,9 @@ struct HttpLimits {
   // proxy that terminates TLS, say): the base of the absolute URLs in the
   // events /feed sends. Empty: the listener's scheme and the request's Host.
   std::string public_url;
+  // --access-log: a file (or "-", stderr) that gets one line per request
+  // (host/access_log.h), reopened on SIGHUP; empty: none.
+  std::string access_log;
 };
 
 struct NodeHostOptions {
@@ -177,6 +181,8 @@ class NodeHost {
   absl::Status StartAll();
   gateway::Response Dispatch(const gateway::Request& request) const;
   gateway::Response DispatchSite(const gateway::Request& request) const;
+  // `router`'s answer, counted in /metrics and written to the access log.
+  gateway::Response Answer(const gateway::Router& router, const gateway::Request& request) const;
   gateway::Response HandleStatus(const gateway::Request& request) const;
 
   const NodeHostOptions options_;
@@ -186,6 +192,7 @@ class NodeHost {
   std::unique_ptr<feed::FeedServer> feed_server_;
   std::unique_ptr<gateway::HttpServer> http_server_;
   std::unique_ptr<EventStream> event_stream_;  // GET /feed
+  std::unique_ptr<AccessLog> access_log_;      // --access-log; null: none
   gateway::Router site_router_;
   std::unique_ptr<gateway::HttpServer> site_server_;
   // Requests get 503 until the role's routes are in place.

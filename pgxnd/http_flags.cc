@@ -24,6 +24,10 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
               "request bodies over 1 MiB spooled to temp files in DIR/tmp at once, all "
               "connections together; a request that would pass it gets 503 with "
               "Retry-After (at least the largest body accepted)");
+  flags.String("access-log", &limits->access_log,
+               "a file that gets one line per HTTP request (Combined Log Format plus the "
+               "handler's seconds; \"-\": stderr), written at least once a second and "
+               "reopened on SIGHUP (for logrotate); empty: no access log");
   flags.Duration("sse-heartbeat", &limits->sse_heartbeat,
                  "GET /feed (Server-Sent Events) sends a comment line on a stream quiet "
                  "this long, so clients and proxies see it is alive");

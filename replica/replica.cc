@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "feed/event_line.h"
 #include "feed/signing.h"
 #include "replica/store_tree.h"
 
@@ -165,7 +166,10 @@ absl::Status Replica::Apply(const v1::Event& event, const feed::EventCheck& chec
     metrics_->CountEventRefused();
     return applied.status();
   }
-  if (*applied) metrics_->CountEventApplied();
+  if (*applied) {
+    metrics_->CountEventApplied();
+    base::LogInfo(absl::StrCat("Applied ", feed::EventLine(event)));
+  }
   if (*applied && extension_ != nullptr) {
     extension_->OnApplied(event, feed_client_->State().head_seq <= event.seq());
   }

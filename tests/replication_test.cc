@@ -551,5 +551,33 @@ TEST_F(ReplicationTest, MirrorPinnedToAnotherKeyRefusesTheOriginsEvents) {
   EXPECT_EQ(wrong->Get("/index.json").status, 404);
 }
 
+// ---------------------------------------------------------------------------
+// What an operator reads: a line per event published and applied, and with
+// --access-log a line per request (issue 16, "Logs").
+
+TEST_F(ReplicationTest, LogsNameEachEventAndTheAccessLogEachRequest) {
+  const std::string access_log = dir_.path() + "/mirror-access.log";
+  std::unique_ptr<Node> mirror =
+      StartMirror("mirror", origin_->grpc_address(), {"--access-log", access_log});
+  ASSERT_NE(mirror, nullptr);
+  Publish("logged", 0, 2);
+  const uint64_t head = origin_->AppliedSeq();
+  ASSERT_TRUE(mirror->WaitForSeq(head));
+  EXPECT_TRUE(absl::StrContains(origin_->Log(), "Published seq "))
+      << origin_->Log();
+  EXPECT_TRUE(absl::StrContains(origin_->Log(), " release logged1 1.0.0 by ")) << origin_->Log();
+  EXPECT_TRUE(absl::StrContains(mirror->Log(), absl::StrCat("Applied seq ", head, " release ")))
+      << mirror->Log();
+
+  EXPECT_EQ(mirror->Get("/dist/logged0.json").status, 200);
+  EXPECT_EQ(mirror->Get("/dist/nothing-here.json").status, 404);
+  // Written within a second, and at the latest when the node stops.
+  ASSERT_EQ(mirror->Stop(SIGTERM), 0);
+  const std::string lines = ReadWholeFile(access_log);
+  EXPECT_TRUE(absl::StrContains(lines, "\"GET /dist/logged0.json HTTP/1.1\" 200 ")) << lines;
+  EXPECT_TRUE(absl::StrContains(lines, "\"GET /dist/nothing-here.json HTTP/1.1\" 404 ")) << lines;
+  EXPECT_TRUE(absl::StartsWith(lines, "127.0.0.1 - - [")) << lines;
+}
+
 }  // namespace
 }  // namespace pgxn::testing

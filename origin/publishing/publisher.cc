@@ -5,6 +5,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
+#include "base/log.h"
+#include "feed/event_line.h"
 #include "feed/tree_digest.h"
 #include "gateway/media_type.h"
 
@@ -221,6 +223,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
   if (!status.ok()) return status;
   if (header.changes_stats && publishing.on_stats_changed) publishing.on_stats_changed();
   if (event.seq() == 0) return event;
+  base::LogInfo(absl::StrCat("Published ", feed::EventLine(event)));
   if (publishing.on_commit) publishing.on_commit(feed::TipAfter(event));
   return event;
 }
