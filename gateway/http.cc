@@ -130,6 +130,16 @@ absl::optional<absl::Time> ParseHttpDate(absl::string_view text) {
   return MakeTime(year, month, day, hour, minute, second);
 }
 
+absl::string_view Request::RemoteIp() const {
+  absl::string_view remote = remote_address;
+  if (!remote.empty() && remote.front() == '[') {
+    const size_t close = remote.find(']');
+    if (close != absl::string_view::npos) return remote.substr(1, close - 1);
+  }
+  const size_t colon = remote.rfind(':');
+  return colon == absl::string_view::npos ? remote : remote.substr(0, colon);
+}
+
 absl::string_view Request::Header(absl::string_view name) const {
   return FindHeader(headers, name);
 }

@@ -61,6 +61,9 @@ struct Request {
 
   // The first header with this (case-insensitive) name, or "" if absent.
   absl::string_view Header(absl::string_view name) const;
+  // The peer's IP address: remote_address without its port (and an IPv6
+  // address without its brackets).
+  absl::string_view RemoteIp() const;
 };
 
 // A response body of unknown length produced over time, for a stream of

@@ -25,16 +25,6 @@ std::string Quoted(absl::string_view value) {
   return absl::CEscape(value);
 }
 
-// "ip" of "ip:port" or "[ip6]:port".
-absl::string_view Address(absl::string_view remote) {
-  if (!remote.empty() && remote.front() == '[') {
-    const size_t close = remote.find(']');
-    if (close != absl::string_view::npos) return remote.substr(1, close - 1);
-  }
-  const size_t colon = remote.rfind(':');
-  return colon == absl::string_view::npos ? remote : remote.substr(0, colon);
-}
-
 absl::StatusOr<int> OpenPath(const std::string& path) {
   if (path == "-") return ::dup(STDERR_FILENO);
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -53,7 +43,7 @@ std::string AccessLog::Line(const gateway::Request& request, const gateway::Resp
   if (!response.push) {
     bytes = absl::StrCat(response.stream ? response.stream_size : response.body.size());
   }
-  const absl::string_view address = Address(request.remote_address);
+  const absl::string_view address = request.RemoteIp();
   return absl::StrFormat(
       "%s - - [%s] \"%s %s HTTP/%d.%d\" %d %s \"%s\" \"%s\" %.6f",
       address.empty() ? "-" : absl::CEscape(address),

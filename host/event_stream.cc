@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -132,6 +133,25 @@ class EventStream::Core {
     return entries;
   }
 
+  // Counts a stream from `address` in; false (and nothing counted) past a
+  // cap. Each true is matched by one Release.
+  bool Admit(const std::string& address) {
+    absl::MutexLock lock(&mu_);
+    size_t& from_address = per_address_[address];
+    if (open_ >= options_.max_clients || from_address >= options_.max_clients_per_address) {
+      if (from_address == 0) per_address_.erase(address);
+      return false;
+    }
+    ++from_address;
+    ++open_;
+    return true;
+  }
+  void Release(const std::string& address) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+    auto found = per_address_.find(address);
+    if (found != per_address_.end() && --found->second == 0) per_address_.erase(found);
+  }
   void Add(std::shared_ptr<Client> client) {
     absl::MutexLock lock(&mu_);
     clients_.push_back(std::move(client));
@@ -191,6 +211,8 @@ class EventStream::Core {
   std::map<uint64_t, std::shared_ptr<const Entry>> cache_ ABSL_GUARDED_BY(mu_);
   size_t cache_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<Client>> clients_ ABSL_GUARDED_BY(mu_);
+  size_t open_ ABSL_GUARDED_BY(mu_) = 0;  // admitted and not yet closed
+  absl::flat_hash_map<std::string, size_t> per_address_ ABSL_GUARDED_BY(mu_);
   absl::Mutex fill_mu_ ABSL_ACQUIRED_BEFORE(mu_);
 };
 
@@ -201,14 +223,17 @@ class EventStream::Client final : public gateway::BodyStream {
  public:
   // `from_head`: the client asked for new events only (no seq to resume
   // after), so `after_seq` is the head when it came.
+  // `address` was admitted (Core::Admit); Close releases it.
   Client(std::shared_ptr<Core> core, feed::EventFilter filter, uint64_t after_seq,
-         bool from_head, std::string base_url)
+         bool from_head, std::string base_url, std::string address)
       : generation_(core->generation()),
         core_(std::move(core)),
         filter_(std::move(filter)),
         cursor_(after_seq),
         from_head_(from_head),
-        base_url_(std::move(base_url)) {}
+        base_url_(std::move(base_url)),
+        address_(std::move(address)) {}
+  ~Client() override { Close(); }
 
   void SetWaker(std::function<void()> wake) override {
     absl::MutexLock lock(&mu_);
@@ -216,7 +241,8 @@ class EventStream::Client final : public gateway::BodyStream {
   }
 
   void Close() override {
-    closed_.store(true);
+    if (closed_.exchange(true)) return;
+    core_->Release(address_);
     absl::MutexLock lock(&mu_);
     wake_ = nullptr;
   }
@@ -320,6 +346,7 @@ class EventStream::Client final : public gateway::BodyStream {
   const bool from_head_;
   bool sent_any_ = false;
   const std::string base_url_;
+  const std::string address_;  // the client's, as counted by Core::Admit
   bool first_ = true;
   bool live_ = false;  // has caught up with the head once
   std::atomic<bool> closed_{false};
@@ -473,8 +500,17 @@ gateway::Response EventStream::Serve(const gateway::Request& request) const {
   // Proxies that buffer responses (nginx) pass this one on as it comes.
   response.SetHeader("X-Accel-Buffering", "no");
   if (request.method == "HEAD") return response;
+  std::string address(request.RemoteIp());
+  if (!core_->Admit(address)) {
+    gateway::Response busy = Refuse(
+        503, absl::StrCat("Too many event streams open (at most ", core_->options().max_clients,
+                          ", ", core_->options().max_clients_per_address,
+                          " from one address); close one or try again later"));
+    busy.SetHeader("Retry-After", "10");
+    return busy;
+  }
   auto client = std::make_shared<Client>(core_, std::move(filter), after.value_or(core_->head()),
-                                         !after.has_value(), base_url);
+                                         !after.has_value(), base_url, std::move(address));
   core_->Add(client);
   response.push = std::move(client);
   return response;

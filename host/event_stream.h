@@ -29,7 +29,8 @@
 // Answers: 400 for a malformed seq, an unknown parameter or a bad filter
 // value; 410 when the seq to resume after is older than the node's log
 // (a mirror bootstrapped from a snapshot holds the events after it only);
-// the message names the problem.
+// 503 with Retry-After past max_clients or max_clients_per_address; the
+// message names the problem.
 //
 // Thread-safety: Serve from any thread (HTTP I/O threads); Start and Stop
 // from the thread that owns it. The log must outlive Stop.
@@ -51,6 +52,11 @@ struct EventStreamOptions {
   absl::Duration heartbeat = absl::Seconds(15);
   uint64_t max_lag = 1000;
   size_t cache_events = 1024;
+  // Streams open at once, in all and from one client address: a stream is
+  // never idle, so the HTTP server's eviction of idle connections never
+  // frees one; past either cap a new stream gets 503 with Retry-After.
+  size_t max_clients = 20000;
+  size_t max_clients_per_address = 64;
 };
 
 class EventStream {

@@ -220,6 +220,30 @@ TEST_F(EventStreamTest, AQuietStreamGetsHeartbeats) {
 // A client whose receive buffer is tiny and which stops reading: the
 // server's writes back up, the log moves on, and when the client reads again
 // what was sent is followed by the resume event and the end.
+// A stream is never idle, so the HTTP server's eviction never frees one:
+// the event stream caps them itself, per address and in all.
+TEST_F(EventStreamTest, StreamsFromOneAddressAreCapped) {
+  EventStreamOptions options;
+  options.max_clients_per_address = 2;
+  Start(options);
+  auto first = Open("/feed");
+  auto second = Open("/feed");
+  EXPECT_NE(header_.find("200 OK"), std::string::npos) << header_;
+  {
+    auto third = Open("/feed");
+    EXPECT_NE(header_.find("503"), std::string::npos) << header_;
+    EXPECT_NE(header_.find("Retry-After: 10"), std::string::npos) << header_;
+  }
+  first.reset();  // its slot comes back once the server has closed it
+  bool admitted = false;
+  for (int i = 0; i < 600 && !admitted; ++i) {
+    auto next = Open("/feed");
+    admitted = header_.find("200 OK") != std::string::npos;
+    if (!admitted) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(admitted) << header_;
+}
+
 // A node whose log starts over (a new epoch from the origin) must not serve
 // the old log's events from its cache under the new log's seqs: its streams
 // end, and a new one reads the new log.

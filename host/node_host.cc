@@ -190,11 +190,14 @@ absl::Status NodeHost::StartAll() {
 
   const Listening listening{http->host, http_port(), grpc_port(), site_port()};
   if (absl::Status s = role_->AddRoutes(&router_, listening); !s.ok()) return s;
+  EventStreamOptions stream_options;
+  stream_options.heartbeat = limits.sse_heartbeat;
+  stream_options.max_lag = limits.sse_max_lag;
+  stream_options.max_clients = static_cast<size_t>(limits.sse_max_clients);
+  stream_options.max_clients_per_address = static_cast<size_t>(limits.sse_max_clients_per_address);
   event_stream_ = std::make_unique<EventStream>(
-      role_->FeedLog(),
-      EventStreamOptions{limits.sse_heartbeat, limits.sse_max_lag, EventStreamOptions().cache_events},
-      !limits.tls_cert_file.empty(), absl::StrCat(http->host, ":", http_port()),
-      limits.public_url);
+      role_->FeedLog(), stream_options, !limits.tls_cert_file.empty(),
+      absl::StrCat(http->host, ":", http_port()), limits.public_url);
   event_stream_->Start();
   router_.Handle("GET", "/feed", [this](const gateway::Request& request) {
     return event_stream_->Serve(request);

@@ -78,6 +78,10 @@ struct HttpLimits {
   // quiet stream, and how many events a client may fall behind.
   absl::Duration sse_heartbeat = absl::Seconds(15);
   uint64_t sse_max_lag = 1000;
+  // Event streams open at once, in all and from one client address
+  // (EventStreamOptions).
+  uint64_t sse_max_clients = 20000;
+  uint64_t sse_max_clients_per_address = 64;
   // The URL people reach the node at (https://mirror.example.org, behind a
   // proxy that terminates TLS, say): the base of the absolute URLs in the
   // events /feed sends. Empty: the listener's scheme and the request's Host.

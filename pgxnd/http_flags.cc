@@ -35,6 +35,12 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
                "a GET /feed client that falls this many events behind the head is sent an "
                "`event: resume` naming the seq to resume after, and closed (EventSource "
                "resumes by itself)");
+  flags.Uint64("sse-max-clients", &limits->sse_max_clients,
+               "GET /feed streams open at once; a stream is never idle, so it is not "
+               "closed to make room for other connections: past this a new one gets 503 "
+               "with Retry-After");
+  flags.Uint64("sse-max-clients-per-address", &limits->sse_max_clients_per_address,
+               "GET /feed streams one client address may hold open at once (503 past it)");
 }
 
 }  // namespace pgxn::cli
