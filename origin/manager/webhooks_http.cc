@@ -12,6 +12,7 @@
 // tests are pending.
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -83,7 +84,8 @@ absl::Status ParseRegistration(const Request& request, std::string* url,
       {"kind", &filter->kinds}, {"dist", &filter->dists}, {"user", &filter->users},
       {"tag", &filter->tags}};
   if (json) {
-    nlohmann::json doc = nlohmann::json::parse(request.body.view(), nullptr, false);
+    const absl::string_view text = request.body.view();
+    nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
     if (!doc.is_object()) return absl::InvalidArgumentError("Bad request: the body is not a JSON object");
     for (const auto& [key, value] : doc.items()) {
       if (key == "url") {

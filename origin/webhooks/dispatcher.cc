@@ -1,5 +1,6 @@
 #include "origin/webhooks/dispatcher.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
