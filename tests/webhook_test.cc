@@ -46,6 +46,12 @@ class Receiver {
     EXPECT_TRUE(WaitUntil([&] { return !ReadWholeFile(port_file).empty(); }))
         << ReadWholeFile(dir_ + "/receiver.log");
     EXPECT_TRUE(absl::SimpleAtoi(ReadWholeFile(port_file), &port_));
+    // A new process knows no secrets: tell it those of the hooks so far.
+    for (const auto& [path, secret] : secrets_) Control("/_secret?path=" + path, secret);
+  }
+  void SetSecret(const std::string& path, const std::string& secret) {
+    secrets_[path] = secret;
+    Control("/_secret?path=" + path, secret);
   }
   void Stop() { process_->Stop(SIGKILL); }
 
@@ -89,6 +95,7 @@ class Receiver {
 
  private:
   std::string dir_;
+  std::map<std::string, std::string> secrets_;  // by path
   std::unique_ptr<Process> process_;
   int port_ = 0;
 };
@@ -127,7 +134,7 @@ class WebhookTest : public ::testing::Test {
     EXPECT_EQ(result.status, 201) << result.body;
     Json doc = Json::parse(result.body, nullptr, false);
     if (!doc.is_object() || !doc.contains("secret")) return 0;
-    receiver.Control("/_secret?path=" + path, doc["secret"].get<std::string>());
+    receiver.SetSecret(path, doc["secret"].get<std::string>());
     return doc["id"].get<int64_t>();
   }
 
@@ -213,6 +220,8 @@ TEST_F(WebhookTest, EveryEventArrivesSignedInOrderThroughFailuresAndARestart) {
     ASSERT_TRUE(WaitUntil([&] { return Distinct(receiver.Delivered(path)) == all; }))
         << path << ": " << Json(receiver.At(path)).dump();
   }
+
+  for (const Json& entry : receiver.Entries()) EXPECT_TRUE(entry["valid"].get<bool>()) << entry.dump();
 
   // A test ping reaches the hook, signed.
   HttpResult ping = Api("POST", absl::StrCat("/account/webhooks/", ok, "/test"));
