@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +15,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/temp_dir.h"
+#include "feed/test_tls.h"
 #include "gtest/gtest.h"
 
 namespace pgxn::origin {
@@ -72,6 +77,73 @@ class RawServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::string last_;
+  std::thread thread_;
+};
+
+// An HTTPS server for one request at a time, on 127.0.0.1:0, answering 200
+// with the certificate it is given.
+class TlsServer {
+ public:
+  explicit TlsServer(const feed::TestCredentials& credentials) {
+    ctx_ = SSL_CTX_new(TLS_server_method());
+    BIO* cert = BIO_new_mem_buf(credentials.cert_pem.data(),
+                                static_cast<int>(credentials.cert_pem.size()));
+    X509* x509 = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
+    SSL_CTX_use_certificate(ctx_, x509);
+    X509_free(x509);
+    BIO_free(cert);
+    BIO* key = BIO_new_mem_buf(credentials.key_pem.data(),
+                               static_cast<int>(credentials.key_pem.size()));
+    EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+    SSL_CTX_use_PrivateKey(ctx_, pkey);
+    EVP_PKEY_free(pkey);
+    BIO_free(key);
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 8);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    SSL_CTX_free(ctx_);
+  }
+  int port() const { return port_; }
+
+ private:
+  void Serve() {
+    while (true) {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      SSL* ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, client);
+      if (SSL_accept(ssl) == 1) {
+        std::string request;
+        char buf[4096];
+        while (request.find("\r\n\r\n{}") == std::string::npos) {
+          const int n = SSL_read(ssl, buf, sizeof buf);
+          if (n <= 0) break;
+          request.append(buf, n);
+        }
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        SSL_write(ssl, answer.data(), static_cast<int>(answer.size()));
+        SSL_shutdown(ssl);
+      }
+      SSL_free(ssl);
+      close(client);
+    }
+  }
+
+  SSL_CTX* ctx_ = nullptr;
+  int fd_ = -1;
+  int port_ = 0;
   std::thread thread_;
 };
 
@@ -166,6 +238,43 @@ TEST(WebhookClientTest, RefusesLoopbackUnlessPrivateAddressesAreAllowed) {
                                 "webhooks go to public addresses only"))
       << response.status();
   EXPECT_TRUE(server.last_request().empty());
+}
+
+TEST(WebhookClientTest, SpeaksHttpsVerifyingTheCertificateAndItsName) {
+  absl::StatusOr<feed::TestCredentials> ca = feed::MakeTestCa("webhook test CA");
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  absl::StatusOr<feed::TestCredentials> good = feed::IssueTestServerCert(*ca, "localhost");
+  absl::StatusOr<feed::TestCredentials> other =
+      feed::IssueTestServerCert(*ca, "example.org", "DNS:example.org");
+  ASSERT_TRUE(good.ok() && other.ok());
+  base::TempDir dir;
+  ASSERT_TRUE(
+      feed::WriteTestCredentials(*ca, dir.path() + "/ca.pem", dir.path() + "/ca.key").ok());
+
+  WebhookClientOptions trusting = AllowPrivate();
+  trusting.ca_file = dir.path() + "/ca.pem";
+  {
+    TlsServer server(*good);
+    WebhookUrl url{true, "localhost", static_cast<uint16_t>(server.port()), "/hook"};
+    absl::StatusOr<WebhookResponse> response = WebhookClient(trusting).Post(url, {}, "{}");
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "ok");
+    // Without the test CA (the system's store only) the certificate is not trusted.
+    response = WebhookClient(AllowPrivate()).Post(url, {}, "{}");
+    ASSERT_FALSE(response.ok());
+    EXPECT_TRUE(absl::StrContains(response.status().message(), "TLS with localhost failed"))
+        << response.status();
+  }
+  {
+    // A trusted certificate for another name is refused too.
+    TlsServer server(*other);
+    WebhookUrl url{true, "localhost", static_cast<uint16_t>(server.port()), "/hook"};
+    absl::StatusOr<WebhookResponse> response = WebhookClient(trusting).Post(url, {}, "{}");
+    ASSERT_FALSE(response.ok());
+    EXPECT_TRUE(absl::StrContains(response.status().message(), "TLS with localhost failed"))
+        << response.status();
+  }
 }
 
 TEST(WebhookClientTest, ConnectionRefusedIsUnavailable) {
