@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "base/temp_dir.h"
 #include "feed/test_tls.h"
 #include "gtest/gtest.h"
@@ -211,13 +212,11 @@ TEST(WebhookClientTest, DoesNotFollowRedirects) {
 }
 
 TEST(WebhookClientTest, GivesUpOnAReceiverThatDoesNotAnswerInTime) {
-  std::atomic<bool> release{false};
-  RawServer server([&](int, const std::string&) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  });
+  absl::Notification release;
+  RawServer server([&](int, const std::string&) { release.WaitForNotification(); });
   WebhookClient client(AllowPrivate(absl::Milliseconds(200)));
   absl::StatusOr<WebhookResponse> response = client.Post(Local(server.port()), {}, "{}");
-  release = true;
+  release.Notify();
   ASSERT_FALSE(response.ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(response.status())) << response.status();
 }
