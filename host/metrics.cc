@@ -103,9 +103,10 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
   if (role == "origin") {
     impl_->webhook_attempts = &prometheus::BuildCounter()
                                    .Name("pgxn_webhook_deliveries_total")
-                                   .Help("Webhook delivery attempts by outcome (delivered: 2xx; "
-                                         "failed: another status; error: no answer; refused: "
-                                         "no public address)")
+                                   .Help(
+                                       "Webhook delivery attempts by outcome (delivered: 2xx; "
+                                       "failed: another status; error: no answer; refused: "
+                                       "no public address)")
                                    .Register(impl_->registry);
     for (const char* outcome : {"delivered", "failed", "error", "refused"}) {
       prometheus::Labels with_outcome = labels;
@@ -117,12 +118,13 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
              .Name("pgxn_webhook_delivery_seconds")
              .Help("Time from connecting to a webhook's receiver to its answer (or the failure)")
              .Register(impl_->registry)
-             .Add(labels, prometheus::Histogram::BucketBoundaries{
-                              0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+             .Add(labels, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                  0.25, 0.5, 1, 2.5, 5, 10, 30});
     impl_->webhooks_disabled = &prometheus::BuildCounter()
                                     .Name("pgxn_webhooks_disabled_total")
-                                    .Help("Webhooks disabled after failing for "
-                                          "--webhook-disable-after")
+                                    .Help(
+                                        "Webhooks disabled after failing for "
+                                        "--webhook-disable-after")
                                     .Register(impl_->registry)
                                     .Add(labels);
   }

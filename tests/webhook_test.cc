@@ -121,8 +121,7 @@ class WebhookTest : public ::testing::Test {
   }
 
   HttpResult Api(const std::string& method, const std::string& path, const Json& body = nullptr) {
-    std::vector<std::string> headers{BasicAuthHeader(kUser, kPassword),
-                                     "Accept: application/json"};
+    std::vector<std::string> headers{BasicAuthHeader(kUser, kPassword), "Accept: application/json"};
     if (!body.is_null()) headers.push_back("Content-Type: application/json");
     return HttpRequest(method, origin_->url() + path, body.is_null() ? "" : body.dump(), headers);
   }
@@ -209,8 +208,8 @@ TEST_F(WebhookTest, EveryEventArrivesSignedInOrderThroughFailuresAndARestart) {
     return hook.is_object() && !hook["deliveries"].empty() &&
            hook["deliveries"][0]["status"].is_null() && hook["failures"].get<int>() > 0;
   })) << Hook(ok).dump();
-  EXPECT_TRUE(absl::StrContains(Hook(ok)["deliveries"][0]["error"].get<std::string>(),
-                                "Cannot connect"))
+  EXPECT_TRUE(
+      absl::StrContains(Hook(ok)["deliveries"][0]["error"].get<std::string>(), "Cannot connect"))
       << Hook(ok).dump();
   ASSERT_EQ(origin_->Stop(SIGTERM), 0);
   receiver.Start(receiver.port());
@@ -221,7 +220,8 @@ TEST_F(WebhookTest, EveryEventArrivesSignedInOrderThroughFailuresAndARestart) {
         << path << ": " << Json(receiver.At(path)).dump();
   }
 
-  for (const Json& entry : receiver.Entries()) EXPECT_TRUE(entry["valid"].get<bool>()) << entry.dump();
+  for (const Json& entry : receiver.Entries())
+    EXPECT_TRUE(entry["valid"].get<bool>()) << entry.dump();
 
   // A test ping reaches the hook, signed.
   HttpResult ping = Api("POST", absl::StrCat("/account/webhooks/", ok, "/test"));
@@ -239,10 +239,10 @@ TEST_F(WebhookTest, EveryEventArrivesSignedInOrderThroughFailuresAndARestart) {
   const size_t slow_before = receiver.At("/slow").size();
   ASSERT_NO_FATAL_FAILURE(Upload("zeta"));
   ASSERT_NO_FATAL_FAILURE(Upload("eta"));
-  ASSERT_TRUE(WaitUntil([&] {
-    return Distinct(receiver.Delivered("/flaky")).size() == all.size() + 2;
-  }));
-  ASSERT_TRUE(WaitUntil([&] { return Distinct(receiver.Delivered("/ok")).size() == all.size() + 2; }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Distinct(receiver.Delivered("/flaky")).size() == all.size() + 2; }));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Distinct(receiver.Delivered("/ok")).size() == all.size() + 2; }));
   EXPECT_EQ(receiver.At("/slow").size(), slow_before);
 
   // A redirect is an answer, not a hop: the hook records a failure and the
@@ -300,10 +300,9 @@ TEST_F(WebhookTest, AHangingReceiverDelaysNeitherUploadsNorOtherHooks) {
 }
 
 TEST_F(WebhookTest, PrivateTargetsAreRefusedAndAFailingHookIsDisabledWithOneMail) {
-  ASSERT_NO_FATAL_FAILURE(StartOrigin(
-      {"--webhook-disable-after", "1s", "--webhook-retry-base", "100ms"}));
-  HttpResult refused =
-      Api("POST", "/account/webhooks", Json{{"url", "http://127.0.0.1:9/hook"}});
+  ASSERT_NO_FATAL_FAILURE(
+      StartOrigin({"--webhook-disable-after", "1s", "--webhook-retry-base", "100ms"}));
+  HttpResult refused = Api("POST", "/account/webhooks", Json{{"url", "http://127.0.0.1:9/hook"}});
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_TRUE(absl::StrContains(refused.body,
                                 "127.0.0.1 is a loopback address; webhooks go to public "

@@ -43,8 +43,8 @@ Response JsonOf(int status, const Json& doc) {
 }
 
 Json FilterJson(const feed::EventFilter& filter) {
-  return Json{{"kind", filter.kinds}, {"dist", filter.dists}, {"user", filter.users},
-              {"tag", filter.tags}};
+  return Json{
+      {"kind", filter.kinds}, {"dist", filter.dists}, {"user", filter.users}, {"tag", filter.tags}};
 }
 
 Json HookJson(const Webhook& hook) {
@@ -54,7 +54,8 @@ Json HookJson(const Webhook& hook) {
            {"enabled", hook.enabled},
            {"created_at", FormatDate(hook.created_at_us)},
            {"cursor", hook.cursor_seq}};
-  doc["disabled_at"] = hook.disabled_at_us == 0 ? Json(nullptr) : Json(FormatDate(hook.disabled_at_us));
+  doc["disabled_at"] =
+      hook.disabled_at_us == 0 ? Json(nullptr) : Json(FormatDate(hook.disabled_at_us));
   doc["failing_since"] =
       hook.failing_since_us == 0 ? Json(nullptr) : Json(FormatDate(hook.failing_since_us));
   doc["failures"] = hook.failures;
@@ -78,15 +79,17 @@ Json HookJson(const Webhook& hook) {
 absl::Status ParseRegistration(const Request& request, std::string* url,
                                feed::EventFilter* filter) {
   const absl::string_view content_type = request.Header("content-type");
-  const bool json = absl::StartsWithIgnoreCase(
-      absl::StripLeadingAsciiWhitespace(content_type), "application/json");
-  std::vector<std::pair<std::string, std::vector<std::string>*>> lists{
-      {"kind", &filter->kinds}, {"dist", &filter->dists}, {"user", &filter->users},
-      {"tag", &filter->tags}};
+  const bool json = absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(content_type),
+                                               "application/json");
+  std::vector<std::pair<std::string, std::vector<std::string>*>> lists{{"kind", &filter->kinds},
+                                                                       {"dist", &filter->dists},
+                                                                       {"user", &filter->users},
+                                                                       {"tag", &filter->tags}};
   if (json) {
     const absl::string_view text = request.body.view();
     nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-    if (!doc.is_object()) return absl::InvalidArgumentError("Bad request: the body is not a JSON object");
+    if (!doc.is_object())
+      return absl::InvalidArgumentError("Bad request: the body is not a JSON object");
     for (const auto& [key, value] : doc.items()) {
       if (key == "url") {
         if (!value.is_string()) return absl::InvalidArgumentError("\"url\" must be a string");
@@ -98,8 +101,8 @@ absl::Status ParseRegistration(const Request& request, std::string* url,
         if (name == key) target = list;
       }
       if (target == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat("Unknown field \"", key.substr(0, 40),
-                                                       "\" (url, kind, dist, user, tag)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("Unknown field \"", key.substr(0, 40), "\" (url, kind, dist, user, tag)"));
       }
       if (value.is_string()) {
         target->push_back(value.get<std::string>());
@@ -132,8 +135,8 @@ absl::Status ParseRegistration(const Request& request, std::string* url,
         list->push_back(value);
       }
       if (!known) {
-        return absl::InvalidArgumentError(absl::StrCat("Unknown field \"", key.substr(0, 40),
-                                                       "\" (url, kind, dist, user, tag)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("Unknown field \"", key.substr(0, 40), "\" (url, kind, dist, user, tag)"));
       }
     }
   }
@@ -217,9 +220,9 @@ Response Member(ManagerContext& context, const Request& request) {
   if (absl::Status s = context.webhooks->Ping(id); !s.ok()) {
     return ManagerErrorResponse(s, request);
   }
-  return JsonOf(202, Json{{"message", absl::StrCat("A webhook.ping to webhook ", id,
-                                                   " is queued; GET ", kPath,
-                                                   " shows how it went")}});
+  return JsonOf(202,
+                Json{{"message", absl::StrCat("A webhook.ping to webhook ", id, " is queued; GET ",
+                                              kPath, " shows how it went")}});
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ struct WebhookDispatcher::Hook {
   ActiveWebhook row;
   uint64_t cursor = 0;
   absl::Time due = absl::InfinitePast();  // no attempt before
-  bool busy = false;     // a worker is serving it
-  bool removed = false;  // deleted or disabled: drop once not busy
+  bool busy = false;                      // a worker is serving it
+  bool removed = false;                   // deleted or disabled: drop once not busy
   int pending_pings = 0;
   uint64_t retrying_seq = 0;  // the seq whose attempts `attempts` counts
   int attempts = 0;
@@ -143,8 +143,8 @@ absl::Status WebhookDispatcher::Ping(int64_t id) {
   }
   Hook& hook = *found->second;
   if (hook.pending_pings >= kMaxPendingPings) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "Webhook ", id, " has ", kMaxPendingPings, " test deliveries pending; try again later"));
+    return absl::ResourceExhaustedError(absl::StrCat("Webhook ", id, " has ", kMaxPendingPings,
+                                                     " test deliveries pending; try again later"));
   }
   ++hook.pending_pings;
   changed_.SignalAll();
@@ -164,8 +164,7 @@ void WebhookDispatcher::Watch() {
       if (stopping_) return;
     }
     // A short wait, so that Stop is noticed soon.
-    const uint64_t head =
-        log_->WaitForHeadAbove(seen, absl::Now() + absl::Milliseconds(250));
+    const uint64_t head = log_->WaitForHeadAbove(seen, absl::Now() + absl::Milliseconds(250));
     if (head > seen) {
       seen = head;
       absl::MutexLock lock(&mu_);
@@ -266,8 +265,7 @@ WebhookDispatcher::Attempt WebhookDispatcher::Deliver(const ActiveWebhook& row,
   return attempt;
 }
 
-void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cursor,
-                              bool ping) {
+void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cursor, bool ping) {
   const int64_t id = row.hook.id;
   if (ping) {
     const std::string message_id =
@@ -407,7 +405,8 @@ void WebhookDispatcher::Disable(const ActiveWebhook& row, const std::string& las
         "\n\nhas failed every delivery for ", absl::FormatDuration(options_.disable_after),
         " and was disabled. The last attempt said: ", last_error,
         "\n\nNo event is lost: once the receiver works again, enable the hook with\n\n"
-        "  POST ", options_.public_url, "/account/webhooks/", id,
+        "  POST ",
+        options_.public_url, "/account/webhooks/", id,
         "/enable\n\nand it resumes with the first event it has not delivered.\n");
     return mailer_.Record(**conn, mail);
   });

@@ -97,8 +97,7 @@ class WebhookDispatcher {
   void Work();
   // One turn for `hook`: a pending ping, or the next event after its cursor.
   void Serve(Hook& hook, const ActiveWebhook& row, uint64_t cursor, bool ping);
-  Attempt Deliver(const ActiveWebhook& row, const std::string& message_id,
-                  const std::string& body);
+  Attempt Deliver(const ActiveWebhook& row, const std::string& message_id, const std::string& body);
   void Disable(const ActiveWebhook& row, const std::string& last_error);
   absl::Time NextDeadline() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

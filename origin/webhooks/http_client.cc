@@ -87,9 +87,9 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   asio::io_context io;
   bool timed_out = false;
   auto timeout = [&](absl::string_view what) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "No answer from ", url.host, " within ", absl::FormatDuration(options_.timeout),
-        " (timed out ", what, ")"));
+    return absl::DeadlineExceededError(absl::StrCat("No answer from ", url.host, " within ",
+                                                    absl::FormatDuration(options_.timeout),
+                                                    " (timed out ", what, ")"));
   };
 
   // Resolve, then keep only the addresses we may connect to.
@@ -98,18 +98,17 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   beast::error_code ec = RunStep(
       io, connect_deadline,
       [&](auto handler) {
-        resolver.async_resolve(url.host, absl::StrCat(url.port),
-                               [&resolved, handler](beast::error_code e,
-                                                    tcp::resolver::results_type r) mutable {
-                                 resolved = std::move(r);
-                                 handler(e);
-                               });
+        resolver.async_resolve(
+            url.host, absl::StrCat(url.port),
+            [&resolved, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
+              resolved = std::move(r);
+              handler(e);
+            });
       },
       [&] { resolver.cancel(); }, &timed_out);
   if (timed_out) return timeout("resolving");
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("Cannot resolve ", url.host, ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("Cannot resolve ", url.host, ": ", ec.message()));
   }
   std::vector<tcp::endpoint> allowed;
   std::vector<std::string> refused;
@@ -145,20 +144,20 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   {
     beast::error_code peer_error;
     const tcp::endpoint peer = stream.socket().remote_endpoint(peer_error);
-    if (peer_error || (!options_.allow_private &&
-                       ClassifyAddress(AddressBytes(peer.address())) != "public")) {
+    if (peer_error ||
+        (!options_.allow_private && ClassifyAddress(AddressBytes(peer.address())) != "public")) {
       return absl::PermissionDeniedError(
           absl::StrCat("Connected to a non-public address of ", url.host));
     }
   }
 
   http::request<http::string_body> request(http::verb::post, url.target, 11);
-  request.set(http::field::host,
-              (url.port == (url.tls ? 443 : 80))
-                  ? url.host
-                  : absl::StrCat(url.host.find(':') != std::string::npos ? "[" : "", url.host,
-                                 url.host.find(':') != std::string::npos ? "]" : "", ":",
-                                 url.port));
+  request.set(
+      http::field::host,
+      (url.port == (url.tls ? 443 : 80))
+          ? url.host
+          : absl::StrCat(url.host.find(':') != std::string::npos ? "[" : "", url.host,
+                         url.host.find(':') != std::string::npos ? "]" : "", ":", url.port));
   request.set(http::field::user_agent, "pgxnd-webhooks/1");
   request.set(http::field::content_type, "application/json");
   request.set(http::field::connection, "close");
@@ -174,9 +173,8 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
     beast::error_code e = RunStep(
         io, deadline,
         [&](auto handler) {
-          http::async_write(s, request, [handler](beast::error_code err, size_t) mutable {
-            handler(err);
-          });
+          http::async_write(s, request,
+                            [handler](beast::error_code err, size_t) mutable { handler(err); });
         },
         close, &timed_out);
     if (timed_out) return timeout("sending");
@@ -184,9 +182,8 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
     e = RunStep(
         io, deadline,
         [&](auto handler) {
-          http::async_read(s, buffer, parser, [handler](beast::error_code err, size_t) mutable {
-            handler(err);
-          });
+          http::async_read(s, buffer, parser,
+                           [handler](beast::error_code err, size_t) mutable { handler(err); });
         },
         close, &timed_out);
     if (timed_out && !parser.is_header_done()) return timeout("waiting for the answer");
@@ -216,8 +213,7 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
         close_tls, &timed_out);
     if (timed_out) return timeout("in the TLS handshake");
     if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("TLS with ", url.host, " failed: ", ec.message()));
+      return absl::UnavailableError(absl::StrCat("TLS with ", url.host, " failed: ", ec.message()));
     }
     exchanged = exchange(tls, close_tls);
   } else {

@@ -38,7 +38,7 @@ struct WebhookClientOptions {
 
 struct WebhookResponse {
   int status = 0;
-  std::string body;  // at most kMaxResponseBodyBytes
+  std::string body;      // at most kMaxResponseBodyBytes
   std::string location;  // the Location header of a redirect
 };
 

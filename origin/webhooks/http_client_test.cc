@@ -87,14 +87,14 @@ class TlsServer {
  public:
   explicit TlsServer(const feed::TestCredentials& credentials) {
     ctx_ = SSL_CTX_new(TLS_server_method());
-    BIO* cert = BIO_new_mem_buf(credentials.cert_pem.data(),
-                                static_cast<int>(credentials.cert_pem.size()));
+    BIO* cert =
+        BIO_new_mem_buf(credentials.cert_pem.data(), static_cast<int>(credentials.cert_pem.size()));
     X509* x509 = PEM_read_bio_X509(cert, nullptr, nullptr, nullptr);
     SSL_CTX_use_certificate(ctx_, x509);
     X509_free(x509);
     BIO_free(cert);
-    BIO* key = BIO_new_mem_buf(credentials.key_pem.data(),
-                               static_cast<int>(credentials.key_pem.size()));
+    BIO* key =
+        BIO_new_mem_buf(credentials.key_pem.data(), static_cast<int>(credentials.key_pem.size()));
     EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
     SSL_CTX_use_PrivateKey(ctx_, pkey);
     EVP_PKEY_free(pkey);
@@ -200,8 +200,9 @@ TEST(WebhookClientTest, DoesNotFollowRedirects) {
   std::atomic<int> requests{0};
   RawServer server([&](int fd, const std::string&) {
     ++requests;
-    Send(fd, "HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\n"
-             "Content-Length: 0\r\n\r\n");
+    Send(fd,
+         "HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\n"
+         "Content-Length: 0\r\n\r\n");
   });
   WebhookClient client(AllowPrivate());
   absl::StatusOr<WebhookResponse> response = client.Post(Local(server.port()), {}, "{}");
@@ -222,9 +223,8 @@ TEST(WebhookClientTest, GivesUpOnAReceiverThatDoesNotAnswerInTime) {
 }
 
 TEST(WebhookClientTest, RefusesLoopbackUnlessPrivateAddressesAreAllowed) {
-  RawServer server([](int fd, const std::string&) {
-    Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-  });
+  RawServer server(
+      [](int fd, const std::string&) { Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); });
   WebhookClient client{WebhookClientOptions{}};
   WebhookUrl url = Local(server.port());
   url.host = "localhost";
@@ -233,8 +233,8 @@ TEST(WebhookClientTest, RefusesLoopbackUnlessPrivateAddressesAreAllowed) {
   EXPECT_TRUE(absl::IsPermissionDenied(response.status())) << response.status();
   EXPECT_TRUE(absl::StrContains(response.status().message(), "a loopback address"))
       << response.status();
-  EXPECT_TRUE(absl::StrContains(response.status().message(),
-                                "webhooks go to public addresses only"))
+  EXPECT_TRUE(
+      absl::StrContains(response.status().message(), "webhooks go to public addresses only"))
       << response.status();
   EXPECT_TRUE(server.last_request().empty());
 }
@@ -247,8 +247,7 @@ TEST(WebhookClientTest, SpeaksHttpsVerifyingTheCertificateAndItsName) {
       feed::IssueTestServerCert(*ca, "example.org", "DNS:example.org");
   ASSERT_TRUE(good.ok() && other.ok());
   base::TempDir dir;
-  ASSERT_TRUE(
-      feed::WriteTestCredentials(*ca, dir.path() + "/ca.pem", dir.path() + "/ca.key").ok());
+  ASSERT_TRUE(feed::WriteTestCredentials(*ca, dir.path() + "/ca.pem", dir.path() + "/ca.key").ok());
 
   WebhookClientOptions trusting = AllowPrivate();
   trusting.ca_file = dir.path() + "/ca.pem";

@@ -55,8 +55,7 @@ absl::StatusOr<std::string> SignWebhook(absl::string_view secret, absl::string_v
   if (!absl::StartsWith(secret, kWebhookSecretPrefix)) {
     return absl::InvalidArgumentError("A webhook secret starts with \"whsec_\"");
   }
-  absl::StatusOr<std::string> key =
-      Base64Decode(secret.substr(sizeof(kWebhookSecretPrefix) - 1));
+  absl::StatusOr<std::string> key = Base64Decode(secret.substr(sizeof(kWebhookSecretPrefix) - 1));
   if (!key.ok() || key->empty()) {
     return absl::InvalidArgumentError("A webhook secret is \"whsec_\" and base64");
   }

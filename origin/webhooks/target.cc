@@ -18,20 +18,21 @@ absl::Status Bad(absl::string_view why) {
 }
 
 bool InV4(const unsigned char* a, uint8_t b0, uint8_t b1, int prefix) {
-  const uint32_t addr = (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
+  const uint32_t addr =
+      (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
   const uint32_t net = (uint32_t{b0} << 24) | (uint32_t{b1} << 16);
   const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
   return (addr & mask) == (net & mask);
 }
 
 std::string ClassifyV4(const unsigned char* a) {
-  if (InV4(a, 0, 0, 32) ) return "unspecified";
+  if (InV4(a, 0, 0, 32)) return "unspecified";
   if (InV4(a, 127, 0, 8)) return "loopback";
   if (InV4(a, 10, 0, 8) || InV4(a, 172, 16, 12) || InV4(a, 192, 168, 16)) return "private";
   if (InV4(a, 169, 254, 16)) return "link-local";
   if (InV4(a, 224, 0, 4)) return "multicast";
-  if (InV4(a, 0, 0, 8) || InV4(a, 100, 64, 10) || InV4(a, 192, 0, 24) ||
-      InV4(a, 198, 18, 15) || InV4(a, 240, 0, 4)) {
+  if (InV4(a, 0, 0, 8) || InV4(a, 100, 64, 10) || InV4(a, 192, 0, 24) || InV4(a, 198, 18, 15) ||
+      InV4(a, 240, 0, 4)) {
     return "reserved";
   }
   // Documentation ranges (TEST-NET-1..3).
@@ -48,8 +49,8 @@ std::string ClassifyV6(const unsigned char* a) {
   if (std::memcmp(a, kZero, 15) == 0 && a[15] == 1) return "loopback";
   // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated): the
   // kernel connects to the IPv4 address.
-  if (std::memcmp(a, kZero, 10) == 0 && ((a[10] == 0xff && a[11] == 0xff) ||
-                                        (a[10] == 0 && a[11] == 0))) {
+  if (std::memcmp(a, kZero, 10) == 0 &&
+      ((a[10] == 0xff && a[11] == 0xff) || (a[10] == 0 && a[11] == 0))) {
     return ClassifyV4(a + 12);
   }
   // 64:ff9b::/96, NAT64 of an IPv4 address.
@@ -57,8 +58,8 @@ std::string ClassifyV6(const unsigned char* a) {
   if (std::memcmp(a, kNat64, 12) == 0) return ClassifyV4(a + 12);
   if (a[0] == 0xff) return "multicast";
   if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return "link-local";
-  if ((a[0] & 0xfe) == 0xfc) return "private";                          // fc00::/7, ULA
-  if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return "private";          // fec0::/10, site-local
+  if ((a[0] & 0xfe) == 0xfc) return "private";                  // fc00::/7, ULA
+  if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return "private";  // fec0::/10, site-local
   if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) return "reserved";  // doc
   if (a[0] == 0x20 && a[1] == 0x02) return "reserved";  // 6to4 relays to any IPv4
   if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0) return "reserved";  // Teredo
@@ -82,7 +83,8 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url) {
     return Bad(absl::StrCat("longer than ", kMaxWebhookUrlBytes, " bytes"));
   }
   for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || static_cast<unsigned char>(c) >= 0x80) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f ||
+        static_cast<unsigned char>(c) >= 0x80) {
       return Bad("spaces, control characters and non-ASCII bytes must be percent-encoded");
     }
   }
@@ -100,7 +102,8 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url) {
   if (absl::StrContains(rest, '#')) return Bad("a fragment is not sent; remove it");
   const size_t path_start = rest.find_first_of("/?");
   absl::string_view authority = rest.substr(0, path_start);
-  result.target = path_start == absl::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  result.target =
+      path_start == absl::string_view::npos ? "/" : std::string(rest.substr(path_start));
   if (result.target[0] == '?') result.target.insert(0, "/");
   if (absl::StrContains(authority, '@')) return Bad("user information is not allowed");
   absl::string_view port_text;
@@ -126,7 +129,8 @@ absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url) {
     result.host = absl::AsciiStrToLower(authority);
     for (char c : result.host) {
       if (!(absl::ascii_isalnum(c) || c == '-' || c == '.')) {
-        return Bad(absl::StrCat("host \"", result.host, "\" has a character other than letters, "
+        return Bad(absl::StrCat("host \"", result.host,
+                                "\" has a character other than letters, "
                                 "digits, '-' and '.'"));
       }
     }

@@ -17,10 +17,10 @@
 namespace pgxn::origin {
 
 struct WebhookUrl {
-  bool tls = false;       // https
-  std::string host;       // a name, an IPv4 literal, or an IPv6 literal without brackets
-  uint16_t port = 0;      // 80 or 443 unless given
-  std::string target;     // path and query, at least "/"
+  bool tls = false;    // https
+  std::string host;    // a name, an IPv4 literal, or an IPv6 literal without brackets
+  uint16_t port = 0;   // 80 or 443 unless given
+  std::string target;  // path and query, at least "/"
 };
 
 inline constexpr size_t kMaxWebhookUrlBytes = 2048;

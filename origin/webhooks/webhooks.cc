@@ -58,9 +58,8 @@ absl::Status CheckLiteral(const WebhookUrl& url, const WebhookRules& rules) {
     return absl::OkStatus();  // a name: checked at each delivery, on what it resolves to
   }
   if (kind == "public") return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "Invalid webhook URL: ", url.host, " is a ", kind,
-      " address; webhooks go to public addresses only"));
+  return absl::InvalidArgumentError(absl::StrCat("Invalid webhook URL: ", url.host, " is a ", kind,
+                                                 " address; webhooks go to public addresses only"));
 }
 
 }  // namespace
@@ -77,16 +76,16 @@ absl::StatusOr<NewWebhook> CreateWebhook(PgConnection& conn, const std::string& 
   absl::Status status = conn.Transaction([&]() -> absl::Status {
     // The owner's row, locked, serialises concurrent registrations of one
     // account against the cap.
-    auto lock = conn.Exec("SELECT 1 FROM users WHERE nickname = $1 FOR UPDATE",
-                          PgParams().Text(owner));
+    auto lock =
+        conn.Exec("SELECT 1 FROM users WHERE nickname = $1 FOR UPDATE", PgParams().Text(owner));
     if (!lock.ok()) return lock.status();
-    auto count = conn.Exec("SELECT count(*) FROM webhooks WHERE owner = $1",
-                           PgParams().Text(owner));
+    auto count =
+        conn.Exec("SELECT count(*) FROM webhooks WHERE owner = $1", PgParams().Text(owner));
     if (!count.ok()) return count.status();
     if (count->GetInt(0, 0) >= rules.max_per_account) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "Account \"", owner, "\" has ", rules.max_per_account,
-          " webhooks, the most allowed; delete one first"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("Account \"", owner, "\" has ", rules.max_per_account,
+                       " webhooks, the most allowed; delete one first"));
     }
     auto inserted = conn.Exec(
         absl::StrCat("INSERT INTO webhooks (owner, url, secret, kinds, dists, users, tags,"
@@ -111,9 +110,9 @@ absl::StatusOr<NewWebhook> CreateWebhook(PgConnection& conn, const std::string& 
 
 absl::StatusOr<std::vector<Webhook>> ListWebhooks(PgConnection& conn, const std::string& owner,
                                                   int deliveries) {
-  auto rows = conn.Exec(
-      absl::StrCat("SELECT ", kColumns, " FROM webhooks WHERE owner = $1 ORDER BY id"),
-      PgParams().Text(owner));
+  auto rows =
+      conn.Exec(absl::StrCat("SELECT ", kColumns, " FROM webhooks WHERE owner = $1 ORDER BY id"),
+                PgParams().Text(owner));
   if (!rows.ok()) return rows.status();
   std::vector<Webhook> hooks;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -174,8 +173,8 @@ absl::Status CheckWebhookOwner(PgConnection& conn, const std::string& owner, int
 }
 
 absl::StatusOr<std::vector<ActiveWebhook>> LoadEnabledWebhooks(PgConnection& conn) {
-  auto rows = conn.Exec(
-      absl::StrCat("SELECT ", kColumns, " FROM webhooks WHERE enabled ORDER BY id"));
+  auto rows =
+      conn.Exec(absl::StrCat("SELECT ", kColumns, " FROM webhooks WHERE enabled ORDER BY id"));
   if (!rows.ok()) return rows.status();
   std::vector<ActiveWebhook> hooks;
   for (int i = 0; i < rows->rows(); ++i) {
@@ -184,8 +183,7 @@ absl::StatusOr<std::vector<ActiveWebhook>> LoadEnabledWebhooks(PgConnection& con
   return hooks;
 }
 
-absl::Status RecordWebhookDelivery(PgConnection& conn, int64_t id,
-                                   const WebhookDelivery& d) {
+absl::Status RecordWebhookDelivery(PgConnection& conn, int64_t id, const WebhookDelivery& d) {
   auto inserted = conn.Exec(
       "INSERT INTO webhook_deliveries (webhook_id, message_id, seq, type, attempt, status,"
       " latency_us, error) VALUES ($1, $2, $3, $4, $5, nullif($6, 0), $7, $8)",

@@ -39,9 +39,9 @@ struct Webhook {
   int64_t created_at_us = 0;
   uint64_t cursor_seq = 0;  // done with every event up to here
   bool enabled = true;
-  int64_t disabled_at_us = 0;    // 0 while enabled
-  int failures = 0;              // consecutive failed attempts
-  int64_t failing_since_us = 0;  // 0 while the last attempt succeeded
+  int64_t disabled_at_us = 0;               // 0 while enabled
+  int failures = 0;                         // consecutive failed attempts
+  int64_t failing_since_us = 0;             // 0 while the last attempt succeeded
   std::vector<WebhookDelivery> deliveries;  // newest first (ListWebhooks only)
 };
 
@@ -86,8 +86,7 @@ absl::StatusOr<std::vector<ActiveWebhook>> LoadEnabledWebhooks(PgConnection& con
 
 // Records one attempt and keeps the newest kKeptDeliveries per hook.
 inline constexpr int kKeptDeliveries = 50;
-absl::Status RecordWebhookDelivery(PgConnection& conn, int64_t id,
-                                   const WebhookDelivery& delivery);
+absl::Status RecordWebhookDelivery(PgConnection& conn, int64_t id, const WebhookDelivery& delivery);
 
 }  // namespace pgxn::origin
 

@@ -48,9 +48,10 @@ TEST_F(WebhooksTest, AnAccountReachesOnlyItsOwnHooksAndNeverTheirSecrets) {
   const int64_t id = created->hook.id;
   EXPECT_TRUE(absl::IsNotFound(DeleteWebhook(*conn, "bob", id)));
   EXPECT_TRUE(absl::IsNotFound(EnableWebhook(*conn, "bob", id)));
-  ASSERT_TRUE(RecordWebhookDelivery(*conn, id, WebhookDelivery{0, "msg_x", 3, "release.published",
-                                                               1, 500, 1200, "HTTP 500"})
-                  .ok());
+  ASSERT_TRUE(
+      RecordWebhookDelivery(
+          *conn, id, WebhookDelivery{0, "msg_x", 3, "release.published", 1, 500, 1200, "HTTP 500"})
+          .ok());
   alice = ListWebhooks(*conn, "alice");
   ASSERT_EQ((*alice)[0].deliveries.size(), 1u);
   EXPECT_EQ((*alice)[0].deliveries[0].status, 500);
