@@ -314,6 +314,21 @@ TEST_F(WebhookTest, PrivateTargetsAreRefusedAndAFailingHookIsDisabledWithOneMail
   HttpResult unauthenticated = HttpGet(origin_->url() + "/account/webhooks");
   EXPECT_EQ(unauthenticated.status, 401);
 
+  // Form bodies work too, each filter repeated (.invalid never resolves:
+  // nothing leaves the machine).
+  HttpResult form = HttpRequest(
+      "POST", origin_->url() + "/account/webhooks",
+      "url=https%3A%2F%2Fhooks.example.invalid%2Fpgxn&kind=mirrors&kind=delete&tag=json",
+      {BasicAuthHeader(kUser, kPassword), "Accept: application/json",
+       "Content-Type: application/x-www-form-urlencoded"});
+  ASSERT_EQ(form.status, 201) << form.body;
+  const Json by_form = Json::parse(form.body);
+  EXPECT_EQ(by_form["url"], "https://hooks.example.invalid/pgxn");
+  EXPECT_EQ(by_form["filters"]["kind"], Json({"mirrors", "delete"}));
+  EXPECT_EQ(by_form["filters"]["tag"], Json({"json"}));
+  EXPECT_EQ(Api("DELETE", absl::StrCat("/account/webhooks/", by_form["id"].get<int64_t>())).status,
+            200);
+
   // A name is checked on what it resolves to, at each delivery.
   HttpResult created = Api("POST", "/account/webhooks", Json{{"url", "http://localhost:9/hook"}});
   ASSERT_EQ(created.status, 201) << created.body;
