@@ -41,7 +41,7 @@ struct WebhookDispatcher::Hook {
   bool busy = false;                      // a worker is serving it
   bool removed = false;                   // deleted or disabled: drop once not busy
   int pending_pings = 0;
-  uint64_t retrying_seq = 0;  // the seq whose attempts `attempts` counts
+  uint64_t retrying_seq = 0;  // the seq whose attempts `attempts` counts; 0: not known yet
   int attempts = 0;
   int failures = 0;
   absl::Time failing_since = absl::InfinitePast();  // InfinitePast: not failing
@@ -119,6 +119,7 @@ void WebhookDispatcher::Reload() {
     auto hook = std::make_shared<Hook>();
     hook->cursor = row.hook.cursor_seq;
     hook->failures = row.hook.failures;
+    hook->attempts = row.hook.failures;
     if (row.hook.failing_since_us != 0) {
       hook->failing_since = absl::FromUnixMicros(row.hook.failing_since_us);
     }
@@ -322,7 +323,11 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
   {
     absl::MutexLock lock(&mu_);
     if (hook.removed) return;
-    if (hook.retrying_seq != next->seq()) {
+    if (hook.retrying_seq == 0) {
+      // Loaded from its row: its failures were all attempts at this event
+      // (a success resets them), so the count goes on across a restart.
+      hook.retrying_seq = next->seq();
+    } else if (hook.retrying_seq != next->seq()) {
       hook.retrying_seq = next->seq();
       hook.attempts = 0;
     }
