@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -38,6 +39,10 @@ struct Metrics::Impl {
   prometheus::Counter* login_attacks = nullptr;
   prometheus::Gauge* under_attack = nullptr;
   prometheus::Labels labels;
+  // The origin's webhooks: created with the origin's Metrics only.
+  prometheus::Family<prometheus::Counter>* webhook_attempts = nullptr;
+  prometheus::Histogram* webhook_latency = nullptr;
+  prometheus::Counter* webhooks_disabled = nullptr;
 };
 
 namespace {
@@ -95,9 +100,49 @@ Metrics::Metrics(std::string role, std::function<MetricsSample()> sample)
                             .Help("GET /feed clients closed for falling behind (--sse-max-lag)")
                             .Register(impl_->registry)
                             .Add(labels);
+  if (role == "origin") {
+    impl_->webhook_attempts = &prometheus::BuildCounter()
+                                   .Name("pgxn_webhook_deliveries_total")
+                                   .Help(
+                                       "Webhook delivery attempts by outcome (delivered: 2xx; "
+                                       "failed: another status; error: no answer; refused: "
+                                       "no public address)")
+                                   .Register(impl_->registry);
+    for (const char* outcome : {"delivered", "failed", "error", "refused"}) {
+      prometheus::Labels with_outcome = labels;
+      with_outcome["outcome"] = outcome;
+      impl_->webhook_attempts->Add(with_outcome);
+    }
+    impl_->webhook_latency =
+        &prometheus::BuildHistogram()
+             .Name("pgxn_webhook_delivery_seconds")
+             .Help("Time from connecting to a webhook's receiver to its answer (or the failure)")
+             .Register(impl_->registry)
+             .Add(labels, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                  0.25, 0.5, 1, 2.5, 5, 10, 30});
+    impl_->webhooks_disabled = &prometheus::BuildCounter()
+                                    .Name("pgxn_webhooks_disabled_total")
+                                    .Help(
+                                        "Webhooks disabled after failing for "
+                                        "--webhook-disable-after")
+                                    .Register(impl_->registry)
+                                    .Add(labels);
+  }
 }
 
 Metrics::~Metrics() = default;
+
+void Metrics::CountWebhookAttempt(const std::string& outcome, double seconds) {
+  if (impl_->webhook_attempts == nullptr) return;
+  prometheus::Labels with_outcome = impl_->labels;
+  with_outcome["outcome"] = outcome;
+  impl_->webhook_attempts->Add(with_outcome).Increment();
+  impl_->webhook_latency->Observe(seconds);
+}
+
+void Metrics::CountWebhookDisabled() {
+  if (impl_->webhooks_disabled != nullptr) impl_->webhooks_disabled->Increment();
+}
 
 void Metrics::CountHttpRequest(int status) {
   const int index = status / 100 - 1;

@@ -1,7 +1,7 @@
 // The numbers every node serves at GET /metrics in Prometheus' text format:
 // HTTP requests by status, events applied and refused, feed subscribers, and
 // the gauges of /_status (applied seq, upstream head, lag) sampled at scrape
-// time, and on the origin the login guard's counters. prometheus-cpp stays inside metrics.cc.
+// time, and on the origin the login guard's counters and the webhooks'. prometheus-cpp stays inside metrics.cc.
 //
 // Thread-safety: every method may be called from any thread.
 #ifndef PGXN_HOST_METRICS_H_
@@ -46,6 +46,11 @@ class Metrics {
   void CountHttpRequest(int status);
   void CountEventApplied();
   void CountEventRefused();
+  // The origin's webhooks (origin/webhooks/dispatcher.h): one attempt by
+  // outcome ("delivered", "failed", "error", "refused") and its latency; a
+  // hook disabled after its failures. Other roles show no such series.
+  void CountWebhookAttempt(const std::string& outcome, double seconds);
+  void CountWebhookDisabled();
 
   // The exposition text for GET /metrics.
   std::string Render() const;

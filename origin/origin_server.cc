@@ -3,9 +3,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "base/log.h"
 #include "feed/tree_digest.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
+#include "host/metrics.h"
 #include "host/node_status.h"
 #include "origin/catalog/stats_refresher.h"
 #include "origin/manager/manager_http.h"
@@ -96,22 +99,42 @@ absl::Status OriginServer::AddRoutes(gateway::Router* router, const host::Listen
     stats_ = std::make_unique<StatsRefresher>(pool_.get(), publishing, options_.stats_delay);
     publishing.on_stats_changed = [stats = stats_.get()] { stats->Changed(); };
   }
-  manager_ =
-      std::make_unique<Manager>(pool_.get(), std::move(manager_options), std::move(publishing));
+  WebhookDispatcherOptions webhook_options = options_.webhooks;
+  webhook_options.public_url = std::string(absl::StripSuffix(manager_options.public_url, "/"));
+  manager_options.webhooks.allow_private = webhook_options.allow_private;
+  webhooks_ = std::make_unique<WebhookDispatcher>(pool_.get(), log_.get(), manager_options.mail,
+                                                  std::move(webhook_options));
+  manager_ = std::make_unique<Manager>(pool_.get(), std::move(manager_options),
+                                       std::move(publishing), webhooks_.get());
   manager_->AddRoutes(router);
   screening_.store(manager_.get(), std::memory_order_release);
   gateway::AddTreeRoutes(router, std::make_shared<PgTree>(pool_.get()));
   return absl::OkStatus();
 }
 
+void OriginServer::StartWork(host::Metrics& metrics) {
+  if (webhooks_ == nullptr) return;
+  WebhookObserver observer;
+  observer.attempted = [&metrics](const std::string& outcome, absl::Duration latency) {
+    metrics.CountWebhookAttempt(outcome, absl::ToDoubleSeconds(latency));
+  };
+  observer.disabled = [&metrics] { metrics.CountWebhookDisabled(); };
+  if (absl::Status s = webhooks_->Start(std::move(observer)); !s.ok()) {
+    base::LogError(absl::StrCat("Webhooks not started: ", s.ToString()));
+  }
+}
+
 void OriginServer::StopWork() {
   // After the last request, before the Feed stops: a pending stats refresh
-  // goes out now; the mail thread lets go of its connection.
+  // goes out now; the webhook workers finish their attempts; the mail thread
+  // lets go of its connection.
   if (stats_ != nullptr) stats_->Stop();
+  if (webhooks_ != nullptr) webhooks_->Stop();
   if (manager_ != nullptr) manager_->Stop();
 }
 
 void OriginServer::Close() {
+  webhooks_.reset();
   log_.reset();
   pool_.reset();
   database_.reset();

@@ -19,6 +19,7 @@
 #include "feed/feed_service.h"
 #include "host/node_host.h"
 #include "origin/manager/manager_context.h"
+#include "origin/webhooks/dispatcher.h"
 
 namespace pgxn::origin {
 
@@ -46,6 +47,9 @@ struct OriginOptions {
   absl::Duration stats_delay = absl::Seconds(1);
   bool unsafe_no_fsync = false;  // tests and benchmarks only
   host::HttpLimits http_limits;
+  // The webhook dispatcher (origin/webhooks/dispatcher.h); its public_url is
+  // the Manager's. allow_private also governs registration.
+  WebhookDispatcherOptions webhooks;
 };
 
 class OriginServer final : public host::NodeRole {
@@ -54,7 +58,8 @@ class OriginServer final : public host::NodeRole {
   ~OriginServer() override;
 
   // Stops the node in the host's order (host/node_host.h): HTTP, then the
-  // stats refresher (publishing what is pending) and the mail thread, then
+  // stats refresher (publishing what is pending), the webhook dispatcher
+  // (after its attempts in flight) and the mail thread, then
   // the Feed, then the event log, the pool and the database; idempotent.
   void Stop();
   int http_port() const;
@@ -68,6 +73,7 @@ class OriginServer final : public host::NodeRole {
   absl::Status AddRoutes(gateway::Router* router, const host::Listening& listening) override;
   absl::StatusOr<host::NodeStatus> Status() const override;
   host::MetricsSample Sample() const override;
+  void StartWork(host::Metrics& metrics) override;
   void StopWork() override;
   void Close() override;
 
@@ -76,6 +82,7 @@ class OriginServer final : public host::NodeRole {
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgEventLog> log_;
   std::unique_ptr<StatsRefresher> stats_;
+  std::unique_ptr<WebhookDispatcher> webhooks_;
   std::unique_ptr<Manager> manager_;
   // manager_ for the HTTP server's screen, which runs from before it is set.
   std::atomic<Manager*> screening_{nullptr};

@@ -61,6 +61,24 @@ int RunOriginCommand(const std::vector<std::string>& args) {
                  "publish the stats files (stats/*.json) in a `stats` event of their own at "
                  "most this long after a change, one for all the changes of that moment; 0: in "
                  "the event of each change, as PGXN does (every release then carries them)");
+  uint64_t webhook_workers = static_cast<uint64_t>(options.webhooks.workers);
+  flags.Uint64("webhook-workers", &webhook_workers,
+               "threads that deliver webhooks; each serves one hook at a time, so a slow or "
+               "dead receiver holds one of them for at most --webhook-timeout per attempt");
+  flags.Duration("webhook-timeout", &options.webhooks.timeout,
+                 "longest a webhook delivery may take, from resolving the receiver's host to "
+                 "its answer; a delivery that takes longer failed and is retried");
+  flags.Duration("webhook-disable-after", &options.webhooks.disable_after,
+                 "disable a webhook whose deliveries have all failed for this long (its owner "
+                 "is mailed once; POST /account/webhooks/ID/enable resumes it)");
+  flags.Duration("webhook-retry-base", &options.webhooks.retry.base,
+                 "wait after a webhook's first failed attempt; each further failure doubles "
+                 "it (with jitter) up to 6h");
+  flags.Bool("webhook-allow-private", &options.webhooks.allow_private,
+             "let webhooks reach loopback, private (RFC 1918, ULA), link-local and other "
+             "non-public addresses; without it they are refused at registration (IP "
+             "literals) and at each delivery (what a host name resolves to), so accounts "
+             "cannot make the origin call into its own network");
   flags.Bool("unsafe-no-fsync", &options.unsafe_no_fsync,
              "run the embedded PostgreSQL without fsync (tests and benchmarks only: a crash "
              "of the machine can lose data)");
@@ -70,6 +88,17 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
   if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
   options.manager.limits.max_entries = max_entries;
+  if (webhook_workers < 1 || webhook_workers > 256) {
+    return UsageError("pgxnd origin: --webhook-workers must be 1 to 256");
+  }
+  options.webhooks.workers = static_cast<int>(webhook_workers);
+  if (options.webhooks.timeout <= absl::ZeroDuration() ||
+      options.webhooks.retry.base <= absl::ZeroDuration() ||
+      options.webhooks.disable_after <= absl::ZeroDuration()) {
+    return UsageError(
+        "pgxnd origin: --webhook-timeout, --webhook-retry-base and --webhook-disable-after "
+        "must be positive");
+  }
   options.manager.registrations.max_per_window =
       static_cast<int>(std::min<uint64_t>(registrations, 1'000'000));
   options.manager.password_resets.max_per_window =

@@ -13,6 +13,7 @@
 #include "origin/accounts/rate_limit.h"
 #include "origin/pg/pg.h"
 #include "origin/publishing/publisher.h"
+#include "origin/webhooks/webhooks.h"
 
 namespace pgxn::origin {
 
@@ -31,7 +32,12 @@ struct ManagerOptions {
   // Uploads may carry SemVer 1.0 versions (--accept-semver1), for importing
   // releases PGXN published before 2013.
   bool accept_semver1 = false;
+  // Webhooks: the cap per account, and whether private addresses may be
+  // registered (--webhook-allow-private).
+  WebhookRules webhooks;
 };
+
+class WebhookDispatcher;
 
 struct ManagerContext {
   ManagerContext(PgPool* pool_in, ManagerOptions options_in, Publishing publishing_in)
@@ -50,6 +56,8 @@ struct ManagerContext {
   AddressRateLimiter registrations;
   AddressRateLimiter password_resets;
   const Mailer mailer;
+  // Set once by the Manager before any route runs; null without deliveries.
+  WebhookDispatcher* webhooks = nullptr;
 };
 
 }  // namespace pgxn::origin

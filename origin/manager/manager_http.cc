@@ -9,8 +9,10 @@
 
 namespace pgxn::origin {
 
-Manager::Manager(PgPool* pool, ManagerOptions options, Publishing publishing)
+Manager::Manager(PgPool* pool, ManagerOptions options, Publishing publishing,
+                 WebhookDispatcher* webhooks)
     : context_(pool, std::move(options), std::move(publishing)) {
+  context_.webhooks = webhooks;
   if (!context_.options.mail.sendmail.empty()) {
     mail_thread_ = std::thread([this] { DeliverMail(); });
   }
@@ -38,6 +40,7 @@ void Manager::DeliverMail() {
 bool Manager::NeedsAccount(absl::string_view method, absl::string_view path) {
   if (path == "/upload") return method == "POST";
   if (path == "/account" || path == "/account/password") return true;
+  if (path == "/account/webhooks" || absl::StartsWith(path, "/account/webhooks/")) return true;
   if (absl::StartsWith(path, "/admin/")) return true;
   // GET /extensions/{ext}/owners is public; the changes are not.
   if (absl::StartsWith(path, "/extensions/")) return method != "GET" && method != "HEAD";
@@ -73,6 +76,7 @@ void Manager::AddRoutes(gateway::Router* router) {
   AddOwnershipRoutes(router, &context_);
   AddReleaseRemovalRoutes(router, &context_);
   AddMirrorRoutes(router, &context_);
+  AddWebhookRoutes(router, &context_);
 }
 
 }  // namespace pgxn::origin

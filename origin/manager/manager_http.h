@@ -6,6 +6,7 @@
 //   ownership_http.cc owners and co-owners of extensions
 //   admin_http.cc     removal of a release by an administrator
 //   mirrors_http.cc   the mirror registry
+//   webhooks_http.cc  an account's webhooks
 // Thread-safe: handlers run concurrently on the HTTP server's threads.
 #ifndef PGXN_ORIGIN_MANAGER_MANAGER_HTTP_H_
 #define PGXN_ORIGIN_MANAGER_MANAGER_HTTP_H_
@@ -27,13 +28,17 @@ void AddAccountRoutes(gateway::Router* router, ManagerContext* context);
 void AddOwnershipRoutes(gateway::Router* router, ManagerContext* context);
 void AddReleaseRemovalRoutes(gateway::Router* router, ManagerContext* context);
 void AddMirrorRoutes(gateway::Router* router, ManagerContext* context);
+void AddWebhookRoutes(gateway::Router* router, ManagerContext* context);
 
 class Manager {
  public:
   // With a sendmail command configured, also starts a thread that hands
   // recorded mail to it every kMailInterval (mail recorded by operator
   // commands; mail from requests goes out at once).
-  Manager(PgPool* pool, ManagerOptions options, Publishing publishing);
+  // `webhooks` (may be null: no deliveries, registration still works) is
+  // told when hooks change and queues test pings; it must outlive the routes.
+  Manager(PgPool* pool, ManagerOptions options, Publishing publishing,
+          WebhookDispatcher* webhooks = nullptr);
   ~Manager();  // Stop()
 
   // Stops the mail thread (it lets go of its connection); idempotent. The
@@ -55,7 +60,7 @@ class Manager {
   absl::optional<gateway::Response> Screen(const gateway::Request& head);
 
   // Whether `method` on `path` is for accounts only: /upload, the account
-  // holder's pages, /admin/..., and changes of extension owners.
+  // holder's pages and webhooks, /admin/..., and changes of extension owners.
   static bool NeedsAccount(absl::string_view method, absl::string_view path);
 
   // The login guard's counters, for /metrics.

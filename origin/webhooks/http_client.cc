@@ -1,0 +1,234 @@
+// The Boost.Beast and OpenSSL adapter of origin/webhooks (ops/layering.txt):
+// no other file of the library includes their headers.
+#include "origin/webhooks/http_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/ssl.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
+#include "openssl/ssl.h"
+
+namespace pgxn::origin {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+std::string AddressBytes(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  const auto bytes = address.to_v6().to_bytes();
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// Runs one asynchronous step started by `start` (which gets the completion
+// handler) on `io` until it completes or `deadline` passes; then `cancel`
+// (closing the socket) makes it complete. DeadlineExceeded on a timeout.
+template <typename Start, typename Cancel>
+beast::error_code RunStep(asio::io_context& io, Clock::time_point deadline, Start start,
+                          Cancel cancel, bool* timed_out) {
+  bool done = false;
+  beast::error_code result;
+  start([&](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  io.restart();
+  io.run_until(deadline);
+  if (!done) {
+    *timed_out = true;
+    cancel();
+    io.restart();
+    io.run();
+  }
+  return result;
+}
+
+}  // namespace
+
+struct WebhookClient::Impl {
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+};
+
+WebhookClient::WebhookClient(WebhookClientOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  impl_->tls.set_default_verify_paths();
+  if (!options_.ca_file.empty()) {
+    beast::error_code ignored;
+    impl_->tls.load_verify_file(options_.ca_file, ignored);
+  }
+  impl_->tls.set_verify_mode(asio::ssl::verify_peer);
+  SSL_CTX_set_min_proto_version(impl_->tls.native_handle(), TLS1_2_VERSION);
+}
+
+WebhookClient::~WebhookClient() = default;
+
+absl::StatusOr<WebhookResponse> WebhookClient::Post(
+    const WebhookUrl& url, const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string& body) const {
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + absl::ToChronoNanoseconds(options_.timeout);
+  const Clock::time_point connect_deadline =
+      std::min(deadline, start + absl::ToChronoNanoseconds(options_.connect_timeout));
+  asio::io_context io;
+  bool timed_out = false;
+  auto timeout = [&](absl::string_view what) {
+    return absl::DeadlineExceededError(absl::StrCat("No answer from ", url.host, " within ",
+                                                    absl::FormatDuration(options_.timeout),
+                                                    " (timed out ", what, ")"));
+  };
+
+  // Resolve, then keep only the addresses we may connect to.
+  tcp::resolver resolver(io);
+  tcp::resolver::results_type resolved;
+  beast::error_code ec = RunStep(
+      io, connect_deadline,
+      [&](auto handler) {
+        resolver.async_resolve(
+            url.host, absl::StrCat(url.port),
+            [&resolved, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
+              resolved = std::move(r);
+              handler(e);
+            });
+      },
+      [&] { resolver.cancel(); }, &timed_out);
+  if (timed_out) return timeout("resolving");
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("Cannot resolve ", url.host, ": ", ec.message()));
+  }
+  std::vector<tcp::endpoint> allowed;
+  std::vector<std::string> refused;
+  for (const auto& entry : resolved) {
+    const asio::ip::address address = entry.endpoint().address();
+    const std::string kind = ClassifyAddress(AddressBytes(address));
+    if (options_.allow_private || kind == "public") {
+      allowed.push_back(entry.endpoint());
+    } else {
+      refused.push_back(absl::StrCat(address.to_string(), ", a ", kind, " address"));
+    }
+  }
+  if (allowed.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        url.host, " resolves to ", refused.empty() ? "nothing" : absl::StrJoin(refused, " and "),
+        ": webhooks go to public addresses only"));
+  }
+
+  beast::tcp_stream stream(io);
+  ec = RunStep(
+      io, connect_deadline,
+      [&](auto handler) {
+        asio::async_connect(stream.socket(), allowed.begin(), allowed.end(),
+                            [handler](beast::error_code e, auto) mutable { handler(e); });
+      },
+      [&] { stream.socket().close(); }, &timed_out);
+  if (timed_out) return timeout("connecting");
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("Cannot connect to ", url.host, ":", url.port, ": ", ec.message()));
+  }
+  // The address connected to is one checked above; say so where it matters.
+  {
+    beast::error_code peer_error;
+    const tcp::endpoint peer = stream.socket().remote_endpoint(peer_error);
+    if (peer_error ||
+        (!options_.allow_private && ClassifyAddress(AddressBytes(peer.address())) != "public")) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("Connected to a non-public address of ", url.host));
+    }
+  }
+
+  http::request<http::string_body> request(http::verb::post, url.target, 11);
+  request.set(
+      http::field::host,
+      (url.port == (url.tls ? 443 : 80))
+          ? url.host
+          : absl::StrCat(url.host.find(':') != std::string::npos ? "[" : "", url.host,
+                         url.host.find(':') != std::string::npos ? "]" : "", ":", url.port));
+  request.set(http::field::user_agent, "pgxnd-webhooks/1");
+  request.set(http::field::content_type, "application/json");
+  request.set(http::field::connection, "close");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.body() = body;
+  request.prepare_payload();
+
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBodyBytes);
+  parser.header_limit(16 * 1024);
+  beast::flat_buffer buffer;
+  const auto exchange = [&](auto& s, auto close) -> absl::Status {
+    beast::error_code e = RunStep(
+        io, deadline,
+        [&](auto handler) {
+          http::async_write(s, request,
+                            [handler](beast::error_code err, size_t) mutable { handler(err); });
+        },
+        close, &timed_out);
+    if (timed_out) return timeout("sending");
+    if (e) return absl::UnavailableError(absl::StrCat("Sending to ", url.host, ": ", e.message()));
+    e = RunStep(
+        io, deadline,
+        [&](auto handler) {
+          http::async_read(s, buffer, parser,
+                           [handler](beast::error_code err, size_t) mutable { handler(err); });
+        },
+        close, &timed_out);
+    if (timed_out && !parser.is_header_done()) return timeout("waiting for the answer");
+    // A body past the cap, or one that did not end in time, is cut: the
+    // status is what counts.
+    if (e && !parser.is_header_done()) {
+      return absl::UnavailableError(
+          absl::StrCat("Reading the answer of ", url.host, ": ", e.message()));
+    }
+    return absl::OkStatus();
+  };
+
+  absl::Status exchanged;
+  if (url.tls) {
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), impl_->tls);
+    auto close_tls = [&] { beast::get_lowest_layer(tls).socket().close(); };
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
+      return absl::UnavailableError(absl::StrCat("Cannot set SNI for ", url.host));
+    }
+    tls.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    ec = RunStep(
+        io, connect_deadline,
+        [&](auto handler) {
+          tls.async_handshake(asio::ssl::stream_base::client,
+                              [handler](beast::error_code e) mutable { handler(e); });
+        },
+        close_tls, &timed_out);
+    if (timed_out) return timeout("in the TLS handshake");
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat("TLS with ", url.host, " failed: ", ec.message()));
+    }
+    exchanged = exchange(tls, close_tls);
+  } else {
+    exchanged = exchange(stream, [&] { stream.socket().close(); });
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+  if (!exchanged.ok()) return exchanged;
+  WebhookResponse response;
+  response.status = static_cast<int>(parser.get().result_int());
+  std::string& got = parser.get().body();
+  response.body = got.substr(0, std::min(got.size(), kMaxResponseBodyBytes));
+  auto location = parser.get().find(http::field::location);
+  if (location != parser.get().end()) response.location = std::string(location->value());
+  return response;
+}
+
+}  // namespace pgxn::origin
