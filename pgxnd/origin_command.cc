@@ -88,8 +88,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
   if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
   options.manager.limits.max_entries = max_entries;
-  if (webhook_workers < 1 || webhook_workers > 256) {
-    return UsageError("pgxnd origin: --webhook-workers must be 1 to 256");
+  // Each worker takes one of the origin's 32 pooled connections, briefly,
+  // around an attempt: at most half of them, whatever the receivers do.
+  if (webhook_workers < 1 || webhook_workers > 16) {
+    return UsageError("pgxnd origin: --webhook-workers must be 1 to 16");
   }
   options.webhooks.workers = static_cast<int>(webhook_workers);
   if (options.webhooks.timeout <= absl::ZeroDuration() ||

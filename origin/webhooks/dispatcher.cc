@@ -1,9 +1,11 @@
 #include "origin/webhooks/dispatcher.h"
 
 #include <algorithm>
+#include <deque>
 #include <random>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "feed/event_filter.h"
@@ -41,6 +43,7 @@ struct WebhookDispatcher::Hook {
   bool busy = false;                      // a worker is serving it
   bool removed = false;                   // deleted or disabled: drop once not busy
   int pending_pings = 0;
+  std::deque<absl::Time> pings_accepted;  // in the last minute
   uint64_t retrying_seq = 0;  // the seq whose attempts `attempts` counts; 0: not known yet
   int attempts = 0;
   int failures = 0;
@@ -147,6 +150,16 @@ absl::Status WebhookDispatcher::Ping(int64_t id) {
     return absl::ResourceExhaustedError(absl::StrCat("Webhook ", id, " has ", kMaxPendingPings,
                                                      " test deliveries pending; try again later"));
   }
+  const absl::Time now = absl::Now();
+  while (!hook.pings_accepted.empty() && now - hook.pings_accepted.front() >= absl::Minutes(1)) {
+    hook.pings_accepted.pop_front();
+  }
+  if (hook.pings_accepted.size() >= kMaxPingsPerMinute) {
+    return absl::ResourceExhaustedError(absl::StrCat("Webhook ", id, " was tested ",
+                                                     kMaxPingsPerMinute,
+                                                     " times in the last minute; try again later"));
+  }
+  hook.pings_accepted.push_back(now);
   ++hook.pending_pings;
   changed_.SignalAll();
   return absl::OkStatus();
@@ -193,8 +206,16 @@ void WebhookDispatcher::Work() {
     const absl::Time now = absl::Now();
     std::shared_ptr<Hook> chosen;
     bool ping = false;
+    absl::flat_hash_map<absl::string_view, int> busy_per_owner;
+    for (const auto& [id, hook] : hooks_) {
+      if (hook->busy) ++busy_per_owner[hook->row.hook.owner];
+    }
     for (const auto& [id, hook] : hooks_) {
       if (hook->busy) continue;
+      if (const auto found = busy_per_owner.find(hook->row.hook.owner);
+          found != busy_per_owner.end() && found->second >= kMaxBusyPerOwner) {
+        continue;
+      }
       if (hook->pending_pings > 0) {
         chosen = hook;
         ping = true;
@@ -305,13 +326,13 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
     }
     skipped_to = event.seq();
   }
-  auto conn = pool_->Acquire();
-  if (!conn.ok()) {
-    absl::MutexLock lock(&mu_);
-    hook.due = absl::Now() + absl::Seconds(1);
-    return;
-  }
   if (next == nullptr) {
+    auto conn = pool_->Acquire();
+    if (!conn.ok()) {
+      absl::MutexLock lock(&mu_);
+      hook.due = absl::Now() + absl::Seconds(1);
+      return;
+    }
     (void)(*conn)->Exec("UPDATE webhooks SET cursor_seq = $2 WHERE id = $1 AND cursor_seq < $2",
                         PgParams().Int(id).Int(static_cast<int64_t>(skipped_to)));
     absl::MutexLock lock(&mu_);
@@ -340,10 +361,23 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
   // Stable per event and hook, so a receiver can drop a retried duplicate.
   const std::string message_id =
       absl::StrCat("msg_", next->epoch().substr(0, 12), "_", next->seq(), "_", id);
+  // No pooled connection is held while the receiver answers (it may take
+  // --webhook-timeout): the pool is the Manager's and the uploads' too, and
+  // describing the event above takes one of its own.
   Attempt attempt = Deliver(row, message_id, body);
   attempt.delivery.seq = next->seq();
   attempt.delivery.type = EventType(next->kind());
   attempt.delivery.attempt = attempt_number;
+  auto conn = pool_->Acquire();
+  if (!conn.ok()) {
+    // Not recorded, and the cursor stays: the event goes again (at least
+    // once).
+    base::LogWarning(absl::StrCat("Webhook ", id, ": cannot record the attempt at seq ",
+                                  next->seq(), ": ", conn.status().ToString()));
+    absl::MutexLock lock(&mu_);
+    hook.due = absl::Now() + absl::Seconds(1);
+    return;
+  }
   (void)RecordWebhookDelivery(**conn, id, attempt.delivery);
 
   const absl::Time now = absl::Now();

@@ -65,6 +65,12 @@ struct WebhookObserver {
 class WebhookDispatcher {
  public:
   static constexpr int kMaxPendingPings = 2;
+  // Pings one hook may be sent in a minute: a loop of test requests to a
+  // receiver that never answers holds workers for a timeout each.
+  static constexpr int kMaxPingsPerMinute = 2;
+  // Hooks of one account served at once, so that one account's slow or
+  // dead receivers never hold every worker.
+  static constexpr int kMaxBusyPerOwner = 2;
 
   // `pool` and `log` must outlive the dispatcher; `mail` is how the origin
   // sends mail (the notice of a disabled hook).
@@ -86,7 +92,8 @@ class WebhookDispatcher {
 
   // Queues a `webhook.ping` message for hook `id` (one attempt, recorded
   // with the others). FailedPrecondition when the hook is not enabled,
-  // ResourceExhausted when kMaxPendingPings are pending for it.
+  // ResourceExhausted when kMaxPendingPings are pending for it or it was
+  // sent kMaxPingsPerMinute in the last minute.
   absl::Status Ping(int64_t id);
 
  private:

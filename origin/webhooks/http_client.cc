@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/log.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -122,9 +123,18 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
     }
   }
   if (allowed.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
+    const std::string detail = absl::StrCat(
         url.host, " resolves to ", refused.empty() ? "nothing" : absl::StrJoin(refused, " and "),
-        ": webhooks go to public addresses only"));
+        ": webhooks go to public addresses only");
+    beast::error_code literal_ec;
+    asio::ip::make_address(url.host, literal_ec);
+    if (!literal_ec) return absl::PermissionDeniedError(detail);  // the owner wrote the address
+    // A name: what the origin's resolver knows of it (internal names through
+    // the search domains, say) is the operator's to read, not the hook's
+    // owner, who sees this error in GET /account/webhooks and in mail.
+    base::LogWarning(absl::StrCat("Webhook target refused: ", detail));
+    return absl::PermissionDeniedError(
+        absl::StrCat(url.host, " has no public address: webhooks go to public addresses only"));
   }
 
   beast::tcp_stream stream(io);

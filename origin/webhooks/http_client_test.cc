@@ -231,10 +231,17 @@ TEST(WebhookClientTest, RefusesLoopbackUnlessPrivateAddressesAreAllowed) {
   absl::StatusOr<WebhookResponse> response = client.Post(url, {}, "{}");
   ASSERT_FALSE(response.ok());
   EXPECT_TRUE(absl::IsPermissionDenied(response.status())) << response.status();
+  // A name's owner is not told what the origin's resolver maps it to (that
+  // would map the operator's network); the log says it.
+  EXPECT_EQ(response.status().message(),
+            "localhost has no public address: webhooks go to public addresses only");
+  EXPECT_TRUE(server.last_request().empty());
+
+  // An address literal is the owner's own: the message names its kind.
+  url.host = "127.0.0.1";
+  response = client.Post(url, {}, "{}");
+  ASSERT_FALSE(response.ok());
   EXPECT_TRUE(absl::StrContains(response.status().message(), "a loopback address"))
-      << response.status();
-  EXPECT_TRUE(
-      absl::StrContains(response.status().message(), "webhooks go to public addresses only"))
       << response.status();
   EXPECT_TRUE(server.last_request().empty());
 }

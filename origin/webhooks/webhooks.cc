@@ -71,6 +71,20 @@ absl::StatusOr<NewWebhook> CreateWebhook(PgConnection& conn, const std::string& 
   if (!parsed.ok()) return parsed.status();
   if (absl::Status s = CheckLiteral(*parsed, rules); !s.ok()) return s;
   if (absl::Status s = feed::ValidateEventFilter(filter); !s.ok()) return s;
+  // The dispatcher keeps every hook's filter in memory and matches each
+  // event against it: bounded like GET /feed's.
+  for (const auto* values : {&filter.kinds, &filter.dists, &filter.users, &filter.tags}) {
+    if (values->size() > kMaxFilterValues) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Too many values for one filter: at most ", kMaxFilterValues));
+    }
+    for (const std::string& value : *values) {
+      if (value.size() > kMaxFilterValueBytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "A filter value is too long: at most ", kMaxFilterValueBytes, " bytes"));
+      }
+    }
+  }
   NewWebhook created;
   created.secret = GenerateWebhookSecret();
   absl::Status status = conn.Transaction([&]() -> absl::Status {

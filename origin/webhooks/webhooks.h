@@ -55,11 +55,15 @@ struct NewWebhook {
   std::string secret;  // shown once
 };
 
+inline constexpr size_t kMaxFilterValues = 32;       // per filter (kind, dist, ...)
+inline constexpr size_t kMaxFilterValueBytes = 256;  // per value
+
 // Registers a hook for `owner` starting after the log's head (new events
 // only), with a new secret. InvalidArgument for a malformed or non-http(s)
 // URL (target.h), an IP literal that is not public without allow_private,
-// or a bad filter (feed/event_filter.h); FailedPrecondition when the
-// account has max_per_account hooks.
+// a bad filter (feed/event_filter.h) or one over kMaxFilterValues values or
+// kMaxFilterValueBytes a value; FailedPrecondition when the account has
+// max_per_account hooks.
 absl::StatusOr<NewWebhook> CreateWebhook(PgConnection& conn, const std::string& owner,
                                          const std::string& url, const feed::EventFilter& filter,
                                          const WebhookRules& rules);

@@ -76,6 +76,14 @@ TEST_F(WebhooksTest, RefusesBadUrlsPrivateLiteralsBadFiltersAndTooManyHooks) {
   filter.kinds = {"nonsense"};
   bad = CreateWebhook(*conn, "bob", "https://example.org/", filter, rules);
   EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  feed::EventFilter many;
+  many.dists.assign(kMaxFilterValues + 1, "pair");
+  bad = CreateWebhook(*conn, "bob", "https://example.org/", many, rules);
+  EXPECT_EQ(bad.status().message(), "Too many values for one filter: at most 32");
+  feed::EventFilter long_value;
+  long_value.users = {std::string(kMaxFilterValueBytes + 1, 'a')};
+  bad = CreateWebhook(*conn, "bob", "https://example.org/", long_value, rules);
+  EXPECT_EQ(bad.status().message(), "A filter value is too long: at most 256 bytes");
   EXPECT_TRUE(CreateWebhook(*conn, "bob", "https://example.org/1", {}, rules).ok());
   EXPECT_TRUE(CreateWebhook(*conn, "bob", "https://example.org/2", {}, rules).ok());
   bad = CreateWebhook(*conn, "bob", "https://example.org/3", {}, rules);
