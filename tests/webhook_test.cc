@@ -381,6 +381,8 @@ TEST_F(WebhookTest, PrivateTargetsAreRefusedAndAFailingHookIsDisabledWithOneMail
   EXPECT_EQ(Api("POST", absl::StrCat("/account/webhooks/", id, "/test")).status, 409);
   EXPECT_EQ(Api("POST", absl::StrCat("/account/webhooks/", id, "/enable")).status, 200);
   EXPECT_TRUE(Hook(id)["enabled"].get<bool>());
+  EXPECT_EQ(Api("POST", absl::StrCat("/account/webhooks/", id, "/enable")).status, 409)
+      << "enabling an enabled hook would reset failures the dispatcher still counts";
   EXPECT_EQ(Api("POST", "/account/webhooks/999999/enable").status, 404);
 }
 

@@ -44,6 +44,7 @@ struct WebhookDispatcher::Hook {
   bool removed = false;                   // deleted or disabled: drop once not busy
   int pending_pings = 0;
   std::deque<absl::Time> pings_accepted;  // in the last minute
+  absl::Time served_at = absl::InfinitePast();  // when a worker last took it
   uint64_t retrying_seq = 0;  // the seq whose attempts `attempts` counts; 0: not known yet
   int attempts = 0;
   int failures = 0;
@@ -114,8 +115,21 @@ void WebhookDispatcher::Reload() {
   absl::flat_hash_map<int64_t, std::shared_ptr<Hook>> next;
   for (ActiveWebhook& row : *rows) {
     auto existing = hooks_.find(row.hook.id);
-    if (existing != hooks_.end() && !existing->second->removed) {
-      existing->second->row = std::move(row);
+    // A hook a worker still serves keeps its object, even one disabled and
+    // enabled again meanwhile: a second object would let a second worker
+    // deliver it at the same time, out of order.
+    if (existing != hooks_.end() && (!existing->second->removed || existing->second->busy)) {
+      Hook& hook = *existing->second;
+      if (hook.removed) {  // enabled again: its failures were forgotten
+        hook.removed = false;
+        hook.failures = row.hook.failures;
+        hook.attempts = row.hook.failures;
+        hook.failing_since = row.hook.failing_since_us == 0
+                                 ? absl::InfinitePast()
+                                 : absl::FromUnixMicros(row.hook.failing_since_us);
+        hook.cursor = std::max(hook.cursor, row.hook.cursor_seq);
+      }
+      hook.row = std::move(row);
       next.emplace(existing->first, existing->second);
       continue;
     }
@@ -221,8 +235,12 @@ void WebhookDispatcher::Work() {
         ping = true;
         break;
       }
+      // The earliest due first, and among equals (every caught-up hook is
+      // due at once) the one served longest ago, so none starves behind
+      // the hash map's order.
       if (hook->cursor < head_ && hook->due <= now &&
-          (chosen == nullptr || hook->due < chosen->due)) {
+          (chosen == nullptr || hook->due < chosen->due ||
+           (hook->due == chosen->due && hook->served_at < chosen->served_at))) {
         chosen = hook;
       }
     }
@@ -231,6 +249,7 @@ void WebhookDispatcher::Work() {
       continue;
     }
     chosen->busy = true;
+    chosen->served_at = now;
     const ActiveWebhook row = chosen->row;
     const uint64_t cursor = chosen->cursor;
     mu_.Unlock();
@@ -416,7 +435,9 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
     Disable(row, attempt.delivery.error);
     absl::MutexLock lock(&mu_);
     hook.removed = true;
-    hooks_.erase(id);
+    if (auto found = hooks_.find(id); found != hooks_.end() && found->second.get() == &hook) {
+      hooks_.erase(found);
+    }
   }
 }
 

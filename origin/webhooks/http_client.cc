@@ -162,12 +162,13 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   }
 
   http::request<http::string_body> request(http::verb::post, url.target, 11);
-  request.set(
-      http::field::host,
-      (url.port == (url.tls ? 443 : 80))
-          ? url.host
-          : absl::StrCat(url.host.find(':') != std::string::npos ? "[" : "", url.host,
-                         url.host.find(':') != std::string::npos ? "]" : "", ":", url.port));
+  // An IPv6 literal is bracketed in Host, with or without a port.
+  const bool ipv6_literal = url.host.find(':') != std::string::npos;
+  const std::string authority =
+      ipv6_literal ? absl::StrCat("[", url.host, "]") : url.host;
+  request.set(http::field::host, url.port == (url.tls ? 443 : 80)
+                                     ? authority
+                                     : absl::StrCat(authority, ":", url.port));
   request.set(http::field::user_agent, "pgxnd-webhooks/1");
   request.set(http::field::content_type, "application/json");
   request.set(http::field::connection, "close");
@@ -210,7 +211,10 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   if (url.tls) {
     beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), impl_->tls);
     auto close_tls = [&] { beast::get_lowest_layer(tls).socket().close(); };
-    if (!SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
+    // SNI names a host: never an address literal (RFC 6066, 3).
+    beast::error_code literal_ec;
+    asio::ip::make_address(url.host, literal_ec);
+    if (literal_ec && !SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
       return absl::UnavailableError(absl::StrCat("Cannot set SNI for ", url.host));
     }
     tls.set_verify_callback(asio::ssl::host_name_verification(url.host));

@@ -165,13 +165,16 @@ absl::Status DeleteWebhook(PgConnection& conn, const std::string& owner, int64_t
 }
 
 absl::Status EnableWebhook(PgConnection& conn, const std::string& owner, int64_t id) {
+  // Only a disabled hook: the dispatcher keeps an enabled one's failures in
+  // memory, and they would be written back over a reset here.
   auto updated = conn.Exec(
       "UPDATE webhooks SET enabled = true, disabled_at = NULL, failures = 0,"
-      " failing_since = NULL WHERE id = $1 AND owner = $2",
+      " failing_since = NULL WHERE id = $1 AND owner = $2 AND NOT enabled",
       PgParams().Int(id).Text(owner));
   if (!updated.ok()) return updated.status();
   if (updated->affected() == 0) {
-    return absl::NotFoundError(absl::StrCat("No webhook ", id, " of account \"", owner, "\""));
+    if (absl::Status owned = CheckWebhookOwner(conn, owner, id); !owned.ok()) return owned;
+    return absl::FailedPreconditionError(absl::StrCat("Webhook ", id, " is enabled already"));
   }
   return absl::OkStatus();
 }

@@ -76,7 +76,7 @@ absl::StatusOr<std::vector<Webhook>> ListWebhooks(PgConnection& conn, const std:
 // NotFound unless `owner` has hook `id`.
 absl::Status DeleteWebhook(PgConnection& conn, const std::string& owner, int64_t id);
 // Enables a disabled hook again, its failures forgotten; it resumes where it
-// stopped. NotFound as above.
+// stopped. NotFound as above; FailedPrecondition if it is enabled already.
 absl::Status EnableWebhook(PgConnection& conn, const std::string& owner, int64_t id);
 // NotFound unless `owner` has hook `id`.
 absl::Status CheckWebhookOwner(PgConnection& conn, const std::string& owner, int64_t id);
