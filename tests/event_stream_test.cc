@@ -232,7 +232,8 @@ TEST_F(EventStreamTest, TwoThousandIdleClientsEachReceiveEveryEvent) {
                  << " clients need about " << kClients + 512
                  << " descriptors in the test and in the mirror";
   }
-  ASSERT_NO_FATAL_FAILURE(StartNodes({"--max-connections-per-address", "5000"}));
+  ASSERT_NO_FATAL_FAILURE(StartNodes(
+      {"--max-connections-per-address", "5000", "--sse-max-clients-per-address", "5000"}));
   const int threads_before = Threads(mirror_->pid());
   std::vector<std::unique_ptr<SseClient>> clients;
   for (int i = 0; i < kClients; ++i) {
