@@ -154,12 +154,20 @@ absl::StatusOr<std::vector<Webhook>> ListWebhooks(PgConnection& conn, const std:
   return hooks;
 }
 
+namespace {
+
+absl::Status NoSuchWebhook(const std::string& owner, int64_t id) {
+  return absl::NotFoundError(absl::StrCat("No webhook ", id, " of account \"", owner, "\""));
+}
+
+}  // namespace
+
 absl::Status DeleteWebhook(PgConnection& conn, const std::string& owner, int64_t id) {
   auto deleted = conn.Exec("DELETE FROM webhooks WHERE id = $1 AND owner = $2",
                            PgParams().Int(id).Text(owner));
   if (!deleted.ok()) return deleted.status();
   if (deleted->affected() == 0) {
-    return absl::NotFoundError(absl::StrCat("No webhook ", id, " of account \"", owner, "\""));
+    return NoSuchWebhook(owner, id);
   }
   return absl::OkStatus();
 }
@@ -184,7 +192,7 @@ absl::Status CheckWebhookOwner(PgConnection& conn, const std::string& owner, int
                          PgParams().Int(id).Text(owner));
   if (!found.ok()) return found.status();
   if (found->rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("No webhook ", id, " of account \"", owner, "\""));
+    return NoSuchWebhook(owner, id);
   }
   return absl::OkStatus();
 }
