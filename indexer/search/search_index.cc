@@ -859,12 +859,15 @@ absl::StatusOr<nlohmann::json> SearchIndex::Impl::Read(
     }
   }
   try {
-    std::unique_ptr<Xapian::Database> reader = AcquireReader();
+    std::unique_ptr<Xapian::Database> reader;
     for (int attempt = 1;; ++attempt) {
       // The last attempt holds Commit off, so it cannot lose its revision.
       std::optional<absl::ReaderMutexLock> lock;
       if (attempt == kLockFreeReadAttempts + 1) lock.emplace(&commit_mu_);
       try {
+        // Opening reads the newest revision's root blocks: two commits during
+        // the open discard them too, so it is retried like the search.
+        if (reader == nullptr) reader = AcquireReader();
         // Cheap when nothing changed; moves to the latest commit otherwise, so
         // a search never sees an older state than one that began before it.
         reader->reopen();
