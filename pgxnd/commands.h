@@ -11,6 +11,9 @@ namespace pgxn::cli {
 int RunOriginCommand(const std::vector<std::string>& args);
 // `pgxnd origin rebuild ...` (pgxnd/rebuild_command.cc).
 int RunOriginRebuildCommand(const std::vector<std::string>& args);
+// `pgxnd origin backup ...` and `pgxnd origin restore ...` (pgxnd/backup_command.cc).
+int RunOriginBackupCommand(const std::vector<std::string>& args);
+int RunOriginRestoreCommand(const std::vector<std::string>& args);
 // `pgxnd mail ...` (pgxnd/mail_command.cc).
 int RunMailCommand(const std::vector<std::string>& args);
 int RunMirrorCommand(const std::vector<std::string>& args);

@@ -11,6 +11,12 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "rebuild") {
     return RunOriginRebuildCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
+  if (!args.empty() && args[0] == "backup") {
+    return RunOriginBackupCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (!args.empty() && args[0] == "restore") {
+    return RunOriginRestoreCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   origin::OriginOptions options;
   options.http_address = "127.0.0.1:7000";
   options.grpc_address = "127.0.0.1:7001";
@@ -23,8 +29,9 @@ int RunOriginCommand(const std::vector<std::string>& args) {
                 "in DIR/postgres (as the postgres user when started as root). Once listening it\n"
                 "writes DIR/ports.json. SIGINT or SIGTERM stops it cleanly; SIGHUP reloads\n"
                 "the --tls-cert and --tls-key files (HTTPS and the Feed's TLS).\n"
-                "'pgxnd origin rebuild --data-dir DIR' checks the tree against the rows\n"
-                "(see its --help).");
+                "'pgxnd origin rebuild --data-dir DIR' checks the tree against the rows;\n"
+                "'pgxnd origin backup' and 'pgxnd origin restore' back an origin up and\n"
+                "restore it (see their --help).");
   flags.String("data-dir", &options.data_dir, "data directory (required)");
   flags.String("postgres", &options.postgres_dsn,
                "libpq connection string of an external PostgreSQL instead of the embedded one");

@@ -29,7 +29,9 @@ constexpr size_t kMaxSocketDirBytes = 107 - sizeof("/.s.PGSQL.5432");
 
 bool RunningAsRoot() { return ::geteuid() == 0; }
 
-absl::StatusOr<std::string> FindBinDir() {
+}  // namespace
+
+absl::StatusOr<std::string> FindPostgresBinDir() {
   std::vector<std::string> candidates;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
@@ -49,6 +51,8 @@ absl::StatusOr<std::string> FindBinDir() {
   });
   return candidates.front();
 }
+
+namespace {
 
 // Short enough for a unix socket path; falls back to a directory in /tmp
 // named after the cluster, so every process finds the same one.
@@ -146,7 +150,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedPostgres>> EmbeddedPostgres::Start(
   }
   std::string bin_dir = options.bin_dir;
   if (bin_dir.empty()) {
-    absl::StatusOr<std::string> found = FindBinDir();
+    absl::StatusOr<std::string> found = FindPostgresBinDir();
     if (!found.ok()) return found.status();
     bin_dir = *found;
   }

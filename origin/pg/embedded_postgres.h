@@ -46,6 +46,10 @@ class EmbeddedPostgres {
   bool running_ = false;
 };
 
+// The newest PostgreSQL's binaries (initdb, pg_ctl, pg_dump, pg_restore) under
+// /usr/lib/postgresql, or NotFound naming the package to install.
+absl::StatusOr<std::string> FindPostgresBinDir();
+
 // Whether a cluster in `dir` (DIR/postgres) is running, per its postmaster.pid.
 bool EmbeddedPostgresRunning(const std::string& dir);
 
