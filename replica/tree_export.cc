@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +36,21 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(err)));
 }
 
+// rsync's quick check skips a file whose size and mtime, in whole seconds,
+// match its copy's: a file rewritten within the second it was last written
+// with the same size would never be copied again. Its mtime is set past the
+// old one's second instead (at most a second ahead of the clock).
+absl::Status MoveMtimeOn(const std::string& path, time_t replaced_seconds) {
+  struct timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  if (now.tv_sec > replaced_seconds) return absl::OkStatus();
+  const struct timespec times[2] = {{0, UTIME_NOW}, {replaced_seconds + 1, 0}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("Cannot set the mtime of", path);
+  }
+  return absl::OkStatus();
+}
+
 // Writes into one export directory, counting what it changes.
 class Exporter {
  public:
@@ -49,7 +65,9 @@ class Exporter {
       if (absl::Status s = EnsureDirectory(path.substr(0, slash)); !s.ok()) return s;
     }
     struct stat st;
+    absl::optional<time_t> replaced_mtime;
     if (::lstat(target->c_str(), &st) == 0) {
+      if (S_ISREG(st.st_mode)) replaced_mtime = st.st_mtim.tv_sec;
       if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == file.size) {
         absl::StatusOr<std::string> existing = base::ReadFile(*target);
         if (!existing.ok()) return existing.status();
@@ -70,6 +88,9 @@ class Exporter {
           absl::StrCat("The node's content of \"", path, "\" does not match its sha256"));
     }
     if (absl::Status s = base::WriteFileAtomically(*target, *content, kFileMode); !s.ok()) return s;
+    if (replaced_mtime.has_value()) {
+      if (absl::Status s = MoveMtimeOn(*target, *replaced_mtime); !s.ok()) return s;
+    }
     synced_dirs_.insert(fs::path(*target).parent_path().string());
     ++written_;
     return absl::OkStatus();

@@ -2,7 +2,9 @@
 // PGXN's root mirror, for rsync mirrors and static web servers. Each file is
 // written atomically (a temporary file in its directory, fsync, rename) with
 // mode 0644, directories 0755; a file whose content is already right is not
-// rewritten, so its mtime stays and rsync skips it.
+// rewritten, so its mtime stays and rsync skips it. A rewritten file's mtime
+// moves on by at least a whole second (rsync compares whole seconds), even
+// when it is rewritten within the second it was last written.
 //
 // An export remembers the event it reflects (ExportMark, kept by the caller
 // outside the exported directory). The next export reads the node's log from

@@ -39,6 +39,11 @@ ino_t Inode(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
+time_t MtimeSeconds(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_mtim.tv_sec : 0;
+}
+
 mode_t Mode(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
@@ -130,6 +135,7 @@ TEST_F(TreeExportTest, NextExportWritesAndDeletesExactlyWhatTheLogChanged) {
   const ExportResult first = Export(absl::nullopt);
   const ino_t index_inode = Inode(out_ + "/index.json");
   const ino_t stats_inode = Inode(out_ + "/stats/dist.json");
+  const time_t pair_mtime = MtimeSeconds(out_ + "/dist/pair/pair.json");
   ASSERT_NE(index_inode, 0u);
 
   Apply({feed::PutOp("dist/pair/pair.json", "p2"), feed::PutOp("dist/new/new.json", "n")});
@@ -151,6 +157,9 @@ TEST_F(TreeExportTest, NextExportWritesAndDeletesExactlyWhatTheLogChanged) {
   EXPECT_EQ(Files(out_), expected);
   EXPECT_EQ(Inode(out_ + "/index.json"), index_inode);
   EXPECT_EQ(Inode(out_ + "/stats/dist.json"), stats_inode);
+  // Rewritten with the same size, most likely within the same second: rsync
+  // must still see a new mtime.
+  EXPECT_GT(MtimeSeconds(out_ + "/dist/pair/pair.json"), pair_mtime);
 
   // Nothing new: nothing written.
   EXPECT_EQ(ExportSummary(Export(second.mark)),

@@ -1,0 +1,204 @@
+// pgxnd export: writes the tree of a mirror's or indexer's store as plain
+// files (replica/tree_export.h), for rsync mirrors and static web servers.
+// The store is read as a RocksDB secondary (Store::OpenSecondary), so the
+// node may keep running and nothing in its data dir is written. The event
+// the export reflects is kept in a state file beside the directory, never in
+// it: the directory holds exactly the tree.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "base/files.h"
+#include "base/signals.h"
+#include "pgxnd/command_support.h"
+#include "pgxnd/commands.h"
+#include "replica/store.h"
+#include "replica/tree_export.h"
+
+namespace pgxn::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `path` absolute, without a trailing slash.
+std::string Normalized(const std::string& path) {
+  std::string absolute = fs::path(base::AbsolutePath(path)).lexically_normal().string();
+  while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+  return absolute;
+}
+
+// Whether `inner` is `outer` or lies below it.
+bool Within(const std::string& inner, const std::string& outer) {
+  return inner == outer || absl::StartsWith(inner, outer == "/" ? outer : outer + "/");
+}
+
+bool IsEmptyOrMissing(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return true;
+  return fs::is_directory(fs::symlink_status(dir, ec)) && fs::is_empty(dir, ec) && !ec;
+}
+
+// One export: catch up with the node, export, keep the mark. `*full` forces
+// a full export (once: it is cleared after a success).
+absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, const std::string& to,
+                                                 const std::string& state_file, bool* full) {
+  if (absl::Status s = store.CatchUpWithPrimary(); !s.ok()) return s;
+  absl::optional<replica::ExportMark> last;
+  absl::StatusOr<replica::ExportMark> mark = replica::ReadExportMark(state_file);
+  if (mark.ok()) {
+    last = *std::move(mark);
+  } else if (absl::IsNotFound(mark.status())) {
+    // A full export deletes whatever the directory holds besides the tree:
+    // only in a directory this command wrote, or when asked to.
+    if (!*full && !IsEmptyOrMissing(to)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          to, " is not empty and was not exported to (no ", state_file,
+          "); pass --full to replace what it holds with the tree"));
+    }
+  } else {
+    return mark.status();
+  }
+  if (*full) last.reset();
+  absl::StatusOr<replica::ExportResult> result = replica::ExportTree(store, to, last);
+  if (!result.ok()) return result.status();
+  if (absl::Status s = replica::WriteExportMark(state_file, result->mark); !s.ok()) return s;
+  *full = false;
+  return result;
+}
+
+// Set by the thread that waits for SIGINT/SIGTERM (with --follow).
+class StopFlag {
+ public:
+  void Set() {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  // Waits up to `timeout`; true once stopped.
+  bool WaitFor(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), timeout);
+    return stop_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+int RunExportCommand(const std::vector<std::string>& args) {
+  std::string data_dir;
+  std::string to;
+  std::string state_file;
+  bool full = false;
+  bool follow = false;
+  absl::Duration interval = absl::Seconds(1);
+  FlagSet flags(
+      "pgxnd export",
+      "--data-dir DIR --to PATH [--state FILE] [--full] [--follow [--interval DURATION]]",
+      "Writes the tree of a mirror or indexer (its data dir DIR) as plain files under\n"
+      "PATH, laid out as PGXN's root mirror, for rsync mirrors and static web servers.\n"
+      "The node may be running: its store is only read (a RocksDB secondary instance,\n"
+      "with its working files in a temporary directory), nothing in DIR is written.\n"
+      "Each file is written atomically (a temporary file beside it, fsync, rename) with\n"
+      "mode 0644, directories 0755; a file already right is not rewritten.\n"
+      "The seq exported is kept in FILE (default: PATH.pgxnd-export, beside PATH), so\n"
+      "that the next run writes only the files the node's log changed since and\n"
+      "deletes those it deleted (incremental). Without FILE, for another epoch, or when\n"
+      "the log no longer reaches back that far (a node bootstrapped from a snapshot\n"
+      "since), every file is compared and whatever else PATH holds is deleted (full).\n"
+      "A PATH that is not empty and has no FILE is refused unless --full is given.\n"
+      "Prints one line per export: \"Exported seq N: P written, D deleted (incremental|full)\".\n"
+      "With --follow keeps exporting new events every --interval until SIGINT or\n"
+      "SIGTERM (exit 0); a failed pass after the first is printed and retried.\n"
+      "Exits 1 with the reason on failure, 2 on a usage error.\n"
+      "Example: pgxnd export --data-dir /var/lib/pgxnd --to /srv/pgxn --follow");
+  flags.String("data-dir", &data_dir, "the data directory of a mirror or indexer (required)");
+  flags.String("to", &to, "the directory to write the tree into (required; created if missing)");
+  flags.String("state", &state_file,
+                "file keeping the seq exported (default: PATH.pgxnd-export; never inside PATH)");
+  flags.Bool("full", &full,
+             "compare every file and delete whatever PATH holds besides the tree, even if an "
+             "incremental export is possible");
+  flags.Bool("follow", &follow, "keep exporting new events until SIGINT or SIGTERM");
+  flags.Duration("interval", &interval, "how often --follow looks for new events");
+  int exit_code = kExitOk;
+  auto positional = ParseOrExit(flags, args, &exit_code);
+  if (!positional.has_value()) return exit_code;
+  if (!positional->empty()) return UsageError("pgxnd export takes no arguments (see --help)");
+  if (data_dir.empty()) return UsageError("pgxnd export: --data-dir is required");
+  if (to.empty()) return UsageError("pgxnd export: --to is required");
+  if (interval <= absl::ZeroDuration()) {
+    return UsageError("pgxnd export: --interval must be positive");
+  }
+  data_dir = Normalized(data_dir);
+  to = Normalized(to);
+  state_file = state_file.empty() ? to + ".pgxnd-export" : Normalized(state_file);
+  if (to == "/") return UsageError("pgxnd export: --to cannot be /");
+  if (Within(to, data_dir) || Within(data_dir, to)) {
+    return UsageError(absl::StrCat("pgxnd export: --to ", to, " and --data-dir ", data_dir,
+                                   " must not contain one another"));
+  }
+  if (Within(state_file, to) || Within(state_file, data_dir)) {
+    return UsageError(absl::StrCat("pgxnd export: --state ", state_file,
+                                   " must be outside --to and --data-dir"));
+  }
+
+  // With --follow, SIGINT and SIGTERM end the loop, after a pass: blocked
+  // before any thread starts, so only the waiting thread receives them.
+  if (follow) base::BlockTerminationSignals();
+
+  // RocksDB's own files of the secondary instance.
+  std::string secondary_dir =
+      (fs::temp_directory_path() / "pgxnd-export.XXXXXX").string();
+  if (::mkdtemp(secondary_dir.data()) == nullptr) {
+    return Fail(absl::InternalError(
+        absl::StrCat("Cannot create a temporary directory in ", fs::temp_directory_path().string())));
+  }
+  absl::Cleanup remove_secondary = [&secondary_dir] {
+    std::error_code ec;
+    fs::remove_all(secondary_dir, ec);
+  };
+  absl::StatusOr<std::unique_ptr<replica::Store>> store =
+      replica::Store::OpenSecondary(data_dir + "/store", secondary_dir);
+  if (!store.ok()) {
+    return Fail(absl::Status(store.status().code(),
+                             absl::StrCat(store.status().message(),
+                                          " (is --data-dir a mirror's or indexer's?)")));
+  }
+
+  absl::StatusOr<replica::ExportResult> first = ExportOnce(**store, to, state_file, &full);
+  if (!first.ok()) return Fail(first.status());
+  std::cout << replica::ExportSummary(*first) << std::endl;
+  if (!follow) return kExitOk;
+
+  StopFlag stop;
+  std::thread signals([&stop] {
+    while (base::WaitForTerminationSignal() == SIGHUP) {
+    }
+    stop.Set();
+  });
+  uint64_t seq = first->seq;
+  while (!stop.WaitFor(interval)) {
+    absl::StatusOr<replica::ExportResult> result = ExportOnce(**store, to, state_file, &full);
+    if (!result.ok()) {
+      std::cerr << "pgxnd: " << result.status().message() << " (retrying)" << std::endl;
+      continue;
+    }
+    if (result->seq == seq && result->written == 0 && result->deleted == 0) continue;
+    seq = result->seq;
+    std::cout << replica::ExportSummary(*result) << std::endl;
+  }
+  signals.join();
+  return kExitOk;
+}
+
+}  // namespace pgxn::cli
