@@ -58,9 +58,9 @@ absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, const st
     // A full export deletes whatever the directory holds besides the tree:
     // only in a directory this command wrote, or when asked to.
     if (!*full && !IsEmptyOrMissing(to)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          to, " is not empty and was not exported to (no ", state_file,
-          "); pass --full to replace what it holds with the tree"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(to, " is not empty and was not exported to (no ", state_file,
+                       "); pass --full to replace what it holds with the tree"));
     }
   } else {
     return mark.status();
@@ -124,7 +124,7 @@ int RunExportCommand(const std::vector<std::string>& args) {
   flags.String("data-dir", &data_dir, "the data directory of a mirror or indexer (required)");
   flags.String("to", &to, "the directory to write the tree into (required; created if missing)");
   flags.String("state", &state_file,
-                "file keeping the seq exported (default: PATH.pgxnd-export; never inside PATH)");
+               "file keeping the seq exported (default: PATH.pgxnd-export; never inside PATH)");
   flags.Bool("full", &full,
              "compare every file and delete whatever PATH holds besides the tree, even if an "
              "incremental export is possible");
@@ -148,8 +148,8 @@ int RunExportCommand(const std::vector<std::string>& args) {
                                    " must not contain one another"));
   }
   if (Within(state_file, to) || Within(state_file, data_dir)) {
-    return UsageError(absl::StrCat("pgxnd export: --state ", state_file,
-                                   " must be outside --to and --data-dir"));
+    return UsageError(
+        absl::StrCat("pgxnd export: --state ", state_file, " must be outside --to and --data-dir"));
   }
 
   // With --follow, SIGINT and SIGTERM end the loop, after a pass: blocked
@@ -157,11 +157,10 @@ int RunExportCommand(const std::vector<std::string>& args) {
   if (follow) base::BlockTerminationSignals();
 
   // RocksDB's own files of the secondary instance.
-  std::string secondary_dir =
-      (fs::temp_directory_path() / "pgxnd-export.XXXXXX").string();
+  std::string secondary_dir = (fs::temp_directory_path() / "pgxnd-export.XXXXXX").string();
   if (::mkdtemp(secondary_dir.data()) == nullptr) {
-    return Fail(absl::InternalError(
-        absl::StrCat("Cannot create a temporary directory in ", fs::temp_directory_path().string())));
+    return Fail(absl::InternalError(absl::StrCat("Cannot create a temporary directory in ",
+                                                 fs::temp_directory_path().string())));
   }
   absl::Cleanup remove_secondary = [&secondary_dir] {
     std::error_code ec;
@@ -170,9 +169,9 @@ int RunExportCommand(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<replica::Store>> store =
       replica::Store::OpenSecondary(data_dir + "/store", secondary_dir);
   if (!store.ok()) {
-    return Fail(absl::Status(store.status().code(),
-                             absl::StrCat(store.status().message(),
-                                          " (is --data-dir a mirror's or indexer's?)")));
+    return Fail(absl::Status(
+        store.status().code(),
+        absl::StrCat(store.status().message(), " (is --data-dir a mirror's or indexer's?)")));
   }
 
   absl::StatusOr<replica::ExportResult> first = ExportOnce(**store, to, state_file, &full);

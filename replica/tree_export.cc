@@ -76,7 +76,8 @@ class Exporter {
         // The tree had files below this path; none of them is in it now.
         std::error_code ec;
         fs::remove_all(*target, ec);
-        if (ec) return absl::InternalError(absl::StrCat("Cannot remove ", *target, ": ", ec.message()));
+        if (ec)
+          return absl::InternalError(absl::StrCat("Cannot remove ", *target, ": ", ec.message()));
       }
     } else if (errno != ENOENT) {
       return ErrnoError("Cannot stat", *target);
@@ -232,8 +233,8 @@ absl::StatusOr<TreeDelta> ReadDelta(const Store& store, uint64_t after, uint64_t
                         /*include_content=*/false);
     if (!events.ok()) return events.status();
     if (events->empty()) {
-      return absl::DataLossError(absl::StrCat("The node's log ends at seq ", after,
-                                              " before its head ", head));
+      return absl::DataLossError(
+          absl::StrCat("The node's log ends at seq ", after, " before its head ", head));
     }
     for (const v1::Event& event : *events) {
       if (event.seq() > head) break;
@@ -262,8 +263,9 @@ absl::StatusOr<ExportMark> ReadExportMark(const std::string& file) {
   absl::StatusOr<std::string> text = base::ReadFile(file);
   if (!text.ok()) return text.status();
   auto invalid = [&file]() {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Export state file ", file, " is not {\"epoch\": HEX, \"seq\": N}; remove it to export all"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Export state file ", file,
+                     " is not {\"epoch\": HEX, \"seq\": N}; remove it to export all"));
   };
   nlohmann::json json = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object() || !json.contains("epoch") || !json["epoch"].is_string() ||
@@ -295,8 +297,8 @@ absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& t
   if (to.empty()) return absl::InvalidArgumentError("No directory to export to");
   const feed::ChainTip tip = store.Tip();
   std::error_code ec;
-  const bool incremental = last.has_value() && last->epoch == tip.epoch &&
-                           last->seq <= tip.seq && last->seq >= store.LogStart() &&
+  const bool incremental = last.has_value() && last->epoch == tip.epoch && last->seq <= tip.seq &&
+                           last->seq >= store.LogStart() &&
                            fs::is_directory(fs::symlink_status(to, ec));
   if (absl::Status s = MakeRoot(to); !s.ok()) return s;
   Exporter exporter(store, to);

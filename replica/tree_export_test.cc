@@ -3,9 +3,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/digest.h"
 #include "base/files.h"
@@ -97,7 +97,10 @@ TEST(ExportMarkTest, RoundTripsAndRefusesWhatIsNotAMark) {
   base::TempDir dir;
   const std::string file = dir.path() + "/out.pgxnd-export";
   EXPECT_TRUE(absl::IsNotFound(ReadExportMark(file).status()));
-  const ExportMark mark{std::string("\x00\xff" "epoch", 7), 42};
+  const ExportMark mark{std::string("\x00\xff"
+                                    "epoch",
+                                    7),
+                        42};
   ASSERT_TRUE(WriteExportMark(file, mark).ok());
   absl::StatusOr<ExportMark> read = ReadExportMark(file);
   ASSERT_TRUE(read.ok()) << read.status();
@@ -145,14 +148,9 @@ TEST_F(TreeExportTest, NextExportWritesAndDeletesExactlyWhatTheLogChanged) {
   const ExportResult second = Export(first.mark);
   EXPECT_EQ(ExportSummary(second), "Exported seq 4: 2 written, 1 deleted (incremental)");
   const std::map<std::string, std::string> expected = {
-      {"dist", "<dir>"},
-      {"dist/new", "<dir>"},
-      {"dist/new/new.json", "n"},
-      {"dist/pair", "<dir>"},
-      {"dist/pair/pair.json", "p2"},
-      {"index.json", "{}"},
-      {"stats", "<dir>"},
-      {"stats/dist.json", "s1"},
+      {"dist", "<dir>"},      {"dist/new", "<dir>"},         {"dist/new/new.json", "n"},
+      {"dist/pair", "<dir>"}, {"dist/pair/pair.json", "p2"}, {"index.json", "{}"},
+      {"stats", "<dir>"},     {"stats/dist.json", "s1"},
   };
   EXPECT_EQ(Files(out_), expected);
   EXPECT_EQ(Inode(out_ + "/index.json"), index_inode);
@@ -215,6 +213,34 @@ TEST_F(TreeExportTest, FullExportRewritesOnlyWhatDiffersAndRemovesTheRest) {
   const ExportResult again = Export(first.mark);
   EXPECT_EQ(ExportSummary(again), "Exported seq 1: 3 written, 0 deleted (full)");
   EXPECT_EQ(Files(out_), expected);
+}
+
+TEST_F(TreeExportTest, ALogThatStartsAfterTheMarkMeansAFullExport) {
+  Apply({feed::PutOp("a", "1"), feed::PutOp("b", "1")});
+  const ExportResult first = Export(absl::nullopt);
+  Apply({feed::PutOp("a", "2")});
+  v1::Event head = chain_.Next({feed::DeleteOp("b"), feed::PutOp("c", "3")});
+  // Another node bootstrapped from a snapshot at `head`: its log starts
+  // there, so it cannot tell what changed after seq 1.
+  auto bootstrapped = Store::Open(dir_.path() + "/bootstrapped");
+  ASSERT_TRUE(bootstrapped.ok()) << bootstrapped.status();
+  ASSERT_TRUE((*bootstrapped)->PinOriginKey(feed::TestChain::Key().public_key).ok());
+  std::vector<v1::Op> files = {feed::PutOp("a", "2"), feed::PutOp("c", "3")};
+  size_t next = 0;
+  ASSERT_TRUE((*bootstrapped)
+                  ->Bootstrap(head,
+                              [&]() -> absl::StatusOr<v1::Op> {
+                                if (next == files.size()) return absl::NotFoundError("end");
+                                return files[next++];
+                              })
+                  .ok());
+  ASSERT_EQ((*bootstrapped)->LogStart(), 3u);
+  absl::StatusOr<ExportResult> result = ExportTree(**bootstrapped, out_, first.mark);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(ExportSummary(*result), "Exported seq 3: 2 written, 1 deleted (full)");
+  EXPECT_EQ(Files(out_), (std::map<std::string, std::string>{{"a", "2"}, {"c", "3"}}));
+  // From the start of its log on, it can.
+  EXPECT_TRUE(ExportTree(**bootstrapped, out_, result->mark)->incremental);
 }
 
 TEST_F(TreeExportTest, AnExportOfANonDirectoryFails) {

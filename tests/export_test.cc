@@ -93,8 +93,8 @@ class ExportTest : public ::testing::Test {
   }
 
   static RunResult Export(const std::string& to, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PgxndPath(), "export", "--data-dir", mirror_->dir(), "--to",
-                                     to};
+    std::vector<std::string> argv = {PgxndPath(),    "export", "--data-dir",
+                                     mirror_->dir(), "--to",   to};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProgram(argv);
   }
@@ -119,8 +119,8 @@ TEST_F(ExportTest, SecondRunChangesExactlyWhatChangedAndRsyncCopiesIt) {
   ASSERT_FALSE(before.empty());
   RunResult first = Export(out);
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_EQ(first.output, absl::StrCat("Exported seq ", mirror_->AppliedSeq(), ": ",
-                                       before.size(), " written, 0 deleted (full)\n"));
+  EXPECT_EQ(first.output, absl::StrCat("Exported seq ", mirror_->AppliedSeq(), ": ", before.size(),
+                                       " written, 0 deleted (full)\n"));
   EXPECT_EQ(TreeOf(out), before);
   EXPECT_TRUE(fs::exists(out + ".pgxnd-export"));
   std::map<std::string, Written> written;
@@ -132,8 +132,9 @@ TEST_F(ExportTest, SecondRunChangesExactlyWhatChangedAndRsyncCopiesIt) {
 
   // More releases, and one removed.
   Publish("exp", 3, 2);
-  HttpResult removed = HttpRequest("DELETE", origin_->url() + "/admin/distributions/exp1/1.0.0", "",
-                                   {BasicAuthHeader("root", kPassword), "Accept: application/json"});
+  HttpResult removed =
+      HttpRequest("DELETE", origin_->url() + "/admin/distributions/exp1/1.0.0", "",
+                  {BasicAuthHeader("root", kPassword), "Accept: application/json"});
   ASSERT_EQ(removed.status, 200) << removed.body;
   ASSERT_TRUE(mirror_->WaitForSeq(origin_->AppliedSeq()));
   const std::map<std::string, std::string> after = mirror_->Tree();
@@ -147,15 +148,14 @@ TEST_F(ExportTest, SecondRunChangesExactlyWhatChangedAndRsyncCopiesIt) {
     if (!after.contains(path)) deleted.push_back(path);
   }
   ASSERT_FALSE(deleted.empty());
-  ASSERT_TRUE(absl::c_any_of(deleted, [](const std::string& path) {
-    return absl::StartsWith(path, "dist/exp1/1.0.0/");
-  }));
+  ASSERT_TRUE(absl::c_any_of(
+      deleted, [](const std::string& path) { return absl::StartsWith(path, "dist/exp1/1.0.0/"); }));
 
   RunResult second = Export(out);
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_EQ(second.output,
-            absl::StrCat("Exported seq ", mirror_->AppliedSeq(), ": ", changed.size(),
-                         " written, ", deleted.size(), " deleted (incremental)\n"));
+            absl::StrCat("Exported seq ", mirror_->AppliedSeq(), ": ", changed.size(), " written, ",
+                         deleted.size(), " deleted (incremental)\n"));
   EXPECT_EQ(TreeOf(out), after);
   for (const auto& [path, sha256] : after) {
     const bool rewritten = absl::c_linear_search(changed, path);
