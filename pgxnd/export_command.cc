@@ -119,6 +119,8 @@ int RunExportCommand(const std::vector<std::string>& args) {
       "Prints one line per export: \"Exported seq N: P written, D deleted (incremental|full)\".\n"
       "With --follow keeps exporting new events every --interval until SIGINT or\n"
       "SIGTERM (exit 0); a failed pass after the first is printed and retried.\n"
+      "A node that holds no events yet is not exported (its empty tree would\n"
+      "delete a good export).\n"
       "Exits 1 with the reason on failure, 2 on a usage error.\n"
       "Example: pgxnd export --data-dir /var/lib/pgxnd --to /srv/pgxn --follow");
   flags.String("data-dir", &data_dir, "the data directory of a mirror or indexer (required)");
@@ -186,12 +188,17 @@ int RunExportCommand(const std::vector<std::string>& args) {
     stop.Set();
   });
   uint64_t seq = first->seq;
+  std::string failing;  // the last failure printed, printed again only when it changes
   while (!stop.WaitFor(interval)) {
     absl::StatusOr<replica::ExportResult> result = ExportOnce(**store, to, state_file, &full);
     if (!result.ok()) {
-      std::cerr << "pgxnd: " << result.status().message() << " (retrying)" << std::endl;
+      if (result.status().message() != failing) {
+        failing = std::string(result.status().message());
+        std::cerr << "pgxnd: " << failing << " (retrying)" << std::endl;
+      }
       continue;
     }
+    failing.clear();
     if (result->seq == seq && result->written == 0 && result->deleted == 0) continue;
     seq = result->seq;
     std::cout << replica::ExportSummary(*result) << std::endl;

@@ -296,6 +296,11 @@ absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& t
                                         const absl::optional<ExportMark>& last) {
   if (to.empty()) return absl::InvalidArgumentError("No directory to export to");
   const feed::ChainTip tip = store.Tip();
+  // An empty store is a node that has not synced yet (or is starting a new
+  // log): its empty tree would only delete a good export.
+  if (tip.seq == 0) {
+    return absl::FailedPreconditionError("The node holds no events yet; nothing to export");
+  }
   std::error_code ec;
   const bool incremental = last.has_value() && last->epoch == tip.epoch && last->seq <= tip.seq &&
                            last->seq >= store.LogStart() &&

@@ -69,6 +69,7 @@ struct ExportResult {
 // Files are read from the store and checked against their sha256 before
 // they are written (DataLoss otherwise). A tree path that CheckTreePath
 // refuses is InvalidArgument, and nothing is ever written outside `to`.
+// FailedPrecondition, with nothing written, if the store holds no events.
 // The caller keeps result.mark only after OK: an export that failed
 // half-way leaves whole files only, and the next one redoes it.
 absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& to,

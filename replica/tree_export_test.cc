@@ -243,6 +243,15 @@ TEST_F(TreeExportTest, ALogThatStartsAfterTheMarkMeansAFullExport) {
   EXPECT_TRUE(ExportTree(**bootstrapped, out_, result->mark)->incremental);
 }
 
+TEST_F(TreeExportTest, AnEmptyStoreIsNotExported) {
+  ASSERT_TRUE(base::MakeDirectories(out_).ok());
+  ASSERT_TRUE(base::WriteFileAtomically(out_ + "/index.json", "{}", 0644).ok());
+  absl::StatusOr<ExportResult> result = ExportTree(*store_, out_, absl::nullopt);
+  EXPECT_EQ(result.status(),
+            absl::FailedPreconditionError("The node holds no events yet; nothing to export"));
+  EXPECT_EQ(Files(out_), (std::map<std::string, std::string>{{"index.json", "{}"}}));
+}
+
 TEST_F(TreeExportTest, AnExportOfANonDirectoryFails) {
   Apply({feed::PutOp("a", "1")});
   ASSERT_TRUE(base::WriteFileAtomically(out_, "a file", 0644).ok());
