@@ -41,8 +41,8 @@ bool Within(const std::string& inner, const std::string& outer) {
 
 bool IsEmptyOrMissing(const std::string& dir) {
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(dir, ec))) return true;
-  return fs::is_directory(fs::symlink_status(dir, ec)) && fs::is_empty(dir, ec) && !ec;
+  if (!fs::exists(fs::status(dir, ec))) return true;
+  return fs::is_directory(fs::status(dir, ec)) && fs::is_empty(dir, ec) && !ec;
 }
 
 // One export: catch up with the node, export, keep the mark. `*full` forces

@@ -245,9 +245,11 @@ absl::StatusOr<TreeDelta> ReadDelta(const Store& store, uint64_t after, uint64_t
   return delta;
 }
 
+// The root may be a symlink to a directory (a way to switch exports);
+// below it, nothing is followed.
 absl::Status MakeRoot(const std::string& to) {
   std::error_code ec;
-  const fs::file_status status = fs::symlink_status(to, ec);
+  const fs::file_status status = fs::status(to, ec);
   if (fs::exists(status)) {
     if (!fs::is_directory(status)) {
       return absl::FailedPreconditionError(absl::StrCat(to, " is not a directory"));
@@ -303,8 +305,7 @@ absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& t
   }
   std::error_code ec;
   const bool incremental = last.has_value() && last->epoch == tip.epoch && last->seq <= tip.seq &&
-                           last->seq >= store.LogStart() &&
-                           fs::is_directory(fs::symlink_status(to, ec));
+                           last->seq >= store.LogStart() && fs::is_directory(fs::status(to, ec));
   if (absl::Status s = MakeRoot(to); !s.ok()) return s;
   Exporter exporter(store, to);
   if (incremental) {

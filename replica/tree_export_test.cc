@@ -243,6 +243,18 @@ TEST_F(TreeExportTest, ALogThatStartsAfterTheMarkMeansAFullExport) {
   EXPECT_TRUE(ExportTree(**bootstrapped, out_, result->mark)->incremental);
 }
 
+TEST_F(TreeExportTest, TheRootMayBeASymlinkToADirectory) {
+  Apply({feed::PutOp("dist/a.json", "1")});
+  ASSERT_TRUE(base::MakeDirectories(dir_.path() + "/real").ok());
+  fs::create_directory_symlink(dir_.path() + "/real", out_);
+  const ExportResult first = Export(absl::nullopt);
+  Apply({feed::PutOp("dist/a.json", "2")});
+  EXPECT_TRUE(Export(first.mark).incremental);
+  EXPECT_TRUE(fs::is_symlink(out_));
+  EXPECT_EQ(Files(dir_.path() + "/real"),
+            (std::map<std::string, std::string>{{"dist", "<dir>"}, {"dist/a.json", "2"}}));
+}
+
 TEST_F(TreeExportTest, AnEmptyStoreIsNotExported) {
   ASSERT_TRUE(base::MakeDirectories(out_).ok());
   ASSERT_TRUE(base::WriteFileAtomically(out_ + "/index.json", "{}", 0644).ok());
