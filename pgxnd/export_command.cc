@@ -4,8 +4,14 @@
 // node may keep running and nothing in its data dir is written. The event
 // the export reflects is kept in a state file beside the directory, never in
 // it: the directory holds exactly the tree.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <iostream>
@@ -43,6 +49,26 @@ bool IsEmptyOrMissing(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(fs::status(dir, ec))) return true;
   return fs::is_directory(fs::status(dir, ec)) && fs::is_empty(dir, ec) && !ec;
+}
+
+// Holds an exclusive lock on `file` (created if missing) until the process
+// exits: two exports into one PATH (a cron run overlapping the previous one)
+// could otherwise leave files of an older seq under a newer mark.
+absl::Status LockExclusively(const std::string& file, const std::string& to) {
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("Cannot open ", file, ": ", std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("Another pgxnd export is writing ", to, " (it holds ", file, ")"));
+    }
+    return absl::InternalError(absl::StrCat("Cannot lock ", file, ": ", std::strerror(err)));
+  }
+  return absl::OkStatus();  // the descriptor stays open: the lock lasts
 }
 
 // One export: catch up with the node, export, keep the mark. `*full` forces
@@ -116,6 +142,7 @@ int RunExportCommand(const std::vector<std::string>& args) {
       "the log no longer reaches back that far (a node bootstrapped from a snapshot\n"
       "since), every file is compared and whatever else PATH holds is deleted (full).\n"
       "A PATH that is not empty and has no FILE is refused unless --full is given.\n"
+      "One export at a time writes PATH: FILE.lock is held while it runs.\n"
       "Prints one line per export: \"Exported seq N: P written, D deleted (incremental|full)\".\n"
       "With --follow keeps exporting new events every --interval until SIGINT or\n"
       "SIGTERM (exit 0); a failed pass after the first is printed and retried.\n"
@@ -153,6 +180,8 @@ int RunExportCommand(const std::vector<std::string>& args) {
     return UsageError(
         absl::StrCat("pgxnd export: --state ", state_file, " must be outside --to and --data-dir"));
   }
+
+  if (absl::Status s = LockExclusively(state_file + ".lock", to); !s.ok()) return Fail(s);
 
   // With --follow, SIGINT and SIGTERM end the loop, after a pass: blocked
   // before any thread starts, so only the waiting thread receives them.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,12 +38,14 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
 // rsync's quick check skips a file whose size and mtime, in whole seconds,
 // match its copy's: a file rewritten within the second it was last written
 // with the same size would never be copied again. Its mtime is set past the
-// old one's second instead (at most a second ahead of the clock).
+// old one's second instead (at most a second ahead of the clock). The new
+// file's own mtime is what counts, not the clock: the kernel stamps files
+// with a coarse clock that may still show the previous second.
 absl::Status MoveMtimeOn(const std::string& path, time_t replaced_seconds) {
-  struct timespec now;
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  if (now.tv_sec > replaced_seconds) return absl::OkStatus();
-  const struct timespec times[2] = {{0, UTIME_NOW}, {replaced_seconds + 1, 0}};
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError("Cannot stat", path);
+  if (st.st_mtim.tv_sec > replaced_seconds) return absl::OkStatus();
+  const struct timespec times[2] = {{0, UTIME_OMIT}, {replaced_seconds + 1, 0}};
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoError("Cannot set the mtime of", path);
   }

@@ -3,7 +3,8 @@
 // releases and a removal, a second run writes and deletes exactly the files
 // that changed (the rest keep their inode and mtime); `rsync -a --delete`
 // of it gives the same tree; --follow exports a release published after it
-// started and exits 0 on SIGTERM; a directory it did not write is refused.
+// started and exits 0 on SIGTERM, refusing another export into its
+// directory meanwhile; a directory it did not write is refused.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -166,9 +167,14 @@ TEST_F(ExportTest, SecondRunChangesExactlyWhatChangedAndRsyncCopiesIt) {
     }
   }
 
-  rsync = RunProgram({"rsync", "-a", "--delete", out + "/", copy + "/"});
+  std::string stamps;
+  for (const auto& [path, sha256] : after) {
+    absl::StrAppend(&stamps, path, " ", WrittenOf(out + "/" + path).mtime_ns, " ",
+                    WrittenOf(copy + "/" + path).mtime_ns, "\n");
+  }
+  rsync = RunProgram({"rsync", "-a", "-i", "--delete", out + "/", copy + "/"});
   ASSERT_EQ(rsync.exit_code, 0) << rsync.output;
-  EXPECT_EQ(TreeOf(copy), after);
+  EXPECT_EQ(TreeOf(copy), after) << stamps << rsync.output << second.output;
 
   // Nothing new: nothing written.
   RunResult third = Export(out);
@@ -185,6 +191,11 @@ TEST_F(ExportTest, FollowExportsNewReleasesUntilSigterm) {
   ASSERT_TRUE(WaitUntil([&] {
     return absl::StrContains(ReadWholeFile(follow.log_path()), "(full)");
   })) << ReadWholeFile(follow.log_path());
+  // It holds PATH: another export into it is refused.
+  RunResult second = Export(out);
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_EQ(second.output, absl::StrCat("pgxnd: Another pgxnd export is writing ", out,
+                                        " (it holds ", out, ".pgxnd-export.lock)\n"));
   Publish("followed", 1, 1);
   const std::map<std::string, std::string> tree = mirror_->Tree();
   ASSERT_TRUE(tree.contains("dist/followed1/1.0.0/followed1-1.0.0.zip"));
