@@ -14,7 +14,9 @@
 #include <cstring>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "absl/cleanup/cleanup.h"
@@ -74,7 +76,8 @@ absl::Status LockExclusively(const std::string& file, const std::string& to) {
 // One export: catch up with the node, export, keep the mark. `*full` forces
 // a full export (once: it is cleared after a success).
 absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, const std::string& to,
-                                                 const std::string& state_file, bool* full) {
+                                                 const std::string& state_file, bool* full,
+                                                 const std::function<bool()>& cancelled) {
   if (absl::Status s = store.CatchUpWithPrimary(); !s.ok()) return s;
   absl::optional<replica::ExportMark> last;
   absl::StatusOr<replica::ExportMark> mark = replica::ReadExportMark(state_file);
@@ -92,7 +95,7 @@ absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, const st
     return mark.status();
   }
   if (*full) last.reset();
-  absl::StatusOr<replica::ExportResult> result = replica::ExportTree(store, to, last);
+  absl::StatusOr<replica::ExportResult> result = replica::ExportTree(store, to, last, cancelled);
   if (!result.ok()) return result.status();
   if (absl::Status s = replica::WriteExportMark(state_file, result->mark); !s.ok()) return s;
   *full = false;
@@ -105,6 +108,10 @@ class StopFlag {
   void Set() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
+  }
+  bool IsSet() {
+    absl::MutexLock lock(&mu_);
+    return stop_;
   }
   // Waits up to `timeout`; true once stopped.
   bool WaitFor(absl::Duration timeout) {
@@ -144,8 +151,9 @@ int RunExportCommand(const std::vector<std::string>& args) {
       "A PATH that is not empty and has no FILE is refused unless --full is given.\n"
       "One export at a time writes PATH: FILE.lock is held while it runs.\n"
       "Prints one line per export: \"Exported seq N: P written, D deleted (incremental|full)\".\n"
-      "With --follow keeps exporting new events every --interval until SIGINT or\n"
-      "SIGTERM (exit 0); a failed pass after the first is printed and retried.\n"
+      "SIGINT or SIGTERM stop an export between two files (exit 1; the next run\n"
+      "redoes it). With --follow keeps exporting new events every --interval until\n"
+      "SIGINT or SIGTERM (exit 0); a failed pass after the first is printed and retried.\n"
       "A node that holds no events yet is not exported (its empty tree would\n"
       "delete a good export).\n"
       "Exits 1 with the reason on failure, 2 on a usage error.\n"
@@ -183,9 +191,18 @@ int RunExportCommand(const std::vector<std::string>& args) {
 
   if (absl::Status s = LockExclusively(state_file + ".lock", to); !s.ok()) return Fail(s);
 
-  // With --follow, SIGINT and SIGTERM end the loop, after a pass: blocked
-  // before any thread starts, so only the waiting thread receives them.
-  if (follow) base::BlockTerminationSignals();
+  // SIGINT and SIGTERM stop an export between two files (with --follow,
+  // exit 0): blocked before any thread starts, so that only the thread
+  // waiting for them receives them. It is never joined: without a signal it
+  // waits until the process exits.
+  base::BlockTerminationSignals();
+  auto stop = std::make_shared<StopFlag>();
+  std::thread([stop] {
+    while (base::WaitForTerminationSignal() == SIGHUP) {
+    }
+    stop->Set();
+  }).detach();
+  const std::function<bool()> cancelled = [stop] { return stop->IsSet(); };
 
   // RocksDB's own files of the secondary instance.
   std::string secondary_dir = (fs::temp_directory_path() / "pgxnd-export.XXXXXX").string();
@@ -205,22 +222,22 @@ int RunExportCommand(const std::vector<std::string>& args) {
         absl::StrCat(store.status().message(), " (is --data-dir a mirror's or indexer's?)")));
   }
 
-  absl::StatusOr<replica::ExportResult> first = ExportOnce(**store, to, state_file, &full);
-  if (!first.ok()) return Fail(first.status());
+  absl::StatusOr<replica::ExportResult> first =
+      ExportOnce(**store, to, state_file, &full, cancelled);
+  if (!first.ok()) {
+    if (follow && stop->IsSet()) return kExitOk;
+    return Fail(first.status());
+  }
   std::cout << replica::ExportSummary(*first) << std::endl;
   if (!follow) return kExitOk;
 
-  StopFlag stop;
-  std::thread signals([&stop] {
-    while (base::WaitForTerminationSignal() == SIGHUP) {
-    }
-    stop.Set();
-  });
   uint64_t seq = first->seq;
   std::string failing;  // the last failure printed, printed again only when it changes
-  while (!stop.WaitFor(interval)) {
-    absl::StatusOr<replica::ExportResult> result = ExportOnce(**store, to, state_file, &full);
+  while (!stop->WaitFor(interval)) {
+    absl::StatusOr<replica::ExportResult> result =
+        ExportOnce(**store, to, state_file, &full, cancelled);
     if (!result.ok()) {
+      if (stop->IsSet()) break;
       if (result.status().message() != failing) {
         failing = std::string(result.status().message());
         std::cerr << "pgxnd: " << failing << " (retrying)" << std::endl;
@@ -232,7 +249,6 @@ int RunExportCommand(const std::vector<std::string>& args) {
     seq = result->seq;
     std::cout << replica::ExportSummary(*result) << std::endl;
   }
-  signals.join();
   return kExitOk;
 }
 

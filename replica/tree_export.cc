@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -55,10 +56,12 @@ absl::Status MoveMtimeOn(const std::string& path, time_t replaced_seconds) {
 // Writes into one export directory, counting what it changes.
 class Exporter {
  public:
-  Exporter(const Store& store, std::string to) : store_(store), to_(std::move(to)) {}
+  Exporter(const Store& store, std::string to, const std::function<bool()>& cancelled)
+      : store_(store), to_(std::move(to)), cancelled_(cancelled) {}
 
   // Makes `path` hold `file`: nothing if it already does.
   absl::Status Put(const std::string& path, const ExportFile& file) {
+    if (absl::Status s = CheckCancelled(); !s.ok()) return s;
     absl::StatusOr<std::string> target = Target(path);
     if (!target.ok()) return target.status();
     const size_t slash = path.rfind('/');
@@ -100,6 +103,7 @@ class Exporter {
 
   // Removes `path` if it is there, then its directories left empty.
   absl::Status Delete(const std::string& path) {
+    if (absl::Status s = CheckCancelled(); !s.ok()) return s;
     absl::StatusOr<std::string> target = Target(path);
     if (!target.ok()) return target.status();
     std::error_code ec;
@@ -182,6 +186,11 @@ class Exporter {
   uint64_t deleted() const { return deleted_; }
 
  private:
+  absl::Status CheckCancelled() const {
+    if (!cancelled_ || !cancelled_()) return absl::OkStatus();
+    return absl::CancelledError(absl::StrCat("The export into ", to_, " was interrupted"));
+  }
+
   // Where `path` goes under the root. Paths come from the node's verified
   // tree, but nothing is written outside the root even if one were not.
   absl::StatusOr<std::string> Target(const std::string& path) const {
@@ -219,6 +228,7 @@ class Exporter {
 
   const Store& store_;
   const std::string to_;
+  const std::function<bool()>& cancelled_;
   absl::flat_hash_set<std::string> ensured_;
   absl::flat_hash_set<std::string> synced_dirs_;
   uint64_t written_ = 0;
@@ -296,7 +306,8 @@ void AddToDelta(const v1::Event& event, TreeDelta* delta) {
 }
 
 absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& to,
-                                        const absl::optional<ExportMark>& last) {
+                                        const absl::optional<ExportMark>& last,
+                                        const std::function<bool()>& cancelled) {
   if (to.empty()) return absl::InvalidArgumentError("No directory to export to");
   const feed::ChainTip tip = store.Tip();
   // An empty store is a node that has not synced yet (or is starting a new
@@ -308,7 +319,7 @@ absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& t
   const bool incremental = last.has_value() && last->epoch == tip.epoch && last->seq <= tip.seq &&
                            last->seq >= store.LogStart() && fs::is_directory(fs::status(to, ec));
   if (absl::Status s = MakeRoot(to); !s.ok()) return s;
-  Exporter exporter(store, to);
+  Exporter exporter(store, to, cancelled);
   if (incremental) {
     absl::StatusOr<TreeDelta> delta = ReadDelta(store, last->seq, tip.seq);
     if (!delta.ok()) return delta.status();

@@ -19,6 +19,7 @@
 #define PGXN_REPLICA_TREE_EXPORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -72,8 +73,12 @@ struct ExportResult {
 // FailedPrecondition, with nothing written, if the store holds no events.
 // The caller keeps result.mark only after OK: an export that failed
 // half-way leaves whole files only, and the next one redoes it.
+// `cancelled`, when given, is asked before each file: once it returns true
+// the export stops there with Cancelled (every file whole, the mark not
+// reached).
 absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& to,
-                                        const absl::optional<ExportMark>& last);
+                                        const absl::optional<ExportMark>& last,
+                                        const std::function<bool()>& cancelled = {});
 
 // "Exported seq N: P written, D deleted (incremental|full)".
 std::string ExportSummary(const ExportResult& result);

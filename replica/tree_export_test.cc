@@ -255,6 +255,17 @@ TEST_F(TreeExportTest, TheRootMayBeASymlinkToADirectory) {
             (std::map<std::string, std::string>{{"dist", "<dir>"}, {"dist/a.json", "2"}}));
 }
 
+TEST_F(TreeExportTest, ACancelledExportStopsBetweenFiles) {
+  Apply({feed::PutOp("a", "1"), feed::PutOp("b", "1"), feed::PutOp("c", "1")});
+  int asked = 0;
+  absl::StatusOr<ExportResult> result =
+      ExportTree(*store_, out_, absl::nullopt, [&asked] { return ++asked > 2; });
+  EXPECT_EQ(result.status(), absl::CancelledError("The export into " + out_ + " was interrupted"));
+  EXPECT_EQ(Files(out_), (std::map<std::string, std::string>{{"a", "1"}, {"b", "1"}}));
+  // The next one, not cancelled, finishes it.
+  EXPECT_EQ(ExportSummary(Export(absl::nullopt)), "Exported seq 1: 1 written, 0 deleted (full)");
+}
+
 TEST_F(TreeExportTest, AnEmptyStoreIsNotExported) {
   ASSERT_TRUE(base::MakeDirectories(out_).ok());
   ASSERT_TRUE(base::WriteFileAtomically(out_ + "/index.json", "{}", 0644).ok());
