@@ -19,6 +19,8 @@ int RunMailCommand(const std::vector<std::string>& args);
 int RunMirrorCommand(const std::vector<std::string>& args);
 int RunIndexerCommand(const std::vector<std::string>& args);
 int RunTailCommand(const std::vector<std::string>& args);
+// `pgxnd export ...` (pgxnd/export_command.cc).
+int RunExportCommand(const std::vector<std::string>& args);
 int RunUserCommand(const std::vector<std::string>& args);
 
 }  // namespace pgxn::cli

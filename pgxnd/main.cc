@@ -20,6 +20,7 @@ constexpr char kUsage[] =
     "  mirror    follow a feed, keep a verified copy of the tree, serve and relay it\n"
     "  indexer   a mirror that also serves PGXN's API: search, docs, enriched JSON\n"
     "  tail      print a node's release feed as JSON lines\n"
+    "  export    write a mirror's tree as plain files, for rsync and web servers\n"
     "  user      manage accounts on an origin (add, list, set-status, set-admin,\n"
     "            reset-password)\n"
     "  mail      list the mail an origin recorded\n"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   if (command == "mirror") return RunMirrorCommand(args);
   if (command == "indexer") return RunIndexerCommand(args);
   if (command == "tail") return RunTailCommand(args);
+  if (command == "export") return RunExportCommand(args);
   if (command == "user") return RunUserCommand(args);
   if (command == "mail") return RunMailCommand(args);
   if (command == "version" || command == "--version") {

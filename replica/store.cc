@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <filesystem>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -124,6 +125,16 @@ struct Store::Db {
   rocksdb::ColumnFamilyHandle* events = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* derived = nullptr;
+  bool secondary = false;  // opened by OpenSecondary: reads only
+
+  // After opening with Families().
+  void AssignHandles() {
+    files = handles[1];
+    blobs = handles[2];
+    events = handles[3];
+    meta = handles[4];
+    derived = handles[5];
+  }
 
   ~Db() {
     for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
@@ -215,17 +226,10 @@ absl::Status Store::ChunkWholeBlobs(Db& db) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  // A write-ahead log file is kept until every family with writes in it is
-  // flushed, and the small families (meta, events) fill their memtables
-  // rarely: by default RocksDB then keeps up to ~3 GB of log (as much as the
-  // blobs themselves after 10,000 releases, all replayed at the next start).
-  // Past this much, the families holding the oldest log are flushed.
-  db_options.max_total_wal_size = uint64_t{256} << 20;
+namespace {
 
+// The families of a store, as Open creates them and OpenSecondary reads them.
+std::vector<rocksdb::ColumnFamilyDescriptor> Families() {
   rocksdb::ColumnFamilyOptions plain;
   // Archives can be tens of megabytes: keep large values out of the LSM tree.
   // The blobs family is content-addressed and append-only (every version of
@@ -237,8 +241,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   // The derived family rewrites documents in place: its old values are garbage.
   rocksdb::ColumnFamilyOptions derived_options = blob_options;
   derived_options.enable_blob_garbage_collection = true;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+  return {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {kFilesFamily, plain},
       {kBlobsFamily, blob_options},
@@ -246,16 +249,27 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
       {kMetaFamily, plain},
       {kDerivedFamily, derived_options},
   };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // A write-ahead log file is kept until every family with writes in it is
+  // flushed, and the small families (meta, events) fill their memtables
+  // rarely: by default RocksDB then keeps up to ~3 GB of log (as much as the
+  // blobs themselves after 10,000 releases, all replayed at the next start).
+  // Past this much, the families holding the oldest log are flushed.
+  db_options.max_total_wal_size = uint64_t{256} << 20;
+
   auto db = std::make_unique<Db>();
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &db->handles, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, Families(), &db->handles, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("Cannot open the store in ", dir));
   db->db.reset(raw);
-  db->files = db->handles[1];
-  db->blobs = db->handles[2];
-  db->events = db->handles[3];
-  db->meta = db->handles[4];
-  db->derived = db->handles[5];
+  db->AssignHandles();
 
   // A snapshot bootstrap interrupted by a crash left files without a tip.
   if (db->Get(db->meta, kBootstrappingKey, "bootstrap mark").ok()) {
@@ -263,10 +277,71 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   }
   if (absl::Status s = ChunkWholeBlobs(*db); !s.ok()) return s;
 
+  absl::StatusOr<State> state = LoadState(*db);
+  if (!state.ok()) return state.status();
+  return std::unique_ptr<Store>(new Store(std::move(db), *std::move(state)));
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& dir,
+                                                            const std::string& secondary_dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return absl::NotFoundError(absl::StrCat("No store in ", dir));
+  }
+  std::filesystem::create_directories(secondary_dir, ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat("Cannot create ", secondary_dir, ": ", ec.message()));
+  }
+  rocksdb::DBOptions db_options;
+  // A secondary keeps every table file it has seen open: the node's
+  // compactions delete files while this one still reads them.
+  db_options.max_open_files = -1;
+  auto db = std::make_unique<Db>();
+  db->secondary = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::OpenAsSecondary(db_options, dir, secondary_dir, Families(), &db->handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("Cannot open the store in ", dir, " to read"));
+  db->db.reset(raw);
+  db->AssignHandles();
+  absl::StatusOr<State> state = LoadState(*db);
+  if (!state.ok()) return state.status();
+  return std::unique_ptr<Store>(new Store(std::move(db), *std::move(state)));
+}
+
+absl::Status Store::CatchUpWithPrimary() {
+  if (!db_->secondary) {
+    return absl::FailedPreconditionError("Only a store opened to read catches up with its node");
+  }
+  absl::MutexLock write_lock(&write_mu_);
+  if (absl::Status s = FromRocks(db_->db->TryCatchUpWithPrimary(), "Cannot catch up with the node");
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<State> state = LoadState(*db_);
+  FilesChanged();
+  if (!state.ok()) return state.status();
+  absl::MutexLock lock(&mu_);
+  state_ = *std::move(state);
+  return absl::OkStatus();
+}
+
+bool Store::secondary() const { return db_->secondary; }
+
+absl::Status Store::CheckWritable() const {
+  if (!db_->secondary) return absl::OkStatus();
+  return absl::FailedPreconditionError("This store is open to read only");
+}
+
+absl::StatusOr<Store::State> Store::LoadState(const Db& db) {
+  // Only a secondary can see the mark: Open purges an interrupted bootstrap.
+  if (db.Get(db.meta, kBootstrappingKey, "bootstrap mark").ok()) {
+    return absl::UnavailableError("The node is writing a snapshot into its store");
+  }
   State state;
   state.tip = feed::ChainTip{0, "", feed::GenesisHash()};
   auto optional = [&](const char* key) -> absl::StatusOr<absl::optional<std::string>> {
-    absl::StatusOr<std::string> value = db->Get(db->meta, key, key);
+    absl::StatusOr<std::string> value = db.Get(db.meta, key, key);
     if (value.ok()) return absl::optional<std::string>(*std::move(value));
     if (absl::IsNotFound(value.status())) return absl::optional<std::string>();
     return value.status();
@@ -275,8 +350,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   if (!seq.ok()) return seq.status();
   if (seq->has_value()) {
     state.tip.seq = DecodeU64(**seq);
-    absl::StatusOr<std::string> epoch = db->Get(db->meta, kEpochKey, "epoch");
-    absl::StatusOr<std::string> hash = db->Get(db->meta, kTipHashKey, "tip hash");
+    absl::StatusOr<std::string> epoch = db.Get(db.meta, kEpochKey, "epoch");
+    absl::StatusOr<std::string> hash = db.Get(db.meta, kTipHashKey, "tip hash");
     if (!epoch.ok()) return epoch.status();
     if (!hash.ok()) return hash.status();
     state.tip.epoch = *std::move(epoch);
@@ -301,7 +376,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
     v1::Heartbeat parsed;
     if (parsed.ParseFromString(**heartbeat)) state.heartbeat = std::move(parsed);
   }
-  return std::unique_ptr<Store>(new Store(std::move(db), std::move(state)));
+  return state;
 }
 
 Store::Store(std::unique_ptr<Db> db, State state) : db_(std::move(db)), state_(std::move(state)) {}
@@ -339,6 +414,7 @@ std::string Store::TreeDigestNow() const {
 }
 
 absl::Status Store::PinOriginKey(absl::string_view public_key) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   if (public_key.size() != feed::kPublicKeyBytes) {
     return absl::InvalidArgumentError("An origin key has 32 bytes");
   }
@@ -375,6 +451,7 @@ absl::Status Store::CheckEvent(const v1::Event& event, std::string* key) const {
 }
 
 absl::StatusOr<bool> Store::Apply(const v1::Event& event, absl::string_view checked_with_key) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   absl::MutexLock write_lock(&write_mu_);
   const State state = CurrentState();
   if (state.origin_key.empty()) {
@@ -446,6 +523,7 @@ absl::StatusOr<bool> Store::Apply(const v1::Event& event, absl::string_view chec
 }
 
 absl::Status Store::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   const State state = CurrentState();
   if (state.origin_key.empty()) {
     return absl::FailedPreconditionError("No origin key is pinned; cannot verify heartbeats");
@@ -471,6 +549,7 @@ absl::Status Store::RecordHeartbeat(const v1::Heartbeat& heartbeat) {
 
 absl::Status Store::Bootstrap(const v1::Event& head,
                               const std::function<absl::StatusOr<v1::Op>()>& next_file) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   absl::MutexLock write_lock(&write_mu_);
   // After whatever this writes, kept or deleted again.
   absl::Cleanup changed = [this] { FilesChanged(); };
@@ -575,6 +654,7 @@ absl::Status Store::Bootstrap(const v1::Event& head,
 }
 
 absl::Status Store::Clear() {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   absl::MutexLock write_lock(&write_mu_);
   absl::Status cleared = db_->ClearAll();
   FilesChanged();  // a failed batch may still have been written
@@ -588,6 +668,7 @@ absl::Status Store::Clear() {
 }
 
 absl::Status Store::SyncWal() const {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   return FromRocks(db_->db->FlushWAL(/*sync=*/true), "Cannot sync the store's log");
 }
 
@@ -706,6 +787,7 @@ absl::StatusOr<std::string> Store::GetMeta(absl::string_view key) const {
 }
 
 absl::Status Store::PutMeta(absl::string_view key, absl::string_view value) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   return FromRocks(db_->db->Put(rocksdb::WriteOptions(), db_->meta,
                                 absl::StrCat(kExternalPrefix, key), ToSlice(value)),
                    absl::StrCat("Cannot write meta ", key));
@@ -717,6 +799,7 @@ absl::StatusOr<std::string> Store::GetDerived(absl::string_view key) const {
 
 absl::Status Store::WriteDerived(const std::vector<DerivedChange>& changes, uint64_t seq,
                                  bool clear_first) {
+  if (absl::Status s = CheckWritable(); !s.ok()) return s;
   rocksdb::WriteBatch batch;
   if (clear_first) batch.DeleteRange(db_->derived, std::string(1, '\0'), std::string(4096, '\xff'));
   for (const auto& [key, value] : changes) {

@@ -58,6 +58,22 @@ class Store final : public feed::EventLog {
  public:
   // Opens or creates the store in `dir`.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir);
+  // Opens the store in `dir` for reading only, beside the node that may be
+  // running on it (a RocksDB secondary instance): nothing in `dir` is
+  // written; RocksDB keeps its own small files in `secondary_dir` (created
+  // if missing, the caller's to remove). The store shows `dir` as it was
+  // when opened, or at the last CatchUpWithPrimary. Every write method fails
+  // (FailedPrecondition). NotFound if `dir` holds no store; Unavailable
+  // while the node is writing a snapshot (try again later).
+  static absl::StatusOr<std::unique_ptr<Store>> OpenSecondary(const std::string& dir,
+                                                              const std::string& secondary_dir);
+  // A store opened with OpenSecondary: catches up with what the node has
+  // written since, then shows that. FailedPrecondition for a store opened
+  // with Open; Unavailable while the node is writing a snapshot: the files
+  // are then incomplete, and nothing should be read until a later call
+  // succeeds.
+  absl::Status CatchUpWithPrimary();
+  bool secondary() const;
   ~Store() override;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -191,6 +207,10 @@ class Store final : public feed::EventLog {
     absl::optional<v1::Heartbeat> heartbeat;
   };
   Store(std::unique_ptr<Db> db, State state);
+  // The state `db` holds in `meta`.
+  static absl::StatusOr<State> LoadState(const Db& db);
+  // FailedPrecondition on a secondary store, which cannot write.
+  absl::Status CheckWritable() const;
 
   // Rewrites blobs that stores written before chunking hold whole (once).
   static absl::Status ChunkWholeBlobs(Db& db);

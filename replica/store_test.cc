@@ -310,5 +310,73 @@ TEST(StoreTest, ClearForgetsTheLogButKeepsTheKey) {
   EXPECT_TRUE((*store)->Apply(fresh.Next({feed::PutOp("b", "2")})).ok());
 }
 
+TEST(StoreTest, SecondaryShowsWhatTheNodeWroteWhenItCatchesUp) {
+  base::TempDir dir;
+  const std::string data = dir.path() + "/data";
+  auto node = OpenPinned(data);
+  ASSERT_TRUE(node.ok()) << node.status();
+  feed::TestChain chain;
+  ASSERT_TRUE((*node)->Apply(chain.Next({feed::PutOp("a.json", "1")})).ok());
+
+  auto reader = Store::OpenSecondary(data, dir.path() + "/secondary");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->secondary());
+  EXPECT_EQ((*reader)->Tip().seq, 1u);
+  EXPECT_EQ(Content(**reader, "a.json"), "1");
+
+  const std::string big(3 * Store::kBlobChunkBytes + 5, 'z');
+  v1::Event second = chain.Next({feed::PutOp("a.json", "2"), feed::PutOp("big.zip", big)});
+  ASSERT_TRUE((*node)->Apply(second).ok());
+  // Unchanged until it catches up.
+  EXPECT_EQ((*reader)->Tip().seq, 1u);
+  EXPECT_EQ(Content(**reader, "a.json"), "1");
+  const uint64_t version = (*reader)->FilesVersion();
+  ASSERT_TRUE((*reader)->CatchUpWithPrimary().ok());
+  EXPECT_NE((*reader)->FilesVersion(), version);
+  EXPECT_EQ((*reader)->Tip().seq, 2u);
+  EXPECT_EQ((*reader)->Tip().hash, second.hash());
+  EXPECT_EQ((*reader)->TreeDigestNow(), (*node)->TreeDigestNow());
+  EXPECT_EQ(Content(**reader, "a.json"), "2");
+  EXPECT_EQ(Content(**reader, "big.zip"), big);
+  absl::StatusOr<std::vector<v1::Event>> events = (*reader)->ReadAfter(0, 10, 1 << 30, false);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 2u);
+}
+
+TEST(StoreTest, SecondaryRefusesEveryWrite) {
+  base::TempDir dir;
+  const std::string data = dir.path() + "/data";
+  feed::TestChain chain;
+  {
+    auto node = OpenPinned(data);
+    ASSERT_TRUE(node.ok()) << node.status();
+    ASSERT_TRUE((*node)->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
+  }
+  // The node is stopped: a secondary reads it all the same.
+  auto reader = Store::OpenSecondary(data, dir.path() + "/secondary");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(Content(**reader, "a"), "1");
+  const std::string refused = "This store is open to read only";
+  EXPECT_EQ((*reader)->Apply(chain.Next({feed::PutOp("a", "2")})).status(),
+            absl::FailedPreconditionError(refused));
+  EXPECT_EQ((*reader)->PutMeta("k", "v"), absl::FailedPreconditionError(refused));
+  EXPECT_EQ((*reader)->WriteDerived({}, 1, false), absl::FailedPreconditionError(refused));
+  EXPECT_EQ((*reader)->Clear(), absl::FailedPreconditionError(refused));
+  EXPECT_EQ((*reader)->PinOriginKey(feed::TestChain::Key().public_key),
+            absl::FailedPreconditionError(refused));
+  EXPECT_EQ(Content(**reader, "a"), "1");
+  // The node's store is as it was.
+  auto node = OpenPinned(data);
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ((*node)->Tip().seq, 1u);
+  EXPECT_TRUE(absl::IsFailedPrecondition((*node)->CatchUpWithPrimary()));
+}
+
+TEST(StoreTest, SecondaryOfNoStoreIsNotFound) {
+  base::TempDir dir;
+  auto reader = Store::OpenSecondary(dir.path() + "/none", dir.path() + "/secondary");
+  EXPECT_EQ(reader.status(), absl::NotFoundError("No store in " + dir.path() + "/none"));
+}
+
 }  // namespace
 }  // namespace pgxn::replica

@@ -14,11 +14,13 @@ PGXN_PACKAGES=(
   python3-docutils asciidoctor perl pandoc
 )
 
-# What the browser tests (tests/site_test.cc, tests/browser/) need besides:
-# Debian's chromium, and Node.js with npm unless a node is already on PATH
-# (one from another source brings its own npm, which Debian's would conflict
-# with). ops/test installs these; ops/quickstart does not need them.
-PGXN_TEST_PACKAGES=(chromium)
+# What the tests need besides: rsync (tests/export_test.cc mirrors an
+# export with it), and for the browser tests (tests/site_test.cc,
+# tests/browser/) Debian's chromium, and Node.js with npm unless a node is
+# already on PATH (one from another source brings its own npm, which
+# Debian's would conflict with). ops/test installs these; ops/quickstart
+# does not need them.
+PGXN_TEST_PACKAGES=(rsync chromium)
 if ! command -v node >/dev/null 2>&1; then
   PGXN_TEST_PACKAGES+=(nodejs npm)
 fi
