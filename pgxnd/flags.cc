@@ -132,8 +132,7 @@ absl::Status FlagSet::ReadFlagFile(const std::string& path, int source) {
   absl::StatusOr<std::string> contents = base::ReadFile(path);
   // InvalidArgument even for a missing file: NotFound means --help to callers.
   if (!contents.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--flagfile: ", contents.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("--flagfile: ", contents.status().message()));
   }
   int number = 0;
   for (absl::string_view line : absl::StrSplit(*contents, '\n')) {
@@ -156,15 +155,15 @@ absl::Status FlagSet::ReadFlagFile(const std::string& path, int source) {
       value = std::string(absl::StripLeadingAsciiWhitespace(line.substr(end + 1)));
       // "--name = value" would set "= value": a slip, not a value.
       if (line[end] != '=' && absl::StartsWith(*value, "=")) {
-        return error(absl::StrCat("write --", name, "=value or --", name, " value, not \"",
-                                  line, "\""));
+        return error(
+            absl::StrCat("write --", name, "=value or --", name, " value, not \"", line, "\""));
       }
     }
     if (name == "flagfile") return error("--flagfile cannot be nested in a flag file");
     Flag* flag = Find(name);
     if (flag == nullptr) {
-      return error(absl::StrCat("Unknown flag --", name, " for ", command_, " (see ", command_,
-                                " --help)"));
+      return error(
+          absl::StrCat("Unknown flag --", name, " for ", command_, " (see ", command_, " --help)"));
     }
     if (!value.has_value()) {
       if (flag->kind != Kind::kBool) return error(absl::StrCat("Flag --", name, " needs a value"));
@@ -205,7 +204,8 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
     if (name == "help") return absl::NotFoundError("help");
     if (name == "flagfile") {
       if (!value.has_value()) {
-        if (i + 1 >= args.size()) return absl::InvalidArgumentError("Flag --flagfile needs a value");
+        if (i + 1 >= args.size())
+          return absl::InvalidArgumentError("Flag --flagfile needs a value");
         value = args[++i];
       }
       if (absl::Status s = ReadFlagFile(*value, ++source); !s.ok()) return s;

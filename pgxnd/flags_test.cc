@@ -147,9 +147,9 @@ TEST(FlagsTest, CommandLineAfterTheFileOverridesIt) {
                                          "--upstream=file-b:2\n");
   Parsed p;
   FlagSet flags = MakeFlags(&p);
-  auto positional = flags.Parse({"--data-dir", "/before", "--since=1", "--flagfile", path,
-                                 "--data-dir", "/after", "--upstream", "cli:3", "--upstream",
-                                 "cli:4"});
+  auto positional =
+      flags.Parse({"--data-dir", "/before", "--since=1", "--flagfile", path, "--data-dir", "/after",
+                   "--upstream", "cli:3", "--upstream", "cli:4"});
   ASSERT_TRUE(positional.ok()) << positional.status();
   EXPECT_EQ(p.dir, "/after");
   EXPECT_EQ(p.since, 7u);  // the file overrode the flag before it
@@ -211,8 +211,7 @@ TEST(FlagsTest, MissingFlagFileIsAUsageErrorNotHelp) {
 
 TEST(FlagsTest, HelpDescribesFlagFile) {
   FlagSet flags("pgxnd empty", "", "No flags of its own.");
-  EXPECT_NE(flags.Help().find("  --flagfile FILE         read flags from FILE"),
-            std::string::npos)
+  EXPECT_NE(flags.Help().find("  --flagfile FILE         read flags from FILE"), std::string::npos)
       << flags.Help();
 }
 

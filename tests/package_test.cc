@@ -124,11 +124,10 @@ TEST_F(PackageTest, DeclaresDependenciesAndMaintainerScripts) {
       << fields.output;
   // dpkg-shlibdeps found the shared libraries the binary links (RocksDB is
   // Debian's static librocksdb.a: only its compression libraries show).
-  for (const char* depends : {"adduser", "libc6", "libgrpc++", "libprotobuf", "libxapian",
-                              "libpq5", "libsodium", "libarchive", "libzstd"}) {
-    EXPECT_TRUE(absl::StrContains(fields.output, depends))
-        << "Depends lacks " << depends << ":\n"
-        << fields.output;
+  for (const char* depends : {"adduser", "libc6", "libgrpc++", "libprotobuf", "libxapian", "libpq5",
+                              "libsodium", "libarchive", "libzstd"}) {
+    EXPECT_TRUE(absl::StrContains(fields.output, depends)) << "Depends lacks " << depends << ":\n"
+                                                           << fields.output;
   }
   EXPECT_TRUE(absl::StrContains(fields.output, "Recommends: postgresql\n")) << fields.output;
 
@@ -154,8 +153,8 @@ TEST_F(PackageTest, UnitsRunTheFlagFileHardened) {
   for (const std::string role : kRoles) {
     const auto unit = ReadUnit(Unit(role));
     const std::map<std::string, std::string> expected = {
-        {"ExecStart", absl::StrCat("/usr/bin/pgxnd ", role, " --flagfile /etc/pgxnd/", role,
-                                   ".flags")},
+        {"ExecStart",
+         absl::StrCat("/usr/bin/pgxnd ", role, " --flagfile /etc/pgxnd/", role, ".flags")},
         {"ExecReload", "/bin/kill -HUP $MAINPID"},
         {"User", "pgxnd"},
         {"Group", "pgxnd"},
@@ -169,14 +168,16 @@ TEST_F(PackageTest, UnitsRunTheFlagFileHardened) {
         {"After", "network-online.target"},
         {"WantedBy", "multi-user.target"},
     };
-    for (const auto& [key, value] : expected) EXPECT_EQ(One(unit, key), value) << role << " " << key;
+    for (const auto& [key, value] : expected)
+      EXPECT_EQ(One(unit, key), value) << role << " " << key;
 
     // The packaged flag file parses (a bad line would exit 2 before --help)
     // and names the one directory the unit lets the node write.
     const std::string flags = absl::StrCat(root_, "/etc/pgxnd/", role, ".flags");
     RunResult help = RunProgram({root_ + "/usr/bin/pgxnd", role, "--flagfile", flags, "--help"});
     EXPECT_EQ(help.exit_code, 0) << role << ".flags: " << help.output;
-    EXPECT_TRUE(absl::StrContains(ReadWholeFile(flags), "\n--data-dir=/var/lib/pgxnd/" + role + "\n"))
+    EXPECT_TRUE(
+        absl::StrContains(ReadWholeFile(flags), "\n--data-dir=/var/lib/pgxnd/" + role + "\n"))
         << role << ".flags";
   }
   // systemd's own check of the units. It wants ExecStart's program to
@@ -193,9 +194,9 @@ TEST_F(PackageTest, UnitsRunTheFlagFileHardened) {
   for (const char* role : kRoles) {
     std::string unit = ReadWholeFile(Unit(role));
     ASSERT_TRUE(absl::StrContains(unit, "\nExecStart=/usr/bin/pgxnd ")) << role;
-    absl::StrReplaceAll({{"\nExecStart=/usr/bin/pgxnd ",
-                          absl::StrCat("\nExecStart=", root_, "/usr/bin/pgxnd ")}},
-                        &unit);
+    absl::StrReplaceAll(
+        {{"\nExecStart=/usr/bin/pgxnd ", absl::StrCat("\nExecStart=", root_, "/usr/bin/pgxnd ")}},
+        &unit);
     const std::string copy = absl::StrCat(copies, "/pgxnd-", role, ".service");
     WriteWholeFile(copy, unit);
     verify.push_back(copy);
@@ -305,9 +306,10 @@ TEST_F(PackageTest, MirrorRunAsItsUnitFollowsAnOrigin) {
   ASSERT_EQ(want.status, 200);
   HttpResult got;
   EXPECT_TRUE(WaitUntil([&] {
-    got = HttpGet(mirror_url + meta_path);
-    return got.status == 200 || !mirror.Running();
-  }) && got.status == 200)
+                got = HttpGet(mirror_url + meta_path);
+                return got.status == 200 || !mirror.Running();
+              }) &&
+              got.status == 200)
       << "the release did not reach the mirror:\n"
       << ReadWholeFile(dir_->path() + "/mirror.log");
   EXPECT_EQ(got.body, want.body);
