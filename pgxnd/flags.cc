@@ -6,8 +6,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/files.h"
 
 namespace pgxn::cli {
+namespace {
+
+constexpr char kFlagFileHelp[] =
+    "read flags from FILE, one a line (--name=value or --name value; blank lines and "
+    "lines starting with # are skipped); flags after it override the file's, and "
+    "replace a repeatable flag's values";
+
+}  // namespace
 
 FlagSet::FlagSet(std::string command, std::string usage, std::string summary)
     : command_(std::move(command)), usage_(std::move(usage)), summary_(std::move(summary)) {}
@@ -66,7 +76,14 @@ absl::StatusOr<uint64_t> ParseBytes(const std::string& text) {
   return number * unit;
 }
 
-absl::Status FlagSet::Set(const Flag& flag, const std::string& value) {
+FlagSet::Flag* FlagSet::Find(const std::string& name) {
+  for (Flag& candidate : flags_) {
+    if (candidate.name == name) return &candidate;
+  }
+  return nullptr;
+}
+
+absl::Status FlagSet::Set(Flag& flag, const std::string& value, int source) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat("Invalid value \"", value, "\" for --", flag.name, ": ", why));
@@ -75,9 +92,13 @@ absl::Status FlagSet::Set(const Flag& flag, const std::string& value) {
     case Kind::kString:
       *static_cast<std::string*>(flag.target) = value;
       return absl::OkStatus();
-    case Kind::kStrings:
-      static_cast<std::vector<std::string>*>(flag.target)->push_back(value);
+    case Kind::kStrings: {
+      auto* values = static_cast<std::vector<std::string>*>(flag.target);
+      if (flag.source != source) values->clear();
+      flag.source = source;
+      values->push_back(value);
       return absl::OkStatus();
+    }
     case Kind::kBool: {
       bool parsed = false;
       if (!absl::SimpleAtob(value, &parsed)) return bad("expected true or false");
@@ -107,7 +128,57 @@ absl::Status FlagSet::Set(const Flag& flag, const std::string& value) {
   return absl::InternalError("unknown flag kind");
 }
 
+absl::Status FlagSet::ReadFlagFile(const std::string& path, int source) {
+  absl::StatusOr<std::string> contents = base::ReadFile(path);
+  // InvalidArgument even for a missing file: NotFound means --help to callers.
+  if (!contents.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--flagfile: ", contents.status().message()));
+  }
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(*contents, '\n')) {
+    ++number;
+    auto error = [&](absl::string_view message) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": ", message));
+    };
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (!absl::StartsWith(line, "--") || line.size() == 2) {
+      return error(
+          absl::StrCat("expected one flag, --name=value or --name value, not \"", line, "\""));
+    }
+    // The name ends at the first '=' or blank, whichever comes first, so
+    // that a value may hold the other ("--sendmail /usr/sbin/sendmail -t").
+    const size_t end = line.find_first_of("= \t", 2);
+    const std::string name(line.substr(2, end - 2));
+    absl::optional<std::string> value;
+    if (end != absl::string_view::npos) {
+      value = std::string(absl::StripLeadingAsciiWhitespace(line.substr(end + 1)));
+      // "--name = value" would set "= value": a slip, not a value.
+      if (line[end] != '=' && absl::StartsWith(*value, "=")) {
+        return error(
+            absl::StrCat("write --", name, "=value or --", name, " value, not \"", line, "\""));
+      }
+    }
+    if (name == "flagfile") return error("--flagfile cannot be nested in a flag file");
+    Flag* flag = Find(name);
+    if (flag == nullptr) {
+      return error(
+          absl::StrCat("Unknown flag --", name, " for ", command_, " (see ", command_, " --help)"));
+    }
+    if (!value.has_value()) {
+      if (flag->kind != Kind::kBool) return error(absl::StrCat("Flag --", name, " needs a value"));
+      value = "true";
+    }
+    if (absl::Status s = Set(*flag, *value, source); !s.ok()) return error(s.message());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& args) {
+  for (Flag& flag : flags_) flag.source = -1;
+  // Sources are numbered in order: the command line before the first flag
+  // file is 0, the file 1, the command line after it 2, and so on.
+  int source = 0;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -131,10 +202,17 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
       name = name.substr(0, eq);
     }
     if (name == "help") return absl::NotFoundError("help");
-    const Flag* flag = nullptr;
-    for (const Flag& candidate : flags_) {
-      if (candidate.name == name) flag = &candidate;
+    if (name == "flagfile") {
+      if (!value.has_value()) {
+        if (i + 1 >= args.size())
+          return absl::InvalidArgumentError("Flag --flagfile needs a value");
+        value = args[++i];
+      }
+      if (absl::Status s = ReadFlagFile(*value, ++source); !s.ok()) return s;
+      ++source;
+      continue;
     }
+    Flag* flag = Find(name);
     if (flag == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("Unknown flag --", name, " for ", command_, " (see ", command_, " --help)"));
@@ -148,14 +226,14 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
         return absl::InvalidArgumentError(absl::StrCat("Flag --", name, " needs a value"));
       }
     }
-    if (absl::Status s = Set(*flag, *value); !s.ok()) return s;
+    if (absl::Status s = Set(*flag, *value, source); !s.ok()) return s;
   }
   return positional;
 }
 
 std::string FlagSet::Help() const {
   std::string out = absl::StrCat("Usage: ", command_, " ", usage_, "\n\n", summary_, "\n");
-  if (!flags_.empty()) out += "\nFlags:\n";
+  out += "\nFlags:\n";
   for (const Flag& flag : flags_) {
     std::string left = absl::StrCat("  --", flag.name);
     switch (flag.kind) {
@@ -181,6 +259,7 @@ std::string FlagSet::Help() const {
     if (!flag.default_text.empty()) absl::StrAppend(&help, " (default ", flag.default_text, ")");
     absl::StrAppend(&out, left, help, "\n");
   }
+  absl::StrAppend(&out, "  --flagfile FILE         ", kFlagFileHelp, "\n");
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Command-line flags of one pgxnd subcommand: `--name VALUE`, `--name=VALUE`,
-// boolean `--name`, repeatable flags, and positional arguments. Each
-// subcommand declares its own set, so `--help` lists exactly what it takes and
-// an unknown flag or a bad value fails with a message naming it.
+// boolean `--name`, repeatable flags, positional arguments, and
+// `--flagfile FILE` to read flags from a file (what the systemd units give).
+// Each subcommand declares its own set, so `--help` lists exactly what it
+// takes and an unknown flag or a bad value fails with a message naming it.
 #ifndef PGXN_PGXND_FLAGS_H_
 #define PGXN_PGXND_FLAGS_H_
 
@@ -31,6 +32,15 @@ class FlagSet {
   // Parses `args` (after the subcommand). Returns the positional arguments.
   // NotFound when --help was asked for (print Help()); InvalidArgument naming
   // the flag otherwise.
+  //
+  // `--flagfile FILE` (or `--flagfile=FILE`) sets the flags FILE lists, at
+  // that point of the command line: one flag a line, `--name=value` or
+  // `--name value` (the value is the rest of the line, spaces included) or a
+  // boolean's bare `--name`; blank lines and lines starting with `#` are
+  // skipped. Flags after it on the command line override the file's; for a
+  // repeatable flag (--upstream) they replace the file's values instead of
+  // adding to them. A file may not name another --flagfile. Errors in the
+  // file are InvalidArgument prefixed with "FILE:LINE: ".
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
 
   std::string Help() const;
@@ -43,8 +53,15 @@ class FlagSet {
     void* target;
     std::string help;
     std::string default_text;
+    // A repeatable flag: the source whose values it holds (-1: none yet).
+    int source = -1;
   };
-  absl::Status Set(const Flag& flag, const std::string& value);
+  Flag* Find(const std::string& name);
+  // Sets `flag` from the source numbered `source` (the command line between
+  // two flag files, or one file): a repeatable flag set by an earlier source
+  // starts over.
+  absl::Status Set(Flag& flag, const std::string& value, int source);
+  absl::Status ReadFlagFile(const std::string& path, int source);
 
   std::string command_;
   std::string usage_;

@@ -26,7 +26,8 @@ constexpr char kUsage[] =
     "  mail      list the mail an origin recorded\n"
     "  version   print the version\n"
     "\n"
-    "Run 'pgxnd COMMAND --help' for a command's flags.\n";
+    "Run 'pgxnd COMMAND --help' for a command's flags. Each takes them from a file\n"
+    "too, one a line: --flagfile FILE (the systemd units use /etc/pgxnd/ROLE.flags).\n";
 
 }  // namespace
 

@@ -21,6 +21,10 @@ PGXN_PACKAGES=(
 # Debian's would conflict with). ops/test installs these; ops/quickstart
 # does not need them.
 PGXN_TEST_PACKAGES=(rsync chromium)
+# The package test (tests/package_test.cc) checks the units with
+# systemd-analyze and pgxnd(1) with groff; without them it says so and
+# checks less. cpack's dpkg-shlibdeps and readelf come with build-essential.
+PGXN_TEST_PACKAGES+=(systemd groff-base)
 if ! command -v node >/dev/null 2>&1; then
   PGXN_TEST_PACKAGES+=(nodejs npm)
 fi
