@@ -91,6 +91,21 @@ absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration t
   return head;
 }
 
+absl::Status SendReports(const std::string& upstream, const v1::ReportRequest& request,
+                         absl::Duration timeout, const UpstreamTrust& trust) {
+  absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> feed = Connect(upstream, trust, 1 << 20);
+  if (!feed.ok()) return feed.status();
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ReportResponse response;
+  grpc::Status status = (*feed)->Report(&context, request, &response);
+  if (status.ok()) return absl::OkStatus();
+  return Explain(absl::Status(FromGrpc(status).code(),
+                              absl::StrCat("Cannot report to ", upstream, ": ",
+                                           status.error_message())),
+                 upstream, trust);
+}
+
 FeedClient::FeedClient(FeedClientOptions options, EventSink* sink)
     : options_(std::move(options)), sink_(sink) {}
 

@@ -98,6 +98,11 @@ absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration t
                                    const UpstreamTrust& trust = {},
                                    int max_message_bytes = kMaxFeedMessageBytes);
 
+// Sends `request` to the Report call of `upstream` (an --upstream value) on a
+// channel of its own; an error naming the upstream otherwise.
+absl::Status SendReports(const std::string& upstream, const v1::ReportRequest& request,
+                         absl::Duration timeout, const UpstreamTrust& trust = {});
+
 // What the client knows about its upstream, for /_status.
 struct UpstreamState {
   std::string address;      // the upstream in use or tried last, as configured
