@@ -52,6 +52,8 @@ struct OriginOptions {
   // The webhook dispatcher (origin/webhooks/dispatcher.h); its public_url is
   // the Manager's. allow_private also governs registration.
   WebhookDispatcherOptions webhooks;
+  // Nodes /meta/network.json lists at most (host/network_view.h).
+  size_t network_max_nodes = 10000;
 };
 
 class OriginServer final : public host::NodeRole {

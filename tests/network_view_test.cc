@@ -49,7 +49,9 @@ class NetworkViewTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string data = dir_.path() + "/origin";
-    origin_ = Node::Start("origin", data, {"--unsafe-no-fsync", "--stats-delay", "0"});
+    // Every node of the test reports from 127.0.0.1, one address.
+    origin_ = Node::Start("origin", data,
+                          {"--unsafe-no-fsync", "--feed-max-reports-per-peer", "10000"});
     ASSERT_NE(origin_, nullptr);
     RunResult admin =
         RunProgram({PgxndPath(), "user", "add", "--data-dir", data, "root", "--email",
@@ -70,7 +72,8 @@ class NetworkViewTest : public ::testing::Test {
     }
     mirror_ = Node::Start("mirror", dir_.path() + "/mirror",
                           {"--upstream", origin_->grpc_address(), "--report-interval", "1s",
-                           "--public-url", "https://M.example.org"});
+                           "--public-url", "https://M.example.org",
+                           "--feed-max-reports-per-peer", "10000"});
     ASSERT_NE(mirror_, nullptr);
     child_ = Node::Start("mirror", dir_.path() + "/child",
                          {"--upstream", mirror_->grpc_address(), "--report-interval", "1s"});
@@ -174,7 +177,8 @@ TEST_F(NetworkViewTest, ListsMirrorsAndTheirChildrenAndFollowsAPausedOne) {
 TEST(NetworkViewBoundTest, KeepsAtMostTheConfiguredNumberOfNodes) {
   base::TempDir dir;
   std::unique_ptr<Node> origin = Node::Start(
-      "origin", dir.path() + "/origin", {"--unsafe-no-fsync", "--network-max-nodes", "1"});
+      "origin", dir.path() + "/origin",
+      {"--unsafe-no-fsync", "--network-max-nodes", "1", "--feed-max-reports-per-peer", "10000"});
   ASSERT_NE(origin, nullptr);
   std::vector<std::unique_ptr<Node>> mirrors;
   std::set<std::string> ids;
