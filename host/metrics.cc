@@ -31,8 +31,8 @@ struct Metrics::Impl {
   prometheus::Gauge* http_body_spooled_bytes = nullptr;
   prometheus::Gauge* sse_clients = nullptr;
   prometheus::Counter* sse_cutoffs = nullptr;
-  // Created at the first scrape whose sample has logins; scrapes may run
-  // concurrently.
+  // Created at the first scrape whose sample has logins (the network view's
+  // gauges: has the view); scrapes may run concurrently.
   std::mutex logins_mu;
   prometheus::Counter* login_failures = nullptr;
   prometheus::Counter* logins_throttled = nullptr;

@@ -102,8 +102,7 @@ void Reporter::Run() {
       if (!sent.ok()) break;
     }
     absl::MutexLock lock(&mu_);
-    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.interval)) return;
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;
   }
 }
 
