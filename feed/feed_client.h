@@ -103,6 +103,26 @@ absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration t
 absl::Status SendReports(const std::string& upstream, const v1::ReportRequest& request,
                          absl::Duration timeout, const UpstreamTrust& trust = {});
 
+// As SendReports, keeping the channel to the upstream of the last call for
+// the next, so a node reporting every interval does not connect (and
+// handshake TLS) each time. Thread-safety: one Send at a time.
+class ReportClient {
+ public:
+  explicit ReportClient(UpstreamTrust trust = {});
+  ~ReportClient();
+  ReportClient(const ReportClient&) = delete;
+  ReportClient& operator=(const ReportClient&) = delete;
+
+  absl::Status Send(const std::string& upstream, const v1::ReportRequest& request,
+                    absl::Duration timeout);
+
+ private:
+  struct Channel;
+  const UpstreamTrust trust_;
+  std::string upstream_;             // the upstream `channel_` reaches
+  std::unique_ptr<Channel> channel_;
+};
+
 // What the client knows about its upstream, for /_status.
 struct UpstreamState {
   std::string address;      // the upstream in use or tried last, as configured

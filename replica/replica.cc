@@ -41,7 +41,8 @@ Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::Ups
     : options_(std::move(options)),
       upstream_trust_(std::move(trust)),
       node_id_(std::move(node_id)),
-      store_(std::move(store)) {}
+      store_(std::move(store)),
+      report_client_(upstream_trust_) {}
 
 Replica::~Replica() { Stop(); }
 
@@ -155,12 +156,12 @@ v1::NodeReport Replica::OwnReport() const {
   return report;
 }
 
-absl::Status Replica::SendReport(const v1::ReportRequest& request) const {
+absl::Status Replica::SendReport(const v1::ReportRequest& request) {
   const std::string upstream = feed_client_->State().address;
   if (upstream.empty()) return absl::UnavailableError("no upstream tried yet");
   // A call never outlasts the round it belongs to.
   const absl::Duration timeout = std::min(options_.report_interval, absl::Seconds(10));
-  return feed::SendReports(upstream, request, timeout, upstream_trust_);
+  return report_client_.Send(upstream, request, timeout);
 }
 
 feed::ChainTip Replica::Tip() const { return store_->Tip(); }

@@ -126,7 +126,8 @@ class Replica final : public host::NodeRole, private feed::EventSink {
           std::string node_id);
   // This node's own report, from its status.
   v1::NodeReport OwnReport() const;
-  absl::Status SendReport(const v1::ReportRequest& request) const;
+  // On the reporter's thread only.
+  absl::Status SendReport(const v1::ReportRequest& request);
 
   feed::ChainTip Tip() const override;
   feed::EventCheck Check(const v1::Event& event) const override;
@@ -153,6 +154,8 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   std::unique_ptr<Store> store_;
   ReplicaExtension* extension_ = nullptr;
   std::unique_ptr<feed::FeedClient> feed_client_;
+  // The reporter's thread's; declared first so that it outlives the thread.
+  feed::ReportClient report_client_;
   std::unique_ptr<Reporter> reporter_;
   host::Metrics* metrics_ = nullptr;  // the host's, set before the feed starts
   std::unique_ptr<host::NodeHost> host_;
