@@ -91,6 +91,38 @@ absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration t
   return head;
 }
 
+struct ReportClient::Channel {
+  std::unique_ptr<v1::Feed::Stub> stub;
+};
+
+ReportClient::ReportClient(UpstreamTrust trust) : trust_(std::move(trust)) {}
+ReportClient::~ReportClient() = default;
+
+absl::Status ReportClient::Send(const std::string& upstream, const v1::ReportRequest& request,
+                                absl::Duration timeout) {
+  if (channel_ == nullptr || upstream != upstream_) {
+    // Reports are small, and so are the answers.
+    absl::StatusOr<std::unique_ptr<v1::Feed::Stub>> feed = Connect(upstream, trust_, 1 << 20);
+    if (!feed.ok()) return feed.status();
+    channel_ = std::make_unique<Channel>(Channel{*std::move(feed)});
+    upstream_ = upstream;
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  v1::ReportResponse response;
+  grpc::Status status = channel_->stub->Report(&context, request, &response);
+  if (status.ok()) return absl::OkStatus();
+  return Explain(absl::Status(FromGrpc(status).code(),
+                              absl::StrCat("Cannot report to ", upstream, ": ",
+                                           status.error_message())),
+                 upstream, trust_);
+}
+
+absl::Status SendReports(const std::string& upstream, const v1::ReportRequest& request,
+                         absl::Duration timeout, const UpstreamTrust& trust) {
+  return ReportClient(trust).Send(upstream, request, timeout);
+}
+
 FeedClient::FeedClient(FeedClientOptions options, EventSink* sink)
     : options_(std::move(options)), sink_(sink) {}
 

@@ -98,6 +98,31 @@ absl::StatusOr<v1::Head> FetchHead(const std::string& upstream, absl::Duration t
                                    const UpstreamTrust& trust = {},
                                    int max_message_bytes = kMaxFeedMessageBytes);
 
+// Sends `request` to the Report call of `upstream` (an --upstream value) on a
+// channel of its own; an error naming the upstream otherwise.
+absl::Status SendReports(const std::string& upstream, const v1::ReportRequest& request,
+                         absl::Duration timeout, const UpstreamTrust& trust = {});
+
+// As SendReports, keeping the channel to the upstream of the last call for
+// the next, so a node reporting every interval does not connect (and
+// handshake TLS) each time. Thread-safety: one Send at a time.
+class ReportClient {
+ public:
+  explicit ReportClient(UpstreamTrust trust = {});
+  ~ReportClient();
+  ReportClient(const ReportClient&) = delete;
+  ReportClient& operator=(const ReportClient&) = delete;
+
+  absl::Status Send(const std::string& upstream, const v1::ReportRequest& request,
+                    absl::Duration timeout);
+
+ private:
+  struct Channel;
+  const UpstreamTrust trust_;
+  std::string upstream_;             // the upstream `channel_` reaches
+  std::unique_ptr<Channel> channel_;
+};
+
 // What the client knows about its upstream, for /_status.
 struct UpstreamState {
   std::string address;      // the upstream in use or tried last, as configured

@@ -28,6 +28,9 @@ constexpr absl::Duration kTick = absl::Milliseconds(100);
 // A snapshot reads contents in batches of about this size (one file may be
 // larger alone).
 constexpr uint64_t kSnapshotBatchBytes = 4 << 20;
+// Addresses whose Report calls are counted in one minute; past it, calls of
+// new addresses are refused for the rest of the minute.
+constexpr size_t kMaxReportPeers = 65536;
 
 grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
@@ -110,13 +113,15 @@ struct Shared {
         limits(limits),
         log(log),
         budget(limits.max_buffered_bytes),
-        work(limits.worker_threads) {}
+        work(limits.worker_threads),
+        report_rate(limits.max_reports_per_peer, kMaxReportPeers) {}
 
   const FeedServiceOptions options;
   const FeedLimits limits;
   const EventLog* const log;
   ByteBudget budget;
   WorkQueue work;
+  ReportRate report_rate;
 
   enum class Kind { kSubscribe, kSnapshot };
   struct Entry {
@@ -737,7 +742,30 @@ class FeedServiceImpl final : public v1::Feed::CallbackService {
     return raw;
   }
 
+  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context,
+                                   const v1::ReportRequest* request,
+                                   v1::ReportResponse*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpc(Accept(PeerAddress(context->peer()), *request)));
+    return reactor;
+  }
+
  private:
+  // Cheap and bounded: the request is at most 1 MiB (the server's limit),
+  // checked in one pass, and copied once to the sink.
+  absl::Status Accept(const std::string& peer, const v1::ReportRequest& request) {
+    ReportSink* sink = shared_->options.reports;
+    if (sink == nullptr) return absl::UnimplementedError("This node takes no reports");
+    if (!shared_->report_rate.Admit(peer, absl::Now())) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("This feed server takes at most ", shared_->limits.max_reports_per_peer,
+                       " Report calls a minute from one address; try again later"));
+    }
+    if (absl::Status s = CheckReportRequest(request); !s.ok()) return s;
+    sink->Accept(std::vector<v1::NodeReport>(request.reports().begin(), request.reports().end()));
+    return absl::OkStatus();
+  }
+
   grpc::Status FillHead(v1::Head* head) {
     const EventLog& log = *shared_->log;
     absl::StatusOr<ChainTip> tip = log.Head();

@@ -17,6 +17,9 @@
 //  - Subscribe and Snapshot streams are capped in total and per peer (IP
 //    address), and Snapshot streams apart as well; over a cap a call fails
 //    with RESOURCE_EXHAUSTED at once.
+//  - Report calls are checked (feed/node_report.h: INVALID_ARGUMENT when
+//    malformed) and rate-limited per peer, then handed to the options'
+//    ReportSink on gRPC's thread.
 // Subscribe sends a heartbeat at once (so the subscriber learns the head),
 // then the backlog in batches, then new events as they are committed. Streams
 // end when the client cancels or Shutdown() is called.
@@ -33,6 +36,7 @@
 #include "absl/time/time.h"
 #include "feed/event_chain.h"
 #include "feed/event_log.h"
+#include "feed/node_report.h"
 
 namespace pgxn::feed {
 
@@ -41,6 +45,9 @@ struct FeedServiceOptions {
   absl::Duration heartbeat_interval = absl::Seconds(2);
   size_t batch_events = 256;
   size_t batch_bytes = 8 << 20;
+  // Takes the reports of nodes below (Report), not owned; must outlive the
+  // server. Null: Report fails with UNIMPLEMENTED.
+  ReportSink* reports = nullptr;
 };
 
 // What a crowd of clients, or one hostile one, may take of a Feed server.
@@ -61,6 +68,10 @@ struct FeedLimits {
   uint64_t max_buffered_bytes = uint64_t{256} << 20;
   // Threads that read the log for the streams.
   int worker_threads = 4;
+  // Report calls one IP address may make per minute (a relay makes one per
+  // report interval, whatever the number of its children); more fail with
+  // RESOURCE_EXHAUSTED.
+  uint64_t max_reports_per_peer = 60;
 };
 
 struct GrpcServerOptions {

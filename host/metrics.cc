@@ -31,13 +31,16 @@ struct Metrics::Impl {
   prometheus::Gauge* http_body_spooled_bytes = nullptr;
   prometheus::Gauge* sse_clients = nullptr;
   prometheus::Counter* sse_cutoffs = nullptr;
-  // Created at the first scrape whose sample has logins; scrapes may run
-  // concurrently.
+  // Created at the first scrape whose sample has logins (the network view's
+  // gauges: has the view); scrapes may run concurrently.
   std::mutex logins_mu;
   prometheus::Counter* login_failures = nullptr;
   prometheus::Counter* logins_throttled = nullptr;
   prometheus::Counter* login_attacks = nullptr;
   prometheus::Gauge* under_attack = nullptr;
+  // Created at the first scrape whose sample has the network view.
+  prometheus::Gauge* network_nodes = nullptr;
+  prometheus::Gauge* network_live = nullptr;
   prometheus::Labels labels;
   // The origin's webhooks: created with the origin's Metrics only.
   prometheus::Family<prometheus::Counter>* webhook_attempts = nullptr;
@@ -191,6 +194,21 @@ std::string Metrics::Render() const {
     RaiseTo(impl_->logins_throttled, sample.logins->throttled);
     RaiseTo(impl_->login_attacks, sample.logins->attacks);
     impl_->under_attack->Set(static_cast<double>(sample.logins->accounts_under_attack));
+  }
+  if (sample.network.has_value()) {
+    std::lock_guard<std::mutex> lock(impl_->logins_mu);
+    if (impl_->network_nodes == nullptr) {
+      auto gauge = [&](const char* name, const char* help) {
+        return &prometheus::BuildGauge().Name(name).Help(help).Register(impl_->registry).Add(
+            impl_->labels);
+      };
+      impl_->network_nodes =
+          gauge("pgxn_network_nodes", "Nodes listed in /meta/network.json (reported lately)");
+      impl_->network_live = gauge("pgxn_network_live_nodes",
+                                  "Nodes of /meta/network.json that are live (reporting, caught up)");
+    }
+    impl_->network_nodes->Set(static_cast<double>(sample.network->nodes));
+    impl_->network_live->Set(static_cast<double>(sample.network->live));
   }
   return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
 }

@@ -35,6 +35,14 @@ struct MetricsSample {
     uint64_t accounts_under_attack = 0;
   };
   std::optional<Logins> logins;
+  // The origin's network view (host/network_view.h): nodes listed, and of
+  // them the live ones; other roles leave it empty and show no
+  // pgxn_network_* series.
+  struct Network {
+    uint64_t nodes = 0;
+    uint64_t live = 0;
+  };
+  std::optional<Network> network;
 };
 
 class Metrics {

@@ -115,6 +115,7 @@ absl::Status NodeHost::StartAll() {
   feed::FeedServiceOptions feed_options;
   feed_options.role = options_.role;
   feed_options.heartbeat_interval = options_.heartbeat_interval;
+  feed_options.reports = options_.reports;
   absl::StatusOr<std::unique_ptr<feed::FeedServer>> feed_server =
       feed::FeedServer::Start(grpc_options, feed_options, role_->FeedLog());
   if (!feed_server.ok()) return feed_server.status();

@@ -114,6 +114,10 @@ struct NodeHostOptions {
   absl::Duration heartbeat_interval = absl::Seconds(2);
   // What the Feed server gives its clients at most (streams, buffers, time).
   feed::FeedLimits feed_limits;
+  // Takes the reports nodes below send over the Feed (the origin's network
+  // view, a replica's relay); not owned, must outlive the host. Null: the
+  // Feed refuses reports.
+  feed::ReportSink* reports = nullptr;
   // A second HTTP listener, HOST:PORT, with routes of its own (an indexer's
   // website, whose paths collide with the API's); empty: none.
   std::string site_address;

@@ -14,10 +14,17 @@ std::string FormatUtcSeconds(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
-std::string StatusJson(const NodeStatus& status, absl::Time now) {
-  const bool is_origin = status.role == "origin";
-  const uint64_t head =
-      is_origin ? status.applied_seq : std::max(status.upstream_head_seq, status.applied_seq);
+namespace {
+
+uint64_t HeadSeq(const NodeStatus& status) {
+  return status.role == "origin" ? status.applied_seq
+                                 : std::max(status.upstream_head_seq, status.applied_seq);
+}
+
+}  // namespace
+
+double LagSeconds(const NodeStatus& status, absl::Time now) {
+  const uint64_t head = HeadSeq(status);
   double lag_seconds = 0;
   if (head > status.applied_seq && status.caught_up_at != absl::InfinitePast()) {
     lag_seconds = absl::ToDoubleSeconds(now - status.caught_up_at);
@@ -26,6 +33,13 @@ std::string StatusJson(const NodeStatus& status, absl::Time now) {
     // event bounds the lag from above.
     lag_seconds = absl::ToDoubleSeconds(now - status.last_event_time);
   }
+  return lag_seconds;
+}
+
+std::string StatusJson(const NodeStatus& status, absl::Time now) {
+  const bool is_origin = status.role == "origin";
+  const uint64_t head = HeadSeq(status);
+  const double lag_seconds = LagSeconds(status, now);
   nlohmann::ordered_json doc;
   doc["role"] = status.role;
   doc["version"] = kVersion;

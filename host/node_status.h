@@ -50,6 +50,9 @@ struct NodeStatus {
 // stale_after.
 std::string StatusJson(const NodeStatus& status, absl::Time now);
 
+// The lag_seconds of StatusJson (above), for the report a node sends.
+double LagSeconds(const NodeStatus& status, absl::Time now);
+
 // RFC 3339 UTC with seconds, e.g. 2010-10-19T03:59:54Z (PGXN's date format).
 std::string FormatUtcSeconds(absl::Time time);
 

@@ -20,7 +20,8 @@
 
 namespace pgxn::origin {
 
-OriginServer::OriginServer(OriginOptions options) : options_(std::move(options)) {}
+OriginServer::OriginServer(OriginOptions options)
+    : options_(std::move(options)), network_(options_.network_max_nodes) {}
 
 OriginServer::~OriginServer() { Stop(); }
 
@@ -66,6 +67,7 @@ absl::StatusOr<std::unique_ptr<OriginServer>> OriginServer::Start(OriginOptions 
   }
   host_options.heartbeat_interval = o.heartbeat_interval;
   host_options.feed_limits = o.feed_limits;
+  host_options.reports = &origin->network_;
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
       host::NodeHost::Start(std::move(host_options), origin.get());
   if (!host.ok()) return host.status();
@@ -108,8 +110,26 @@ absl::Status OriginServer::AddRoutes(gateway::Router* router, const host::Listen
                                        std::move(publishing), webhooks_.get());
   manager_->AddRoutes(router);
   screening_.store(manager_.get(), std::memory_order_release);
-  gateway::AddTreeRoutes(router, std::make_shared<PgTree>(pool_.get()));
+  auto tree = std::make_shared<PgTree>(pool_.get());
+  tree_ = tree;
+  gateway::AddTreeRoutes(router, std::move(tree));
+  // Not a tree file: made per request from the reports, never replicated.
+  router->Handle("GET", "/meta/network.json",
+                 [this](const gateway::Request& request) { return HandleNetwork(request); });
   return absl::OkStatus();
+}
+
+gateway::Response OriginServer::HandleNetwork(const gateway::Request& request) const {
+  absl::StatusOr<feed::ChainTip> head = log_->Head();
+  if (!head.ok()) return gateway::ErrorResponse(head.status(), request);
+  // The registry as published; none yet (or unreadable) lists no mirrors.
+  std::string mirrors = "[]";
+  if (absl::StatusOr<gateway::TreeFile> file = tree_->ReadFile("meta/mirrors.json"); file.ok()) {
+    mirrors = std::move(file->content);
+  }
+  gateway::Response response = gateway::JsonResponse(200, network_.Json(head->seq, mirrors));
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
 }
 
 void OriginServer::StartWork(host::Metrics& metrics) {
@@ -156,6 +176,8 @@ host::MetricsSample OriginServer::Sample() const {
     sample.logins = host::MetricsSample::Logins{counters.failures, counters.throttled,
                                                 counters.attacks, counters.accounts_under_attack};
   }
+  const host::NetworkView::Counts network = network_.Count();
+  sample.network = host::MetricsSample::Network{network.nodes, network.live};
   return sample;
 }
 

@@ -16,7 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/router.h"
+#include "gateway/tree_handler.h"
 #include "feed/feed_service.h"
+#include "host/network_view.h"
 #include "host/node_host.h"
 #include "origin/manager/manager_context.h"
 #include "origin/webhooks/dispatcher.h"
@@ -50,6 +52,8 @@ struct OriginOptions {
   // The webhook dispatcher (origin/webhooks/dispatcher.h); its public_url is
   // the Manager's. allow_private also governs registration.
   WebhookDispatcherOptions webhooks;
+  // Nodes /meta/network.json lists at most (host/network_view.h).
+  size_t network_max_nodes = 10000;
 };
 
 class OriginServer final : public host::NodeRole {
@@ -77,13 +81,18 @@ class OriginServer final : public host::NodeRole {
   void StopWork() override;
   void Close() override;
 
+  // GET /meta/network.json: the newest report of each node below.
+  gateway::Response HandleNetwork(const gateway::Request& request) const;
+
   const OriginOptions options_;
+  host::NetworkView network_;
   std::unique_ptr<OriginDatabase> database_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgEventLog> log_;
   std::unique_ptr<StatsRefresher> stats_;
   std::unique_ptr<WebhookDispatcher> webhooks_;
   std::unique_ptr<Manager> manager_;
+  std::shared_ptr<const gateway::TreeReader> tree_;  // the published tree, set with the routes
   // manager_ for the HTTP server's screen, which runs from before it is set.
   std::atomic<Manager*> screening_{nullptr};
   std::unique_ptr<host::NodeHost> host_;

@@ -18,6 +18,9 @@ void AddFeedFlags(FlagSet& flags, feed::FeedLimits* limits) {
   flags.Bytes("feed-max-buffered", &limits->max_buffered_bytes,
               "most file contents read for Feed streams and not yet taken by their clients, "
               "over all streams (one event larger than this is still sent, alone)");
+  flags.Uint64("feed-max-reports-per-peer", &limits->max_reports_per_peer,
+               "most Report calls (nodes below reporting to the network view) the Feed takes "
+               "from one IP address per minute; more get RESOURCE_EXHAUSTED");
 }
 
 }  // namespace pgxn::cli

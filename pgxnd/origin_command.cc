@@ -86,6 +86,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
              "non-public addresses; without it they are refused at registration (IP "
              "literals) and at each delivery (what a host name resolves to), so accounts "
              "cannot make the origin call into its own network");
+  uint64_t network_max_nodes = options.network_max_nodes;
+  flags.Uint64("network-max-nodes", &network_max_nodes,
+               "most nodes /meta/network.json lists (the network view, kept in memory); past "
+               "it the node heard from least recently is dropped");
   flags.Bool("unsafe-no-fsync", &options.unsafe_no_fsync,
              "run the embedded PostgreSQL without fsync (tests and benchmarks only: a crash "
              "of the machine can lose data)");
@@ -95,6 +99,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   if (!positional->empty()) return UsageError("pgxnd origin takes no arguments (see --help)");
   if (options.data_dir.empty()) return UsageError("pgxnd origin: --data-dir is required");
   options.manager.limits.max_entries = max_entries;
+  if (network_max_nodes < 1 || network_max_nodes > 1'000'000) {
+    return UsageError("pgxnd origin: --network-max-nodes must be 1 to 1000000");
+  }
+  options.network_max_nodes = static_cast<size_t>(network_max_nodes);
   // Each worker takes one of the origin's 32 pooled connections, briefly,
   // around an attempt: at most half of them, whatever the receivers do.
   if (webhook_workers < 1 || webhook_workers > 16) {

@@ -35,6 +35,13 @@ void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
                "URL people use to reach this node (behind a proxy that terminates TLS, "
                "say), for the absolute URLs in the events GET /feed sends (default: the "
                "request's Host header and this listener's scheme)");
+  flags.Duration("report-interval", &options->report_interval,
+                 "how often this node reports its role, version, applied seq and lag to its "
+                 "upstream, with the reports of the nodes below it, for the origin's "
+                 "/meta/network.json");
+  flags.Bool("no-report", &options->no_report,
+             "do not report this node to the network view (it still passes on the reports of "
+             "the nodes below it, which chose to be seen)");
   flags.Bool("replay-log", &options->replay_log,
              "fill an empty node by replaying the whole log instead of bootstrapping from a "
              "snapshot (a relay that must serve the full history to others needs this)");
@@ -60,6 +67,9 @@ std::string CheckReplicaOptions(const std::string& command,
     if (absl::Status s = base::ParseHostPort(*address).status(); !s.ok()) {
       return absl::StrCat(command, ": ", s.message());
     }
+  }
+  if (options.report_interval < absl::Seconds(1)) {
+    return absl::StrCat(command, ": --report-interval must be at least 1s");
   }
   return "";
 }

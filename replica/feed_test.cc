@@ -633,5 +633,81 @@ TEST(FeedTest, ASubscriberThatDoesNotReadIsDroppedAfterTheWriteTimeout) {
   (void)reader->Finish();
 }
 
+// Keeps what the Feed server hands it.
+class CollectingSink final : public feed::ReportSink {
+ public:
+  void Accept(std::vector<v1::NodeReport> reports) override {
+    absl::MutexLock lock(&mu_);
+    for (v1::NodeReport& report : reports) reports_.push_back(std::move(report));
+  }
+  std::vector<v1::NodeReport> reports() {
+    absl::MutexLock lock(&mu_);
+    return reports_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::NodeReport> reports_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(FeedTest, ReportsReachTheSinkAndHostileOnesAreRefused) {
+  base::TempDir dir;
+  auto store = OpenStore(dir.path() + "/up");
+  CollectingSink sink;
+  feed::FeedServiceOptions service = ServiceOptions();
+  service.reports = &sink;
+  feed::GrpcServerOptions grpc;
+  grpc.limits.max_reports_per_peer = 3;
+  auto server = feed::FeedServer::Start(grpc, service, store.get());
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
+
+  v1::ReportRequest good;
+  v1::NodeReport* report = good.add_reports();
+  report->set_node_id("0123456789abcdef");
+  report->set_role("mirror");
+  report->set_applied_seq(4);
+  absl::Status sent = feed::SendReports(address, good, absl::Seconds(30));
+  ASSERT_TRUE(sent.ok()) << sent;
+  ASSERT_EQ(sink.reports().size(), 1u);
+  EXPECT_EQ(sink.reports()[0].applied_seq(), 4u);
+
+  v1::ReportRequest bad = good;
+  bad.mutable_reports(0)->set_node_id("../../etc");
+  sent = feed::SendReports(address, bad, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsInvalidArgument(sent)) << sent;
+  v1::ReportRequest crowd;
+  for (int i = 0; i < 257; ++i) *crowd.add_reports() = good.reports(0);
+  sent = feed::SendReports(address, crowd, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsInvalidArgument(sent)) << sent;
+  // The fourth call this minute from this address, well-formed or not.
+  sent = feed::SendReports(address, good, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsResourceExhausted(sent)) << sent;
+  EXPECT_EQ(sink.reports().size(), 1u);
+
+  // A server with no sink (a node that takes no reports) says so.
+  auto plain = feed::FeedServer::Start(feed::GrpcServerOptions{}, ServiceOptions(), store.get());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  sent = feed::SendReports(absl::StrCat("127.0.0.1:", (*plain)->port()), good, absl::Seconds(30));
+  EXPECT_TRUE(absl::IsUnimplemented(sent)) << sent;
+}
+
+TEST(FeedTest, AnOversizedReportCallIsRefusedBeforeItIsChecked) {
+  base::TempDir dir;
+  auto store = OpenStore(dir.path() + "/up");
+  CollectingSink sink;
+  feed::FeedServiceOptions service = ServiceOptions();
+  service.reports = &sink;
+  auto server = feed::FeedServer::Start(feed::GrpcServerOptions{}, service, store.get());
+  ASSERT_TRUE(server.ok()) << server.status();
+  v1::ReportRequest huge;
+  huge.add_reports()->set_node_id("0123456789abcdef");
+  huge.mutable_reports(0)->set_version(std::string(2 << 20, 'x'));
+  absl::Status sent = feed::SendReports(absl::StrCat("127.0.0.1:", (*server)->port()), huge,
+                                        absl::Seconds(30));
+  EXPECT_TRUE(absl::IsResourceExhausted(sent)) << sent;
+  EXPECT_TRUE(sink.reports().empty());
+}
+
 }  // namespace
 }  // namespace pgxn::replica

@@ -1,5 +1,6 @@
 #include "replica/replica.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,12 +30,19 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
     }
     if (absl::Status s = (*store)->PinOriginKey(*key); !s.ok()) return s;
   }
-  return std::unique_ptr<Replica>(
-      new Replica(std::move(options), *std::move(store), *std::move(trust)));
+  absl::StatusOr<std::string> node_id = LoadOrCreateNodeId(options.data_dir);
+  if (!node_id.ok()) return node_id.status();
+  return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store),
+                                              *std::move(trust), *std::move(node_id)));
 }
 
-Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust)
-    : options_(std::move(options)), upstream_trust_(std::move(trust)), store_(std::move(store)) {}
+Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust,
+                 std::string node_id)
+    : options_(std::move(options)),
+      upstream_trust_(std::move(trust)),
+      node_id_(std::move(node_id)),
+      store_(std::move(store)),
+      report_client_(upstream_trust_) {}
 
 Replica::~Replica() { Stop(); }
 
@@ -51,6 +59,12 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   client_options.reset_on_new_epoch = options_.reset_on_new_epoch;
   feed_client_ =
       std::make_unique<feed::FeedClient>(client_options, static_cast<feed::EventSink*>(this));
+  ReporterOptions reporter_options;
+  reporter_options.interval = options_.report_interval;
+  reporter_options.report_self = !options_.no_report;
+  reporter_ = std::make_unique<Reporter>(
+      reporter_options, node_id_, [this] { return OwnReport(); },
+      [this](const v1::ReportRequest& request) { return SendReport(request); });
 
   host::NodeHostOptions host_options;
   host_options.role = options_.role;
@@ -66,6 +80,7 @@ absl::Status Replica::Start(ReplicaExtension* extension,
   host_options.max_message_bytes = options_.max_message_bytes;
   host_options.heartbeat_interval = options_.heartbeat_interval;
   host_options.feed_limits = options_.feed_limits;
+  host_options.reports = reporter_.get();
   host_options.site_address = options_.site_address;
   host_options.site_routes = std::move(site_routes);
   absl::StatusOr<std::unique_ptr<host::NodeHost>> host =
@@ -89,9 +104,11 @@ absl::Status Replica::AddRoutes(gateway::Router* router, const host::Listening&)
 void Replica::StartWork(host::Metrics& metrics) {
   metrics_ = &metrics;
   feed_client_->Start();
+  reporter_->Start();
 }
 
 void Replica::StopWork() {
+  if (reporter_ != nullptr) reporter_->Stop();
   // The event being applied is finished; then nothing calls the extension.
   if (feed_client_ != nullptr) feed_client_->Stop();
   if (extension_ != nullptr) extension_->Stop();
@@ -122,6 +139,29 @@ host::MetricsSample Replica::Sample() const {
     sample.stale = absl::Now() - upstream.last_fresh_heartbeat > options_.stale_after;
   }
   return sample;
+}
+
+v1::NodeReport Replica::OwnReport() const {
+  v1::NodeReport report;
+  report.set_role(options_.role);
+  report.set_version(host::kVersion);
+  report.set_public_url(options_.http_limits.public_url);
+  absl::StatusOr<host::NodeStatus> status = Status();
+  if (status.ok()) {
+    report.set_upstream(status->upstream);
+    report.set_applied_seq(status->applied_seq);
+    report.set_upstream_head_seq(std::max(status->upstream_head_seq, status->applied_seq));
+    report.set_lag_seconds(std::max(0.0, host::LagSeconds(*status, absl::Now())));
+  }
+  return report;
+}
+
+absl::Status Replica::SendReport(const v1::ReportRequest& request) {
+  const std::string upstream = feed_client_->State().address;
+  if (upstream.empty()) return absl::UnavailableError("no upstream tried yet");
+  // A call never outlasts the round it belongs to.
+  const absl::Duration timeout = std::min(options_.report_interval, absl::Seconds(10));
+  return report_client_.Send(upstream, request, timeout);
 }
 
 feed::ChainTip Replica::Tip() const { return store_->Tip(); }

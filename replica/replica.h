@@ -26,6 +26,7 @@
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
 #include "host/node_host.h"
+#include "replica/reporter.h"
 #include "replica/store.h"
 
 namespace pgxn::replica {
@@ -58,6 +59,11 @@ struct ReplicaOptions {
   // The website's listener HOST:PORT (an indexer's --site); empty: none.
   std::string site_address;
   host::HttpLimits http_limits;
+  // Reports to the upstream (replica/reporter.h): how often, and whether
+  // this node reports itself or, with no_report (--no-report), only relays
+  // its children's reports.
+  absl::Duration report_interval = absl::Seconds(30);
+  bool no_report = false;
 };
 
 // What a role adds to a plain mirror.
@@ -116,7 +122,12 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   int site_port() const;
 
  private:
-  Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust);
+  Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust,
+          std::string node_id);
+  // This node's own report, from its status.
+  v1::NodeReport OwnReport() const;
+  // On the reporter's thread only.
+  absl::Status SendReport(const v1::ReportRequest& request);
 
   feed::ChainTip Tip() const override;
   feed::EventCheck Check(const v1::Event& event) const override;
@@ -139,9 +150,13 @@ class Replica final : public host::NodeRole, private feed::EventSink {
 
   const ReplicaOptions options_;
   const feed::UpstreamTrust upstream_trust_;  // options_.upstream_ca, read
+  const std::string node_id_;                 // DIR/node_id
   std::unique_ptr<Store> store_;
   ReplicaExtension* extension_ = nullptr;
   std::unique_ptr<feed::FeedClient> feed_client_;
+  // The reporter's thread's; declared first so that it outlives the thread.
+  feed::ReportClient report_client_;
+  std::unique_ptr<Reporter> reporter_;
   host::Metrics* metrics_ = nullptr;  // the host's, set before the feed starts
   std::unique_ptr<host::NodeHost> host_;
 };
