@@ -102,6 +102,13 @@ std::string CanonicalEncoding(const v1::Event& event) {
     AppendU64(event.tree_files(), &out);
     AppendU64(event.tree_bytes(), &out);
   }
+  // Last, and only after the tree's size (CheckEvent refuses them without
+  // it): an encoding ending after tree_bytes has no tags, so the shapes with
+  // and without them cannot be confused.
+  if (event.tags_size() > 0) {
+    AppendU64(static_cast<uint64_t>(event.tags_size()), &out);
+    for (const std::string& tag : event.tags()) AppendBytes(tag, &out);
+  }
   return out;
 }
 
@@ -187,6 +194,20 @@ absl::Status VerifyEventAlone(const v1::Event& event, bool require_content,
   if (event.tree_digest().empty() && (event.tree_files() != 0 || event.tree_bytes() != 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("Event ", event.seq(), " states the tree's size without a tree digest"));
+  }
+  if (event.tags_size() > 0 && !HasTreeSize(event)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Event ", event.seq(), " names tags without the tree's size"));
+  }
+  if (static_cast<size_t>(event.tags_size()) > kMaxEventTags) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Event ", event.seq(), " names ", event.tags_size(), " tags, more than ", kMaxEventTags));
+  }
+  for (const std::string& tag : event.tags()) {
+    if (tag.empty() || tag.size() > kMaxTreePathBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Event ", event.seq(), " names a tag of ", tag.size(), " bytes"));
+    }
   }
   absl::flat_hash_set<absl::string_view> paths;
   for (const v1::Op& op : event.ops()) {

@@ -18,6 +18,8 @@ namespace pgxn::feed {
 // origin refuses to publish what a node would refuse to apply.
 inline constexpr size_t kMaxOpsPerEvent = 10'000;
 inline constexpr size_t kMaxTreePathBytes = 1024;
+// Tags one event may name (Event.tags), each at most kMaxTreePathBytes.
+inline constexpr size_t kMaxEventTags = 1024;
 inline constexpr uint64_t kMaxEventContentBytes = uint64_t{192} << 20;
 // Largest Feed message sent or received by any node: an event with its
 // contents at the limit, plus room for its record.

@@ -109,6 +109,24 @@ TEST(EventChainTest, RefusesTamperedEvents) {
          SignEvent(TestChain::Key().secret_key, e);
        },
        absl::StatusCode::kInvalidArgument, "without a tree digest"},
+      {"tag", [](v1::Event* e) { e->add_tags("injected"); }, absl::StatusCode::kDataLoss,
+       "does not match its contents"},
+      {"tags without a tree size resealed",
+       [](v1::Event* e) {
+         e->add_tags("pgtap");
+         e->clear_tree_files();
+         e->clear_tree_bytes();
+         e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
+       },
+       absl::StatusCode::kInvalidArgument, "tags without the tree's size"},
+      {"empty tag resealed",
+       [](v1::Event* e) {
+         e->add_tags("");
+         e->set_hash(ComputeEventHash(*e));
+         SignEvent(TestChain::Key().secret_key, e);
+       },
+       absl::StatusCode::kInvalidArgument, "a tag of 0 bytes"},
       {"duplicate path resealed",
        [](v1::Event* e) {
          *e->add_ops() = e->ops(0);
@@ -143,6 +161,22 @@ TEST(EventChainTest, TreeSizeIsHashedOnlyWhenStated) {
   EXPECT_NE(ComputeEventHash(old), event.hash());
   std::string encoding = CanonicalEncoding(event);
   EXPECT_EQ(CanonicalEncoding(old), encoding.substr(0, encoding.size() - 16));
+}
+
+TEST(EventChainTest, TagsAreHashedLastAndOnlyWhenNamed) {
+  TestChain chain;
+  v1::Event event = chain.Next({PutOp("a.json", "content")});
+  const std::string without = CanonicalEncoding(event);
+  event.add_tags("pgtap");
+  event.add_tags("testing");
+  const std::string with = CanonicalEncoding(event);
+  // Events without tags keep the encoding (and hash) they had before tags.
+  EXPECT_EQ(with.substr(0, without.size()), without);
+  EXPECT_EQ(with.size(), without.size() + 8 + (8 + 5) + (8 + 7));
+  v1::Event reordered = event;
+  reordered.set_tags(0, "testing");
+  reordered.set_tags(1, "pgtap");
+  EXPECT_NE(ComputeEventHash(reordered), ComputeEventHash(event));
 }
 
 TEST(EventChainTest, LightEventsVerifyWithoutContent) {

@@ -36,14 +36,22 @@ absl::Status ValidateEventFilter(const EventFilter& filter) {
   return absl::OkStatus();
 }
 
+absl::optional<std::string> TagOfPath(absl::string_view path) {
+  if (absl::ConsumePrefix(&path, "tag/") && absl::ConsumeSuffix(&path, ".json") && !path.empty() &&
+      !absl::StrContains(path, '/')) {
+    return absl::AsciiStrToLower(path);
+  }
+  return absl::nullopt;
+}
+
 std::vector<std::string> EventTags(const v1::Event& event) {
   std::vector<std::string> tags;
+  auto add = [&tags](std::string tag) {
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
+  };
+  for (const std::string& tag : event.tags()) add(absl::AsciiStrToLower(tag));
   for (const v1::Op& op : event.ops()) {
-    absl::string_view path = op.path();
-    if (absl::ConsumePrefix(&path, "tag/") && absl::ConsumeSuffix(&path, ".json") &&
-        !path.empty() && !absl::StrContains(path, '/')) {
-      tags.push_back(absl::AsciiStrToLower(path));
-    }
+    if (absl::optional<std::string> tag = TagOfPath(op.path())) add(*std::move(tag));
   }
   return tags;
 }

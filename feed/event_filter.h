@@ -5,9 +5,10 @@
 // takes every event.
 //
 // What an event tells: its kind, its subject's dist (compared without case,
-// as PGXN's paths do), its actor (the uploader, for a release), and the tag
-// files it writes (`tag/T.json`: a release writes those of its tags, a
-// removal those of the release it removes), so a tag matches what changes
+// as PGXN's paths do), its actor (the uploader, for a release), and the tags
+// whose lists it changes: those it names (Event.tags: a release's tags, a
+// removed release's) and those whose files it writes (`tag/T.json`, which
+// may come a moment later in a `stats` event), so a tag matches what changes
 // that tag's list, with no content needed.
 //
 // Pure functions; thread-safe.
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
 #include "pgxn/feed/v1/feed.pb.h"
 
 namespace pgxn::feed {
@@ -38,8 +41,12 @@ absl::Status ValidateEventFilter(const EventFilter& filter);
 // Whether `event` is one `filter` asks for.
 bool EventMatches(const EventFilter& filter, const v1::Event& event);
 
-// The tags whose files `event` writes or removes, lower-cased, in op order.
+// The tags `event` names and those whose files it writes or removes,
+// lower-cased, each once: the named ones first, then in op order.
 std::vector<std::string> EventTags(const v1::Event& event);
+
+// The tag a tree path is the list of ("tag/pgtap.json" -> "pgtap"), if it is one.
+absl::optional<std::string> TagOfPath(absl::string_view path);
 
 }  // namespace pgxn::feed
 

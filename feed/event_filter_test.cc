@@ -17,8 +17,9 @@ v1::Event Release(const std::string& dist, const std::string& user,
 }
 
 TEST(EventFilterTest, CriteriaCombineAndValuesAreAlternatives) {
-  const v1::Event pair = Release("Pair", "alice", {"dist/pair.json", "tag/key value.json",
-                                                   "tag/ordered pair.json", "user/alice.json"});
+  const v1::Event pair =
+      Release("Pair", "alice",
+              {"dist/pair.json", "tag/key value.json", "tag/ordered pair.json", "user/alice.json"});
   v1::Event stats;
   stats.set_kind("stats");
   stats.add_ops()->set_path("stats/tag.json");
@@ -40,11 +41,33 @@ TEST(EventFilterTest, CriteriaCombineAndValuesAreAlternatives) {
   EXPECT_FALSE(EventMatches({.tags = {"key"}}, pair));
   EXPECT_FALSE(EventMatches({.tags = {"key value"}}, stats));
   // All criteria must hold.
-  EXPECT_TRUE(EventMatches({.kinds = {"release"}, .dists = {"pair"}, .users = {"alice"},
-                            .tags = {"key value"}},
-                           pair));
+  EXPECT_TRUE(EventMatches(
+      {.kinds = {"release"}, .dists = {"pair"}, .users = {"alice"}, .tags = {"key value"}}, pair));
   EXPECT_FALSE(EventMatches({.dists = {"pair"}, .users = {"bob"}}, pair));
   EXPECT_EQ(EventTags(pair), (std::vector<std::string>{"key value", "ordered pair"}));
+}
+
+TEST(EventFilterTest, TagsTheEventNamesMatchBeforeTheirFilesFollow) {
+  // A release whose tag files the origin publishes later: it names its tags.
+  v1::Event release = Release("pair", "alice", {"dist/pair.json"});
+  release.add_tags("ordered pair");
+  release.add_tags("Key Value");
+  v1::Event later;
+  later.set_kind("stats");
+  later.add_ops()->set_path("tag/key value.json");
+  later.add_ops()->set_path("stats/tag.json");
+  EXPECT_TRUE(EventMatches({.tags = {"key value"}}, release));
+  EXPECT_TRUE(EventMatches({.tags = {"ORDERED PAIR"}}, release));
+  EXPECT_FALSE(EventMatches({.tags = {"pair"}}, release));
+  EXPECT_TRUE(EventMatches({.tags = {"key value"}}, later));
+  EXPECT_EQ(EventTags(release), (std::vector<std::string>{"ordered pair", "key value"}));
+  // Named and written, a tag is listed once.
+  release.add_ops()->set_path("tag/key value.json");
+  EXPECT_EQ(EventTags(release), (std::vector<std::string>{"ordered pair", "key value"}));
+  EXPECT_EQ(TagOfPath("tag/pgtap.json"), "pgtap");
+  EXPECT_EQ(TagOfPath("tag/PgTap.json"), "pgtap");
+  EXPECT_EQ(TagOfPath("tag/.json"), absl::nullopt);
+  EXPECT_EQ(TagOfPath("user/pgtap.json"), absl::nullopt);
 }
 
 TEST(EventFilterTest, UnknownKindsAndEmptyValuesAreRefusedByName) {

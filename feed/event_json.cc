@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/digest.h"
+#include "feed/event_filter.h"
 #include "feed/event_kind.h"
 
 namespace pgxn::feed {
@@ -54,9 +55,8 @@ EventJson DescribeEvent(const v1::Event& event, const EventLog& log) {
       removed.push_back(path);
       continue;
     }
-    files.push_back(Json{{"path", path},
-                         {"size", op.size()},
-                         {"sha256", base::HexEncode(op.sha256())}});
+    files.push_back(
+        Json{{"path", path}, {"size", op.size()}, {"sha256", base::HexEncode(op.sha256())}});
     if (!release) continue;
     if (result.meta_path.empty() && IsReleaseFile(op.path(), "/META.json")) {
       result.meta_path = path;
@@ -75,6 +75,9 @@ EventJson DescribeEvent(const v1::Event& event, const EventLog& log) {
       {"date", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(event.time_us()),
                                 absl::UTCTimeZone())},
       {"abstract", std::move(abstract)},
+      // The tags whose lists the event changes (a release's own): their
+      // files may come a moment later, in a `stats` event.
+      {"tags", EventTags(event)},
       {"files", std::move(files)},
       {"removed", std::move(removed)},
   };

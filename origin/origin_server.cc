@@ -10,7 +10,7 @@
 #include "gateway/tree_handler.h"
 #include "host/metrics.h"
 #include "host/node_status.h"
-#include "origin/catalog/stats_refresher.h"
+#include "origin/catalog/aggregate_refresher.h"
 #include "origin/manager/manager_http.h"
 #include "origin/origin_database.h"
 #include "origin/pg/pg.h"
@@ -97,9 +97,12 @@ absl::Status OriginServer::AddRoutes(gateway::Router* router, const host::Listen
   PgEventLog* event_log = log_.get();
   Publishing publishing = database_->publishing(
       [event_log](const feed::ChainTip& tip) { event_log->NoteCommitted(tip); });
-  if (options_.stats_delay > absl::ZeroDuration()) {
-    stats_ = std::make_unique<StatsRefresher>(pool_.get(), publishing, options_.stats_delay);
-    publishing.on_stats_changed = [stats = stats_.get()] { stats->Changed(); };
+  // Always started: its first refresh publishes what a previous run left
+  // pending (a crash, or a restart with a delay of 0 after one without).
+  aggregates_ =
+      std::make_unique<AggregateRefresher>(pool_.get(), publishing, options_.aggregate_delay);
+  if (options_.aggregate_delay > absl::ZeroDuration()) {
+    publishing.on_stats_changed = [aggregates = aggregates_.get()] { aggregates->Changed(); };
   }
   WebhookDispatcherOptions webhook_options = options_.webhooks;
   webhook_options.public_url = std::string(absl::StripSuffix(manager_options.public_url, "/"));
@@ -148,7 +151,7 @@ void OriginServer::StopWork() {
   // After the last request, before the Feed stops: a pending stats refresh
   // goes out now; the webhook workers finish their attempts; the mail thread
   // lets go of its connection.
-  if (stats_ != nullptr) stats_->Stop();
+  if (aggregates_ != nullptr) aggregates_->Stop();
   if (webhooks_ != nullptr) webhooks_->Stop();
   if (manager_ != nullptr) manager_->Stop();
 }

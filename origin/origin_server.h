@@ -15,9 +15,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "feed/feed_service.h"
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
-#include "feed/feed_service.h"
 #include "host/network_view.h"
 #include "host/node_host.h"
 #include "origin/manager/manager_context.h"
@@ -29,7 +29,7 @@ class OriginDatabase;
 class PgPool;
 class PgEventLog;
 class Manager;
-class StatsRefresher;
+class AggregateRefresher;
 
 struct OriginOptions {
   std::string data_dir;
@@ -43,10 +43,11 @@ struct OriginOptions {
   ManagerOptions manager;
   absl::Duration heartbeat_interval = absl::Seconds(2);
   feed::FeedLimits feed_limits;  // what the Feed server gives its clients
-  // The stats files go out in `stats` events of their own at most this long
-  // after a change (stats_refresher.h); zero: in each change's own event,
-  // as PGXN writes them.
-  absl::Duration stats_delay = absl::Seconds(1);
+  // The aggregate files (the stats, the tag and user files) go out in
+  // `stats` events of their own at most this long after a change
+  // (aggregate_refresher.h); zero: in each change's own event, as PGXN
+  // writes them.
+  absl::Duration aggregate_delay = absl::Seconds(1);
   bool unsafe_no_fsync = false;  // tests and benchmarks only
   host::HttpLimits http_limits;
   // The webhook dispatcher (origin/webhooks/dispatcher.h); its public_url is
@@ -89,7 +90,7 @@ class OriginServer final : public host::NodeRole {
   std::unique_ptr<OriginDatabase> database_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgEventLog> log_;
-  std::unique_ptr<StatsRefresher> stats_;
+  std::unique_ptr<AggregateRefresher> aggregates_;
   std::unique_ptr<WebhookDispatcher> webhooks_;
   std::unique_ptr<Manager> manager_;
   std::shared_ptr<const gateway::TreeReader> tree_;  // the published tree, set with the routes

@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
@@ -294,8 +295,15 @@ absl::StatusOr<TreeCheck> CheckTree(PgConnection& conn) {
     absl::StatusOr<Comparison> comparison = Check(conn, &expected);
     if (!comparison.ok()) return comparison.status();
     check.files_expected = comparison->expected;
-    check.differences = std::move(comparison->differences);
     check.unfixable = comparison->unfixable;
+    absl::StatusOr<std::vector<std::string>> pending = QueryPendingAggregates(conn);
+    if (!pending.ok()) return pending.status();
+    const absl::flat_hash_set<std::string> deferred(pending->begin(), pending->end());
+    for (TreeDifference& difference : comparison->differences) {
+      if (deferred.contains(difference.path)) continue;
+      check.differences.push_back(std::move(difference));
+    }
+    check.pending = *std::move(pending);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -317,6 +325,9 @@ absl::StatusOr<v1::Event> FixTree(PgConnection& conn, absl::string_view actor,
         Expected expected;
         absl::StatusOr<Comparison> comparison = Check(conn, &expected);
         if (!comparison.ok()) return comparison.status();
+        // Every file is made what the rows say here, pending ones included.
+        auto published = conn.Exec("DELETE FROM aggregate_pending");
+        if (!published.ok()) return published.status();
         for (const ExpectedFile* file : comparison->repairs) {
           auto repaired = conn.Exec(
               "UPDATE blobs SET content = $2, size = $3"

@@ -47,6 +47,10 @@ struct TreeCheck {
   // Differences the rows cannot repair: a release archive that is missing,
   // is not the release's, or whose stored content is damaged.
   size_t unfixable = 0;
+  // Tag and user files a release or removal changed whose publication the
+  // origin deferred (--aggregate-delay, aggregate_pending): they may differ
+  // from the rows until their `stats` event, so they are not differences.
+  std::vector<std::string> pending;
 };
 
 // Compares the tree with the rows. Errors are database errors only; every

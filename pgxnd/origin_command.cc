@@ -1,8 +1,8 @@
 #include "host/node_host.h"
 #include "origin/origin_server.h"
 #include "pgxnd/command_support.h"
-#include "pgxnd/feed_flags.h"
 #include "pgxnd/commands.h"
+#include "pgxnd/feed_flags.h"
 #include "pgxnd/http_flags.h"
 
 namespace pgxn::cli {
@@ -64,10 +64,13 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   flags.Duration("heartbeat", &options.heartbeat_interval,
                  "heartbeat interval on quiet feed streams");
   AddFeedFlags(flags, &options.feed_limits);
-  flags.Duration("stats-delay", &options.stats_delay,
-                 "publish the stats files (stats/*.json) in a `stats` event of their own at "
-                 "most this long after a change, one for all the changes of that moment; 0: in "
-                 "the event of each change, as PGXN does (every release then carries them)");
+  flags.Duration("aggregate-delay", &options.aggregate_delay,
+                 "publish the files that aggregate the catalog (stats/*.json, and the tag and "
+                 "user files, which list every release of a tag or a user) in a `stats` event "
+                 "of their own at most this long after a change, one for all the changes of that "
+                 "moment, so a release costs the same in any catalog; 0: in the event of each "
+                 "change, as PGXN does");
+  flags.Duration("stats-delay", &options.aggregate_delay, "the former name of --aggregate-delay");
   uint64_t webhook_workers = static_cast<uint64_t>(options.webhooks.workers);
   flags.Uint64("webhook-workers", &webhook_workers,
                "threads that deliver webhooks; each serves one hook at a time, so a slow or "

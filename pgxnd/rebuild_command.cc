@@ -52,6 +52,12 @@ int RunOriginRebuildCommand(const std::vector<std::string>& args) {
   std::cout.flush();
   std::cerr << check->files_expected << " files expected, " << check->differences.size()
             << " differences" << std::endl;
+  if (!check->pending.empty()) {
+    std::cerr << check->pending.size()
+              << " tag or user files pending publication (the origin publishes them within "
+                 "--aggregate-delay; not differences)"
+              << std::endl;
+  }
   if (!fix || check->differences.empty()) {
     return check->differences.empty() ? kExitOk : kExitFailure;
   }

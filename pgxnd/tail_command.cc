@@ -37,6 +37,7 @@ std::string EventLine(const v1::Event& event) {
       {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(event.time_us()),
                                 absl::UTCTimeZone())},
       {"paths", std::move(paths)},
+      {"tags", feed::EventTags(event)},
   };
   return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -44,9 +45,8 @@ std::string EventLine(const v1::Event& event) {
 // One line of text for people: "SEQ KIND DIST VERSION by USER at TIME", or
 // for an event without a release "SEQ KIND (N files) at TIME".
 std::string EventText(const v1::Event& event) {
-  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                            absl::FromUnixMicros(event.time_us()),
-                                            absl::UTCTimeZone());
+  const std::string time = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(event.time_us()), absl::UTCTimeZone());
   std::string line = absl::StrCat(event.seq(), " ", event.kind());
   if (!event.subject().dist().empty()) {
     absl::StrAppend(&line, " ", event.subject().dist(), " ", event.subject().version());
@@ -189,7 +189,8 @@ int RunTailCommand(const std::vector<std::string>& args) {
                 "[--follow] [--kind K] [--dist D] [--user U] [--tag T] [--format json|text]",
                 "Prints the events of a node's release feed, one per line: with --format json\n"
                 "(the default) a JSON object {\"seq\", \"kind\", \"dist\", \"version\", \"user\",\n"
-                "\"time\", \"paths\"}; with --format text \"SEQ KIND DIST VERSION by USER at TIME\".\n"
+                "\"time\", \"paths\", \"tags\"}; with --format text \"SEQ KIND DIST VERSION by "
+                "USER at TIME\".\n"
                 "Every event is checked: its hash, the origin's signature, and the chain.\n"
                 "Starts after --since (0: from the first event) and stops at the node's head,\n"
                 "or with --follow keeps printing new events as they arrive, reconnecting when\n"

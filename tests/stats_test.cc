@@ -1,9 +1,10 @@
-// The origin's deferred stats (--stats-delay,
-// origin/catalog/stats_refresher.h): the release events carry only the
-// release's own files; one `stats` event publishes the stats files after the
-// changes of a moment; a mirror ends with the origin's tree; stats pending
-// when the origin stops go out on a clean stop, and on the next start after a
-// crash.
+// The origin's deferred aggregate files (--aggregate-delay,
+// origin/catalog/aggregate_refresher.h): the release events carry only the
+// release's own files and name their tags; one `stats` event publishes the
+// stats, tag and user files after the changes of a moment; a mirror ends with
+// the origin's tree, which is what `origin rebuild` renders; a tag filter
+// finds the release event itself; files pending when the origin stops go out
+// on a clean stop, and on the next start after a crash.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -46,8 +47,10 @@ class StatsTest : public ::testing::Test {
     ASSERT_TRUE(AddUser(dir_.path() + "/origin", kUser, kPassword));
   }
 
-  void Upload(const std::string& name) {
-    const std::string zip = MakeDistZip(MakeMeta(name, "1.0.0", "A " + name + " type"), {});
+  void Upload(const std::string& name, const std::vector<std::string>& tags = {}) {
+    nlohmann::json meta = MakeMeta(name, "1.0.0", "A " + name + " type");
+    if (!tags.empty()) meta["tags"] = tags;
+    const std::string zip = MakeDistZip(meta, {});
     UploadResult result = UploadZip(origin_->url(), kUser, kPassword, zip, name + "-1.0.0.zip");
     ASSERT_EQ(result.status, 200) << name << ": " << result.body;
   }
@@ -69,7 +72,8 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
   const uint64_t before = earlier->size();
 
   constexpr int kReleases = 4;
-  for (int i = 0; i < kReleases; ++i) Upload(absl::StrCat("burst", i));
+  for (int i = 0; i < kReleases; ++i)
+    Upload(absl::StrCat("burst", i), {"Burst", "only" + std::to_string(i)});
   const int64_t right_after = ReleasesInStats(*origin_);
   // Taken once the answer is in: if the refresh came later than this, the
   // answer was the stats of before the burst.
@@ -84,12 +88,20 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
   absl::Time first_release = absl::InfiniteFuture(), first_stats = absl::InfiniteFuture();
   for (const nlohmann::json& event : events) {
     const std::vector<std::string> paths = event["paths"];
-    const bool has_stats = std::any_of(paths.begin(), paths.end(), [](const std::string& path) {
-      return path.rfind("stats/", 0) == 0;
-    });
+    auto has = [&paths](const char* prefix) {
+      return std::any_of(paths.begin(), paths.end(),
+                         [prefix](const std::string& path) { return path.rfind(prefix, 0) == 0; });
+    };
+    const bool has_stats = has("stats/");
     if (event["kind"] == "release") {
       ++releases;
       EXPECT_FALSE(has_stats) << event;
+      // The lists that grow with the catalog come later; the event names
+      // the tags whose lists it changes.
+      EXPECT_FALSE(has("tag/")) << event;
+      EXPECT_FALSE(has("user/")) << event;
+      EXPECT_EQ(event["tags"].size(), 2u) << event;
+      EXPECT_EQ(event["tags"][0], "burst") << event;
       first_release = std::min(first_release, EventTime(event));
       if (stats > 0) release_after_stats = true;
     } else {
@@ -120,6 +132,26 @@ TEST_F(StatsTest, OneStatsEventAfterABurstOfReleases) {
   ASSERT_TRUE(mirror->WaitForSeq(before + events.size()));
   EXPECT_EQ(mirror->Tree(), origin_->Tree());
   EXPECT_EQ(mirror->Get("/stats/dist.json").body, origin_->Get("/stats/dist.json").body);
+  // The tag and user files the stats event wrote list the whole burst, and
+  // are what the rows render.
+  const nlohmann::json tag = nlohmann::json::parse(mirror->Get("/tag/burst.json").body, nullptr,
+                                                   /*allow_exceptions=*/false);
+  ASSERT_TRUE(tag.is_object()) << mirror->Get("/tag/burst.json").body;
+  EXPECT_EQ(tag["releases"].size(), static_cast<size_t>(kReleases)) << tag;
+  EXPECT_EQ(mirror->Get("/tag/only3.json").status, 200);
+  EXPECT_EQ(mirror->Get(absl::StrCat("/user/", kUser, ".json")).body,
+            origin_->Get(absl::StrCat("/user/", kUser, ".json")).body);
+  RunResult rebuild =
+      RunProgram({PgxndPath(), "origin", "rebuild", "--data-dir", dir_.path() + "/origin"});
+  EXPECT_EQ(rebuild.exit_code, 0) << rebuild.output;
+
+  // A tag filter finds the release itself, not only the later stats event.
+  RunResult tagged = RunProgram({PgxndPath(), "tail", "--upstream", mirror->grpc_address(),
+                                 "--since", std::to_string(before), "--tag", "ONLY2"});
+  ASSERT_EQ(tagged.exit_code, 0) << tagged.output;
+  EXPECT_NE(tagged.output.find("\"kind\":\"release\",\"dist\":\"burst2\""), std::string::npos)
+      << tagged.output;
+  EXPECT_EQ(tagged.output.find("\"dist\":\"burst1\""), std::string::npos) << tagged.output;
 }
 
 TEST_F(StatsTest, PendingStatsGoOutOnACleanStopAndAfterACrash) {
@@ -137,14 +169,20 @@ TEST_F(StatsTest, PendingStatsGoOutOnACleanStopAndAfterACrash) {
 
   ASSERT_TRUE(origin_->Restart());
   ASSERT_TRUE(WaitForStats(*origin_, 1));
-  Upload("crash");
+  Upload("crash", {"crashtag"});
+  EXPECT_EQ(origin_->Get("/tag/crashtag.json").status, 404);  // not before its stats event
   origin_->Stop(SIGKILL);
   RunResult stale =
       RunProgram({PgxndPath(), "origin", "rebuild", "--data-dir", dir_.path() + "/origin"});
   EXPECT_NE(stale.exit_code, 0) << "the crash left the stats of before the release";
   EXPECT_NE(stale.output.find("stats/"), std::string::npos) << stale.output;
+  // The tag and user files the crash kept from going out are pending, not lost.
+  EXPECT_EQ(stale.output.find("tag/crashtag.json"), std::string::npos) << stale.output;
+  EXPECT_NE(stale.output.find("2 tag or user files pending publication"), std::string::npos)
+      << stale.output;
   ASSERT_TRUE(origin_->Restart());
   ASSERT_TRUE(WaitForStats(*origin_, 2));
+  EXPECT_EQ(origin_->Get("/tag/crashtag.json").status, 200);
   EXPECT_EQ(origin_->Stop(SIGTERM), 0);
   RunResult fixed =
       RunProgram({PgxndPath(), "origin", "rebuild", "--data-dir", dir_.path() + "/origin"});

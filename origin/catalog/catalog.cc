@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace pgxn::origin {
 namespace {
@@ -135,8 +136,28 @@ absl::StatusOr<FileChange> RenderUserFile(PgConnection& conn, absl::string_view 
   return FileChange{UserJsonPath(user->nickname), RenderUserJson(*user, *releases), ""};
 }
 
+namespace {
+
+absl::StatusOr<FileChange> RenderUserOrRemove(PgConnection& conn, absl::string_view user) {
+  absl::StatusOr<bool> belongs = UserFileBelongs(conn, user);
+  if (!belongs.ok()) return belongs.status();
+  if (!*belongs) return FileChange{UserJsonPath(user), "", "", true};
+  return RenderUserFile(conn, user);
+}
+
+absl::StatusOr<FileChange> RenderTagOrRemove(PgConnection& conn, absl::string_view tag) {
+  std::string spelling;
+  absl::StatusOr<std::vector<ReleaseRow>> rows = QueryTagReleases(conn, tag, &spelling);
+  if (!rows.ok()) return rows.status();
+  return FileChange{TagJsonPath(tag), rows->empty() ? "" : RenderTagJson(spelling, *rows), "",
+                    rows->empty()};
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
-                                                            const AffectedNames& names) {
+                                                            const AffectedNames& names,
+                                                            bool defer_aggregates) {
   std::vector<FileChange> files;
   absl::StatusOr<std::vector<ReleaseRow>> dist = QueryDistReleases(conn, names.dist);
   if (!dist.ok()) return dist.status();
@@ -149,24 +170,72 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
                                rows->empty() ? "" : RenderExtensionJson(*rows), "", rows->empty()});
   }
   for (const std::string& user : names.users) {
-    absl::StatusOr<bool> belongs = UserFileBelongs(conn, user);
-    if (!belongs.ok()) return belongs.status();
-    if (!*belongs) {
-      files.push_back(FileChange{UserJsonPath(user), "", "", true});
+    if (defer_aggregates) {
+      FileChange later{UserJsonPath(user)};
+      later.deferred = true;
+      files.push_back(std::move(later));
       continue;
     }
-    absl::StatusOr<FileChange> file = RenderUserFile(conn, user);
+    absl::StatusOr<FileChange> file = RenderUserOrRemove(conn, user);
     if (!file.ok()) return file.status();
     files.push_back(*std::move(file));
   }
   for (const std::string& tag : names.tags) {
-    std::string spelling;
-    absl::StatusOr<std::vector<ReleaseRow>> rows = QueryTagReleases(conn, tag, &spelling);
-    if (!rows.ok()) return rows.status();
-    files.push_back(FileChange{
-        TagJsonPath(tag), rows->empty() ? "" : RenderTagJson(spelling, *rows), "", rows->empty()});
+    if (defer_aggregates) {
+      FileChange later{TagJsonPath(tag)};
+      later.deferred = true;
+      files.push_back(std::move(later));
+      continue;
+    }
+    absl::StatusOr<FileChange> file = RenderTagOrRemove(conn, tag);
+    if (!file.ok()) return file.status();
+    files.push_back(*std::move(file));
   }
   return files;
+}
+
+absl::StatusOr<FileChange> RenderAggregateFile(PgConnection& conn, absl::string_view path) {
+  absl::string_view name = path;
+  if (absl::ConsumePrefix(&name, "user/") && absl::ConsumeSuffix(&name, ".json") && !name.empty()) {
+    return RenderUserOrRemove(conn, name);
+  }
+  name = path;
+  if (absl::ConsumePrefix(&name, "tag/") && absl::ConsumeSuffix(&name, ".json") && !name.empty()) {
+    return RenderTagOrRemove(conn, name);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", path, "\" is not an aggregate file (user/U.json or tag/T.json)"));
+}
+
+absl::StatusOr<AggregateBatch> RenderPendingAggregates(PgConnection& conn, int64_t limit) {
+  auto pending = conn.Exec("SELECT path FROM aggregate_pending ORDER BY path LIMIT $1",
+                           PgParams().Int(limit + 1));
+  if (!pending.ok()) return pending.status();
+  AggregateBatch batch;
+  std::vector<std::string> paths;
+  for (int row = 0; row < pending->rows() && row < limit; ++row) {
+    paths.push_back(pending->GetString(row, 0));
+  }
+  batch.more = pending->rows() > limit;
+  for (const std::string& path : paths) {
+    absl::StatusOr<FileChange> file = RenderAggregateFile(conn, path);
+    if (!file.ok()) return file.status();
+    batch.files.push_back(*std::move(file));
+  }
+  if (!paths.empty()) {
+    auto done = conn.Exec("DELETE FROM aggregate_pending WHERE path = ANY($1)",
+                          PgParams().TextArray(paths));
+    if (!done.ok()) return done.status();
+  }
+  return batch;
+}
+
+absl::StatusOr<std::vector<std::string>> QueryPendingAggregates(PgConnection& conn) {
+  auto pending = conn.Exec("SELECT path FROM aggregate_pending ORDER BY path");
+  if (!pending.ok()) return pending.status();
+  std::vector<std::string> paths;
+  for (int row = 0; row < pending->rows(); ++row) paths.push_back(pending->GetString(row, 0));
+  return paths;
 }
 
 absl::StatusOr<FileChange> RenderMirrorsFile(PgConnection& conn) {

@@ -45,11 +45,33 @@ struct AffectedNames {
   std::vector<std::string> tags;
 };
 
-// dist, extension, user and tag files for `names`, plus the five stats files.
-// A dist, extension or tag with no release left is removed, and so is a user
-// file that no longer belongs (UserFileBelongs).
+// dist, extension, user and tag files for `names`. A dist, extension or tag
+// with no release left is removed, and so is a user file that no longer
+// belongs (UserFileBelongs). With `defer_aggregates` (the Publishing defers,
+// Publishing::defers_aggregates) the user and tag files, which list a set
+// that grows with the catalog, are not rendered: they come back as deferred
+// changes, for the aggregate refresher to publish a moment later.
 absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
-                                                            const AffectedNames& names);
+                                                            const AffectedNames& names,
+                                                            bool defer_aggregates);
+
+// user/U.json or tag/T.json as the rows make it (a removal if it no longer
+// belongs); InvalidArgument for any other path.
+absl::StatusOr<FileChange> RenderAggregateFile(PgConnection& conn, absl::string_view path);
+
+// Up to `limit` of the aggregate files pending publication (aggregate_pending),
+// rendered, their rows deleted on `conn` (so in the transaction of the event
+// that publishes them); `more` when others remain.
+struct AggregateBatch {
+  std::vector<FileChange> files;
+  bool more = false;
+};
+inline constexpr int64_t kAggregateBatch = 2000;
+absl::StatusOr<AggregateBatch> RenderPendingAggregates(PgConnection& conn,
+                                                       int64_t limit = kAggregateBatch);
+
+// The paths pending publication, in byte order.
+absl::StatusOr<std::vector<std::string>> QueryPendingAggregates(PgConnection& conn);
 
 // The user file alone (for account events).
 absl::StatusOr<FileChange> RenderUserFile(PgConnection& conn, absl::string_view nickname);

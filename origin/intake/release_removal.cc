@@ -90,7 +90,8 @@ absl::StatusOr<v1::Event> RemoveRelease(PgConnection& conn, absl::string_view ac
         };
         absl::StatusOr<std::vector<FileChange>> affected = RenderAffectedFiles(
             conn,
-            AffectedNames{key->name, *std::move(extensions), {key->creator}, *std::move(tags)});
+            AffectedNames{key->name, *std::move(extensions), {key->creator}, *std::move(tags)},
+            publishing.defers_aggregates());
         if (!affected.ok()) return affected.status();
         for (FileChange& file : *affected) files.push_back(std::move(file));
         return files;

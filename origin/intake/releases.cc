@@ -371,7 +371,8 @@ absl::StatusOr<v1::Event> PublishRelease(PgConnection& conn, const Upload& uploa
           files.push_back(FileChange{absl::StrCat(dir, "/README.txt"), *release->readme,
                                      "text/plain; charset=utf-8"});
         }
-        absl::StatusOr<std::vector<FileChange>> affected = RenderAffectedFiles(conn, names);
+        absl::StatusOr<std::vector<FileChange>> affected =
+            RenderAffectedFiles(conn, names, publishing.defers_aggregates());
         if (!affected.ok()) return affected.status();
         for (FileChange& file : *affected) files.push_back(std::move(file));
         return files;

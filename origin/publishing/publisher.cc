@@ -1,11 +1,13 @@
 #include "origin/publishing/publisher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
 #include "base/log.h"
+#include "feed/event_filter.h"
 #include "feed/event_line.h"
 #include "feed/tree_digest.h"
 #include "gateway/media_type.h"
@@ -73,11 +75,34 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     }
 
     std::vector<std::string> paths;
+    std::vector<std::string> deferred;
     for (const FileChange& change : *changes) {
       if (absl::Status s = feed::CheckTreePath(change.path); !s.ok()) {
         return absl::InternalError(absl::StrCat("Refusing to publish: ", s.message()));
       }
+      if (change.deferred) {
+        if (!publishing.defers_aggregates()) {
+          return absl::InternalError(absl::StrCat("Deferring ", change.path,
+                                                  " without an aggregate refresher to publish it"));
+        }
+        deferred.push_back(change.path);
+        // Subscribers filtering by tag learn of the change from the event
+        // itself; the tag's file follows.
+        if (absl::optional<std::string> tag = feed::TagOfPath(change.path)) {
+          if (std::find(event.tags().begin(), event.tags().end(), *tag) == event.tags().end()) {
+            event.add_tags(*std::move(tag));
+          }
+        }
+        continue;
+      }
       paths.push_back(change.path);
+    }
+    if (!deferred.empty()) {
+      auto pending = conn.Exec(
+          "INSERT INTO aggregate_pending (path) SELECT unnest($1::text[]) "
+          "ON CONFLICT (path) DO NOTHING",
+          PgParams().TextArray(deferred));
+      if (!pending.ok()) return pending.status();
     }
     auto current =
         conn.Exec("SELECT path, sha256, media_type, size FROM tree_files WHERE path = ANY($1)",
@@ -90,8 +115,8 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     };
     absl::flat_hash_map<std::string, Existing> existing;
     for (int row = 0; row < current->rows(); ++row) {
-      existing[current->GetString(row, 0)] = Existing{
-          current->GetString(row, 1), current->GetString(row, 2), current->GetInt(row, 3)};
+      existing[current->GetString(row, 0)] =
+          Existing{current->GetString(row, 1), current->GetString(row, 2), current->GetInt(row, 3)};
     }
 
     event.set_seq(seq);
@@ -106,6 +131,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     std::vector<const FileChange*> puts;
     uint64_t content_bytes = 0;
     for (const FileChange& change : *changes) {
+      if (change.deferred) continue;
       auto found = existing.find(change.path);
       v1::Op op;
       op.set_path(change.path);
@@ -179,7 +205,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
               .Int(event.time_us()));
       if (!file.ok()) return file.status();
     }
-    if (event.ops().empty() && header.skip_if_unchanged) {
+    if (event.ops().empty() && event.tags().empty() && header.skip_if_unchanged) {
       // The domain changes commit; the log does not grow.
       event.Clear();
       return absl::OkStatus();

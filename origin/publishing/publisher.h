@@ -32,6 +32,12 @@ struct FileChange {
   std::string content;
   std::string media_type;  // empty: derived from the path
   bool remove = false;
+  // An aggregate file (a tag's or a user's list, which grows with the
+  // catalog) that this event does not render: its path is recorded in
+  // aggregate_pending and the aggregate refresher publishes it a moment later
+  // (origin/catalog/aggregate_refresher.h). content and remove are unused.
+  // Only with a Publishing that defers (on_stats_changed set).
+  bool deferred = false;
 };
 
 struct EventHeader {
@@ -67,10 +73,12 @@ struct Publishing {
   const feed::KeyPair* key = nullptr;  // required
   CommitListener on_commit;            // optional
   // Optional. If set, events that change the stats leave the stats files
-  // out, and this is called after such a change commits, so that a
-  // StatsRefresher publishes them a moment later, once for many changes
-  // (stats_refresher.h).
+  // out, builds may defer aggregate files (FileChange::deferred), and this is
+  // called after such a change commits, so that an AggregateRefresher
+  // publishes them a moment later, once for many changes
+  // (origin/catalog/aggregate_refresher.h).
   std::function<void()> on_stats_changed;
+  bool defers_aggregates() const { return static_cast<bool>(on_stats_changed); }
   // Renders the stats files as the transaction leaves the rows, for events
   // that change the stats while on_stats_changed is unset: the catalog's
   // RenderStatsFiles (publishing sits below the catalog and cannot call it).

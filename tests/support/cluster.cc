@@ -33,7 +33,8 @@ Chain StartChain(const std::string& dir) {
   Chain chain;
   chain.origin = Node::Start("origin", dir + "/origin", {"--unsafe-no-fsync"});
   if (chain.origin == nullptr) return chain;
-  chain.mirror = Node::Start("mirror", dir + "/mirror", {"--upstream", chain.origin->grpc_address()});
+  chain.mirror =
+      Node::Start("mirror", dir + "/mirror", {"--upstream", chain.origin->grpc_address()});
   if (chain.mirror == nullptr) return chain;
   chain.indexer =
       Node::Start("indexer", dir + "/indexer", {"--upstream", chain.mirror->grpc_address()});
@@ -54,11 +55,12 @@ bool Node::Launch(const std::string& http, const std::string& grpc, const std::s
   if (!site.empty()) argv.insert(argv.end(), {"--site", site});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   // Tests that count events or compare trees right after a change want the
-  // stats in the change's own event; tests of the deferred stats say so.
+  // aggregate files in the change's own event; tests of the deferred ones
+  // say so.
   if (role_ == "origin" && absl::c_none_of(extra_, [](const std::string& arg) {
-        return absl::StartsWith(arg, "--stats-delay");
+        return absl::StartsWith(arg, "--stats-delay") || absl::StartsWith(arg, "--aggregate-delay");
       })) {
-    argv.push_back("--stats-delay=0");
+    argv.push_back("--aggregate-delay=0");
   }
   process_ = std::make_unique<Process>(argv, dir_ + ".log");
   bool listening = false;

@@ -1,4 +1,4 @@
-#include "origin/catalog/stats_refresher.h"
+#include "origin/catalog/aggregate_refresher.h"
 
 #include <utility>
 #include <vector>
@@ -9,7 +9,7 @@
 
 namespace pgxn::origin {
 
-StatsRefresher::StatsRefresher(PgPool* pool, Publishing publishing, absl::Duration delay)
+AggregateRefresher::AggregateRefresher(PgPool* pool, Publishing publishing, absl::Duration delay)
     : pool_(pool), publishing_(std::move(publishing)), delay_(delay) {
   {
     absl::MutexLock lock(&mu_);
@@ -19,16 +19,16 @@ StatsRefresher::StatsRefresher(PgPool* pool, Publishing publishing, absl::Durati
   thread_ = std::thread([this] { Run(); });
 }
 
-StatsRefresher::~StatsRefresher() { Stop(); }
+AggregateRefresher::~AggregateRefresher() { Stop(); }
 
-void StatsRefresher::Changed() {
+void AggregateRefresher::Changed() {
   absl::MutexLock lock(&mu_);
   if (dirty_) return;  // the refresh already due covers this change too
   dirty_ = true;
   due_ = absl::Now() + delay_;
 }
 
-void StatsRefresher::Stop() {
+void AggregateRefresher::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -36,11 +36,11 @@ void StatsRefresher::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void StatsRefresher::Run() {
+void AggregateRefresher::Run() {
   absl::MutexLock lock(&mu_);
   while (true) {
     mu_.Await(absl::Condition(
-        +[](StatsRefresher* self)
+        +[](AggregateRefresher* self)
              ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->dirty_ || self->stopping_; },
         this));
     // Changes keep coming during the delay; one refresh at its end covers them.
@@ -48,8 +48,13 @@ void StatsRefresher::Run() {
     if (!dirty_) return;  // stopping, nothing pending
     dirty_ = false;
     mu_.Unlock();
-    absl::Status refreshed = Refresh();
+    bool more = false;
+    absl::Status refreshed = Refresh(&more);
     mu_.Lock();
+    if (refreshed.ok() && more && !dirty_) {
+      dirty_ = true;  // the next batch at once
+      due_ = absl::Now();
+    }
     if (!refreshed.ok()) {
       base::LogError(absl::StrCat("Cannot publish the stats files: ", refreshed.ToString(),
                                   stopping_ ? "; the next start will" : "; will try again"));
@@ -63,7 +68,7 @@ void StatsRefresher::Run() {
   }
 }
 
-absl::Status StatsRefresher::Refresh() {
+absl::Status AggregateRefresher::Refresh(bool* more) {
   absl::StatusOr<PgPool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   EventHeader header{feed::EventKind::kStats, "pgxnd", "", ""};
@@ -73,7 +78,16 @@ absl::Status StatsRefresher::Refresh() {
   return Publish(
              **conn, header,
              [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
-               return RenderStatsFiles(**conn);
+               // Inside the transaction, after the feed head's lock: no
+               // change can commit a pending path between the read and the
+               // delete, so none is lost.
+               absl::StatusOr<AggregateBatch> batch = RenderPendingAggregates(**conn);
+               if (!batch.ok()) return batch.status();
+               *more = batch->more;
+               absl::StatusOr<std::vector<FileChange>> stats = RenderStatsFiles(**conn);
+               if (!stats.ok()) return stats.status();
+               for (FileChange& file : *stats) batch->files.push_back(std::move(file));
+               return std::move(batch->files);
              },
              publishing)
       .status();
