@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
-#include "origin/catalog/catalog.h"
+#include "origin/catalog/aggregate_draft.h"
 
 namespace pgxn::origin {
 
@@ -71,6 +71,10 @@ void AggregateRefresher::Run() {
 absl::Status AggregateRefresher::Refresh(bool* more) {
   absl::StatusOr<PgPool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
+  // Rendered before the feed head's lock, which every upload waits on
+  // (origin/catalog/aggregate_draft.h).
+  absl::StatusOr<AggregateDraft> draft = DraftAggregates(**conn);
+  if (!draft.ok()) return draft.status();
   EventHeader header{feed::EventKind::kStats, "pgxnd", "", ""};
   header.skip_if_unchanged = true;
   Publishing publishing = publishing_;
@@ -78,15 +82,12 @@ absl::Status AggregateRefresher::Refresh(bool* more) {
   return Publish(
              **conn, header,
              [&](absl::Time) -> absl::StatusOr<std::vector<FileChange>> {
-               // Inside the transaction, after the feed head's lock: no
-               // change can commit a pending path between the read and the
-               // delete, so none is lost.
-               absl::StatusOr<AggregateBatch> batch = RenderPendingAggregates(**conn);
+               // Inside the transaction, after the feed head's lock: a change
+               // committing a pending path meanwhile either came before the
+               // lock (and bumped its row, which then stays) or waits for it.
+               absl::StatusOr<AggregateBatch> batch = FinishAggregates(**conn, *std::move(draft));
                if (!batch.ok()) return batch.status();
                *more = batch->more;
-               absl::StatusOr<std::vector<FileChange>> stats = RenderStatsFiles(**conn);
-               if (!stats.ok()) return stats.status();
-               for (FileChange& file : *stats) batch->files.push_back(std::move(file));
                return std::move(batch->files);
              },
              publishing)

@@ -171,7 +171,8 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
   }
   for (const std::string& user : names.users) {
     if (defer_aggregates) {
-      FileChange later{UserJsonPath(user)};
+      FileChange later;
+      later.path = UserJsonPath(user);
       later.deferred = true;
       files.push_back(std::move(later));
       continue;
@@ -182,7 +183,8 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
   }
   for (const std::string& tag : names.tags) {
     if (defer_aggregates) {
-      FileChange later{TagJsonPath(tag)};
+      FileChange later;
+      later.path = TagJsonPath(tag);
       later.deferred = true;
       files.push_back(std::move(later));
       continue;
@@ -205,29 +207,6 @@ absl::StatusOr<FileChange> RenderAggregateFile(PgConnection& conn, absl::string_
   }
   return absl::InvalidArgumentError(
       absl::StrCat("\"", path, "\" is not an aggregate file (user/U.json or tag/T.json)"));
-}
-
-absl::StatusOr<AggregateBatch> RenderPendingAggregates(PgConnection& conn, int64_t limit) {
-  auto pending = conn.Exec("SELECT path FROM aggregate_pending ORDER BY path LIMIT $1",
-                           PgParams().Int(limit + 1));
-  if (!pending.ok()) return pending.status();
-  AggregateBatch batch;
-  std::vector<std::string> paths;
-  for (int row = 0; row < pending->rows() && row < limit; ++row) {
-    paths.push_back(pending->GetString(row, 0));
-  }
-  batch.more = pending->rows() > limit;
-  for (const std::string& path : paths) {
-    absl::StatusOr<FileChange> file = RenderAggregateFile(conn, path);
-    if (!file.ok()) return file.status();
-    batch.files.push_back(*std::move(file));
-  }
-  if (!paths.empty()) {
-    auto done = conn.Exec("DELETE FROM aggregate_pending WHERE path = ANY($1)",
-                          PgParams().TextArray(paths));
-    if (!done.ok()) return done.status();
-  }
-  return batch;
 }
 
 absl::StatusOr<std::vector<std::string>> QueryPendingAggregates(PgConnection& conn) {

@@ -59,17 +59,6 @@ absl::StatusOr<std::vector<FileChange>> RenderAffectedFiles(PgConnection& conn,
 // belongs); InvalidArgument for any other path.
 absl::StatusOr<FileChange> RenderAggregateFile(PgConnection& conn, absl::string_view path);
 
-// Up to `limit` of the aggregate files pending publication (aggregate_pending),
-// rendered, their rows deleted on `conn` (so in the transaction of the event
-// that publishes them); `more` when others remain.
-struct AggregateBatch {
-  std::vector<FileChange> files;
-  bool more = false;
-};
-inline constexpr int64_t kAggregateBatch = 2000;
-absl::StatusOr<AggregateBatch> RenderPendingAggregates(PgConnection& conn,
-                                                       int64_t limit = kAggregateBatch);
-
 // The paths pending publication, in byte order.
 absl::StatusOr<std::vector<std::string>> QueryPendingAggregates(PgConnection& conn);
 

@@ -266,6 +266,16 @@ absl::Status PgConnection::Transaction(const std::function<absl::Status()>& body
   return result;
 }
 
+absl::Status PgConnection::SnapshotTransaction(const std::function<absl::Status()>& body) {
+  if (absl::Status s = ExecScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) {
+    return s;
+  }
+  absl::Status result = body();
+  // Nothing to keep: COMMIT and ROLLBACK end a read-only transaction alike.
+  absl::Status ended = ExecScript(result.ok() ? "COMMIT" : "ROLLBACK");
+  return result.ok() ? ended : result;
+}
+
 int PgConnection::socket() const { return PQsocket(AsConn(conn_)); }
 
 absl::StatusOr<std::vector<std::string>> PgConnection::TakeNotifications() {

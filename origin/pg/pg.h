@@ -93,6 +93,10 @@ class PgConnection {
   // Runs `body` in a READ COMMITTED transaction: commits if it returns OK,
   // rolls back otherwise (and when the commit fails), and returns its status.
   absl::Status Transaction(const std::function<absl::Status()>& body);
+  // Runs `body` in a REPEATABLE READ READ ONLY transaction, so that all its
+  // statements read one snapshot of the database (work done outside a lock
+  // that is checked against the rows under the lock later), then ends it.
+  absl::Status SnapshotTransaction(const std::function<absl::Status()>& body);
 
   bool ok() const;  // the connection is usable
 
