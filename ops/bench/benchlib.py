@@ -1,12 +1,12 @@
 """What the benchmark scripts in ops/bench have in common (Python 3, stdlib only).
 
-Every script (catchup, fanout, propagation, propagation3, search, site,
-upload_rate) starts its own pgxnd nodes on free ports in a temp dir, adds
-accounts to the origin, publishes small synthetic releases the way pgxn-release
-does (a multipart form posted to /upload with Basic auth), polls the nodes over
-HTTP and prints percentiles. This module holds those pieces; what a benchmark
-measures, and how it prints it, stays in its script. A script imports it from
-its own directory:
+Every script (catchup, fanout, gateway, propagation, propagation3, scale,
+search, site, sse, tree, upload_rate, webhook) starts its own pgxnd nodes on
+free ports in a temp dir, adds accounts to the origin, publishes small
+synthetic releases the way pgxn-release does (a multipart form posted to
+/upload with Basic auth), polls the nodes over HTTP and prints percentiles.
+This module holds those pieces; what a benchmark measures, and how it prints
+it, stays in its script. A script imports it from its own directory:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import benchlib
@@ -333,7 +333,8 @@ def publish_log(port, releases, uploaders, versions_per_dist, release, progress=
     Returns {"published", "zip_bytes", "seconds", "first_tenth_rate",
     "last_tenth_rate" (the publishing rate over the first and the last tenth
     of the releases), "failures" [(NAME-VERSION, status, body)], "last" (the
-    last job of each uploader that had any)}."""
+    last job of each uploader that had any), "started" and "done_times" (the
+    perf_counter time of the start and, sorted, of each accepted upload)}."""
     barrier = threading.Barrier(uploaders + 1)
     threads = [_LogUploader(port, [j for j in range(releases)
                                    if (j // versions_per_dist) % uploaders == k],
@@ -373,6 +374,8 @@ def publish_log(port, releases, uploaders, versions_per_dist, release, progress=
         "last_tenth_rate": last_rate,
         "failures": failures,
         "last": [max(t.jobs) for t in threads if t.jobs],
+        "started": started,
+        "done_times": times,
     }
 
 
