@@ -63,8 +63,13 @@ WebhookDispatcher::WebhookDispatcher(PgPool* pool, const feed::EventLog* log, Ma
       log_(log),
       mailer_(std::move(mail)),
       options_(std::move(options)),
-      client_(WebhookClientOptions{options_.timeout, std::min(options_.timeout, absl::Seconds(5)),
-                                   options_.allow_private, ""}) {}
+      client_([this] {
+        WebhookClientOptions client;
+        client.timeout = options_.timeout;
+        client.connect_timeout = std::min(options_.timeout, absl::Seconds(5));
+        client.allow_private = options_.allow_private;
+        return client;
+      }()) {}
 
 WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 

@@ -3,11 +3,16 @@
 #include "origin/webhooks/http_client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "base/log.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
@@ -59,6 +64,57 @@ beast::error_code RunStep(asio::io_context& io, Clock::time_point deadline, Star
   return result;
 }
 
+// A lookup's outcome, shared by the delivery that waits for it and the
+// thread that runs it (which may outlive the delivery).
+struct Lookup {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::StatusOr<std::vector<std::string>> addresses ABSL_GUARDED_BY(mu) =
+      absl::UnknownError("not looked up");
+};
+
+std::atomic<int> lookups_in_flight{0};
+
+absl::StatusOr<std::vector<std::string>> SystemResolve(const std::string& host) {
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  beast::error_code ec;
+  const tcp::resolver::results_type results = resolver.resolve(host, "0", ec);
+  if (ec) return absl::UnavailableError(ec.message());
+  std::vector<std::string> addresses;
+  for (const auto& entry : results) addresses.push_back(entry.endpoint().address().to_string());
+  return addresses;
+}
+
+// `host`'s addresses, or DeadlineExceeded at `deadline` (the lookup's thread
+// then finishes on its own), or Unavailable when kMaxLookups are in flight.
+absl::StatusOr<std::vector<std::string>> ResolveWithin(
+    const WebhookClientOptions& options, const std::string& host, Clock::time_point deadline) {
+  if (lookups_in_flight.fetch_add(1) >= WebhookClient::kMaxLookups) {
+    lookups_in_flight.fetch_sub(1);
+    return absl::UnavailableError(absl::StrCat(
+        "Cannot resolve ", host, ": ", WebhookClient::kMaxLookups,
+        " name lookups are already waiting for the resolver"));
+  }
+  auto lookup = std::make_shared<Lookup>();
+  auto resolve = options.resolve ? options.resolve : SystemResolve;
+  std::thread([lookup, resolve = std::move(resolve), host] {
+    absl::StatusOr<std::vector<std::string>> addresses = resolve(host);
+    {
+      absl::MutexLock lock(&lookup->mu);
+      lookup->addresses = std::move(addresses);
+      lookup->done = true;
+    }
+    lookups_in_flight.fetch_sub(1);
+  }).detach();
+  const absl::Time until = absl::Now() + absl::FromChrono(deadline - Clock::now());
+  absl::MutexLock lock(&lookup->mu);
+  if (!lookup->mu.AwaitWithDeadline(absl::Condition(&lookup->done), until)) {
+    return absl::DeadlineExceededError("resolving");
+  }
+  return lookup->addresses;
+}
+
 }  // namespace
 
 struct WebhookClient::Impl {
@@ -94,30 +150,22 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   };
 
   // Resolve, then keep only the addresses we may connect to.
-  tcp::resolver resolver(io);
-  tcp::resolver::results_type resolved;
-  beast::error_code ec = RunStep(
-      io, connect_deadline,
-      [&](auto handler) {
-        resolver.async_resolve(
-            url.host, absl::StrCat(url.port),
-            [&resolved, handler](beast::error_code e, tcp::resolver::results_type r) mutable {
-              resolved = std::move(r);
-              handler(e);
-            });
-      },
-      [&] { resolver.cancel(); }, &timed_out);
-  if (timed_out) return timeout("resolving");
-  if (ec) {
-    return absl::UnavailableError(absl::StrCat("Cannot resolve ", url.host, ": ", ec.message()));
+  absl::StatusOr<std::vector<std::string>> resolved =
+      ResolveWithin(options_, url.host, connect_deadline);
+  if (absl::IsDeadlineExceeded(resolved.status())) return timeout("resolving");
+  if (!resolved.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("Cannot resolve ", url.host, ": ", resolved.status().message()));
   }
   std::vector<tcp::endpoint> allowed;
   std::vector<std::string> refused;
-  for (const auto& entry : resolved) {
-    const asio::ip::address address = entry.endpoint().address();
+  for (const std::string& text : *resolved) {
+    beast::error_code invalid;
+    const asio::ip::address address = asio::ip::make_address(text, invalid);
+    if (invalid) continue;
     const std::string kind = ClassifyAddress(AddressBytes(address));
     if (options_.allow_private || kind == "public") {
-      allowed.push_back(entry.endpoint());
+      allowed.emplace_back(address, static_cast<uint16_t>(url.port));
     } else {
       refused.push_back(absl::StrCat(address.to_string(), ", a ", kind, " address"));
     }
@@ -138,7 +186,7 @@ absl::StatusOr<WebhookResponse> WebhookClient::Post(
   }
 
   beast::tcp_stream stream(io);
-  ec = RunStep(
+  beast::error_code ec = RunStep(
       io, connect_deadline,
       [&](auto handler) {
         asio::async_connect(stream.socket(), allowed.begin(), allowed.end(),

@@ -11,12 +11,17 @@
 //   caller counts as a failure;
 // - at most kMaxResponseBodyBytes of the response body are read;
 // - `timeout` bounds the whole exchange (resolve, connect, TLS, write,
-//   read), `connect_timeout` the part before the request is sent.
+//   read), `connect_timeout` the part before the request is sent. A name
+//   lookup cannot be interrupted (getaddrinfo), so each runs on a thread of
+//   its own that the delivery leaves behind at the deadline; at most
+//   kMaxLookups run at once, beyond which a delivery fails at once
+//   (Unavailable) instead of piling up threads behind a resolver that hangs.
 //
 // Thread-safety: Post may be called from many threads at once.
 #ifndef PGXN_ORIGIN_WEBHOOKS_HTTP_CLIENT_H_
 #define PGXN_ORIGIN_WEBHOOKS_HTTP_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +39,10 @@ struct WebhookClientOptions {
   bool allow_private = false;
   // Extra CA file for HTTPS (tests); empty: the system's store only.
   std::string ca_file;
+  // The name lookup: a host's addresses as text ("192.0.2.1", "::1"). Unset:
+  // the system's resolver (getaddrinfo). Tests set it to a resolver that
+  // hangs. Called on a thread of its own, possibly after Post returned.
+  std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host)> resolve;
 };
 
 struct WebhookResponse {
@@ -45,6 +54,8 @@ struct WebhookResponse {
 class WebhookClient {
  public:
   static constexpr size_t kMaxResponseBodyBytes = 4096;
+  // Name lookups in flight at once, in this process.
+  static constexpr int kMaxLookups = 32;
 
   explicit WebhookClient(WebhookClientOptions options);
   ~WebhookClient();

@@ -10,12 +10,15 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "base/temp_dir.h"
 #include "feed/test_tls.h"
 #include "gtest/gtest.h"
@@ -220,6 +223,69 @@ TEST(WebhookClientTest, GivesUpOnAReceiverThatDoesNotAnswerInTime) {
   release.Notify();
   ASSERT_FALSE(response.ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(response.status())) << response.status();
+}
+
+TEST(WebhookClientTest, ConnectsToTheAddressTheResolverGives) {
+  RawServer server(
+      [](int fd, const std::string&) { Send(fd, "HTTP/1.1 204 No Content\r\n\r\n"); });
+  WebhookClientOptions options = AllowPrivate();
+  options.resolve = [](const std::string& host) -> absl::StatusOr<std::vector<std::string>> {
+    if (host != "hooks.example") return absl::NotFoundError("unknown");
+    return std::vector<std::string>{"not an address", "127.0.0.1"};
+  };
+  WebhookClient client(options);
+  WebhookUrl url = Local(server.port());
+  url.host = "hooks.example";
+  absl::StatusOr<WebhookResponse> response = client.Post(url, {}, "{}");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 204);
+  EXPECT_TRUE(absl::StrContains(server.last_request(), "Host: hooks.example:"));
+}
+
+// getaddrinfo cannot be interrupted: a resolver that never answers must not
+// hold a delivery past its timeout, nor pile up threads without bound.
+TEST(WebhookClientTest, AResolverThatHangsCostsATimeoutAndBoundedThreads) {
+  // Shared with the lookup threads, which outlive the deliveries (and may
+  // outlive this test by a moment).
+  struct Resolver {
+    absl::Notification release;
+    std::atomic<int> waiting{0};
+  };
+  auto resolver = std::make_shared<Resolver>();
+  Resolver& shared = *resolver;
+  WebhookClientOptions options = AllowPrivate(absl::Milliseconds(100));
+  options.connect_timeout = absl::Milliseconds(100);
+  options.resolve = [resolver](const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+    ++resolver->waiting;
+    resolver->release.WaitForNotification();
+    --resolver->waiting;
+    return absl::UnavailableError("released");
+  };
+  WebhookClient client(options);
+  WebhookUrl url = Local(1);
+  url.host = "hangs.example";
+  for (int i = 0; i < WebhookClient::kMaxLookups; ++i) {
+    absl::StatusOr<WebhookResponse> response = client.Post(url, {}, "{}");
+    ASSERT_FALSE(response.ok());
+    EXPECT_TRUE(absl::IsDeadlineExceeded(response.status())) << response.status();
+    EXPECT_TRUE(absl::StrContains(response.status().message(), "resolving"))
+        << response.status();
+  }
+  // Every lookup is still stuck: the next delivery fails at once.
+  absl::StatusOr<WebhookResponse> refused = client.Post(url, {}, "{}");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "name lookups")) << refused.status();
+  EXPECT_LE(shared.waiting.load(), WebhookClient::kMaxLookups);
+  // Once the resolver answers, its threads end and lookups are possible again.
+  shared.release.Notify();
+  absl::StatusOr<WebhookResponse> again = client.Post(url, {}, "{}");
+  while (absl::StrContains(again.status().message(), "name lookups")) {
+    absl::SleepFor(absl::Milliseconds(1));  // the released threads are ending
+    again = client.Post(url, {}, "{}");
+  }
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(absl::StrContains(again.status().message(), "released")) << again.status();
 }
 
 TEST(WebhookClientTest, RefusesLoopbackUnlessPrivateAddressesAreAllowed) {
