@@ -1,7 +1,7 @@
 // pgxnd export: writes the tree of a mirror's or indexer's store as plain
 // files (replica/tree_export.h), for rsync mirrors and static web servers.
-// The store is read as a RocksDB secondary (Store::OpenSecondary), so the
-// node may keep running and nothing in its data dir is written. The event
+// The store is read as a RocksDB read-only instance (Store::OpenReadOnly),
+// so the node may keep running and nothing in its data dir is written. The event
 // the export reflects is kept in a state file beside the directory, never in
 // it: the directory holds exactly the tree.
 #include <fcntl.h>
@@ -73,12 +73,16 @@ absl::Status LockExclusively(const std::string& file, const std::string& to) {
   return absl::OkStatus();  // the descriptor stays open: the lock lasts
 }
 
-// One export: catch up with the node, export, keep the mark. `*full` forces
-// a full export (once: it is cleared after a success).
-absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, const std::string& to,
+// One export: catch up with the node (unless the store was just opened),
+// export, keep the mark. `*full` forces a full export (once: it is cleared
+// after a success).
+absl::StatusOr<replica::ExportResult> ExportOnce(replica::Store& store, bool catch_up,
+                                                 const std::string& to,
                                                  const std::string& state_file, bool* full,
                                                  const std::function<bool()>& cancelled) {
-  if (absl::Status s = store.CatchUpWithPrimary(); !s.ok()) return s;
+  if (catch_up) {
+    if (absl::Status s = store.CatchUpWithNode(); !s.ok()) return s;
+  }
   absl::optional<replica::ExportMark> last;
   absl::StatusOr<replica::ExportMark> mark = replica::ReadExportMark(state_file);
   if (mark.ok()) {
@@ -139,8 +143,8 @@ int RunExportCommand(const std::vector<std::string>& args) {
       "--data-dir DIR --to PATH [--state FILE] [--full] [--follow [--interval DURATION]]",
       "Writes the tree of a mirror or indexer (its data dir DIR) as plain files under\n"
       "PATH, laid out as PGXN's root mirror, for rsync mirrors and static web servers.\n"
-      "The node may be running: its store is only read (a RocksDB secondary instance,\n"
-      "with its working files in a temporary directory), nothing in DIR is written.\n"
+      "The node may be running: its store is only read (a RocksDB read-only instance,\n"
+      "opened anew for each pass), nothing in DIR is written.\n"
       "Each file is written atomically (a temporary file beside it, fsync, rename) with\n"
       "mode 0644, directories 0755; a file already right is not rewritten.\n"
       "The seq exported is kept in FILE (default: PATH.pgxnd-export, beside PATH), so\n"
@@ -204,18 +208,8 @@ int RunExportCommand(const std::vector<std::string>& args) {
   }).detach();
   const std::function<bool()> cancelled = [stop] { return stop->IsSet(); };
 
-  // RocksDB's own files of the secondary instance.
-  std::string secondary_dir = (fs::temp_directory_path() / "pgxnd-export.XXXXXX").string();
-  if (::mkdtemp(secondary_dir.data()) == nullptr) {
-    return Fail(absl::InternalError(absl::StrCat("Cannot create a temporary directory in ",
-                                                 fs::temp_directory_path().string())));
-  }
-  absl::Cleanup remove_secondary = [&secondary_dir] {
-    std::error_code ec;
-    fs::remove_all(secondary_dir, ec);
-  };
   absl::StatusOr<std::unique_ptr<replica::Store>> store =
-      replica::Store::OpenSecondary(data_dir + "/store", secondary_dir);
+      replica::Store::OpenReadOnly(data_dir + "/store");
   if (!store.ok()) {
     return Fail(absl::Status(
         store.status().code(),
@@ -223,7 +217,7 @@ int RunExportCommand(const std::vector<std::string>& args) {
   }
 
   absl::StatusOr<replica::ExportResult> first =
-      ExportOnce(**store, to, state_file, &full, cancelled);
+      ExportOnce(**store, /*catch_up=*/false, to, state_file, &full, cancelled);
   if (!first.ok()) {
     if (follow && stop->IsSet()) return kExitOk;
     return Fail(first.status());
@@ -235,7 +229,7 @@ int RunExportCommand(const std::vector<std::string>& args) {
   std::string failing;  // the last failure printed, printed again only when it changes
   while (!stop->WaitFor(interval)) {
     absl::StatusOr<replica::ExportResult> result =
-        ExportOnce(**store, to, state_file, &full, cancelled);
+        ExportOnce(**store, /*catch_up=*/true, to, state_file, &full, cancelled);
     if (!result.ok()) {
       if (stop->IsSet()) break;
       if (result.status().message() != failing) {

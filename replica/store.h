@@ -59,21 +59,19 @@ class Store final : public feed::EventLog {
   // Opens or creates the store in `dir`.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& dir);
   // Opens the store in `dir` for reading only, beside the node that may be
-  // running on it (a RocksDB secondary instance): nothing in `dir` is
-  // written; RocksDB keeps its own small files in `secondary_dir` (created
-  // if missing, the caller's to remove). The store shows `dir` as it was
-  // when opened, or at the last CatchUpWithPrimary. Every write method fails
-  // (FailedPrecondition). NotFound if `dir` holds no store; Unavailable
-  // while the node is writing a snapshot (try again later).
-  static absl::StatusOr<std::unique_ptr<Store>> OpenSecondary(const std::string& dir,
-                                                              const std::string& secondary_dir);
-  // A store opened with OpenSecondary: catches up with what the node has
-  // written since, then shows that. FailedPrecondition for a store opened
-  // with Open; Unavailable while the node is writing a snapshot: the files
-  // are then incomplete, and nothing should be read until a later call
-  // succeeds.
-  absl::Status CatchUpWithPrimary();
-  bool secondary() const;
+  // running on it (a RocksDB read-only instance: nothing in `dir` is
+  // written). The store shows `dir` as it was when opened, or at the last
+  // CatchUpWithNode. Every write method fails (FailedPrecondition).
+  // NotFound if `dir` holds no store; Unavailable while the node is writing
+  // a snapshot (try again later).
+  static absl::StatusOr<std::unique_ptr<Store>> OpenReadOnly(const std::string& dir);
+  // A store opened with OpenReadOnly: opens it anew, to show what the node
+  // has written since. Not while other threads read it. FailedPrecondition
+  // for a store opened with Open; Unavailable while the node is writing a
+  // snapshot: the files are then incomplete, and nothing should be read
+  // until a later call succeeds (the store still shows what it showed).
+  absl::Status CatchUpWithNode();
+  bool read_only() const;
   ~Store() override;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -209,8 +207,10 @@ class Store final : public feed::EventLog {
   Store(std::unique_ptr<Db> db, State state);
   // The state `db` holds in `meta`.
   static absl::StatusOr<State> LoadState(const Db& db);
-  // FailedPrecondition on a secondary store, which cannot write.
+  // FailedPrecondition on a read-only store, which cannot write.
   absl::Status CheckWritable() const;
+  // A read-only RocksDB instance of the store in `dir`.
+  static absl::StatusOr<std::unique_ptr<Db>> OpenReadOnlyDb(const std::string& dir);
 
   // Rewrites blobs that stores written before chunking hold whole (once).
   static absl::Status ChunkWholeBlobs(Db& db);
@@ -228,6 +228,7 @@ class Store final : public feed::EventLog {
   void FilesChanged() { files_version_.fetch_add(1, std::memory_order_acq_rel); }
 
   std::unique_ptr<Db> db_;
+  std::string read_only_dir_;  // OpenReadOnly's `dir`, to open it anew
   std::atomic<uint64_t> files_version_{0};
   absl::Mutex write_mu_;  // serialises writers
   mutable absl::Mutex mu_;

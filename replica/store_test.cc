@@ -310,7 +310,7 @@ TEST(StoreTest, ClearForgetsTheLogButKeepsTheKey) {
   EXPECT_TRUE((*store)->Apply(fresh.Next({feed::PutOp("b", "2")})).ok());
 }
 
-TEST(StoreTest, SecondaryShowsWhatTheNodeWroteWhenItCatchesUp) {
+TEST(StoreTest, AReaderShowsWhatTheNodeWroteWhenItCatchesUp) {
   base::TempDir dir;
   const std::string data = dir.path() + "/data";
   auto node = OpenPinned(data);
@@ -318,9 +318,9 @@ TEST(StoreTest, SecondaryShowsWhatTheNodeWroteWhenItCatchesUp) {
   feed::TestChain chain;
   ASSERT_TRUE((*node)->Apply(chain.Next({feed::PutOp("a.json", "1")})).ok());
 
-  auto reader = Store::OpenSecondary(data, dir.path() + "/secondary");
+  auto reader = Store::OpenReadOnly(data);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  EXPECT_TRUE((*reader)->secondary());
+  EXPECT_TRUE((*reader)->read_only());
   EXPECT_EQ((*reader)->Tip().seq, 1u);
   EXPECT_EQ(Content(**reader, "a.json"), "1");
 
@@ -331,7 +331,7 @@ TEST(StoreTest, SecondaryShowsWhatTheNodeWroteWhenItCatchesUp) {
   EXPECT_EQ((*reader)->Tip().seq, 1u);
   EXPECT_EQ(Content(**reader, "a.json"), "1");
   const uint64_t version = (*reader)->FilesVersion();
-  ASSERT_TRUE((*reader)->CatchUpWithPrimary().ok());
+  ASSERT_TRUE((*reader)->CatchUpWithNode().ok());
   EXPECT_NE((*reader)->FilesVersion(), version);
   EXPECT_EQ((*reader)->Tip().seq, 2u);
   EXPECT_EQ((*reader)->Tip().hash, second.hash());
@@ -343,7 +343,7 @@ TEST(StoreTest, SecondaryShowsWhatTheNodeWroteWhenItCatchesUp) {
   EXPECT_EQ(events->size(), 2u);
 }
 
-TEST(StoreTest, SecondaryRefusesEveryWrite) {
+TEST(StoreTest, AReaderRefusesEveryWrite) {
   base::TempDir dir;
   const std::string data = dir.path() + "/data";
   feed::TestChain chain;
@@ -352,8 +352,8 @@ TEST(StoreTest, SecondaryRefusesEveryWrite) {
     ASSERT_TRUE(node.ok()) << node.status();
     ASSERT_TRUE((*node)->Apply(chain.Next({feed::PutOp("a", "1")})).ok());
   }
-  // The node is stopped: a secondary reads it all the same.
-  auto reader = Store::OpenSecondary(data, dir.path() + "/secondary");
+  // The node is stopped: a reader reads it all the same.
+  auto reader = Store::OpenReadOnly(data);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ(Content(**reader, "a"), "1");
   const std::string refused = "This store is open to read only";
@@ -369,12 +369,12 @@ TEST(StoreTest, SecondaryRefusesEveryWrite) {
   auto node = OpenPinned(data);
   ASSERT_TRUE(node.ok()) << node.status();
   EXPECT_EQ((*node)->Tip().seq, 1u);
-  EXPECT_TRUE(absl::IsFailedPrecondition((*node)->CatchUpWithPrimary()));
+  EXPECT_TRUE(absl::IsFailedPrecondition((*node)->CatchUpWithNode()));
 }
 
-TEST(StoreTest, SecondaryOfNoStoreIsNotFound) {
+TEST(StoreTest, AReaderOfNoStoreIsNotFound) {
   base::TempDir dir;
-  auto reader = Store::OpenSecondary(dir.path() + "/none", dir.path() + "/secondary");
+  auto reader = Store::OpenReadOnly(dir.path() + "/none");
   EXPECT_EQ(reader.status(), absl::NotFoundError("No store in " + dir.path() + "/none"));
 }
 
