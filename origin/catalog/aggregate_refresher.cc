@@ -1,5 +1,6 @@
 #include "origin/catalog/aggregate_refresher.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -25,7 +26,7 @@ void AggregateRefresher::Changed() {
   absl::MutexLock lock(&mu_);
   if (dirty_) return;  // the refresh already due covers this change too
   dirty_ = true;
-  due_ = absl::Now() + delay_;
+  due_ = std::max(absl::Now() + delay_, rested_);
 }
 
 void AggregateRefresher::Stop() {
@@ -49,11 +50,16 @@ void AggregateRefresher::Run() {
     dirty_ = false;
     mu_.Unlock();
     bool more = false;
+    const absl::Time started = absl::Now();
     absl::Status refreshed = Refresh(&more);
+    const absl::Time ended = absl::Now();
     mu_.Lock();
+    rested_ = ended + kRestFactor * (ended - started);
+    // A change during the refresh set its due time from the rest before.
+    if (dirty_) due_ = std::max(due_, rested_);
     if (refreshed.ok() && more && !dirty_) {
-      dirty_ = true;  // the next batch at once
-      due_ = absl::Now();
+      dirty_ = true;  // the next batch once rested
+      due_ = rested_;
     }
     if (!refreshed.ok()) {
       base::LogError(absl::StrCat("Cannot publish the stats files: ", refreshed.ToString(),
@@ -61,7 +67,7 @@ void AggregateRefresher::Run() {
       if (stopping_) return;
       if (!dirty_) {
         dirty_ = true;
-        due_ = absl::Now() + std::max(delay_, absl::Seconds(1));
+        due_ = std::max(absl::Now() + std::max(delay_, absl::Seconds(1)), rested_);
       }
     }
     if (stopping_ && !dirty_) return;  // a change during that refresh still goes out

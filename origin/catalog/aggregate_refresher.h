@@ -16,6 +16,14 @@
 // files (its dist and extension files included: clients find a new version
 // there at once). The trade: these files lag a change by up to `delay`.
 //
+// Cost: one refresh renders every pending list whole, so its work grows with
+// the catalog while refreshes come at most once per `delay`; in a 100,000-
+// release catalog they would take a core of their own and slow uploads down.
+// So after a refresh that took T, the next one waits at least
+// kRestFactor * T (as well as `delay`): refreshes use at most
+// 1 / (1 + kRestFactor) of the time (an eighth), whatever the catalog, and
+// their files lag a change by up to `delay` or 8 T, whichever is longer.
+//
 // Crash safety: deferred paths are recorded in the transaction of the change,
 // and an aggregate event deletes the rows it covers in its own, so nothing is
 // lost between the two; a refresh runs when the refresher starts (a previous
@@ -57,12 +65,17 @@ class AggregateRefresher {
   // `more` is set when pending files remain for another event.
   absl::Status Refresh(bool* more);
 
+  static constexpr int kRestFactor = 7;
+
   PgPool* const pool_;
   const Publishing publishing_;
   const absl::Duration delay_;
   absl::Mutex mu_;
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time due_ ABSL_GUARDED_BY(mu_);
+  // No refresh starts before this: the last one's duration times kRestFactor
+  // after it ended.
+  absl::Time rested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
