@@ -67,8 +67,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
   flags.Duration("aggregate-delay", &options.aggregate_delay,
                  "publish the files that aggregate the catalog (stats/*.json, and the tag and "
                  "user files, which list every release of a tag or a user) in a `stats` event "
-                 "of their own at most this long after a change, one for all the changes of that "
-                 "moment, so a release costs the same in any catalog; 0: in the event of each "
+                 "of their own this long after a change (or, when the last such event took T to "
+                 "render, 7 T: at most an eighth of the time goes to them), one for all the "
+                 "changes of that moment, so a release costs the same in any catalog; 0: in the "
+                 "event of each "
                  "change, as PGXN does");
   flags.Duration("stats-delay", &options.aggregate_delay, "the former name of --aggregate-delay");
   uint64_t webhook_workers = static_cast<uint64_t>(options.webhooks.workers);
