@@ -218,6 +218,16 @@ int RunExportCommand(const std::vector<std::string>& args) {
 
   absl::StatusOr<replica::ExportResult> first =
       ExportOnce(**store, /*catch_up=*/false, to, state_file, &full, cancelled);
+  // Read beside a node that writes, the store can be opened in a moment
+  // that does not add up (Unavailable, or DataLoss for a log with a gap):
+  // opened anew, it does, so a few tries before giving up.
+  for (int tries = 1; tries < 4 && !first.ok() && !stop->IsSet() &&
+                      (absl::IsUnavailable(first.status()) || absl::IsDataLoss(first.status()));
+       ++tries) {
+    std::cerr << "pgxnd export: " << first.status().message() << " (trying again)" << std::endl;
+    stop->WaitFor(absl::Seconds(tries));
+    first = ExportOnce(**store, /*catch_up=*/true, to, state_file, &full, cancelled);
+  }
   if (!first.ok()) {
     if (follow && stop->IsSet()) return kExitOk;
     return Fail(first.status());

@@ -20,6 +20,7 @@
 #include "base/digest.h"
 #include "base/files.h"
 #include "feed/event_chain.h"
+#include "feed/tree_digest.h"
 
 namespace pgxn::replica {
 namespace {
@@ -334,11 +335,23 @@ absl::StatusOr<ExportResult> ExportTree(const Store& store, const std::string& t
     }
   } else {
     std::vector<std::pair<std::string, ExportFile>> files;
-    absl::Status listed = store.ForEachFile([&files](absl::string_view path, const StoredFile& f) {
-      files.emplace_back(std::string(path), ExportFile{f.sha256, f.size});
-      return true;
-    });
+    feed::TreeDigest tree;
+    absl::Status listed =
+        store.ForEachFile([&files, &tree](absl::string_view path, const StoredFile& f) {
+          files.emplace_back(std::string(path), ExportFile{f.sha256, f.size});
+          tree.Add(path, f.sha256, f.media_type);
+          return true;
+        });
     if (!listed.ok()) return listed;
+    // A store read beside its running node can be opened in a state the
+    // node never had (a log file deleted between RocksDB's reads of the
+    // manifest and of the logs): the files must add up to the tree the tip
+    // signs, or nothing is exported from them.
+    if (tree.Digest() != store.TreeDigestNow()) {
+      return absl::UnavailableError(
+          "The node's files do not add up to its tree digest (it wrote while the store was "
+          "being opened); try again");
+    }
     absl::flat_hash_set<std::string> keep;
     for (const auto& [path, file] : files) keep.insert(path);
     if (absl::Status s = exporter.DeleteAllBut(keep); !s.ok()) return s;

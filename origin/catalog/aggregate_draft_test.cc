@@ -114,6 +114,24 @@ TEST_F(AggregateDraftTest, AFileAnotherEventWroteSinceTheSnapshotIsRenderedAgain
   EXPECT_TRUE(Pending(*conn_).empty());
 }
 
+TEST_F(AggregateDraftTest, ARowDeletedAndDeferredAgainSinceTheSnapshotStaysPending) {
+  ASSERT_TRUE(Release(*conn_, "alpha", Deferring()).ok());
+  absl::StatusOr<AggregateDraft> draft = DraftAggregates(*conn_);
+  ASSERT_TRUE(draft.ok()) << draft.status();
+  // Another hand publishes and clears the pending rows (as `origin rebuild
+  // --fix` does), then a release defers the same files again: their rows
+  // are new, and must not pass for the ones the snapshot saw.
+  ASSERT_TRUE(conn_->Exec("DELETE FROM aggregate_pending").ok());
+  ASSERT_TRUE(Release(*conn_, "beta", Deferring()).ok());
+  ASSERT_TRUE(PublishDraft(*conn_, *std::move(draft)).ok());
+  EXPECT_EQ(Pending(*conn_), (std::vector<std::string>{"tag/shared.json", "user/bob.json"}));
+  absl::StatusOr<AggregateDraft> next = DraftAggregates(*conn_);
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(PublishDraft(*conn_, *std::move(next)).ok());
+  EXPECT_TRUE(absl::StrContains(TreeFile(*conn_, "tag/shared.json"), "\"beta\""));
+  EXPECT_TRUE(Pending(*conn_).empty());
+}
+
 TEST_F(AggregateDraftTest, ABatchLeavesTheRestForTheNextEvent) {
   for (const char* dist : {"alpha", "beta", "gamma"}) {
     const std::string zip = TestDistZip(TestMeta(dist, "1.0.0", {dist}, {dist}));

@@ -50,13 +50,14 @@ void AggregateRefresher::Run() {
     dirty_ = false;
     mu_.Unlock();
     bool more = false;
-    const absl::Time started = absl::Now();
-    absl::Status refreshed = Refresh(&more);
-    const absl::Time ended = absl::Now();
+    absl::Duration rendering = absl::ZeroDuration();
+    absl::Status refreshed = Refresh(&more, &rendering);
     mu_.Lock();
-    rested_ = ended + kRestFactor * (ended - started);
-    // A change during the refresh set its due time from the rest before.
-    if (dirty_) due_ = std::max(due_, rested_);
+    if (refreshed.ok()) {
+      rested_ = absl::Now() + std::min(kRestFactor * rendering, kMaxRest);
+      // A change during the refresh set its due time from the rest before.
+      if (dirty_) due_ = std::max(due_, rested_);
+    }
     if (refreshed.ok() && more && !dirty_) {
       dirty_ = true;  // the next batch once rested
       due_ = rested_;
@@ -74,12 +75,15 @@ void AggregateRefresher::Run() {
   }
 }
 
-absl::Status AggregateRefresher::Refresh(bool* more) {
+absl::Status AggregateRefresher::Refresh(bool* more, absl::Duration* rendering) {
   absl::StatusOr<PgPool::Lease> conn = pool_->Acquire();
   if (!conn.ok()) return conn.status();
   // Rendered before the feed head's lock, which every upload waits on
-  // (origin/catalog/aggregate_draft.h).
+  // (origin/catalog/aggregate_draft.h). Only this work counts for the rest:
+  // waiting for a connection or the lock is not the refresher's cost.
+  const absl::Time started = absl::Now();
   absl::StatusOr<AggregateDraft> draft = DraftAggregates(**conn);
+  *rendering = absl::Now() - started;
   if (!draft.ok()) return draft.status();
   EventHeader header{feed::EventKind::kStats, "pgxnd", "", ""};
   header.skip_if_unchanged = true;

@@ -19,10 +19,10 @@
 // Cost: one refresh renders every pending list whole, so its work grows with
 // the catalog while refreshes come at most once per `delay`; in a 100,000-
 // release catalog they would take a core of their own and slow uploads down.
-// So after a refresh that took T, the next one waits at least
-// kRestFactor * T (as well as `delay`): refreshes use at most
-// 1 / (1 + kRestFactor) of the time (an eighth), whatever the catalog, and
-// their files lag a change by up to `delay` or 8 T, whichever is longer.
+// So after a refresh whose rendering took T, the next one waits at least
+// kRestFactor * T (as well as `delay`; at most kMaxRest): refreshes use at
+// most 1 / (1 + kRestFactor) of the time (an eighth), whatever the catalog,
+// and their files lag a change by up to `delay` or 8 T, whichever is longer.
 //
 // Crash safety: deferred paths are recorded in the transaction of the change,
 // and an aggregate event deletes the rows it covers in its own, so nothing is
@@ -62,10 +62,13 @@ class AggregateRefresher {
   void Run();
   // One `stats` event with the stats files that differ from the tree and up
   // to kAggregateBatch pending aggregate files (no event if nothing differs);
-  // `more` is set when pending files remain for another event.
-  absl::Status Refresh(bool* more);
+  // `more` is set when pending files remain for another event, `rendering`
+  // to the time the files took to render (DraftAggregates).
+  absl::Status Refresh(bool* more, absl::Duration* rendering);
 
   static constexpr int kRestFactor = 7;
+  // However long a refresh took, its rest is at most this.
+  static constexpr absl::Duration kMaxRest = absl::Minutes(2);
 
   PgPool* const pool_;
   const Publishing publishing_;

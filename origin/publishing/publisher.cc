@@ -100,7 +100,7 @@ absl::StatusOr<v1::Event> Publish(PgConnection& conn, const EventHeader& header,
     if (!deferred.empty()) {
       auto pending = conn.Exec(
           "INSERT INTO aggregate_pending (path) SELECT unnest($1::text[]) "
-          "ON CONFLICT (path) DO UPDATE SET gen = aggregate_pending.gen + 1",
+          "ON CONFLICT (path) DO UPDATE SET gen = nextval('aggregate_pending_gen')",
           PgParams().TextArray(deferred));
       if (!pending.ok()) return pending.status();
     }

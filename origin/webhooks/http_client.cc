@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -98,15 +100,28 @@ absl::StatusOr<std::vector<std::string>> ResolveWithin(
   }
   auto lookup = std::make_shared<Lookup>();
   auto resolve = options.resolve ? options.resolve : SystemResolve;
-  std::thread([lookup, resolve = std::move(resolve), host] {
-    absl::StatusOr<std::vector<std::string>> addresses = resolve(host);
-    {
-      absl::MutexLock lock(&lookup->mu);
-      lookup->addresses = std::move(addresses);
-      lookup->done = true;
-    }
+  try {
+    std::thread([lookup, resolve = std::move(resolve), host] {
+      // Nothing may escape a detached thread: an exception would terminate.
+      absl::StatusOr<std::vector<std::string>> addresses =
+          absl::UnavailableError("the lookup failed");
+      try {
+        addresses = resolve(host);
+      } catch (const std::exception& e) {
+        addresses = absl::UnavailableError(e.what());
+      } catch (...) {
+      }
+      {
+        absl::MutexLock lock(&lookup->mu);
+        lookup->addresses = std::move(addresses);
+        lookup->done = true;
+      }
+      lookups_in_flight.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error& e) {  // no thread to be had
     lookups_in_flight.fetch_sub(1);
-  }).detach();
+    return absl::UnavailableError(absl::StrCat("Cannot resolve ", host, ": ", e.what()));
+  }
   const absl::Time until = absl::Now() + absl::FromChrono(deadline - Clock::now());
   absl::MutexLock lock(&lookup->mu);
   if (!lookup->mu.AwaitWithDeadline(absl::Condition(&lookup->done), until)) {
@@ -116,6 +131,8 @@ absl::StatusOr<std::vector<std::string>> ResolveWithin(
 }
 
 }  // namespace
+
+int WebhookClient::LookupsInFlight() { return lookups_in_flight.load(); }
 
 struct WebhookClient::Impl {
   asio::ssl::context tls{asio::ssl::context::tls_client};

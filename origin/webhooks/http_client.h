@@ -56,6 +56,8 @@ class WebhookClient {
   static constexpr size_t kMaxResponseBodyBytes = 4096;
   // Name lookups in flight at once, in this process.
   static constexpr int kMaxLookups = 32;
+  // The lookups in flight now, in this process (for tests).
+  static int LookupsInFlight();
 
   explicit WebhookClient(WebhookClientOptions options);
   ~WebhookClient();
