@@ -6,7 +6,6 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "origin/catalog/catalog.h"
-#include "origin/intake/releases.h"
 #include "origin/testing/test_postgres.h"
 #include "origin/testing/test_releases.h"
 
@@ -21,8 +20,7 @@ Publishing Deferring() {
 }
 
 absl::Status Release(PgConnection& conn, const std::string& dist, const Publishing& publishing) {
-  const std::string zip = TestDistZip(TestMeta(dist, "1.0.0", {dist}, {"shared"}));
-  return PublishRelease(conn, Upload{"bob", "test.zip", zip}, archive::ArchiveLimits(), publishing)
+  return PublishTestRelease(conn, "bob", TestMeta(dist, "1.0.0", {dist}, {"shared"}), publishing)
       .status();
 }
 
@@ -134,10 +132,9 @@ TEST_F(AggregateDraftTest, ARowDeletedAndDeferredAgainSinceTheSnapshotStaysPendi
 
 TEST_F(AggregateDraftTest, ABatchLeavesTheRestForTheNextEvent) {
   for (const char* dist : {"alpha", "beta", "gamma"}) {
-    const std::string zip = TestDistZip(TestMeta(dist, "1.0.0", {dist}, {dist}));
-    ASSERT_TRUE(PublishRelease(*conn_, Upload{"bob", "test.zip", zip}, archive::ArchiveLimits(),
-                               Deferring())
-                    .ok());
+    ASSERT_TRUE(
+        PublishTestRelease(*conn_, "bob", TestMeta(dist, "1.0.0", {dist}, {dist}), Deferring())
+            .ok());
   }
   ASSERT_EQ(Pending(*conn_).size(), 4u);  // three tags and the user
   absl::StatusOr<AggregateDraft> draft = DraftAggregates(*conn_, 3);

@@ -73,4 +73,11 @@ absl::StatusOr<v1::Event> PublishTestRelease(
   return PublishRelease(conn, Upload{user, "test.zip", zip}, ArchiveLimits(), TestPublishing());
 }
 
+absl::StatusOr<v1::Event> PublishTestRelease(PgConnection& conn, const std::string& user,
+                                             const nlohmann::json& meta,
+                                             const Publishing& publishing) {
+  return PublishRelease(conn, Upload{user, "test.zip", TestDistZip(meta)}, ArchiveLimits(),
+                        publishing);
+}
+
 }  // namespace pgxn::origin

@@ -34,6 +34,10 @@ std::string TestDistZip(const nlohmann::json& meta,
 absl::StatusOr<v1::Event> PublishTestRelease(
     PgConnection& conn, const std::string& user, const nlohmann::json& meta,
     const std::vector<std::pair<std::string, std::string>>& files = {});
+// The same with `publishing` (e.g. one that defers the aggregate files).
+absl::StatusOr<v1::Event> PublishTestRelease(PgConnection& conn, const std::string& user,
+                                             const nlohmann::json& meta,
+                                             const Publishing& publishing);
 
 }  // namespace pgxn::origin
 
