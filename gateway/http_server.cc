@@ -1314,19 +1314,22 @@ struct HttpServer::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("Cannot resolve HTTP host \"", options.host, "\": ", ec.message()));
     }
+    // The last endpoint's failure is the one reported (closing the acceptor
+    // must not overwrite it: "Address already in use" is what an operator
+    // needs to read).
+    beast::error_code failure = net::error::host_not_found;
     for (const auto& entry : endpoints) {
       beast::error_code close_ec;
       acceptor->close(close_ec);
-      if (acceptor->open(entry.endpoint().protocol(), ec)) continue;
+      if (acceptor->open(entry.endpoint().protocol(), failure)) continue;
       acceptor->set_option(net::socket_base::reuse_address(true), ec);
-      if (acceptor->bind(entry.endpoint(), ec)) continue;
-      if (acceptor->listen(net::socket_base::max_listen_connections, ec)) continue;
-      port = acceptor->local_endpoint(ec).port();
-      if (!ec) return absl::OkStatus();
+      if (acceptor->bind(entry.endpoint(), failure)) continue;
+      if (acceptor->listen(net::socket_base::max_listen_connections, failure)) continue;
+      port = acceptor->local_endpoint(failure).port();
+      if (!failure) return absl::OkStatus();
     }
     acceptor->close(ec);
-    if (!ec) ec = net::error::host_not_found;
-    return BindError(options, ec);
+    return BindError(options, failure);
   }
 
   void Accept() {

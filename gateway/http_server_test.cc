@@ -588,6 +588,9 @@ TEST(HttpServerStartTest, PortInUseIsUnavailable) {
   EXPECT_TRUE(absl::StrContains(second.status().message(),
                                 absl::StrCat("Cannot listen for HTTP on 127.0.0.1:", options.port)))
       << second.status();
+  // The reason the system gave, not a stand-in.
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "Address already in use"))
+      << second.status();
 }
 
 TEST(HttpServerStartTest, RejectsBadOptions) {

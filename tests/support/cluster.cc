@@ -1,8 +1,12 @@
 #include "tests/support/cluster.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "archive/archive.h"
@@ -48,8 +53,42 @@ std::unique_ptr<Node> Node::Start(const std::string& role, const std::string& di
   return node;
 }
 
+namespace {
+
+// Whether a listener could bind 127.0.0.1:`port` now (SO_REUSEADDR, as the
+// nodes bind).
+bool PortBindable(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return bound;
+}
+
+// The port of "127.0.0.1:PORT" (0 when it is 0 or not that shape).
+int PortOf(const std::string& address) {
+  int port = 0;
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) return 0;
+  return port;
+}
+
+// The last `count` lines of `text`.
+std::string LastLines(const std::string& text, size_t count) {
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  if (lines.size() > count) lines.erase(lines.begin(), lines.end() - count);
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace
+
 bool Node::Launch(const std::string& http, const std::string& grpc, const std::string& site) {
-  std::filesystem::remove(dir_ + "/ports.json");
   std::vector<std::string> argv = {PgxndPath(), role_, "--data-dir", dir_,
                                    "--http",    http,  "--grpc",     grpc};
   if (!site.empty()) argv.insert(argv.end(), {"--site", site});
@@ -62,23 +101,50 @@ bool Node::Launch(const std::string& http, const std::string& grpc, const std::s
       })) {
     argv.push_back("--aggregate-delay=0");
   }
-  process_ = std::make_unique<Process>(argv, dir_ + ".log");
-  bool listening = false;
-  WaitUntil([&] {
-    const nlohmann::json ports =
-        nlohmann::json::parse(ReadWholeFile(dir_ + "/ports.json"), nullptr, false);
-    if (ports.is_object()) {
-      http_port_ = ports.value("http", 0);
-      grpc_port_ = ports.value("grpc", 0);
-      site_port_ = ports.value("site", 0);
-      listening = true;
+  const std::vector<int> fixed_ports = {PortOf(http), PortOf(grpc), PortOf(site)};
+  const absl::Time deadline = absl::Now() + kWaitTimeout;
+  for (;;) {
+    std::filesystem::remove(dir_ + "/ports.json");
+    const size_t log_before = Log().size();
+    process_ = std::make_unique<Process>(argv, dir_ + ".log");
+    bool listening = false;
+    WaitUntil(
+        [&] {
+          const nlohmann::json ports =
+              nlohmann::json::parse(ReadWholeFile(dir_ + "/ports.json"), nullptr, false);
+          if (ports.is_object()) {
+            http_port_ = ports.value("http", 0);
+            grpc_port_ = ports.value("grpc", 0);
+            site_port_ = ports.value("site", 0);
+            listening = true;
+          }
+          return listening || !process_->Running();
+        },
+        std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    if (listening) return true;
+    const std::string output = Log().substr(std::min(log_before, Log().size()));
+    // A restart on the ports of an earlier life can find one of them taken
+    // for a while by another process's connection (the kernel hands out
+    // ports from the same range for outgoing connections once the node has
+    // let go of them). Wait until the ports can be bound, then try again.
+    if (!process_->Running() && absl::StrContains(output, "Address already in use") &&
+        absl::Now() < deadline) {
+      WaitUntil(
+          [&] {
+            return absl::c_all_of(fixed_ports,
+                                  [](int port) { return port == 0 || PortBindable(port); });
+          },
+          std::max(deadline - absl::Now(), absl::ZeroDuration()));
+      std::fprintf(stderr, "pgxnd %s: a port was in use; starting it again\n", role_.c_str());
+      continue;
     }
-    return listening || !process_->Running();
-  });
-  if (!listening) {
-    std::fprintf(stderr, "pgxnd %s did not start; its log:\n%s\n", role_.c_str(), Log().c_str());
+    // The reason is at the end of this life's output; the whole log is in
+    // the file (a CI summary may cut a long one short).
+    std::fprintf(stderr, "pgxnd %s did not start (%s); the end of its output:\n%s\n(all of it: %s.log)\n",
+                 role_.c_str(), process_->Running() ? "no ports.json in time" : "it exited",
+                 LastLines(output, 30).c_str(), dir_.c_str());
+    return false;
   }
-  return listening;
 }
 
 int Node::Stop(int signal) { return process_->Stop(signal); }

@@ -37,7 +37,9 @@ class Node {
   // Stops the process with `signal` and returns its exit code.
   int Stop(int signal);
   // Starts it again with the same flags and the same ports, so nodes that
-  // follow it find it where it was.
+  // follow it find it where it was. If a port is briefly held by another
+  // process's connection (the kernel reuses a freed listener's port for
+  // outgoing connections), waits until it is free and starts it again.
   bool Restart();
 
   const std::string& dir() const { return dir_; }
