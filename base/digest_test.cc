@@ -13,6 +13,17 @@ TEST(DigestTest, KnownVectors) {
   EXPECT_EQ(Sha256("abc").size(), kSha256Size);
 }
 
+TEST(DigestTest, Sha256StreamEqualsTheDigestOfTheWhole) {
+  const std::string data = "The quick brown fox jumps over the lazy dog";
+  Sha256Stream stream;
+  stream.Update(data.substr(0, 7));
+  stream.Update("");
+  stream.Update(data.substr(7));
+  EXPECT_EQ(HexEncode(stream.Finish()), Sha256Hex(data));
+  Sha256Stream empty;
+  EXPECT_EQ(HexEncode(empty.Finish()), Sha256Hex(""));
+}
+
 TEST(DigestTest, HexRoundTrip) {
   const std::string bytes("\x00\x01\xfe\xff", 4);
   EXPECT_EQ(HexEncode(bytes), "0001feff");

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "base/scoped_fd.h"
 
 namespace pgxn::gateway {
 
@@ -116,6 +117,18 @@ struct Response {
   // thread and keep what it reads alive itself (it outlives the handler).
   std::function<absl::StatusOr<std::string>(uint64_t offset, size_t max_bytes)> stream;
   uint64_t stream_size = 0;
+
+  // Optional, for a large file the node keeps on local disk: the body is
+  // `stream_size` bytes of the open file `file` from `file_offset`. On plain
+  // TCP they go with sendfile(2), from the page cache to the socket without
+  // passing through this process (as nginx sends files); under TLS they are
+  // read and written a piece at a time, like `stream`. A client that takes
+  // nothing for the server's read timeout is dropped. The file must hold
+  // those bytes unchanged while they are sent (`file` keeps it open); if it
+  // ends early the connection is closed and the error logged. `body` must be
+  // empty and `stream` unset.
+  std::shared_ptr<const base::ScopedFd> file;
+  uint64_t file_offset = 0;
 
   // Optional, for an open-ended body (BodyStream above): no Content-Length,
   // sent as the stream produces it; `body` must be empty and `stream` unset.

@@ -2,11 +2,17 @@
 // file: no other library source of the project includes those headers.
 #include "gateway/http_server.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <list>
 #include <limits>
@@ -68,6 +74,10 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // A streamed response is read and written this much at a time: the memory a
 // slow reader can hold, and the progress it must make per read_timeout.
 constexpr size_t kStreamChunk = 64 * 1024;
+// A file body goes to the socket with sendfile(2) until the socket's buffer
+// is full, but at most this much per turn of the I/O loop, so that one fast
+// client cannot keep its thread from the others.
+constexpr uint64_t kSendfileTurn = 4 << 20;
 // The send buffer of a connection carrying a push stream (BodyStream): what
 // the kernel holds for a client that stops reading, instead of the megabytes
 // autotuning would grow it to.
@@ -127,6 +137,10 @@ std::string InvalidResponseReason(const Response& response) {
   }
   if (response.push && (response.stream || !response.body.empty())) {
     return "it has a push stream and also a body or a stream";
+  }
+  if (response.file != nullptr &&
+      (response.stream || response.push || !response.body.empty() || !response.file->valid())) {
+    return "it has a file and also a body or a stream, or the file is not open";
   }
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
@@ -928,66 +942,205 @@ class Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kBusy;
     keep_alive = keep_alive && !state_->stopping.load() && !evicted_ && !reserved_;
     AddDefaultHeaders(response);
-    response_ = {};
-    response_.version(version == 10 ? 10 : 11);
-    response_.result(static_cast<unsigned>(response.status));
-    for (const auto& [name, value] : response.headers) {
-      if (IsServerHeader(name)) continue;
-      // insert, not set: a handler may repeat a header (Link, Set-Cookie).
-      response_.insert(beast::string_view(name.data(), name.size()),
-                       beast::string_view(value.data(), value.size()));
-    }
-    response_.set(http::field::server, "pgxnd");
-    response_.set(http::field::date, DateNow());
     const bool bodiless = response.status == 204 || response.status == 304;
     if (response.push && (head || bodiless)) {
-      response.push->Close();
+      std::exchange(response.push, nullptr)->Close();
     } else if (response.push) {
+      response_ = {};
+      response_.version(version == 10 ? 10 : 11);
+      response_.result(static_cast<unsigned>(response.status));
+      for (const auto& [name, value] : response.headers) {
+        if (IsServerHeader(name)) continue;
+        // insert, not set: a handler may repeat a header (Link, Set-Cookie).
+        response_.insert(beast::string_view(name.data(), name.size()),
+                         beast::string_view(value.data(), value.size()));
+      }
+      response_.set(http::field::server, "pgxnd");
+      response_.set(http::field::date, DateNow());
       StartPush(std::move(response.push), version, keep_alive);
       return;
     }
-    if (!bodiless && response.stream) {
-      // The serializer sends the header only; WriteStream the body.
-      response_.content_length(response.stream_size);
+    if (!bodiless && response.file != nullptr && stream_.is_tls()) {
+      // TLS encrypts in this process: the file is read in pieces, as a
+      // stream is.
+      response.stream = [file = std::move(response.file), start = response.file_offset](
+                            uint64_t offset, size_t max_bytes) -> absl::StatusOr<std::string> {
+        std::string piece(max_bytes, '\0');
+        const ssize_t got = ::pread(file->get(), piece.data(), max_bytes,
+                                    static_cast<off_t>(start + offset));
+        if (got < 0) return absl::InternalError(absl::StrCat("pread: ", strerror(errno)));
+        piece.resize(static_cast<size_t>(got));
+        return piece;
+      };
+    }
+    // The header is written here, not by Beast's serializer: walking its
+    // buffer sequences was the largest part of a small response's CPU in
+    // this process (ops/bench/gateway, the 404 row).
+    uint64_t length = 0;
+    if (!bodiless && response.file != nullptr) {
+      // The header goes first; SendFile the body.
+      length = response.stream_size;
+      if (!head && response.stream_size > 0) {
+        file_ = std::move(response.file);
+        file_offset_ = response.file_offset;
+        file_left_ = response.stream_size;
+      }
+    } else if (!bodiless && response.stream) {
+      // The header goes first; WriteStream the body.
+      length = response.stream_size;
       if (!head && response.stream_size > 0) {
         stream_source_ = std::move(response.stream);
         stream_size_ = response.stream_size;
         stream_offset_ = 0;
       }
     } else if (!bodiless) {
-      response_.content_length(response.body.size());
-      if (!head) response_.body() = std::move(response.body);
+      length = response.body.size();
+      if (!head) body_ = std::move(response.body);
     }
-    if (version == 10 && keep_alive) response_.set(http::field::connection, "keep-alive");
-    if (version != 10 && !keep_alive) response_.set(http::field::connection, "close");
+    head_.clear();
+    absl::StrAppend(&head_, version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", response.status, " ");
+    const beast::string_view reason = http::obsolete_reason(http::int_to_status(response.status));
+    head_.append(reason.data(), reason.size());
+    head_.append("\r\n");
+    for (const auto& [name, value] : response.headers) {
+      if (IsServerHeader(name)) continue;
+      absl::StrAppend(&head_, name, ": ", value, "\r\n");
+    }
+    absl::StrAppend(&head_, "Server: pgxnd\r\nDate: ", DateNow(), "\r\n");
+    if (!bodiless) absl::StrAppend(&head_, "Content-Length: ", length, "\r\n");
+    if (version == 10 && keep_alive) head_.append("Connection: keep-alive\r\n");
+    if (version != 10 && !keep_alive) head_.append("Connection: close\r\n");
+    head_.append("\r\n");
     close_after_response_ = !keep_alive;
-    serializer_.emplace(response_);
+    written_ = 0;
+    if (file_ != nullptr && !stream_.is_tls()) {
+      // The header waits in the kernel for the file's first bytes, so the
+      // two leave in full segments, not a small one first (nginx's
+      // tcp_nopush); SendFile uncorks.
+      const int on = 1;
+      corked_ = ::setsockopt(stream_.lowest().socket().native_handle(), IPPROTO_TCP, TCP_CORK,
+                             &on, sizeof on) == 0;
+    }
     WriteSome();
   }
 
+  // The header and the body (head_, body_) from written_ on, as much as the
+  // socket takes; each write gets read_timeout to make progress.
   void WriteSome() {
+    std::array<net::const_buffer, 2> buffers;
+    if (written_ < head_.size()) {
+      buffers = {net::buffer(head_.data() + written_, head_.size() - written_),
+                 net::buffer(body_)};
+    } else {
+      const size_t into_body = written_ - head_.size();
+      buffers = {net::buffer(body_.data() + into_body, body_.size() - into_body),
+                 net::const_buffer()};
+    }
     stream_.lowest().expires_after(ToChrono(state_->options.read_timeout));
-    http::async_write_some(stream_, *serializer_,
-                           beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+    stream_.async_write_some(buffers,
+                             beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
 
-  void OnWrite(beast::error_code ec, size_t) {
+  void OnWrite(beast::error_code ec, size_t bytes) {
     if (phase_ == Phase::kClosed) return;
     if (ec) {
       Close();
       return;
     }
-    if (!serializer_->is_done()) {
+    written_ += bytes;
+    if (written_ < head_.size() + body_.size()) {
       WriteSome();
       return;
     }
-    serializer_.reset();
-    response_ = {};
+    // A small body's buffer is kept for the next response; a large one goes.
+    if (body_.capacity() > kStreamChunk) {
+      body_ = std::string();
+    } else {
+      body_.clear();
+    }
     if (stream_source_) {
       WriteStream();
       return;
     }
+    if (file_ != nullptr) {
+      SendFile();
+      return;
+    }
     FinishResponse();
+  }
+
+  // A file body on plain TCP: sendfile(2) until it is sent or the socket's
+  // buffer is full; then wait until the socket takes more, for read_timeout
+  // at most (a client that takes nothing that long is dropped, as with a
+  // streamed body).
+  void SendFile() {
+    tcp::socket& socket = stream_.lowest().socket();
+    beast::error_code ec;
+    socket.native_non_blocking(true, ec);
+    uint64_t turn = kSendfileTurn;
+    bool full = false;
+    while (!ec && file_left_ > 0 && turn > 0) {
+      off_t offset = static_cast<off_t>(file_offset_);
+      const ssize_t sent = ::sendfile(socket.native_handle(), file_->get(), &offset,
+                                      static_cast<size_t>(std::min(file_left_, turn)));
+      if (sent > 0) {
+        file_offset_ += static_cast<uint64_t>(sent);
+        file_left_ -= static_cast<uint64_t>(sent);
+        turn -= static_cast<uint64_t>(sent);
+        continue;
+      }
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        full = true;
+        break;
+      }
+      if (sent == 0) {
+        base::LogError(absl::StrFormat("HTTP: file body for %s ended %d bytes early", remote_,
+                                       file_left_));
+      } else if (errno != EPIPE && errno != ECONNRESET) {
+        base::LogError(absl::StrFormat("HTTP: sendfile to %s: %s", remote_, strerror(errno)));
+      }
+      ec = net::error::broken_pipe;
+    }
+    if (corked_) {
+      const int off = 0;
+      ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+      corked_ = false;
+    }
+    if (ec) {
+      Close();
+      return;
+    }
+    if (file_left_ == 0) {
+      file_.reset();
+      FinishResponse();
+      return;
+    }
+    if (!full) {  // this turn is over, the socket could take more: the others first
+      net::post(stream_.get_executor(), [self = shared_from_this()] {
+        if (self->phase_ != Phase::kClosed) self->SendFile();
+      });
+      return;
+    }
+    const uint64_t tick = ++file_wait_tick_;
+    if (!file_timer_.has_value()) file_timer_.emplace(stream_.get_executor());
+    file_timer_->expires_after(ToChrono(state_->options.read_timeout));
+    file_timer_->async_wait([self = shared_from_this(), tick](beast::error_code timer_ec) {
+      // A later wait re-armed the timer: this expiry is not for it.
+      if (timer_ec || tick != self->file_wait_tick_ || self->phase_ == Phase::kClosed) return;
+      self->Close();
+    });
+    socket.async_wait(tcp::socket::wait_write,
+                      [self = shared_from_this(), tick](beast::error_code wait_ec) {
+                        if (self->phase_ == Phase::kClosed || tick != self->file_wait_tick_) return;
+                        ++self->file_wait_tick_;  // the timer's expiry, if queued, is stale
+                        self->file_timer_->cancel();
+                        if (wait_ec) {
+                          self->Close();
+                          return;
+                        }
+                        self->SendFile();
+                      });
   }
 
   // An open-ended body (BodyStream, http.h): the header with chunked
@@ -1203,6 +1356,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    if (file_timer_.has_value()) file_timer_->cancel();
+    file_.reset();
     if (push_ != nullptr) std::exchange(push_, nullptr)->Close();
     push_waiting_ = false;
     push_hold_.reset();
@@ -1217,8 +1372,14 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<SpoolBody>> parser_;
   std::string path_;   // decoded path of the request being read
   std::string query_;  // its raw query
+  // A push stream's header, written by Beast (with chunked coding).
   http::response<http::string_body> response_;
   std::optional<http::response_serializer<http::string_body>> serializer_;
+  // Any other response: its header and body as they go on the wire, and how
+  // much of the two is written.
+  std::string head_;
+  std::string body_;
+  size_t written_ = 0;
   Phase phase_ = Phase::kBusy;
   bool first_request_ = true;
   bool close_after_response_ = false;
@@ -1234,6 +1395,13 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t stream_size_ = 0;
   uint64_t stream_offset_ = 0;
   std::string stream_piece_;
+  // The file body being sent with sendfile, if any (SendFile).
+  std::shared_ptr<const base::ScopedFd> file_;
+  uint64_t file_offset_ = 0;
+  uint64_t file_left_ = 0;
+  std::optional<net::steady_timer> file_timer_;
+  uint64_t file_wait_tick_ = 0;  // which wait the timer and the socket's wait belong to
+  bool corked_ = false;          // TCP_CORK set for the header, until the file's first bytes
   // The push stream being sent, if any (StartPush).
   std::shared_ptr<BodyStream> push_;
   bool push_chunked_ = false;

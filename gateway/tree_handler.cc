@@ -123,8 +123,14 @@ ByteRange ParseRange(absl::string_view header, uint64_t length) {
 }
 
 // `length` bytes of `file` from `first`: copied when the file was read whole,
-// otherwise streamed from its reader.
+// otherwise sent from its open file or streamed from its reader.
 void SetBody(Response& response, TreeFile& file, uint64_t first, uint64_t length) {
+  if (file.file != nullptr) {
+    response.file = std::move(file.file);
+    response.file_offset = first;
+    response.stream_size = length;
+    return;
+  }
   if (!file.read) {
     response.body = first == 0 && length == file.content.size()
                         ? std::move(file.content)
@@ -180,7 +186,7 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   }
 
   response.SetHeader("Content-Type", file->media_type);
-  const uint64_t length = file->read ? file->size : file->content.size();
+  const uint64_t length = file->large() ? file->size : file->content.size();
   if (request.method == "GET" && HasHeader(request, "range") &&
       (!HasHeader(request, "if-range") ||
        IfRangeHolds(request.Header("if-range"), etag, modified))) {

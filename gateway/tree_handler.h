@@ -34,6 +34,12 @@ struct TreeFile {
   // returns. Unset: the file is `content`.
   std::function<absl::StatusOr<std::string>(uint64_t offset, size_t length)> read;
   uint64_t size = 0;
+  // Or, for a large file the node keeps on local disk: `size` bytes of this
+  // open file from its start, sent with sendfile (http.h, Response::file).
+  std::shared_ptr<const base::ScopedFd> file;
+
+  // Whether the bytes are elsewhere than `content` (`read` or `file`).
+  bool large() const { return read || file != nullptr; }
 };
 
 // Read access to a node's tree, implemented by each store (replica/, origin/publishing/) and
@@ -47,8 +53,9 @@ class TreeReader {
   // store. Called from many threads at once.
   virtual absl::StatusOr<TreeFile> ReadFile(absl::string_view path) const = 0;
 
-  // As ReadFile, but a large file may come back with `read` instead of its
-  // content, for serving it a piece at a time. By default ReadFile.
+  // As ReadFile, but a large file may come back with `read` or `file`
+  // instead of its content, for serving it a piece at a time or with
+  // sendfile. By default ReadFile.
   virtual absl::StatusOr<TreeFile> OpenFile(absl::string_view path) const {
     return ReadFile(path);
   }

@@ -1,5 +1,7 @@
 #include "gateway/tree_handler.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/scoped_fd.h"
 #include "gtest/gtest.h"
 
 namespace pgxn::gateway {
@@ -235,6 +238,39 @@ TEST(ServeTreeFileTest, Ranges) {
     }
     EXPECT_EQ(response.Header("Content-Range"), c.content_range) << Describe(request);
   }
+}
+
+// A large file the reader keeps on disk goes to the response as the open
+// file with the range's offset and length (the server sendfiles it).
+TEST(ServeTreeFileTest, AnOpenFileIsSentFromTheRangesOffset) {
+  class OnDisk : public TreeReader {
+   public:
+    absl::StatusOr<TreeFile> ReadFile(absl::string_view) const override {
+      TreeFile file;
+      file.sha256_hex = kSha;
+      file.media_type = "application/zip";
+      file.size = 1000;
+      file.file = std::make_shared<const base::ScopedFd>(::dup(0));
+      return file;
+    }
+    absl::Status ForEachFile(
+        const std::function<bool(absl::string_view, absl::string_view)>&) const override {
+      return absl::OkStatus();
+    }
+  } tree;
+  const Response whole = ServeTreeFile(Get("/dist/big.zip"), tree);
+  EXPECT_EQ(whole.status, 200);
+  ASSERT_NE(whole.file, nullptr);
+  EXPECT_EQ(whole.file_offset, 0u);
+  EXPECT_EQ(whole.stream_size, 1000u);
+  EXPECT_TRUE(whole.body.empty());
+  const Response part = ServeTreeFile(Get("/dist/big.zip", {{"range", "bytes=100-199"}}), tree);
+  EXPECT_EQ(part.status, 206);
+  ASSERT_NE(part.file, nullptr);
+  EXPECT_EQ(part.file_offset, 100u);
+  EXPECT_EQ(part.stream_size, 100u);
+  EXPECT_EQ(part.Header("Content-Range"), "bytes 100-199/1000");
+  EXPECT_EQ(ServeTreeFile(Get("/dist/big.zip", {{"range", "bytes=1000-"}}), tree).status, 416);
 }
 
 TEST(ServeTreeListingTest, ListsEveryFileInSha256sumFormat) {

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Indexer>> Indexer::Open(replica::Store* store,
 Indexer::Indexer(replica::Store* store, std::unique_ptr<SearchIndex> index, IndexerOptions options)
     : store_(store),
       index_(std::move(index)),
+      file_cache_(options.file_cache),
       converters_(std::move(options.converters)),
       renderer_([store](absl::string_view path) { return ReadTreeText(*store, path); },
                 &converters_),
@@ -462,7 +463,7 @@ void Indexer::AddRoutes(gateway::Router* router) {
 }
 
 std::shared_ptr<const gateway::TreeReader> Indexer::HttpTree() {
-  return std::make_shared<ApiTree>(store_);
+  return std::make_shared<ApiTree>(store_, file_cache_);
 }
 
 gateway::Response Indexer::HandleIndexJson(const gateway::Request& request) const {

@@ -52,6 +52,9 @@ namespace v1 = ::pgxn::feed::v1;
 struct IndexerOptions {
   // The programs that render docs in markups other than Markdown and HTML.
   ConverterOptions converters;
+  // The replica's copies of large files (replica/file_cache.h), which the
+  // API's tree sends with sendfile; null: none. Must outlive the indexer.
+  replica::FileCache* file_cache = nullptr;
 };
 
 class Indexer final : public replica::ReplicaExtension {
@@ -162,6 +165,7 @@ class Indexer final : public replica::ReplicaExtension {
 
   replica::Store* const store_;
   std::unique_ptr<SearchIndex> index_;
+  replica::FileCache* const file_cache_;  // may be null
   const MarkupConverters converters_;  // before renderer_, which uses it
   ReleaseRenderer renderer_;
   DerivedDocuments derived_;

@@ -98,6 +98,7 @@ int RunReplica(const std::string& role, const std::vector<std::string>& args) {
   if (!replica.ok()) return Fail(replica.status());
   std::unique_ptr<indexer::Indexer> index;
   if (is_indexer) {
+    indexer_options.file_cache = (*replica)->file_cache();
     absl::StatusOr<std::unique_ptr<indexer::Indexer>> opened = indexer::Indexer::Open(
         &(*replica)->store(), options.data_dir + "/index", std::move(indexer_options));
     if (!opened.ok()) return Fail(opened.status());

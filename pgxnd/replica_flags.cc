@@ -42,6 +42,11 @@ void AddReplicaFlags(FlagSet& flags, replica::ReplicaOptions* options) {
   flags.Bool("no-report", &options->no_report,
              "do not report this node to the network view (it still passes on the reports of "
              "the nodes below it, which chose to be seen)");
+  flags.Bytes("file-cache", &options->file_cache_bytes,
+              "disk for copies of the large files this node serves (over 256 KiB: the zips), "
+              "kept in DATA_DIR/cache/files and sent with sendfile(2) like a static web "
+              "server's; the most recently served are kept, the first requests of a file are "
+              "served from the store while it is copied; emptied at start; 0: none");
   flags.Bool("replay-log", &options->replay_log,
              "fill an empty node by replaying the whole log instead of bootstrapping from a "
              "snapshot (a relay that must serve the full history to others needs this)");

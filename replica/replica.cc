@@ -32,16 +32,29 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options) {
   }
   absl::StatusOr<std::string> node_id = LoadOrCreateNodeId(options.data_dir);
   if (!node_id.ok()) return node_id.status();
+  std::unique_ptr<FileCache> file_cache;
+  if (options.file_cache_bytes > 0) {
+    absl::StatusOr<std::unique_ptr<FileCache>> opened = FileCache::Open(
+        options.data_dir + "/cache/files", options.file_cache_bytes,
+        [store = store->get()](absl::string_view sha256, uint64_t offset, size_t length) {
+          return store->ReadBlobRange(sha256, offset, length);
+        });
+    if (!opened.ok()) return opened.status();
+    file_cache = *std::move(opened);
+  }
   return std::unique_ptr<Replica>(new Replica(std::move(options), *std::move(store),
-                                              *std::move(trust), *std::move(node_id)));
+                                              std::move(file_cache), *std::move(trust),
+                                              *std::move(node_id)));
 }
 
-Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust,
+Replica::Replica(ReplicaOptions options, std::unique_ptr<Store> store,
+                 std::unique_ptr<FileCache> file_cache, feed::UpstreamTrust trust,
                  std::string node_id)
     : options_(std::move(options)),
       upstream_trust_(std::move(trust)),
       node_id_(std::move(node_id)),
       store_(std::move(store)),
+      file_cache_(std::move(file_cache)),
       report_client_(upstream_trust_) {}
 
 Replica::~Replica() { Stop(); }
@@ -96,7 +109,7 @@ absl::Status Replica::AddRoutes(gateway::Router* router, const host::Listening&)
     extension_->AddRoutes(router);
     tree = extension_->HttpTree();
   }
-  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get());
+  if (tree == nullptr) tree = std::make_shared<StoreTree>(store_.get(), file_cache_.get());
   gateway::AddTreeRoutes(router, std::move(tree));
   return absl::OkStatus();
 }

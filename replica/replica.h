@@ -26,6 +26,7 @@
 #include "gateway/router.h"
 #include "gateway/tree_handler.h"
 #include "host/node_host.h"
+#include "replica/file_cache.h"
 #include "replica/reporter.h"
 #include "replica/store.h"
 
@@ -64,6 +65,10 @@ struct ReplicaOptions {
   // its children's reports.
   absl::Duration report_interval = absl::Seconds(30);
   bool no_report = false;
+  // Disk for copies of large files (over StoreTree::kStreamAbove) in
+  // DATA_DIR/cache/files, sent with sendfile (replica/file_cache.h); 0: none,
+  // they are streamed from the store.
+  uint64_t file_cache_bytes = uint64_t{1} << 30;
 };
 
 // What a role adds to a plain mirror.
@@ -117,13 +122,15 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   void Stop();
 
   Store& store() { return *store_; }
+  // Null when options.file_cache_bytes is 0.
+  FileCache* file_cache() { return file_cache_.get(); }
   int http_port() const;
   int grpc_port() const;
   int site_port() const;
 
  private:
-  Replica(ReplicaOptions options, std::unique_ptr<Store> store, feed::UpstreamTrust trust,
-          std::string node_id);
+  Replica(ReplicaOptions options, std::unique_ptr<Store> store,
+          std::unique_ptr<FileCache> file_cache, feed::UpstreamTrust trust, std::string node_id);
   // This node's own report, from its status.
   v1::NodeReport OwnReport() const;
   // On the reporter's thread only.
@@ -152,6 +159,9 @@ class Replica final : public host::NodeRole, private feed::EventSink {
   const feed::UpstreamTrust upstream_trust_;  // options_.upstream_ca, read
   const std::string node_id_;                 // DIR/node_id
   std::unique_ptr<Store> store_;
+  // Copies of large files for sendfile (null with --file-cache 0); after
+  // store_, which its copier reads, so that it goes first.
+  std::unique_ptr<FileCache> file_cache_;
   ReplicaExtension* extension_ = nullptr;
   std::unique_ptr<feed::FeedClient> feed_client_;
   // The reporter's thread's; declared first so that it outlives the thread.

@@ -57,7 +57,8 @@ absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) co
   if (file->size <= kStreamAbove) return ReadWhole(path, *file, version);
   gateway::TreeFile tree_file;
   tree_file.size = file->size;
-  tree_file.read = [store = store_, sha256 = file->sha256](uint64_t offset, size_t length) {
+  if (files_ != nullptr) tree_file.file = files_->Find(file->sha256, file->size);
+  if (tree_file.file == nullptr) tree_file.read = [store = store_, sha256 = file->sha256](uint64_t offset, size_t length) {
     // To the end of the chunk at most, so that a range that does not start
     // on a chunk boundary still reads one chunk per piece.
     const size_t to_boundary = Store::kBlobChunkBytes - offset % Store::kBlobChunkBytes;

@@ -1,12 +1,15 @@
 // The HTTP gateway's view of a node's store (gateway::TreeReader). Thread-safe
-// (the store is). Files up to kStreamAbove bytes are read whole and kept in
-// a HotFiles cache of kHotBytes until the store's files change.
+// (the store and the file cache are). Files up to kStreamAbove bytes are read
+// whole and kept in a HotFiles cache of kHotBytes until the store's files
+// change; larger ones are sent from the FileCache's copy when it has one
+// (sendfile), else streamed from the store's chunks.
 #ifndef PGXN_REPLICA_STORE_TREE_H_
 #define PGXN_REPLICA_STORE_TREE_H_
 
 #include <string>
 
 #include "gateway/tree_handler.h"
+#include "replica/file_cache.h"
 #include "replica/hot_files.h"
 #include "replica/store.h"
 
@@ -14,10 +17,13 @@ namespace pgxn::replica {
 
 class StoreTree final : public gateway::TreeReader {
  public:
-  explicit StoreTree(const Store* store) : store_(store) {}
+  // `files` may be null (no copies on disk: large files always stream).
+  explicit StoreTree(const Store* store, FileCache* files = nullptr)
+      : store_(store), files_(files) {}
   absl::StatusOr<gateway::TreeFile> ReadFile(absl::string_view path) const override;
-  // Files over kStreamAbove bytes come back with a reader over the store's
-  // chunks; the store must outlive the reader (the HTTP server stops first).
+  // Files over kStreamAbove bytes come back with the file cache's open copy,
+  // or a reader over the store's chunks; the store must outlive the reader
+  // (the HTTP server stops first).
   absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;
   static constexpr uint64_t kStreamAbove = 256 * 1024;
   static constexpr uint64_t kHotBytes = 16 << 20;
@@ -32,6 +38,7 @@ class StoreTree final : public gateway::TreeReader {
                                               uint64_t version) const;
 
   const Store* const store_;
+  FileCache* const files_;
   mutable HotFiles hot_{kHotBytes};
 };
 

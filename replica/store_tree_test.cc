@@ -1,5 +1,7 @@
 #include "replica/store_tree.h"
 
+#include <unistd.h>
+
 #include <string>
 
 #include "base/temp_dir.h"
@@ -74,6 +76,45 @@ TEST_F(StoreTreeTest, LargeFilesAreStreamedNotCached) {
   EXPECT_TRUE(file->content.empty());
   ASSERT_TRUE(file->read);
   EXPECT_EQ(file->size, big.size());
+}
+
+// With a file cache, a large file is streamed until its copy is made, then
+// sent from the copy; a path whose content changed is never sent the old copy.
+TEST_F(StoreTreeTest, LargeFilesAreSentFromTheFileCacheOnceCopied) {
+  base::TempDir cache_dir;
+  absl::StatusOr<std::unique_ptr<FileCache>> files = FileCache::Open(
+      cache_dir.path() + "/files", 16 << 20,
+      [this](absl::string_view sha256, uint64_t offset, size_t length) {
+        return store_->ReadBlobRange(sha256, offset, length);
+      });
+  ASSERT_TRUE(files.ok()) << files.status();
+  StoreTree tree(store_.get(), files->get());
+  const std::string first(StoreTree::kStreamAbove + 100, 'a');
+  Apply({feed::PutOp("dist/big.zip", first)});
+  absl::StatusOr<gateway::TreeFile> file = tree.OpenFile("dist/big.zip");
+  ASSERT_TRUE(file.ok());
+  EXPECT_TRUE(file->read) << "the first request streams while the copy is made";
+  EXPECT_EQ(file->file, nullptr);
+  (*files)->WaitIdle();
+  file = tree.OpenFile("dist/big.zip");
+  ASSERT_TRUE(file.ok());
+  ASSERT_NE(file->file, nullptr);
+  EXPECT_FALSE(file->read);
+  EXPECT_EQ(file->size, first.size());
+  std::string copy(first.size(), '\0');
+  ASSERT_EQ(::pread(file->file->get(), copy.data(), copy.size(), 0),
+            static_cast<ssize_t>(copy.size()));
+  EXPECT_EQ(copy, first);
+
+  const std::string second(StoreTree::kStreamAbove + 100, 'b');
+  Apply({feed::PutOp("dist/big.zip", second)});
+  file = tree.OpenFile("dist/big.zip");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->file, nullptr) << "the old copy is not the file any more";
+  ASSERT_TRUE(file->read);
+  absl::StatusOr<std::string> piece = file->read(0, 10);
+  ASSERT_TRUE(piece.ok());
+  EXPECT_EQ(*piece, "bbbbbbbbbb");
 }
 
 }  // namespace

@@ -33,7 +33,9 @@ std::string SourceIndexKey(absl::string_view release_dir);
 
 class ApiTree final : public gateway::TreeReader {
  public:
-  explicit ApiTree(const replica::Store* store) : store_(store), tree_(store) {}
+  // `files` may be null (replica::StoreTree).
+  explicit ApiTree(const replica::Store* store, replica::FileCache* files = nullptr)
+      : store_(store), tree_(store, files) {}
 
   // The derived document at `path` if there is one (but the private
   // records), else the tree's file.
