@@ -689,9 +689,13 @@ absl::Status Store::SyncWal() const {
 }
 
 absl::StatusOr<StoredFile> Store::GetFile(absl::string_view path) const {
-  absl::StatusOr<std::string> value = db_->Get(db_->files, path, absl::StrCat("File ", path));
-  if (!value.ok()) return value.status();
-  return DecodeFile(*value);
+  // Every file the gateway serves and every 404 start here: the error's
+  // context is built only for an error.
+  std::string value;
+  const rocksdb::Status s =
+      db_->db->Get(rocksdb::ReadOptions(), db_->files, ToSlice(path), &value);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("File ", path));
+  return DecodeFile(value);
 }
 
 absl::StatusOr<std::string> Store::GetBlob(absl::string_view sha256,

@@ -11,6 +11,13 @@ namespace pgxn::replica {
 
 namespace {
 
+// What missing_ holds for each path the store does not have.
+const std::shared_ptr<const HotFiles::File>& Missing() {
+  static const auto* const missing =
+      new std::shared_ptr<const HotFiles::File>(std::make_shared<const HotFiles::File>());
+  return *missing;
+}
+
 gateway::TreeFile FromHot(const HotFiles::File& hot) {
   gateway::TreeFile tree_file;
   tree_file.content = hot.content;
@@ -41,10 +48,17 @@ absl::StatusOr<gateway::TreeFile> StoreTree::ReadWhole(absl::string_view path,
   return tree_file;
 }
 
+absl::StatusOr<StoredFile> StoreTree::Lookup(absl::string_view path, uint64_t version) const {
+  if (missing_.Find(path, version) != nullptr) return absl::NotFoundError("No such file");
+  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  if (absl::IsNotFound(file.status())) missing_.Insert(path, version, Missing());
+  return file;
+}
+
 absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) const {
   const uint64_t version = store_->FilesVersion();
   if (std::shared_ptr<const HotFiles::File> hot = hot_.Find(path, version)) return FromHot(*hot);
-  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  absl::StatusOr<StoredFile> file = Lookup(path, version);
   if (!file.ok()) return file.status();
   return ReadWhole(path, *file, version);
 }
@@ -52,7 +66,7 @@ absl::StatusOr<gateway::TreeFile> StoreTree::ReadFile(absl::string_view path) co
 absl::StatusOr<gateway::TreeFile> StoreTree::OpenFile(absl::string_view path) const {
   const uint64_t version = store_->FilesVersion();
   if (std::shared_ptr<const HotFiles::File> hot = hot_.Find(path, version)) return FromHot(*hot);
-  absl::StatusOr<StoredFile> file = store_->GetFile(path);
+  absl::StatusOr<StoredFile> file = Lookup(path, version);
   if (!file.ok()) return file.status();
   if (file->size <= kStreamAbove) return ReadWhole(path, *file, version);
   gateway::TreeFile tree_file;

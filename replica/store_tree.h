@@ -1,7 +1,7 @@
 // The HTTP gateway's view of a node's store (gateway::TreeReader). Thread-safe
 // (the store and the file cache are). Files up to kStreamAbove bytes are read
 // whole and kept in a HotFiles cache of kHotBytes until the store's files
-// change; larger ones are sent from the FileCache's copy when it has one
+// change (and so are the paths it does not have, in kMissingBytes); larger ones are sent from the FileCache's copy when it has one
 // (sendfile), else streamed from the store's chunks.
 #ifndef PGXN_REPLICA_STORE_TREE_H_
 #define PGXN_REPLICA_STORE_TREE_H_
@@ -27,6 +27,7 @@ class StoreTree final : public gateway::TreeReader {
   absl::StatusOr<gateway::TreeFile> OpenFile(absl::string_view path) const override;
   static constexpr uint64_t kStreamAbove = 256 * 1024;
   static constexpr uint64_t kHotBytes = 16 << 20;
+  static constexpr uint64_t kMissingBytes = 1 << 20;
   absl::Status ForEachFile(
       const std::function<bool(absl::string_view path, absl::string_view sha256_hex)>& visit)
       const override;
@@ -36,10 +37,17 @@ class StoreTree final : public gateway::TreeReader {
   // as read at `version`.
   absl::StatusOr<gateway::TreeFile> ReadWhole(absl::string_view path, const StoredFile& file,
                                               uint64_t version) const;
+  // The store's entry for `path`; NotFound from missing_ when it was absent
+  // at `version`.
+  absl::StatusOr<StoredFile> Lookup(absl::string_view path, uint64_t version) const;
 
   const Store* const store_;
   FileCache* const files_;
   mutable HotFiles hot_{kHotBytes};
+  // Paths the store did not have, at the version they were looked up (404s
+  // are a mirror's third most frequent answer); kept apart from hot_ so that
+  // a crawler's flood of made-up paths empties only this (kMissingBytes).
+  mutable HotFiles missing_{kMissingBytes};
 };
 
 }  // namespace pgxn::replica

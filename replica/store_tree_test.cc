@@ -51,6 +51,9 @@ TEST_F(StoreTreeTest, ServesEachFileAsTheStoreHoldsItNow) {
   EXPECT_EQ(Served(tree, "index.json"), "{}");
   Apply({feed::DeleteOp("index.json")});
   EXPECT_EQ(Served(tree, "index.json"), "<NOT_FOUND>");
+  EXPECT_EQ(Served(tree, "index.json"), "<NOT_FOUND>");  // remembered as missing now
+  Apply({feed::PutOp("index.json", "{\"back\":1}")});
+  EXPECT_EQ(Served(tree, "index.json"), "{\"back\":1}");  // not any more
   ASSERT_TRUE(store_->Clear().ok());
   EXPECT_EQ(Served(tree, "dist/pair.json"), "<NOT_FOUND>");
 }
