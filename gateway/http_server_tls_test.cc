@@ -1,6 +1,7 @@
 // The HTTP server over TLS: HTTPS answers, plain HTTP is refused, a reload
 // picks up a renewed certificate for new connections, and bad files are
 // refused with a message naming them.
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
+#include "base/scoped_fd.h"
 #include "base/temp_dir.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/io_context.hpp"
@@ -122,6 +124,35 @@ TEST(HttpServerTlsTest, ServesHttpsAndReloadsARenewedCertificate) {
   EXPECT_TRUE(absl::StrContains(broken.message(), key)) << broken;
   EXPECT_EQ(HttpsGet(port, "/still", &name), "200 /still");
   EXPECT_EQ(name, "second");
+}
+
+// Under TLS a file body cannot go with sendfile: it is read in pieces and
+// arrives whole, from its offset.
+TEST(HttpServerTlsTest, AFileBodyArrivesWholeOverTls) {
+  base::TempDir dir;
+  const std::string cert = dir.path() + "/cert.pem";
+  const std::string key = dir.path() + "/key.pem";
+  ASSERT_NO_FATAL_FAILURE(WriteSelfSigned("files", cert, key));
+  std::string content(300 * 1024 + 5, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
+  ASSERT_TRUE(base::WriteFileAtomically(dir.path() + "/file", content, 0600).ok());
+  auto file = std::make_shared<const base::ScopedFd>(
+      ::open((dir.path() + "/file").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(file->valid());
+  HttpServerOptions options;
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  absl::StatusOr<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(options, [&file, &content](const Request&) {
+        Response response;
+        response.file = file;
+        response.file_offset = 5;
+        response.stream_size = content.size() - 5;
+        return response;
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string name;
+  EXPECT_EQ(HttpsGet((*server)->port(), "/file", &name), "200 " + content.substr(5));
 }
 
 TEST(HttpServerTlsTest, RefusesMissingOrMismatchedFiles) {
