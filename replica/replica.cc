@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -229,6 +231,22 @@ absl::Status Replica::Apply(const v1::Event& event, const feed::EventCheck& chec
   return absl::OkStatus();
 }
 
+std::string Replica::ExtrasJson() const {
+  nlohmann::json extras = nlohmann::json::object();
+  if (extension_ != nullptr) {
+    const std::string own = extension_->StatusJson();
+    if (!own.empty()) extras = nlohmann::json::parse(own, nullptr, /*allow_exceptions=*/false);
+    if (!extras.is_object()) extras = nlohmann::json::object();
+  }
+  if (file_cache_ != nullptr) {
+    const FileCache::Stats stats = file_cache_->stats();
+    extras["file_cache"] = {{"bytes", stats.bytes},   {"max_bytes", options_.file_cache_bytes},
+                            {"files", stats.files},   {"copied", stats.copied},
+                            {"failed", stats.failed}};
+  }
+  return extras.empty() ? "" : extras.dump();
+}
+
 absl::StatusOr<host::NodeStatus> Replica::Status() const {
   const feed::ChainTip tip = store_->Tip();
   host::NodeStatus status;
@@ -239,8 +257,8 @@ absl::StatusOr<host::NodeStatus> Replica::Status() const {
       status.applied_seq = *served;
       status.stored_seq = tip.seq;
     }
-    status.extras_json = extension_->StatusJson();
   }
+  status.extras_json = ExtrasJson();
   if (status.applied_seq > 0) {
     absl::StatusOr<v1::Event> event =
         store_->GetEvent(status.applied_seq, /*include_content=*/false);

@@ -131,6 +131,9 @@ class Replica final : public host::NodeRole, private feed::EventSink {
  private:
   Replica(ReplicaOptions options, std::unique_ptr<Store> store,
           std::unique_ptr<FileCache> file_cache, feed::UpstreamTrust trust, std::string node_id);
+  // What /_status adds for this role: the extension's members and the file
+  // cache's figures.
+  std::string ExtrasJson() const;
   // This node's own report, from its status.
   v1::NodeReport OwnReport() const;
   // On the reporter's thread only.

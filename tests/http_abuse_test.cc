@@ -316,14 +316,36 @@ void ExpectSlowReadersHoldBoundedMemory(Node& node, const std::string& path, siz
   EXPECT_GT(whole.body.size(), size);
 }
 
+// On a mirror, both ways a large file goes out: streamed from the store's
+// chunks (--file-cache 0, and a file's first requests), and sent with
+// sendfile from its verified copy.
 TEST_F(HttpFloodTest, SlowReadersOfALargeZipHoldBoundedMemory) {
-  auto mirror =
-      Node::Start("mirror", dir_.path() + "/mirror", {"--upstream", origin_->grpc_address()});
-  ASSERT_NE(mirror, nullptr);
+  auto streaming = Node::Start("mirror", dir_.path() + "/streaming",
+                               {"--upstream", origin_->grpc_address(), "--file-cache=0"});
+  ASSERT_NE(streaming, nullptr);
+  auto copying =
+      Node::Start("mirror", dir_.path() + "/copying", {"--upstream", origin_->grpc_address()});
+  ASSERT_NE(copying, nullptr);
   const std::string path = "/dist/big/1.0.0/big-1.0.0.zip";
   ASSERT_NO_FATAL_FAILURE(Publish("big", {{"data/noise.bin", Noise(kNoiseBytes)}}));
-  ASSERT_TRUE(mirror->WaitForSeq(origin_->AppliedSeq()));
-  ExpectSlowReadersHoldBoundedMemory(*mirror, path, kNoiseBytes);
+  ASSERT_TRUE(streaming->WaitForSeq(origin_->AppliedSeq()));
+  ASSERT_TRUE(copying->WaitForSeq(origin_->AppliedSeq()));
+  const HttpResult original = origin_->Get(path);
+  ASSERT_EQ(original.status, 200);
+
+  ExpectSlowReadersHoldBoundedMemory(*streaming, path, kNoiseBytes);
+  EXPECT_FALSE(streaming->Status().contains("file_cache"));
+
+  // The first request made the copy; the readers get it with sendfile.
+  ASSERT_EQ(copying->Get(path).body, original.body);
+  ASSERT_TRUE(WaitUntil([&] {
+    const nlohmann::json status = copying->Status();
+    return status.is_object() && status.contains("file_cache") &&
+           status["file_cache"].value("files", 0) == 1;
+  })) << copying->Status().dump();
+  ExpectSlowReadersHoldBoundedMemory(*copying, path, kNoiseBytes);
+  EXPECT_EQ(copying->Get(path).body, original.body);
+  EXPECT_EQ(copying->Status()["file_cache"].value("failed", -1), 0);
 }
 
 TEST_F(HttpFloodTest, SlowReadersOfALargeZipOnTheOriginHoldBoundedMemory) {
