@@ -16,6 +16,16 @@
 namespace pgxn::origin {
 namespace {
 
+// A bookkeeping write that failed. The delivery stands (the cursor in memory
+// has moved on; after a restart the event may go again, which at least once
+// allows), but the operator is told: the delivery history or the failure
+// count may be short.
+void LogIfFailed(int64_t id, absl::string_view what, const absl::Status& status) {
+  if (!status.ok()) {
+    base::LogWarning(absl::StrCat("Webhook ", id, ": cannot ", what, ": ", status.ToString()));
+  }
+}
+
 // Events read per look at a hook's next events: enough to skip past a run
 // of events its filters refuse without a read per event.
 constexpr size_t kReadBatch = 64;
@@ -323,7 +333,7 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
     attempt.delivery.type = "webhook.ping";
     attempt.delivery.attempt = 1;
     if (auto conn = pool_->Acquire(); conn.ok()) {
-      (void)RecordWebhookDelivery(**conn, id, attempt.delivery);
+      LogIfFailed(id, "record the ping", RecordWebhookDelivery(**conn, id, attempt.delivery));
     }
     absl::MutexLock lock(&mu_);
     --hook.pending_pings;
@@ -357,8 +367,11 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
       hook.due = absl::Now() + absl::Seconds(1);
       return;
     }
-    (void)(*conn)->Exec("UPDATE webhooks SET cursor_seq = $2 WHERE id = $1 AND cursor_seq < $2",
-                        PgParams().Int(id).Int(static_cast<int64_t>(skipped_to)));
+    LogIfFailed(id, "save the cursor",
+                (*conn)
+                    ->Exec("UPDATE webhooks SET cursor_seq = $2 WHERE id = $1 AND cursor_seq < $2",
+                           PgParams().Int(id).Int(static_cast<int64_t>(skipped_to)))
+                    .status());
     absl::MutexLock lock(&mu_);
     hook.cursor = std::max(hook.cursor, skipped_to);
     return;
@@ -402,14 +415,16 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
     hook.due = absl::Now() + absl::Seconds(1);
     return;
   }
-  (void)RecordWebhookDelivery(**conn, id, attempt.delivery);
+  LogIfFailed(id, "record the attempt", RecordWebhookDelivery(**conn, id, attempt.delivery));
 
   const absl::Time now = absl::Now();
   if (attempt.ok()) {
-    (void)(*conn)->Exec(
-        "UPDATE webhooks SET cursor_seq = greatest(cursor_seq, $2), failures = 0,"
-        " failing_since = NULL WHERE id = $1",
-        PgParams().Int(id).Int(static_cast<int64_t>(next->seq())));
+    LogIfFailed(id, "save the cursor",
+                (*conn)
+                    ->Exec("UPDATE webhooks SET cursor_seq = greatest(cursor_seq, $2), "
+                           "failures = 0, failing_since = NULL WHERE id = $1",
+                           PgParams().Int(id).Int(static_cast<int64_t>(next->seq())))
+                    .status());
     absl::MutexLock lock(&mu_);
     hook.cursor = std::max(hook.cursor, next->seq());
     hook.failures = 0;
@@ -427,14 +442,16 @@ void WebhookDispatcher::Serve(Hook& hook, const ActiveWebhook& row, uint64_t cur
     hook.cursor = std::max(hook.cursor, skipped_to);
     hook.due = now + RetryDelay(options_.retry, failures, RandomUnit());
   }
-  (void)(*conn)->Exec(
-      "UPDATE webhooks SET cursor_seq = greatest(cursor_seq, $2), failures = $3,"
-      " failing_since = to_timestamp($4::bigint / 1000000.0) WHERE id = $1",
-      PgParams()
-          .Int(id)
-          .Int(static_cast<int64_t>(skipped_to))
-          .Int(failures)
-          .Int(absl::ToUnixMicros(failing_since)));
+  LogIfFailed(id, "save the failure count",
+              (*conn)
+                  ->Exec("UPDATE webhooks SET cursor_seq = greatest(cursor_seq, $2), failures = $3,"
+                         " failing_since = to_timestamp($4::bigint / 1000000.0) WHERE id = $1",
+                         PgParams()
+                             .Int(id)
+                             .Int(static_cast<int64_t>(skipped_to))
+                             .Int(failures)
+                             .Int(absl::ToUnixMicros(failing_since)))
+                  .status());
   if (now - failing_since >= options_.disable_after) {
     conn = absl::UnavailableError("released");  // give the connection back first
     Disable(row, attempt.delivery.error);
