@@ -41,9 +41,13 @@ class QueueStream final : public BodyStream {
     piece.done = finished_ && queue_.empty();
     return piece;
   }
+  // Lets go of the waker, as BodyStream asks: it holds the connection's
+  // executor, which must not outlive the server's io_context (this stream
+  // outlives the server in the fixture).
   void Close() override {
     absl::MutexLock lock(&mu_);
     ++close_calls_;
+    wake_ = nullptr;
     if (!closed_.HasBeenNotified()) closed_.Notify();
   }
 
