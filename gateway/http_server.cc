@@ -941,11 +941,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response response, bool head, bool keep_alive, unsigned version) {
     phase_ = Phase::kBusy;
     keep_alive = keep_alive && !state_->stopping.load() && !evicted_ && !reserved_;
-    AddDefaultHeaders(response);
     const bool bodiless = response.status == 204 || response.status == 304;
     if (response.push && (head || bodiless)) {
       std::exchange(response.push, nullptr)->Close();
     } else if (response.push) {
+      AddDefaultHeaders(response);
       response_ = {};
       response_.version(version == 10 ? 10 : 11);
       response_.result(static_cast<unsigned>(response.status));
@@ -1006,6 +1006,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (IsServerHeader(name)) continue;
       absl::StrAppend(&head_, name, ": ", value, "\r\n");
     }
+    AppendDefaultHeaders(response, &head_);
     absl::StrAppend(&head_, "Server: pgxnd\r\nDate: ", DateNow(), "\r\n");
     if (!bodiless) absl::StrAppend(&head_, "Content-Length: ", length, "\r\n");
     if (version == 10 && keep_alive) head_.append("Connection: keep-alive\r\n");
@@ -1310,7 +1311,31 @@ class Session : public std::enable_shared_from_this<Session> {
     WaitForRequest();
   }
 
-  // Adds what every response carries unless its handler chose otherwise.
+  // What every response carries unless its handler chose otherwise, as
+  // header lines (one pass over the handler's headers, nothing allocated).
+  static void AppendDefaultHeaders(const Response& response, std::string* out) {
+    bool nosniff = false;
+    bool referrer = false;
+    bool policy = false;
+    bool html = false;
+    for (const auto& [name, value] : response.headers) {
+      if (absl::EqualsIgnoreCase(name, "x-content-type-options")) {
+        nosniff = true;
+      } else if (absl::EqualsIgnoreCase(name, "referrer-policy")) {
+        referrer = true;
+      } else if (absl::EqualsIgnoreCase(name, "content-security-policy")) {
+        policy = true;
+      } else if (absl::EqualsIgnoreCase(name, "content-type")) {
+        html = html || absl::StartsWithIgnoreCase(value, "text/html");
+      }
+    }
+    if (!nosniff) out->append("X-Content-Type-Options: nosniff\r\n");
+    if (!referrer) out->append("Referrer-Policy: same-origin\r\n");
+    if (html && !policy) absl::StrAppend(out, "Content-Security-Policy: ", kDefaultHtmlPolicy, "\r\n");
+  }
+
+  // The same, added to `response` (a push stream's header goes through
+  // Beast's fields).
   static void AddDefaultHeaders(Response& response) {
     if (response.Header("x-content-type-options").empty()) {
       response.SetHeader("X-Content-Type-Options", "nosniff");

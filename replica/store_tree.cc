@@ -49,7 +49,8 @@ absl::StatusOr<gateway::TreeFile> StoreTree::ReadWhole(absl::string_view path,
 }
 
 absl::StatusOr<StoredFile> StoreTree::Lookup(absl::string_view path, uint64_t version) const {
-  if (missing_.Find(path, version) != nullptr) return absl::NotFoundError("No such file");
+  // No message: a 404 needs none, and building one costs an allocation.
+  if (missing_.Find(path, version) != nullptr) return absl::Status(absl::StatusCode::kNotFound, "");
   absl::StatusOr<StoredFile> file = store_->GetFile(path);
   if (absl::IsNotFound(file.status())) missing_.Insert(path, version, Missing());
   return file;
