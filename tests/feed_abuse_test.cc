@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "base/digest.h"
 #include "base/temp_dir.h"
@@ -242,6 +243,22 @@ class FeedAbuseTest : public ::testing::Test {
     const std::string grpc = origin_->grpc_address();
     proxy_ = TcpProxy::Start(std::stoi(grpc.substr(grpc.rfind(':') + 1)), kAttackerAddress);
     ASSERT_NE(proxy_, nullptr);
+    // The origin is shared: the streams an earlier case opened must be gone
+    // on its side too (its clients see them end first; under a sanitizer
+    // the server can lag), or they count against this case's caps.
+    ASSERT_TRUE(WaitUntil([] { return OriginFeedStreams() == 0; }))
+        << OriginFeedStreams() << " Feed streams still open on the origin";
+  }
+
+  // The origin's pgxn_feed_streams gauge (-1 if /metrics does not say).
+  static int OriginFeedStreams() {
+    const HttpResult metrics = origin_->Get("/metrics");
+    for (absl::string_view line : absl::StrSplit(metrics.body, '\n')) {
+      if (!absl::StartsWith(line, "pgxn_feed_streams")) continue;
+      double value = -1;
+      if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return static_cast<int>(value);
+    }
+    return -1;
   }
 
   // Publishes one small release and returns the origin's seq after it.
