@@ -945,7 +945,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (response.push && (head || bodiless)) {
       std::exchange(response.push, nullptr)->Close();
     } else if (response.push) {
-      AddDefaultHeaders(response);
       response_ = {};
       response_.version(version == 10 ? 10 : 11);
       response_.result(static_cast<unsigned>(response.status));
@@ -955,6 +954,11 @@ class Session : public std::enable_shared_from_this<Session> {
         response_.insert(beast::string_view(name.data(), name.size()),
                          beast::string_view(value.data(), value.size()));
       }
+      ForEachMissingDefaultHeader(response,
+                                  [this](absl::string_view name, absl::string_view value) {
+                                    response_.set(beast::string_view(name.data(), name.size()),
+                                                  beast::string_view(value.data(), value.size()));
+                                  });
       response_.set(http::field::server, "pgxnd");
       response_.set(http::field::date, DateNow());
       StartPush(std::move(response.push), version, keep_alive);
@@ -1006,7 +1010,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (IsServerHeader(name)) continue;
       absl::StrAppend(&head_, name, ": ", value, "\r\n");
     }
-    AppendDefaultHeaders(response, &head_);
+    ForEachMissingDefaultHeader(response, [this](absl::string_view name, absl::string_view value) {
+      absl::StrAppend(&head_, name, ": ", value, "\r\n");
+    });
     absl::StrAppend(&head_, "Server: pgxnd\r\nDate: ", DateNow(), "\r\n");
     if (!bodiless) absl::StrAppend(&head_, "Content-Length: ", length, "\r\n");
     if (version == 10 && keep_alive) head_.append("Connection: keep-alive\r\n");
@@ -1311,9 +1317,13 @@ class Session : public std::enable_shared_from_this<Session> {
     WaitForRequest();
   }
 
-  // What every response carries unless its handler chose otherwise, as
-  // header lines (one pass over the handler's headers, nothing allocated).
-  static void AppendDefaultHeaders(const Response& response, std::string* out) {
+  // What every response carries unless its handler chose otherwise: calls
+  // `emit(name, value)` for each default header `response` lacks. One pass
+  // over the handler's headers, nothing allocated; both ways a header is
+  // written (the server's own header writer and a push stream's Beast
+  // fields) go through here, so the policy lives in one place.
+  template <typename Emit>
+  static void ForEachMissingDefaultHeader(const Response& response, Emit emit) {
     bool nosniff = false;
     bool referrer = false;
     bool policy = false;
@@ -1329,24 +1339,9 @@ class Session : public std::enable_shared_from_this<Session> {
         html = html || absl::StartsWithIgnoreCase(value, "text/html");
       }
     }
-    if (!nosniff) out->append("X-Content-Type-Options: nosniff\r\n");
-    if (!referrer) out->append("Referrer-Policy: same-origin\r\n");
-    if (html && !policy) absl::StrAppend(out, "Content-Security-Policy: ", kDefaultHtmlPolicy, "\r\n");
-  }
-
-  // The same, added to `response` (a push stream's header goes through
-  // Beast's fields).
-  static void AddDefaultHeaders(Response& response) {
-    if (response.Header("x-content-type-options").empty()) {
-      response.SetHeader("X-Content-Type-Options", "nosniff");
-    }
-    if (response.Header("referrer-policy").empty()) {
-      response.SetHeader("Referrer-Policy", "same-origin");
-    }
-    if (absl::StartsWithIgnoreCase(response.Header("content-type"), "text/html") &&
-        response.Header("content-security-policy").empty()) {
-      response.SetHeader("Content-Security-Policy", kDefaultHtmlPolicy);
-    }
+    if (!nosniff) emit("X-Content-Type-Options", "nosniff");
+    if (!referrer) emit("Referrer-Policy", "same-origin");
+    if (html && !policy) emit("Content-Security-Policy", kDefaultHtmlPolicy);
   }
 
   void Linger() {

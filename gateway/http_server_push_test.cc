@@ -120,6 +120,9 @@ TEST_P(HttpServerPushTest, PiecesGoOutAsChunksAsTheyComeThenTheConnectionGoesOn)
   const std::string header = client.ReadHeaderBlock();
   EXPECT_NE(header.find("Transfer-Encoding: chunked"), std::string::npos) << header;
   EXPECT_EQ(header.find("Content-Length"), std::string::npos) << header;
+  // A pushed response gets the same default headers as any other.
+  EXPECT_NE(header.find("X-Content-Type-Options: nosniff\r\n"), std::string::npos) << header;
+  EXPECT_NE(header.find("Referrer-Policy: same-origin\r\n"), std::string::npos) << header;
   // Each piece arrives before the next one exists: nothing waits for a full
   // buffer or the end.
   for (int i = 0; i < 5; ++i) {
