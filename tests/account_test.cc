@@ -272,6 +272,46 @@ TEST_F(AccountTest, ProfileUpdatesPublishTheUserFile) {
   EXPECT_EQ(bad.body, "Field email: \"broken\" is not an email address");
 }
 
+// A page on another site can make an author's browser post to the Manager,
+// and the browser adds the Basic credentials it keeps for the origin: the
+// browser's own headers about where the request comes from decide.
+TEST_F(AccountTest, CrossSiteRequestsAreRefusedWhateverTheirCredentials) {
+  MakeActive("forged", "forged password");
+  const uint64_t before = origin_->AppliedSeq();
+  const std::string credentials = Basic("forged", "forged password");
+  for (const std::vector<std::string>& from :
+       {std::vector<std::string>{"Sec-Fetch-Site: cross-site", "Origin: https://evil.example"},
+        std::vector<std::string>{"Sec-Fetch-Site: same-site"},
+        std::vector<std::string>{"Origin: https://evil.example"},
+        std::vector<std::string>{"Origin: null"}}) {
+    std::vector<std::string> headers = from;
+    headers.push_back(credentials);
+    HttpResult profile = Post("/account", "full_name=Forged", headers);
+    EXPECT_EQ(profile.status, 403) << from[0] << ": " << profile.body;
+    EXPECT_TRUE(absl::StartsWith(profile.body, "Cross-origin request refused: ")) << profile.body;
+    EXPECT_EQ(profile.Header("cache-control"), "no-store");
+    HttpResult password =
+        Post("/account/password",
+             "old_pass=forged%20password&new_pass=takenover1&new_pass2=takenover1", headers);
+    EXPECT_EQ(password.status, 403) << from[0] << ": " << password.body;
+  }
+  EXPECT_EQ(origin_->AppliedSeq(), before);
+  EXPECT_EQ(nlohmann::json::parse(origin_->Get("/user/forged.json").body)["name"], "Person forged");
+  EXPECT_EQ(HttpGet(origin_->url() + "/account", {credentials}).status, 200);
+  // The same request from the Manager's own origin, or from a client that is
+  // not a browser (no such headers), goes through.
+  const std::string host = origin_->url().substr(origin_->url().find("://") + 3);
+  HttpResult same = Post("/account", "full_name=Same%20Origin",
+                         {credentials, "Sec-Fetch-Site: same-origin", "Origin: " + origin_->url()});
+  EXPECT_EQ(same.status, 200) << same.body;
+  HttpResult old_browser =
+      Post("/account", "full_name=Old%20Browser", {credentials, "Origin: http://" + host});
+  EXPECT_EQ(old_browser.status, 200) << old_browser.body;
+  HttpResult script = Post("/account", "full_name=Script", {credentials});
+  EXPECT_EQ(script.status, 200) << script.body;
+  EXPECT_EQ(nlohmann::json::parse(origin_->Get("/user/forged.json").body)["name"], "Script");
+}
+
 TEST_F(AccountTest, RepeatedFailedLoginsAreThrottled) {
   MakeActive("target", "target password");
   int throttled_at = 0;

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/cross_origin.h"
 #include "gateway/status_http.h"
 #include "origin/manager/manager_auth.h"
 #include "origin/manager/manager_response.h"
@@ -48,6 +49,14 @@ bool Manager::NeedsAccount(absl::string_view method, absl::string_view path) {
 }
 
 absl::optional<gateway::Response> Manager::Screen(const gateway::Request& head) {
+  // Before anything else: a forged request from another site carries the
+  // browser's cached Basic credentials (gateway/cross_origin.h).
+  if (absl::optional<std::string> refusal = gateway::CrossOriginRefusal(head)) {
+    gateway::Response response =
+        ManagerErrorResponse(absl::PermissionDeniedError(*std::move(refusal)), head);
+    response.SetHeader("Cache-Control", "no-store");
+    return response;
+  }
   if (NeedsAccount(head.method, head.path)) {
     absl::optional<gateway::Response> refusal;
     auto conn = context_.pool->Acquire();

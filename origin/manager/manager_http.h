@@ -56,7 +56,9 @@ class Manager {
   // handler would (401 without or with wrong ones, 429 with Retry-After while
   // the login guard delays the client); the handler checks them again from
   // the guard's cache, without a second Argon2id hash. Body sizes are
-  // BodyLimit's.
+  // BodyLimit's. First of all, on every route, a state-changing request a
+  // browser sent from another site is 403 (gateway/cross_origin.h: the
+  // defence against request forgery with the browser's Basic credentials).
   absl::optional<gateway::Response> Screen(const gateway::Request& head);
 
   // Whether `method` on `path` is for accounts only: /upload, the account
