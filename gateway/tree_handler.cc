@@ -12,8 +12,8 @@
 #include "absl/strings/strip.h"
 #include "absl/types/optional.h"
 #include "gateway/recent_feed.h"
-#include "gateway/topic_feed.h"
 #include "gateway/status_http.h"
+#include "gateway/topic_feed.h"
 
 namespace pgxn::gateway {
 namespace {
@@ -212,15 +212,45 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   return response;
 }
 
-Response ServeTreeListing(const Request& request, const TreeReader& reader) {
-  std::string listing;
+bool TreeListingBudget::TryEnter() {
+  if (in_flight_.fetch_add(1) < max_in_flight_) return true;
+  in_flight_.fetch_sub(1);
+  return false;
+}
+
+Response ServeTreeListing(const Request& request, const TreeReader& reader,
+                          std::shared_ptr<TreeListingBudget> budget) {
+  // The place in the budget, given back when the last copy of this goes: at
+  // the end of this call, or with the stream of a listing being sent.
+  std::shared_ptr<void> place;
+  if (budget != nullptr) {
+    if (!budget->TryEnter()) {
+      Response busy =
+          TextResponse(503, absl::StrCat("Busy: ", budget->max_in_flight(),
+                                         " tree listings are being sent; try again shortly\n"));
+      busy.SetHeader("Retry-After", "1");
+      return busy;
+    }
+    place = std::shared_ptr<void>(nullptr, [budget](void*) { budget->Leave(); });
+  }
+  auto listing = std::make_shared<std::string>();
   absl::Status status =
       reader.ForEachFile([&listing](absl::string_view path, absl::string_view sha256_hex) {
-        absl::StrAppend(&listing, sha256_hex, "  ", path, "\n");
+        absl::StrAppend(listing.get(), sha256_hex, "  ", path, "\n");
         return true;
       });
   if (!status.ok()) return ErrorResponse(status, request);
-  return TextResponse(200, std::move(listing));
+  constexpr size_t kLargestBody = 64 * 1024;
+  if (listing->size() <= kLargestBody) return TextResponse(200, std::move(*listing));
+  Response response = TextResponse(200, "");
+  response.stream_size = listing->size();
+  response.stream = [listing = std::shared_ptr<const std::string>(std::move(listing)),
+                     place = std::move(place)](uint64_t offset,
+                                               size_t max_bytes) -> absl::StatusOr<std::string> {
+    if (offset >= listing->size()) return absl::OutOfRangeError("past the listing's end");
+    return listing->substr(offset, max_bytes);
+  };
+  return response;
 }
 
 namespace {
@@ -248,12 +278,15 @@ Response ServeGeneratedFile(const Request& request,
 }
 
 void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader) {
-  router->Handle("GET", "/_tree",
-                 [reader](const Request& request) { return ServeTreeListing(request, *reader); });
+  auto budget = std::make_shared<TreeListingBudget>(kMaxTreeListingsInFlight);
+  router->Handle("GET", "/_tree", [reader, budget](const Request& request) {
+    return ServeTreeListing(request, *reader, budget);
+  });
   router->Handle("GET", kRecentFeedPath,
                  [reader](const Request& request) { return ServeRecentFeed(request, *reader); });
-  router->HandlePrefix("GET", kTopicFeedPrefix,
-                       [reader](const Request& request) { return ServeTopicFeed(request, *reader); });
+  router->HandlePrefix("GET", kTopicFeedPrefix, [reader](const Request& request) {
+    return ServeTopicFeed(request, *reader);
+  });
   router->HandlePrefix(
       "GET", "/", [reader](const Request& request) { return ServeTreeFile(request, *reader); });
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -279,6 +280,81 @@ TEST(ServeTreeListingTest, ListsEveryFileInSha256sumFormat) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body,
             absl::StrCat("  bare\n", kSha, "  dist/pair.json\n", kSha, "  empty.txt\n"));
+}
+
+// A tree of `count` files named f/00000 ... whose listing is large.
+class ManyFilesTree : public TreeReader {
+ public:
+  explicit ManyFilesTree(int count) : count_(count) {}
+  absl::StatusOr<TreeFile> ReadFile(absl::string_view) const override {
+    return absl::NotFoundError("none");
+  }
+  absl::Status ForEachFile(
+      const std::function<bool(absl::string_view, absl::string_view)>& visit) const override {
+    for (int i = 0; i < count_; ++i) {
+      if (!visit(absl::StrCat("f/", absl::Dec(i, absl::kZeroPad5)), kSha)) break;
+    }
+    return absl::OkStatus();
+  }
+  std::string Listing() const {
+    std::string listing;
+    ForEachFile([&listing](absl::string_view path, absl::string_view sha) {
+      absl::StrAppend(&listing, sha, "  ", path, "\n");
+      return true;
+    });
+    return listing;
+  }
+
+ private:
+  const int count_;
+};
+
+// The body a streamed response sends, read in pieces as the server would.
+std::string Drain(const Response& response) {
+  std::string body;
+  while (body.size() < response.stream_size) {
+    absl::StatusOr<std::string> piece = response.stream(body.size(), 4096);
+    if (!piece.ok() || piece->empty()) break;
+    body += *piece;
+  }
+  return body;
+}
+
+TEST(ServeTreeListingTest, ALargeListingIsStreamedFromOneCopy) {
+  const ManyFilesTree tree(2000);  // 2000 lines of 73 bytes: 146 KB
+  const Response response = ServeTreeListing(Get("/_tree"), tree);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "");
+  ASSERT_TRUE(response.stream);
+  EXPECT_EQ(response.stream_size, tree.Listing().size());
+  EXPECT_EQ(Drain(response), tree.Listing());
+}
+
+TEST(ServeTreeListingTest, ListingsPastTheBudgetGet503UntilOneEnds) {
+  const ManyFilesTree large(2000);
+  auto budget = std::make_shared<TreeListingBudget>(2);
+  // Two large listings being sent hold both places.
+  auto first = std::make_unique<Response>(ServeTreeListing(Get("/_tree"), large, budget));
+  const Response second = ServeTreeListing(Get("/_tree"), large, budget);
+  EXPECT_EQ(budget->in_flight(), 2);
+  const Response third = ServeTreeListing(Get("/_tree"), large, budget);
+  EXPECT_EQ(third.status, 503);
+  EXPECT_EQ(third.Header("Retry-After"), "1");
+  EXPECT_EQ(third.body, "Busy: 2 tree listings are being sent; try again shortly\n");
+  EXPECT_EQ(budget->in_flight(), 2);
+  // The end of a response (its stream destroyed) gives its place back.
+  first.reset();
+  EXPECT_EQ(budget->in_flight(), 1);
+  const Response fourth = ServeTreeListing(Get("/_tree"), large, budget);
+  EXPECT_EQ(fourth.status, 200);
+  EXPECT_EQ(Drain(fourth), large.Listing());
+  // A small listing is a plain body: its place is back once it is built.
+  FakeTree small;
+  auto budget_of_one = std::make_shared<TreeListingBudget>(1);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ServeTreeListing(Get("/_tree"), small, budget_of_one).status, 200);
+    EXPECT_EQ(budget_of_one->in_flight(), 0);
+  }
 }
 
 TEST(AddTreeRoutesTest, ListingAndFilesAreRoutedAndOtherRoutesWin) {
