@@ -1,5 +1,10 @@
 #include "base/address.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -32,6 +37,23 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view value) {
   }
   result.port = static_cast<uint16_t>(number);
   return result;
+}
+
+std::string ClientKey(absl::string_view ip) {
+  const std::string text(ip);
+  in6_addr address;
+  if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), &address) != 1) {
+    return text;
+  }
+  char out[INET6_ADDRSTRLEN];
+  if (IN6_IS_ADDR_V4MAPPED(&address)) {
+    in_addr v4;
+    std::memcpy(&v4, &address.s6_addr[12], sizeof(v4));
+    return inet_ntop(AF_INET, &v4, out, sizeof(out)) != nullptr ? std::string(out) : text;
+  }
+  std::memset(&address.s6_addr[8], 0, 8);
+  if (inet_ntop(AF_INET6, &address, out, sizeof(out)) == nullptr) return text;
+  return absl::StrCat(out, "/64");
 }
 
 }  // namespace pgxn::base

@@ -37,5 +37,17 @@ TEST(AddressTest, ParsesHostPort) {
   }
 }
 
+TEST(ClientKeyTest, IPv6AddressesCountByTheirSlash64) {
+  EXPECT_EQ(ClientKey("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(ClientKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(ClientKey("2001:db8:1:2::1"), ClientKey("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(ClientKey("2001:db8:1:2::1"), ClientKey("2001:db8:1:3::1"));
+  EXPECT_EQ(ClientKey("::1"), "::/64");
+  EXPECT_EQ(ClientKey("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(ClientKey("unknown"), "unknown");
+  EXPECT_EQ(ClientKey("2001:db8::zz"), "2001:db8::zz");
+  EXPECT_EQ(ClientKey(""), "");
+}
+
 }  // namespace
 }  // namespace pgxn::base

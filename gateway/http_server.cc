@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "base/address.h"
 #include "base/log.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/executor_work_guard.hpp"
@@ -523,7 +524,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     const tcp::endpoint peer = stream_.lowest().socket().remote_endpoint(ec);
     remote_ = ec ? "unknown" : FormatEndpoint(peer);
-    address_ = ec ? "unknown" : peer.address().to_string();
+    address_ = ec ? "unknown" : base::ClientKey(peer.address().to_string());
     stream_.lowest().socket().set_option(tcp::no_delay(true), ec);
   }
 
@@ -1387,7 +1388,7 @@ class Session : public std::enable_shared_from_this<Session> {
   AnyStream stream_;
   const std::shared_ptr<ServerState> state_;
   std::string remote_;
-  std::string address_;  // remote_ without the port
+  std::string address_;  // base::ClientKey of remote_'s address
   beast::flat_buffer buffer_{kReadBufferLimit};
   std::optional<http::request_parser<SpoolBody>> parser_;
   std::string path_;   // decoded path of the request being read

@@ -15,6 +15,16 @@ TEST(RequestTest, HeaderIsCaseInsensitiveAndFirstWins) {
   EXPECT_EQ(request.Header("missing"), "");
 }
 
+TEST(RequestTest, RemoteIpDropsThePortAndBrackets) {
+  Request request;
+  request.remote_address = "192.0.2.7:5000";
+  EXPECT_EQ(request.RemoteIp(), "192.0.2.7");
+  request.remote_address = "[2001:db8::1]:5000";
+  EXPECT_EQ(request.RemoteIp(), "2001:db8::1");
+  request.remote_address = "unknown";
+  EXPECT_EQ(request.RemoteIp(), "unknown");
+}
+
 TEST(ResponseTest, SetHeaderReplacesCaseInsensitively) {
   Response response = TextResponse(404, "Not found: /x\n");
   EXPECT_EQ(response.status, 404);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "base/address.h"
 #include "base/log.h"
 #include "base/quote.h"
 #include "feed/event_filter.h"
@@ -500,7 +501,7 @@ gateway::Response EventStream::Serve(const gateway::Request& request) const {
   // Proxies that buffer responses (nginx) pass this one on as it comes.
   response.SetHeader("X-Accel-Buffering", "no");
   if (request.method == "HEAD") return response;
-  std::string address(request.RemoteIp());
+  std::string address = base::ClientKey(request.RemoteIp());
   if (!core_->Admit(address)) {
     gateway::Response busy = Refuse(
         503, absl::StrCat("Too many event streams open (at most ", core_->options().max_clients,

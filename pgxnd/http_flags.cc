@@ -9,7 +9,7 @@ void AddHttpLimitFlags(FlagSet& flags, host::HttpLimits* limits) {
                "(0: derived from the open-file limit, which the node raises to its hard "
                "limit at start: (limit - 512) / listeners)");
   flags.Uint64("max-connections-per-address", &limits->max_connections_per_address,
-               "HTTP connections one client address may hold");
+               "HTTP connections one client address (an IPv6 client: its /64) may hold");
   flags.String("tls-cert", &limits->tls_cert_file,
                "PEM file of the certificate chain: every HTTP listener then speaks HTTPS only, "
                "and the Feed (--grpc) TLS only, both TLS 1.2+ (nodes below use --upstream "

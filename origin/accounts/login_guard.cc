@@ -21,18 +21,6 @@ std::string RandomKey() {
 
 }  // namespace
 
-std::string AddressWithoutPort(absl::string_view remote_address) {
-  if (!remote_address.empty() && remote_address.front() == '[') {
-    size_t close = remote_address.find(']');
-    if (close != absl::string_view::npos) return std::string(remote_address.substr(1, close - 1));
-  }
-  size_t colon = remote_address.rfind(':');
-  if (colon != absl::string_view::npos && remote_address.find(':') == colon) {
-    return std::string(remote_address.substr(0, colon));
-  }
-  return std::string(remote_address);
-}
-
 LoginGuard::LoginGuard(LoginGuardOptions options) : options_(options), key_(RandomKey()) {}
 
 std::string LoginGuard::Digest(absl::string_view nickname, absl::string_view password) const {

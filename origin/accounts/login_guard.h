@@ -10,7 +10,9 @@
 // or, for a (account, address) pair, at the pair's first success. Nothing is
 // counted per account alone: failures from other addresses never delay the
 // owner, so nobody can keep an author from logging in by guessing wrong
-// (PGXN's and this origin's former per-account lockout allowed that).
+// (PGXN's and this origin's former per-account lockout allowed that). A
+// client address is the caller's key for it (base::ClientKey: an IPv6
+// client by its /64).
 //
 // Attempts are reserved before the expensive hash (Begin) and settled after
 // it (Finish): an attempt in flight counts as a failure until it is settled,
@@ -92,7 +94,7 @@ class LoginGuard {
     std::string address;
   };
 
-  // Reserves an attempt for `nickname` from `address` (without its port).
+  // Reserves an attempt for `nickname` from `address` (base::ClientKey).
   // ResourceExhausted ("Too many failed logins; try again in N seconds"),
   // with the wait also in RetryAfterSeconds(status), when the pair or the
   // address must wait. `attack` is set when this refusal makes the account
@@ -173,10 +175,6 @@ class LoginGuard {
   uint64_t attacks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
-
-// The client address without its port: "127.0.0.1:5000" → "127.0.0.1",
-// "[::1]:5000" → "::1".
-std::string AddressWithoutPort(absl::string_view remote_address);
 
 }  // namespace pgxn::origin
 

@@ -223,12 +223,5 @@ TEST(LoginGuardTest, MemoryIsBounded) {
   EXPECT_GT(guard.tracked(), 0u);
 }
 
-TEST(LoginGuardTest, AddressWithoutPort) {
-  EXPECT_EQ(AddressWithoutPort("127.0.0.1:5000"), "127.0.0.1");
-  EXPECT_EQ(AddressWithoutPort("[::1]:5000"), "::1");
-  EXPECT_EQ(AddressWithoutPort("::1"), "::1");
-  EXPECT_EQ(AddressWithoutPort("host"), "host");
-}
-
 }  // namespace
 }  // namespace pgxn::origin

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/address.h"
 #include "gateway/form_fields.h"
 #include "gateway/status_http.h"
 #include "origin/accounts/accounts.h"
@@ -50,7 +51,7 @@ Response WithConnection(ManagerContext& context, const Request& request, Body bo
 
 Response Register(ManagerContext& context, const Request& request) {
   if (absl::Status s =
-          context.registrations.Acquire(AddressWithoutPort(request.remote_address), absl::Now());
+          context.registrations.Acquire(base::ClientKey(request.RemoteIp()), absl::Now());
       !s.ok()) {
     return ManagerErrorResponse(s, request);
   }
@@ -133,7 +134,7 @@ Response ChangeStatus(ManagerContext& context, const Request& request) {
 
 Response Forgotten(ManagerContext& context, const Request& request) {
   if (absl::Status s =
-          context.password_resets.Acquire(AddressWithoutPort(request.remote_address), absl::Now());
+          context.password_resets.Acquire(base::ClientKey(request.RemoteIp()), absl::Now());
       !s.ok()) {
     return ManagerErrorResponse(s, request);
   }

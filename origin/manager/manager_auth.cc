@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/address.h"
 #include "base/log.h"
 #include "gateway/basic_auth.h"
 #include "origin/accounts/accounts.h"
@@ -102,7 +103,7 @@ absl::StatusOr<Caller> AuthenticateRequest(ManagerContext& context, PgConnection
       gateway::ParseBasicAuth(request.Header("authorization"));
   if (!credentials.has_value()) return absl::UnauthenticatedError(kAuthorizationRequired);
   return AuthenticateCredentials(context, conn, credentials->user, credentials->password,
-                                 AddressWithoutPort(request.remote_address), now);
+                                 base::ClientKey(request.RemoteIp()), now);
 }
 
 gateway::Response AuthErrorResponse(const absl::Status& status, const gateway::Request& request) {
