@@ -16,6 +16,7 @@
 #include "absl/types/optional.h"
 #include "base/log.h"
 #include "feed/byte_budget.h"
+#include "feed/peer_key.h"
 #include "feed/server_tls.h"
 #include "pgxn/feed/v1/feed.grpc.pb.h"
 
@@ -37,15 +38,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
 }
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-// The peer's IP address from gRPC's "ipv4:1.2.3.4:5678" / "ipv6:[::1]:5678":
-// a client's connections all count as one peer, whatever their ports.
-std::string PeerAddress(const std::string& peer) {
-  const size_t colon = peer.rfind(':');
-  const size_t scheme = peer.find(':');
-  if (colon == std::string::npos || colon == scheme) return peer;
-  return peer.substr(0, colon);
-}
 
 // A fixed set of threads running posted tasks in order: the only threads that
 // read the log for streams.
@@ -730,7 +722,7 @@ class FeedServiceImpl final : public v1::Feed::CallbackService {
     }
     auto stream = std::make_shared<SubscribeStream>(shared_, context, *request);
     SubscribeStream* raw = stream.get();
-    raw->Begin(std::move(stream), PeerAddress(context->peer()), Shared::Kind::kSubscribe);
+    raw->Begin(std::move(stream), PeerKey(context->peer()), Shared::Kind::kSubscribe);
     return raw;
   }
 
@@ -738,7 +730,7 @@ class FeedServiceImpl final : public v1::Feed::CallbackService {
                                                         const v1::SnapshotRequest*) override {
     auto stream = std::make_shared<SnapshotStream>(shared_, context);
     SnapshotStream* raw = stream.get();
-    raw->Begin(std::move(stream), PeerAddress(context->peer()), Shared::Kind::kSnapshot);
+    raw->Begin(std::move(stream), PeerKey(context->peer()), Shared::Kind::kSnapshot);
     return raw;
   }
 
@@ -746,7 +738,7 @@ class FeedServiceImpl final : public v1::Feed::CallbackService {
                                    const v1::ReportRequest* request,
                                    v1::ReportResponse*) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpc(Accept(PeerAddress(context->peer()), *request)));
+    reactor->Finish(ToGrpc(Accept(PeerKey(context->peer()), *request)));
     return reactor;
   }
 

@@ -1,0 +1,32 @@
+#include "feed/peer_key.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "base/address.h"
+
+namespace pgxn::feed {
+
+std::string PeerKey(absl::string_view grpc_peer) {
+  absl::string_view rest = grpc_peer;
+  if (absl::ConsumePrefix(&rest, "ipv6:")) {
+    // "[ADDRESS]:PORT", the brackets maybe percent-encoded.
+    size_t end = absl::string_view::npos;
+    if (absl::ConsumePrefix(&rest, "[")) {
+      end = rest.find(']');
+    } else if (absl::StartsWithIgnoreCase(rest, "%5B")) {
+      rest.remove_prefix(3);
+      end = std::min(rest.find("%5D"), rest.find("%5d"));
+    }
+    if (end == absl::string_view::npos) return std::string(grpc_peer);
+    return absl::StrCat("ipv6:", base::ClientKey(rest.substr(0, end)));
+  }
+  const size_t colon = grpc_peer.rfind(':');
+  const size_t scheme = grpc_peer.find(':');
+  if (colon == absl::string_view::npos || colon == scheme) return std::string(grpc_peer);
+  return std::string(grpc_peer.substr(0, colon));
+}
+
+}  // namespace pgxn::feed
