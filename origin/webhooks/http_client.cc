@@ -10,6 +10,7 @@
 #include <optional>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -127,7 +128,12 @@ absl::StatusOr<std::vector<std::string>> ResolveWithin(
   if (!lookup->mu.AwaitWithDeadline(absl::Condition(&lookup->done), until)) {
     return absl::DeadlineExceededError("resolving");
   }
-  return lookup->addresses;
+  // Moved, not copied: a copied error would share its message with the
+  // lookup's thread, which frees it whenever it ends, ordered only by
+  // absl::Status's own reference count (ThreadSanitizer, which cannot see
+  // into Debian's libabsl_status, reported the free against the reads here).
+  // This delivery is the outcome's only reader.
+  return std::move(lookup->addresses);
 }
 
 }  // namespace
