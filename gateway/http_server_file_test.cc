@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "base/scoped_fd.h"
 #include "base/temp_dir.h"
 #include "gateway/http_server.h"
@@ -111,18 +112,24 @@ TEST_P(HttpFileTest, AClientThatStopsReadingIsDroppedAfterTheReadTimeout) {
     ASSERT_EQ(::ftruncate(out.get(), kSize), 0);
   }
   std::weak_ptr<const base::ScopedFd> watch;
+  absl::Notification handled;
   HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(300);
   Start(
-      [&path, &watch](const Request&) {
-        auto file = std::make_shared<const base::ScopedFd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      [&path, &watch, &handled](const Request&) {
+        auto file =
+            std::make_shared<const base::ScopedFd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         watch = file;
+        handled.Notify();
         return FileResponse(std::move(file), 0, kSize);
       },
       options);
   Client client(server_->port());
   client.WriteRaw("GET /large HTTP/1.1\r\nHost: a\r\n\r\n");
-  // The server gives up on the client (and lets go of the file).
+  // Once the file is being sent, the server gives up on the client (and
+  // lets go of the file). Waiting for the handler first matters: before
+  // the server has taken the connection, no connection is open either.
+  handled.WaitForNotification();
   while (server_->open_connections() > 0) std::this_thread::yield();
   EXPECT_TRUE(watch.expired());
   // What the socket buffers held still arrives, then the end: far short.
