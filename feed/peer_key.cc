@@ -21,7 +21,9 @@ std::string PeerKey(absl::string_view grpc_peer) {
       end = std::min(rest.find("%5D"), rest.find("%5d"));
     }
     if (end == absl::string_view::npos) return std::string(grpc_peer);
-    return absl::StrCat("ipv6:", base::ClientKey(rest.substr(0, end)));
+    const std::string key = base::ClientKey(rest.substr(0, end));
+    // An IPv4-mapped address is the same client as over IPv4.
+    return absl::StrCat(key.find(':') == std::string::npos ? "ipv4:" : "ipv6:", key);
   }
   const size_t colon = grpc_peer.rfind(':');
   const size_t scheme = grpc_peer.find(':');

@@ -24,7 +24,17 @@ absl::string_view Shown(absl::string_view value) { return value.substr(0, 200); 
 
 }  // namespace
 
-absl::optional<std::string> CrossOriginRefusal(const Request& request) {
+std::string OriginOfUrl(absl::string_view url) {
+  const size_t separator = url.find("://");
+  if (separator == absl::string_view::npos || separator == 0) return "";
+  const size_t end = url.find_first_of("/?#", separator + 3);
+  const absl::string_view origin = url.substr(0, end);
+  if (OriginHost(origin).empty()) return "";
+  return std::string(origin);
+}
+
+absl::optional<std::string> CrossOriginRefusal(const Request& request,
+                                               absl::string_view public_origin) {
   if (request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS") {
     return absl::nullopt;
   }
@@ -40,6 +50,9 @@ absl::optional<std::string> CrossOriginRefusal(const Request& request) {
   if (origin.empty()) return absl::nullopt;
   const absl::string_view host = absl::StripAsciiWhitespace(request.Header("host"));
   if (!host.empty() && absl::EqualsIgnoreCase(OriginHost(origin), host)) return absl::nullopt;
+  if (!public_origin.empty() && absl::EqualsIgnoreCase(origin, public_origin)) {
+    return absl::nullopt;
+  }
   return absl::StrCat("Cross-origin request refused: Origin ", Shown(origin), " is not this host (",
                       host.empty() ? "no Host header" : Shown(host), ")");
 }

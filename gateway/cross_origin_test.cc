@@ -90,5 +90,31 @@ TEST(CrossOriginRefusalTest, OriginMustBeThisHostWithoutSecFetchSite) {
             "(no Host header)");
 }
 
+TEST(CrossOriginRefusalTest, ThePublicOriginPassesWhateverTheHost) {
+  // Behind a proxy that passes its own Host on, a browser on the node's own
+  // pages still sends the public origin.
+  const Request request =
+      Make("POST", {{"host", "127.0.0.1:7000"}, {"origin", "https://pgxn.example.org"}});
+  EXPECT_EQ(CrossOriginRefusal(request, "https://pgxn.example.org"), absl::nullopt);
+  EXPECT_EQ(CrossOriginRefusal(request, "HTTPS://PGXN.example.org"), absl::nullopt);
+  EXPECT_TRUE(CrossOriginRefusal(request, "https://other.example.org").has_value());
+  EXPECT_TRUE(CrossOriginRefusal(request, "").has_value());
+  EXPECT_TRUE(CrossOriginRefusal(
+                  Make("POST", {{"host", "127.0.0.1:7000"}, {"origin", "https://evil.example"}}),
+                  "https://pgxn.example.org")
+                  .has_value());
+}
+
+TEST(OriginOfUrlTest, KeepsSchemeHostAndPort) {
+  EXPECT_EQ(OriginOfUrl("https://pgxn.example.org"), "https://pgxn.example.org");
+  EXPECT_EQ(OriginOfUrl("https://pgxn.example.org/"), "https://pgxn.example.org");
+  EXPECT_EQ(OriginOfUrl("http://localhost:7000/manager?x#y"), "http://localhost:7000");
+  EXPECT_EQ(OriginOfUrl("http://[::1]:7000/"), "http://[::1]:7000");
+  EXPECT_EQ(OriginOfUrl(""), "");
+  EXPECT_EQ(OriginOfUrl("pgxn.example.org"), "");
+  EXPECT_EQ(OriginOfUrl("https://"), "");
+  EXPECT_EQ(OriginOfUrl("https://user@pgxn.example.org/"), "");
+}
+
 }  // namespace
 }  // namespace pgxn::gateway

@@ -43,9 +43,10 @@ int RunOriginCommand(const std::vector<std::string>& args) {
               "largest total unpacked size of an archive");
   flags.Uint64("max-entries", &max_entries, "most entries an archive may have");
   flags.String("public-url", &options.manager.public_url,
-               "URL people use to reach this origin, for links in mail and the absolute "
-               "URLs in the events GET /feed sends (default: http://HOST:PORT of --http in "
-               "mail, the request's Host header in /feed)");
+               "URL people use to reach this origin, for links in mail, the absolute "
+               "URLs in the events GET /feed sends, and the Origin the Manager takes "
+               "browsers' posts from besides its Host header (default: http://HOST:PORT of "
+               "--http in mail, the request's Host header in /feed)");
   flags.String(
       "sendmail", &options.manager.mail.sendmail,
       "sendmail-compatible command that delivers mail read from stdin, e.g. "

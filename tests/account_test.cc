@@ -307,6 +307,11 @@ TEST_F(AccountTest, CrossSiteRequestsAreRefusedWhateverTheirCredentials) {
   HttpResult old_browser =
       Post("/account", "full_name=Old%20Browser", {credentials, "Origin: http://" + host});
   EXPECT_EQ(old_browser.status, 200) << old_browser.body;
+  // Behind a proxy that does not pass the client's Host on, the Manager's
+  // own pages still send its public URL's origin (--public-url).
+  HttpResult proxied = Post("/account", "full_name=Proxied",
+                            {credentials, "Origin: https://pgxn.example.org"});
+  EXPECT_EQ(proxied.status, 200) << proxied.body;
   HttpResult script = Post("/account", "full_name=Script", {credentials});
   EXPECT_EQ(script.status, 200) << script.body;
   EXPECT_EQ(nlohmann::json::parse(origin_->Get("/user/forged.json").body)["name"], "Script");

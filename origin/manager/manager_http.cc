@@ -12,7 +12,8 @@ namespace pgxn::origin {
 
 Manager::Manager(PgPool* pool, ManagerOptions options, Publishing publishing,
                  WebhookDispatcher* webhooks)
-    : context_(pool, std::move(options), std::move(publishing)) {
+    : context_(pool, std::move(options), std::move(publishing)),
+      public_origin_(gateway::OriginOfUrl(context_.options.public_url)) {
   context_.webhooks = webhooks;
   if (!context_.options.mail.sendmail.empty()) {
     mail_thread_ = std::thread([this] { DeliverMail(); });
@@ -51,7 +52,7 @@ bool Manager::NeedsAccount(absl::string_view method, absl::string_view path) {
 absl::optional<gateway::Response> Manager::Screen(const gateway::Request& head) {
   // Before anything else: a forged request from another site carries the
   // browser's cached Basic credentials (gateway/cross_origin.h).
-  if (absl::optional<std::string> refusal = gateway::CrossOriginRefusal(head)) {
+  if (absl::optional<std::string> refusal = gateway::CrossOriginRefusal(head, public_origin_)) {
     gateway::Response response =
         ManagerErrorResponse(absl::PermissionDeniedError(*std::move(refusal)), head);
     response.SetHeader("Cache-Control", "no-store");

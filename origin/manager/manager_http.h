@@ -83,6 +83,9 @@ class Manager {
   void DeliverMail();
 
   ManagerContext context_;
+  // The public URL's origin (gateway/cross_origin.h OriginOfUrl): a browser
+  // on the origin's own pages sends it, whatever Host a proxy passes on.
+  const std::string public_origin_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread mail_thread_;
