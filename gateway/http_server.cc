@@ -1379,8 +1379,8 @@ class Session : public std::enable_shared_from_this<Session> {
     phase_ = Phase::kClosed;
     if (file_timer_.has_value()) file_timer_->cancel();
     file_.reset();
-    // What a stream's source holds (a /_tree listing and its place in the
-    // budget, a store snapshot) goes now, not when the session does. The
+    // What a stream's source holds (a /_tree listing and its limit's
+    // permit, a store snapshot) goes now, not when the session does. The
     // piece being written stays: a cancelled write may still refer to it.
     stream_source_ = nullptr;
     if (push_ != nullptr) std::exchange(push_, nullptr)->Close();

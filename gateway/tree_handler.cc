@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -212,26 +214,26 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader) {
   return response;
 }
 
-bool TreeListingBudget::TryEnter() {
-  if (in_flight_.fetch_add(1) < max_in_flight_) return true;
-  in_flight_.fetch_sub(1);
-  return false;
-}
-
 Response ServeTreeListing(const Request& request, const TreeReader& reader,
-                          std::shared_ptr<TreeListingBudget> budget) {
-  // The place in the budget, given back when the last copy of this goes: at
-  // the end of this call, or with the stream of a listing being sent.
-  std::shared_ptr<void> place;
-  if (budget != nullptr) {
-    if (!budget->TryEnter()) {
+                          std::shared_ptr<ConcurrencyLimit> limit) {
+  // The permit, kept with the limit it belongs to (members go in reverse
+  // order: the permit first), by this call or by the stream of a listing
+  // being sent.
+  struct Held {
+    std::shared_ptr<ConcurrencyLimit> limit;
+    std::optional<ConcurrencyLimit::Permit> permit;
+  };
+  auto held = std::make_shared<Held>();
+  if (limit != nullptr) {
+    held->permit = limit->TryAcquire();
+    if (!held->permit.has_value()) {
       Response busy =
-          TextResponse(503, absl::StrCat("Busy: ", budget->max_in_flight(),
+          TextResponse(503, absl::StrCat("Busy: ", limit->max(),
                                          " tree listings are being sent; try again shortly\n"));
       busy.SetHeader("Retry-After", "1");
       return busy;
     }
-    place = std::shared_ptr<void>(nullptr, [budget](void*) { budget->Leave(); });
+    held->limit = std::move(limit);
   }
   auto listing = std::make_shared<std::string>();
   absl::Status status =
@@ -245,8 +247,8 @@ Response ServeTreeListing(const Request& request, const TreeReader& reader,
   Response response = TextResponse(200, "");
   response.stream_size = listing->size();
   response.stream = [listing = std::shared_ptr<const std::string>(std::move(listing)),
-                     place = std::move(place)](uint64_t offset,
-                                               size_t max_bytes) -> absl::StatusOr<std::string> {
+                     held = std::move(held)](uint64_t offset,
+                                             size_t max_bytes) -> absl::StatusOr<std::string> {
     if (offset >= listing->size()) return absl::OutOfRangeError("past the listing's end");
     return listing->substr(offset, max_bytes);
   };
@@ -278,9 +280,9 @@ Response ServeGeneratedFile(const Request& request,
 }
 
 void AddTreeRoutes(Router* router, std::shared_ptr<const TreeReader> reader) {
-  auto budget = std::make_shared<TreeListingBudget>(kMaxTreeListingsInFlight);
-  router->Handle("GET", "/_tree", [reader, budget](const Request& request) {
-    return ServeTreeListing(request, *reader, budget);
+  auto limit = std::make_shared<ConcurrencyLimit>(kMaxTreeListingsInFlight);
+  router->Handle("GET", "/_tree", [reader, limit](const Request& request) {
+    return ServeTreeListing(request, *reader, limit);
   });
   router->Handle("GET", kRecentFeedPath,
                  [reader](const Request& request) { return ServeRecentFeed(request, *reader); });

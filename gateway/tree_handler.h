@@ -9,7 +9,6 @@
 #ifndef PGXN_GATEWAY_TREE_HANDLER_H_
 #define PGXN_GATEWAY_TREE_HANDLER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/concurrency_limit.h"
 #include "gateway/http.h"
 #include "gateway/router.h"
 
@@ -91,38 +91,23 @@ Response ServeTreeFile(const Request& request, const TreeReader& reader);
 Response ServeGeneratedFile(const Request& request,
                             const std::function<absl::StatusOr<TreeFile>()>& make);
 
-// How many /_tree listings may be in flight at once. A listing is the whole
-// tree's list in memory (32 MB at 100,000 releases) from the time it is built
-// until the client has read it, so without a bound a few slow readers of it
-// would hold gigabytes. Thread-safe; shared by the responses it admits (each
-// holds its place until it ends, however it ends).
-class TreeListingBudget {
- public:
-  explicit TreeListingBudget(int max_in_flight) : max_in_flight_(max_in_flight) {}
-  int max_in_flight() const { return max_in_flight_; }
-  int in_flight() const { return in_flight_.load(); }
-  // Takes a place, or false when all are taken; Leave gives one back.
-  bool TryEnter();
-  void Leave() { in_flight_.fetch_sub(1); }
-
- private:
-  const int max_in_flight_;
-  std::atomic<int> in_flight_{0};
-};
-
-// AddTreeRoutes' bound: two listings at once per node.
+// AddTreeRoutes' bound on /_tree listings in flight (being built or sent) per
+// node. A listing is the whole tree's list in memory (32 MB at 100,000
+// releases) until the client has read it, so without a bound a few slow
+// readers of it would hold gigabytes.
 inline constexpr int kMaxTreeListingsInFlight = 2;
 
 // GET /_tree: one line per file, "<sha256 hex>  <path>\n" (sha256sum's
 // format), so two nodes hold the same tree exactly when their listings match
 // and the SHA-256 of the listing itself is a digest of the whole tree. A
 // listing over 64 KiB is sent as a stream (http.h) of pieces of the one
-// built copy. With a `budget`, a request while its maximum of listings is in
-// flight (being built or sent) gets 503 with Retry-After and costs nothing.
+// built copy. With a `limit`, a request while its maximum of listings is in
+// flight (being built or sent) gets 503 with Retry-After and costs nothing;
+// a listing holds its permit until its response ends, however it ends.
 Response ServeTreeListing(const Request& request, const TreeReader& reader,
-                          std::shared_ptr<TreeListingBudget> budget = nullptr);
+                          std::shared_ptr<ConcurrencyLimit> limit = nullptr);
 
-// Registers GET /_tree (with a budget of kMaxTreeListingsInFlight), GET
+// Registers GET /_tree (limited to kMaxTreeListingsInFlight), GET
 // /feeds/recent.atom (recent_feed.h) and, as the fallback for every other GET
 // path, the tree's files. Other routes registered on the router take
 // precedence.

@@ -330,30 +330,31 @@ TEST(ServeTreeListingTest, ALargeListingIsStreamedFromOneCopy) {
   EXPECT_EQ(Drain(response), tree.Listing());
 }
 
-TEST(ServeTreeListingTest, ListingsPastTheBudgetGet503UntilOneEnds) {
+TEST(ServeTreeListingTest, ListingsPastTheLimitGet503UntilOneEnds) {
   const ManyFilesTree large(2000);
-  auto budget = std::make_shared<TreeListingBudget>(2);
+  auto limit = std::make_shared<ConcurrencyLimit>(2);
   // Two large listings being sent hold both places.
-  auto first = std::make_unique<Response>(ServeTreeListing(Get("/_tree"), large, budget));
-  const Response second = ServeTreeListing(Get("/_tree"), large, budget);
-  EXPECT_EQ(budget->in_flight(), 2);
-  const Response third = ServeTreeListing(Get("/_tree"), large, budget);
+  auto first = std::make_unique<Response>(ServeTreeListing(Get("/_tree"), large, limit));
+  const Response second = ServeTreeListing(Get("/_tree"), large, limit);
+  EXPECT_EQ(limit->running(), 2);
+  const Response third = ServeTreeListing(Get("/_tree"), large, limit);
   EXPECT_EQ(third.status, 503);
   EXPECT_EQ(third.Header("Retry-After"), "1");
   EXPECT_EQ(third.body, "Busy: 2 tree listings are being sent; try again shortly\n");
-  EXPECT_EQ(budget->in_flight(), 2);
-  // The end of a response (its stream destroyed) gives its place back.
+  EXPECT_EQ(limit->refused(), 1u);
+  EXPECT_EQ(limit->running(), 2);
+  // The end of a response (its stream destroyed) gives its permit back.
   first.reset();
-  EXPECT_EQ(budget->in_flight(), 1);
-  const Response fourth = ServeTreeListing(Get("/_tree"), large, budget);
+  EXPECT_EQ(limit->running(), 1);
+  const Response fourth = ServeTreeListing(Get("/_tree"), large, limit);
   EXPECT_EQ(fourth.status, 200);
   EXPECT_EQ(Drain(fourth), large.Listing());
-  // A small listing is a plain body: its place is back once it is built.
+  // A small listing is a plain body: its permit is back once it is built.
   FakeTree small;
-  auto budget_of_one = std::make_shared<TreeListingBudget>(1);
+  auto limit_of_one = std::make_shared<ConcurrencyLimit>(1);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(ServeTreeListing(Get("/_tree"), small, budget_of_one).status, 200);
-    EXPECT_EQ(budget_of_one->in_flight(), 0);
+    EXPECT_EQ(ServeTreeListing(Get("/_tree"), small, limit_of_one).status, 200);
+    EXPECT_EQ(limit_of_one->running(), 0);
   }
 }
 

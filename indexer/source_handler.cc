@@ -25,6 +25,7 @@
 #include "base/digest.h"
 #include "base/escape.h"
 #include "base/utf8.h"
+#include "gateway/concurrency_limit.h"
 #include "gateway/path.h"
 #include "gateway/status_http.h"
 #include "gateway/tree_handler.h"
@@ -410,61 +411,6 @@ class SourceCache {
   uint64_t unpacked_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// At most `max` heavy requests at once. Refusing instead of waiting keeps
-// the I/O threads free: a waiting handler would hold one as surely as a
-// running one.
-class HeavyLimit {
- public:
-  explicit HeavyLimit(int max) : max_(max) {}
-
-  // Released when destroyed.
-  class Permit {
-   public:
-    explicit Permit(HeavyLimit* limit) : limit_(limit) {}
-    Permit(Permit&& other) noexcept : limit_(std::exchange(other.limit_, nullptr)) {}
-    Permit& operator=(Permit&& other) noexcept {
-      if (this != &other) {
-        if (limit_ != nullptr) limit_->Release();
-        limit_ = std::exchange(other.limit_, nullptr);
-      }
-      return *this;
-    }
-    ~Permit() {
-      if (limit_ != nullptr) limit_->Release();
-    }
-
-   private:
-    HeavyLimit* limit_;
-  };
-
-  // A permit, or nullopt (counted as refused) when `max` are out.
-  std::optional<Permit> TryAcquire() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    if (running_ >= max_) {
-      ++refused_;
-      return std::nullopt;
-    }
-    ++running_;
-    return Permit(this);
-  }
-
-  uint64_t refused() const ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    return refused_;
-  }
-
- private:
-  void Release() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    --running_;
-  }
-
-  const int max_;
-  mutable absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t refused_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
 gateway::Response Busy(const gateway::Request& request) {
   gateway::Response response = gateway::ErrorResponse(
       absl::UnavailableError("Too many large source files are being read; retry shortly"), request);
@@ -523,7 +469,7 @@ class SourceHandler::Impl {
   const SourceOptions options_;
   // Mutable: a cache and a counter, neither part of what the handler answers.
   mutable SourceCache cache_;
-  mutable HeavyLimit heavy_;
+  mutable gateway::ConcurrencyLimit heavy_;
 };
 
 SourceHandler::SourceHandler(const replica::Store* store, SourceOptions options)
@@ -602,7 +548,7 @@ Loaded SourceHandler::Impl::Load(const std::string& zip_path, bool may_unpack,
   // None: unpack the whole zip once to build one (a release indexed before
   // source indexes existed, or whose index is not written yet). Always
   // heavy: a small zip may inflate to the archive limits.
-  std::optional<HeavyLimit::Permit> permit = heavy_.TryAcquire();
+  std::optional<gateway::ConcurrencyLimit::Permit> permit = heavy_.TryAcquire();
   if (!permit.has_value()) {
     loaded.response = Busy(request);
     return loaded;
@@ -695,7 +641,7 @@ absl::optional<gateway::Response> SourceHandler::Impl::Answer(const gateway::Req
 absl::StatusOr<std::string> SourceHandler::Impl::ReadContent(const replica::StoredFile& zip,
                                                              absl::string_view zip_path,
                                                              const SourceFile& file) const {
-  std::optional<HeavyLimit::Permit> permit;
+  std::optional<gateway::ConcurrencyLimit::Permit> permit;
   // A located entry costs its own bytes, read from the zip's chunks; an
   // unlocated one is read by unpacking the whole zip.
   const uint64_t cost = file.location.located ? file.location.compressed_size + file.size
